@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The DashScope (Alibaba Cloud Model Studio) international endpoint, the contract's default. */
+export const DEFAULT_QWEN_BASE_URL = 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  PORT: int(0, 65535).default(4000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgres:// (PostgreSQL)')
+    .optional(),
+  QWEN_BASE_URL: z.url('must be an http(s) URL').default(DEFAULT_QWEN_BASE_URL),
+  QWEN_API_KEY: z.string().optional(),
+  DASHSCOPE_API_KEY: z.string().optional(),
+  QWEN_MODEL: z.string().min(1).default('qwen-vl-max'),
+  QWEN_TIMEOUT_MS: int(100).default(60_000),
+  QWEN_MAX_RETRIES: int(0, 10).default(2),
+  QWEN_MAX_CONCURRENCY: int(1, 1024).default(8),
+  QWEN_MAX_PIXELS: int(10 * 10).default(1_003_520),
+  QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8),
+  MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024),
+  MAX_UPLOAD_FILES: int(1, 1000).default(20),
+  MAX_IMAGE_PIXELS: int(100).default(40_000_000),
+  MAX_QUESTION_LENGTH: int(1).default(2000),
+  ANSWER_CACHE_SIZE: int(0).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  dataDir: string;
+  blobDir: string;
+  tmpDir: string;
+  databaseUrl: string;
+  model: {
+    baseUrl: string;
+    /** undefined when no key is set; local servers (vLLM, Ollama) need none. */
+    apiKey: string | undefined;
+    /** false when neither a key nor a non-default endpoint is configured. */
+    configured: boolean;
+    name: string;
+    timeoutMs: number;
+    maxRetries: number;
+    maxConcurrency: number;
+    maxPixels: number;
+    maxPromptsPerCall: number;
+  };
+  limits: {
+    uploadBytes: number;
+    uploadFiles: number;
+    imagePixels: number;
+    questionLength: number;
+  };
+  answerCacheSize: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Validates the environment once; every problem is listed, one line per variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `invalid configuration: ${issue.path.join('.')} ${issue.message}`,
+    );
+    throw new ConfigError(lines.join('\n'));
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.DATA_DIR);
+  const apiKey = env.QWEN_API_KEY ?? env.DASHSCOPE_API_KEY;
+  const baseUrl = env.QWEN_BASE_URL.replace(/\/+$/, '');
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    dataDir,
+    blobDir: path.join(dataDir, 'blobs'),
+    tmpDir: path.join(dataDir, 'tmp'),
+    databaseUrl: env.DATABASE_URL ?? `file:${path.join(dataDir, 'gateway.db')}`,
+    model: {
+      baseUrl,
+      apiKey,
+      configured: apiKey !== undefined || baseUrl !== DEFAULT_QWEN_BASE_URL,
+      name: env.QWEN_MODEL,
+      timeoutMs: env.QWEN_TIMEOUT_MS,
+      maxRetries: env.QWEN_MAX_RETRIES,
+      maxConcurrency: env.QWEN_MAX_CONCURRENCY,
+      maxPixels: env.QWEN_MAX_PIXELS,
+      maxPromptsPerCall: env.QWEN_MAX_PROMPTS_PER_CALL,
+    },
+    limits: {
+      uploadBytes: env.MAX_UPLOAD_BYTES,
+      uploadFiles: env.MAX_UPLOAD_FILES,
+      imagePixels: env.MAX_IMAGE_PIXELS,
+      questionLength: env.MAX_QUESTION_LENGTH,
+    },
+    answerCacheSize: env.ANSWER_CACHE_SIZE,
+  };
+}

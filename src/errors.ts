@@ -1,0 +1,123 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+
+/** The contract's stable `extensions.code` values (ARCHITECTURE.md). */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'IMAGE_TOO_LARGE'
+  | 'NOT_FOUND'
+  | 'MODEL_NOT_CONFIGURED'
+  | 'MODEL_RATE_LIMITED'
+  | 'MODEL_UNAVAILABLE'
+  | 'MODEL_BAD_RESPONSE'
+  | 'MODEL_REJECTED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** HTTP status for errors that mean the whole request was unacceptable. */
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  PAYLOAD_TOO_LARGE: 413,
+};
+
+export interface GatewayErrorOptions {
+  retryable?: boolean;
+  cause?: unknown;
+  extensions?: Record<string, unknown>;
+  httpStatus?: number;
+}
+
+/**
+ * An expected failure with a code the client can branch on and a message a
+ * person can act on. `retryable` travels with the error so callers (jobs,
+ * retries) need not re-derive it from the code.
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly extensions: Record<string, unknown>;
+
+  /** HTTP status when this error means the whole request was malformed. */
+  readonly httpStatus: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.extensions = options.extensions ?? {};
+    this.httpStatus = options.httpStatus ?? HTTP_STATUS[code];
+  }
+
+  toGraphQLError(): GraphQLError {
+    const status = this.httpStatus;
+    return new GraphQLError(this.message, {
+      originalError: this,
+      extensions: { code: this.code, ...this.extensions, ...(status ? { http: { status } } : {}) },
+    });
+  }
+}
+
+export const badInput = (message: string) => new GatewayError('BAD_USER_INPUT', message);
+export const notFound = (what: string, id: string) => new GatewayError('NOT_FOUND', `No ${what} with id "${id}".`);
+
+/** Codes Apollo and graphql-js produce themselves; they are already safe to show. */
+const FRAMEWORK_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+export interface ErrorFormatterOptions {
+  includeStacktrace: boolean;
+  logUnexpected: (error: unknown) => void;
+}
+
+/**
+ * The one formatter for HTTP and WebSocket: coded errors keep their code and
+ * message; anything unexpected becomes INTERNAL_SERVER_ERROR with a generic
+ * message (the original is logged, never shown).
+ */
+export function createErrorFormatter(options: ErrorFormatterOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = findGatewayError(error) ?? unwrapResolverError(error);
+    const stack = options.includeStacktrace && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {};
+    if (original instanceof GatewayError) {
+      return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code, ...original.extensions, ...stack } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
+      return options.includeStacktrace ? formatted : withoutStack(formatted);
+    }
+    options.logUnexpected(original);
+    return {
+      message: 'Internal server error. The failure was logged; retry later or contact the operator.',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', ...stack },
+    };
+  };
+}
+
+/** graphql-js wraps a resolver's GraphQLError once more; the coded error may sit a few `originalError`s deep. */
+function findGatewayError(error: unknown): GatewayError | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof GatewayError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
+  const { stacktrace: _omit, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}

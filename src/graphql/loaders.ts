@@ -1,0 +1,27 @@
+import DataLoader from 'dataloader';
+import type { Services } from '../app.js';
+import type { AnswerRequest, AnswerResult } from '../services/answer-service.js';
+import type { AnswerRecord } from '../storage/answer-repository.js';
+import type { ImageRecord } from '../storage/image-repository.js';
+
+export interface Loaders {
+  image: DataLoader<string, ImageRecord | null>;
+  captionsOfImage: DataLoader<string, AnswerRecord[]>;
+  questionsOfImage: DataLoader<string, AnswerRecord[]>;
+  /** All model work of one operation lands in one batch: one upstream call per image. */
+  modelWork: DataLoader<AnswerRequest, AnswerResult, string>;
+}
+
+/** New per operation, so nothing cached here outlives a request. */
+export function createLoaders(services: Services): Loaders {
+  return {
+    image: new DataLoader((ids) => services.images.findMany(ids)),
+    captionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'CAPTION')),
+    questionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'QUESTION')),
+    modelWork: new DataLoader((requests) => services.answers.answerAll(requests), {
+      cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh]),
+      // Wait for the whole operation's resolvers to ask before sending anything upstream.
+      batchScheduleFn: (callback) => setTimeout(callback, 0),
+    }),
+  };
+}

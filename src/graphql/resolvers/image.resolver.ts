@@ -1,0 +1,75 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { captionRequest, questionRequest } from '../../services/answer-requests.js';
+import type { Context } from '../context.js';
+import { toCaption, toConnection, toQuestion } from '../mappers.js';
+import type { FileUpload } from 'graphql-upload-minimal';
+import { UploadScalar, type Upload } from '../scalars.js';
+import { openUpload } from '../uploads.js';
+import { Caption } from '../types/caption.type.js';
+import { CaptionStyle } from '../types/caption-style.enum.js';
+import { ConnectionType } from '../types/connection.type.js';
+import { Image } from '../types/image.type.js';
+import { Question } from '../types/question.type.js';
+
+const ImageConnection = ConnectionType(Image);
+
+@Resolver(() => Image)
+export class ImageResolver {
+  @Query(() => Image, { nullable: true })
+  image(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Image | null> {
+    return ctx.loaders.image.load(id);
+  }
+
+  @Query(() => ImageConnection, { description: 'Stored images, newest first.' })
+  async images(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
+    return toConnection(await ctx.services.images.page({ first: first ?? 20, after }), (row) => row);
+  }
+
+  @Mutation(() => Image, { description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })
+  async uploadImage(@Arg('file', () => UploadScalar) file: Upload | FileUpload, @Ctx() ctx: Context): Promise<Image> {
+    const [image] = await ctx.services.images.upload([openUpload(file)]);
+    return image!;
+  }
+
+  @Mutation(() => [Image], { description: 'Upload several images at once: all are stored, or none.' })
+  uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
+    return ctx.services.images.upload(files.map(openUpload));
+  }
+
+  @FieldResolver(() => Caption, { description: 'Computed on demand by the model, cached.' })
+  async caption(
+    @Root() image: Image,
+    @Ctx() ctx: Context,
+    @Arg('style', () => CaptionStyle, { nullable: true, defaultValue: 'BRIEF' }) style: CaptionStyle | null,
+    @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+  ): Promise<Caption> {
+    const { record, cached } = await ctx.loaders.modelWork.load(captionRequest(image, style ?? 'BRIEF', refresh ?? false));
+    return toCaption(record, cached);
+  }
+
+  @FieldResolver(() => Question, { description: 'Computed on demand by the model, cached.' })
+  async answer(
+    @Root() image: Image,
+    @Ctx() ctx: Context,
+    @Arg('question', () => String) question: string,
+    @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+  ): Promise<Question> {
+    const request = questionRequest(image, question, refresh ?? false, ctx.services.config.limits.questionLength);
+    const { record, cached } = await ctx.loaders.modelWork.load(request);
+    return toQuestion(record, cached);
+  }
+
+  @FieldResolver(() => [Caption], { description: 'Stored captions, newest first.' })
+  async captions(@Root() image: Image, @Ctx() ctx: Context): Promise<Caption[]> {
+    return (await ctx.loaders.captionsOfImage.load(image.id)).map((row) => toCaption(row));
+  }
+
+  @FieldResolver(() => [Question], { description: 'Stored questions and answers, newest first.' })
+  async questions(@Root() image: Image, @Ctx() ctx: Context): Promise<Question[]> {
+    return (await ctx.loaders.questionsOfImage.load(image.id)).map((row) => toQuestion(row));
+  }
+}

@@ -1,0 +1,36 @@
+/** The model provider boundary: everything above it is vendor-neutral. */
+
+export interface ModelUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** Prompt tokens the endpoint served from its own context cache, when it reports them. */
+  cachedTokens: number;
+}
+
+/** An image as stored: original bytes plus what the upload learnt from them. */
+export interface ModelImage {
+  mimeType: string;
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+export interface ModelAnswer {
+  text: string;
+  usage: ModelUsage;
+  latencyMs: number;
+}
+
+/** Per-prompt outcome: one failing prompt does not sink the others. */
+export type ModelResult = ModelAnswer | Error;
+
+export interface ModelProvider {
+  /** The model name stored with every answer (part of the cache key). */
+  readonly model: string;
+  /**
+   * Answers every prompt about one image, sending the image as few times as
+   * the packing contract allows. Results come back in prompt order.
+   */
+  answer(image: ModelImage, prompts: readonly string[]): Promise<ModelResult[]>;
+}

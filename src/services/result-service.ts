@@ -1,0 +1,28 @@
+import { notFound } from '../errors.js';
+import type { AnswerFilter, AnswerKind, AnswerRecord, AnswerRepository } from '../storage/answer-repository.js';
+import type { Page, PageArgs } from '../storage/pagination.js';
+
+/** Reads of stored captions and answers, for the analytics lists and image pages. */
+export class ResultService {
+  constructor(private readonly answers: AnswerRepository) {}
+
+  page(kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
+    if (filter.createdAfter && filter.createdBefore && filter.createdAfter > filter.createdBefore) {
+      return Promise.resolve({ items: [], hasNextPage: false });
+    }
+    return this.answers.page(kind, filter, args);
+  }
+
+  /** Stored results of many images at once, grouped per image in the order asked. */
+  async listForImages(imageIds: readonly string[], kind: AnswerKind): Promise<AnswerRecord[][]> {
+    const byImage = new Map<string, AnswerRecord[]>(imageIds.map((id) => [id, []]));
+    for (const row of await this.answers.listForImages(imageIds, kind)) byImage.get(row.imageId)?.push(row);
+    return imageIds.map((id) => byImage.get(id) ?? []);
+  }
+
+  async get(id: string, kind: AnswerKind): Promise<AnswerRecord> {
+    const row = await this.answers.findById(id, kind);
+    if (!row) throw notFound(kind === 'CAPTION' ? 'caption' : 'question', id);
+    return row;
+  }
+}

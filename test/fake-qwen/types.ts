@@ -1,0 +1,61 @@
+/** Public types of the fake Qwen VL endpoint (OpenAI Chat Completions wire format). */
+
+/** What the fake saw in the request's data URL, decoded with sharp. */
+export interface RecordedImage {
+  /** The MIME type declared in the data URL (not sniffed). */
+  mime: string;
+  /** Width and height as displayed, i.e. after the EXIF Orientation is applied, as a viewer (or model) sees it. */
+  width: number;
+  height: number;
+  /** Size of the decoded (base64-decoded) image file in bytes. */
+  bytes: number;
+  /** Hex sha256 of the decoded image file bytes. */
+  sha256: string;
+  /** Mean sRGB colour of the pixels as `#rrggbb` (alpha ignored). */
+  meanColor: string;
+}
+
+export interface RecordedRequest {
+  model: string;
+  authorization: string | undefined;
+  /** Parsed JSON body, or the raw text when it was not JSON. */
+  body: any;
+  image: RecordedImage | null;
+  /** 1 prompt, or the n questions of a packed request; [] when no text part was found. */
+  prompts: string[];
+  packed: boolean;
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string; body?: unknown }
+  | { kind: 'hang' }
+  | { kind: 'reset' }
+  | { kind: 'reset-mid-body' }
+  | { kind: 'garbage' }
+  | { kind: 'content'; content: string | null }
+  | { kind: 'empty-choices' };
+
+export interface FakeQwenOptions {
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` or get a 401. */
+  apiKey?: string;
+  /** Token counts reported in `usage`; defaults depend on the number of prompts. */
+  usage?: { prompt: number; completion: number; cached?: number };
+  /** Model id listed by GET /v1/models (chat replies echo the requested model). */
+  model?: string;
+}
+
+export interface FakeQwen {
+  /** Base URL for QWEN_BASE_URL / `new OpenAI({ baseURL })`, e.g. http://127.0.0.1:PORT/v1 */
+  url: string;
+  /** Every POST /v1/chat/completions received, in order, faulted ones included. */
+  requests: RecordedRequest[];
+  /** Clear recorded requests and queued faults (not the delay or default fault). */
+  reset(): void;
+  /** Queue faults; each applies to the next request (FIFO), then normal service resumes. */
+  inject(...faults: Fault[]): void;
+  /** Delay before answering every request. */
+  setDelay(ms: number): void;
+  /** Fault applied to every request while set (queued faults take precedence). */
+  setDefaultFault(f: Fault | null): void;
+  close(): Promise<void>;
+}

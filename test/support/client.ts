@@ -1,0 +1,63 @@
+import { print, type DocumentNode } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+
+export interface GraphQLErrorShape {
+  message: string;
+  path?: Array<string | number>;
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: GraphQLErrorShape[];
+}
+
+export interface UploadFile {
+  name: string;
+  bytes: Buffer;
+  type?: string;
+}
+
+type Doc<T, V> = TypedDocumentNode<T, V> | DocumentNode | string;
+
+const source = (doc: Doc<unknown, unknown>) => (typeof doc === 'string' ? doc : print(doc));
+
+/** A client that talks to the gateway as an app would: JSON POSTs and spec multipart uploads, over real HTTP. */
+export class GraphQLClient {
+  constructor(
+    readonly url: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  async request<T = Record<string, unknown>, V = Record<string, unknown>>(doc: Doc<T, V>, variables?: V): Promise<GraphQLResponse<T>> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.headers },
+      body: JSON.stringify({ query: source(doc), variables }),
+    });
+    return { status: response.status, ...((await response.json()) as object) };
+  }
+
+  /**
+   * A GraphQL multipart request: `files` are mapped, in order, to the
+   * variable paths in `paths` (e.g. "variables.file" or "variables.files.0").
+   */
+  async upload<T = Record<string, unknown>, V = Record<string, unknown>>(
+    doc: Doc<T, V>,
+    variables: V,
+    files: Array<{ path: string; file: UploadFile }>,
+    extraHeaders: Record<string, string> = { 'apollo-require-preflight': 'true' },
+  ): Promise<GraphQLResponse<T>> {
+    const form = new FormData();
+    form.append('operations', JSON.stringify({ query: source(doc), variables }));
+    form.append('map', JSON.stringify(Object.fromEntries(files.map((f, i) => [String(i), [f.path]]))));
+    files.forEach((f, i) => form.append(String(i), new Blob([f.file.bytes], { type: f.file.type ?? 'application/octet-stream' }), f.file.name));
+    const response = await fetch(this.url, { method: 'POST', headers: { ...this.headers, ...extraHeaders }, body: form });
+    return { status: response.status, ...((await response.json()) as object) };
+  }
+}
+
+export function errorCodes(response: GraphQLResponse<unknown>): Array<string | undefined> {
+  return (response.errors ?? []).map((e) => e.extensions?.code);
+}

@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { startFakeQwen, type FakeQwen, type FakeQwenOptions } from '../fake-qwen/index.js';
+import { GraphQLClient } from './client.js';
+
+export interface TestGateway {
+  app: App;
+  server: RunningServer;
+  client: GraphQLClient;
+  dataDir: string;
+  /** Stops the gateway but keeps its data, so a new one can start on the same files. */
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+}
+
+/** Boots the real app (migrations, SQLite, files, Apollo) on an ephemeral port, as `npm start` does. */
+export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gateway-test-')));
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', ...options.env });
+  const app = await createApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const server = await startServer(app, 0);
+  return {
+    app,
+    server,
+    dataDir,
+    client: new GraphQLClient(server.url),
+    stop: async () => {
+      await server.close();
+      await app.close();
+    },
+  };
+}
+
+export interface Harness {
+  fake: FakeQwen;
+  gateway: TestGateway;
+  close(): Promise<void>;
+}
+
+/** A gateway pointed at a fresh fake endpoint; `close` removes everything it made. */
+export async function startHarness(options: GatewayOptions & { fake?: FakeQwenOptions } = {}): Promise<Harness> {
+  const fake = await startFakeQwen({ apiKey: 'test-key', ...options.fake });
+  const gateway = await startGateway({
+    ...options,
+    env: { QWEN_BASE_URL: fake.url, QWEN_API_KEY: 'test-key', QWEN_MODEL: 'qwen-vl-test', QWEN_MAX_RETRIES: '0', ...options.env },
+  });
+  return {
+    fake,
+    gateway,
+    close: async () => {
+      await gateway.stop();
+      await fake.close();
+      await rm(gateway.dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors.js';
+import { normalizePrompt, normalizeQuestion } from '../../src/services/prompts.js';
+import { cacheKey } from '../../src/services/answer-cache.js';
+
+describe('prompt normalization (the cache key)', () => {
+  it('applies NFC, trims and collapses inner whitespace, keeping case', () => {
+    expect(normalizePrompt('  What   is\tthis?\n ')).toBe('What is this?');
+    expect(normalizePrompt('Cafe\u0301?')).toBe('Caf\u00e9?');
+    expect(normalizePrompt('ABC abc')).toBe('ABC abc');
+    expect(normalizePrompt('a\u00a0\u2003b')).toBe('a b');
+  });
+
+  it('keys identical prompts identically and different models apart', () => {
+    expect(cacheKey('s', normalizePrompt(' Hi  there'), 'm')).toBe(cacheKey('s', normalizePrompt('Hi there '), 'm'));
+    expect(cacheKey('s', 'p', 'm1')).not.toBe(cacheKey('s', 'p', 'm2'));
+  });
+});
+
+describe('question validation', () => {
+  const codeOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      return error instanceof GatewayError ? error.code : 'other';
+    }
+    return 'none';
+  };
+
+  it('refuses empty, oversized and control-character questions with BAD_USER_INPUT', () => {
+    expect(codeOf(() => normalizeQuestion('   ', 10))).toBe('BAD_USER_INPUT');
+    expect(codeOf(() => normalizeQuestion('x'.repeat(11), 10))).toBe('BAD_USER_INPUT');
+    expect(codeOf(() => normalizeQuestion('a\u0000b', 10))).toBe('BAD_USER_INPUT');
+    expect(normalizeQuestion(' ok? ', 10)).toBe('ok?');
+  });
+});
