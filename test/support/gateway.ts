@@ -42,8 +42,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
 
 export interface Harness {
   fake: FakeQwen;
+  /** Replace it to restart on the same data (see `restartGateway`). */
   gateway: TestGateway;
   close(): Promise<void>;
+}
+
+/** Points the gateway at the fake; no retries unless a test asks, so fault counts are exact. */
+function modelEnv(fake: FakeQwen): Record<string, string> {
+  return { QWEN_BASE_URL: fake.url, QWEN_API_KEY: 'test-key', QWEN_MODEL: 'qwen-vl-test', QWEN_MAX_RETRIES: '0' };
 }
 
 /** A gateway pointed at a fresh fake endpoint; `close` removes everything it made. */
@@ -51,15 +57,27 @@ export async function startHarness(options: GatewayOptions & { fake?: FakeQwenOp
   const fake = await startFakeQwen({ apiKey: 'test-key', ...options.fake });
   const gateway = await startGateway({
     ...options,
-    env: { QWEN_BASE_URL: fake.url, QWEN_API_KEY: 'test-key', QWEN_MODEL: 'qwen-vl-test', QWEN_MAX_RETRIES: '0', ...options.env },
+    env: { ...modelEnv(fake), ...options.env },
   });
-  return {
+  const harness: Harness = {
     fake,
     gateway,
+    // Reads harness.gateway at close time: a test may have restarted it.
     close: async () => {
-      await gateway.stop();
+      await harness.gateway.stop();
       await fake.close();
-      await rm(gateway.dataDir, { recursive: true, force: true });
+      await rm(harness.gateway.dataDir, { recursive: true, force: true });
     },
   };
+  return harness;
+}
+
+/** Stops the harness's gateway and starts a new one on the same data folder, with extra environment. */
+export async function restartGateway(harness: Harness, env: Record<string, string> = {}): Promise<TestGateway> {
+  await harness.gateway.stop();
+  harness.gateway = await startGateway({
+    dataDir: harness.gateway.dataDir,
+    env: { ...modelEnv(harness.fake), ...env },
+  });
+  return harness.gateway;
 }
