@@ -1,5 +1,4 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
 
 /** The contract's stable `extensions.code` values (ARCHITECTURE.md). */
 export type ErrorCode =
@@ -88,7 +87,7 @@ export interface ErrorFormatterOptions {
  */
 export function createErrorFormatter(options: ErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = findGatewayError(error) ?? unwrapResolverError(error);
+    const original = findGatewayError(error) ?? rootCause(error);
     const stack = options.includeStacktrace && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {};
     if (original instanceof GatewayError) {
       return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code, ...original.extensions, ...stack } };
@@ -107,13 +106,23 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
   };
 }
 
-/** graphql-js wraps a resolver's GraphQLError once more; the coded error may sit a few `originalError`s deep. */
+/**
+ * graphql-js wraps a resolver's error (even a GraphQLError) once more, and
+ * `instanceof GraphQLError` is unreliable when ESM and CJS copies of graphql
+ * meet, so follow `originalError` links instead.
+ */
+function originalErrors(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current && chain.length < 5; current = (current as { originalError?: unknown }).originalError) chain.push(current);
+  return chain;
+}
+
 function findGatewayError(error: unknown): GatewayError | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if (current instanceof GatewayError) return current;
-    current = (current as { originalError?: unknown }).originalError;
-  }
-  return undefined;
+  return originalErrors(error).find((e): e is GatewayError => e instanceof GatewayError);
+}
+
+function rootCause(error: unknown): unknown {
+  return originalErrors(error).at(-1);
 }
 
 function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {

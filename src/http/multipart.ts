@@ -9,6 +9,9 @@ export interface MultipartLimits {
   fieldBytes: number;
 }
 
+/** Room for each part's boundary and headers. */
+const PART_OVERHEAD = 1024;
+
 /**
  * The GraphQL multipart request spec, with Apollo's CSRF rule applied before
  * the body is parsed: a browser can send multipart/form-data cross-site
@@ -25,6 +28,11 @@ export function multipartUploads(limits: MultipartLimits): RequestHandler {
         'BAD_REQUEST',
         'This multipart request was refused as a possible CSRF attempt. Send the header "Apollo-Require-Preflight: true" with uploads.',
       );
+    }
+    // The body can never legitimately exceed every file at its limit plus the two fields.
+    const maxBody = limits.uploadFiles * (limits.uploadBytes + PART_OVERHEAD) + 2 * limits.fieldBytes;
+    if (Number(req.headers['content-length'] ?? 0) > maxBody) {
+      return sendRequestError(res, 413, 'PAYLOAD_TOO_LARGE', `The upload is larger than this gateway accepts (${limits.uploadFiles} files of at most ${limits.uploadBytes} bytes).`);
     }
     processRequest(req, res, {
       // One byte over the limit lets the service see (and report) an oversize file;

@@ -128,13 +128,22 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'POST' && path === '/v1/chat/completions') return chatCompletion(req, res);
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      inFlight++;
+      stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+      res.once('close', () => inFlight--);
+      return chatCompletion(req, res);
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       return authorized(req) ? send(res, 200, modelsBody(opts.model ?? DEFAULT_MODEL)) : send(res, 401, defaultErrorBody(401));
     }
     req.resume();
     send(res, 404, errorBody(`Unknown route ${req.method} ${path}.`, 'invalid_request_error', 'not_found'));
   }
+
+  // Chat requests being answered right now, and the most seen at once (to check the gateway's bound).
+  let inFlight = 0;
+  const stats = { maxInFlight: 0 };
 
   const server = createServer((req, res) => {
     // A client that aborts mid-upload makes these emit; without listeners that would crash the test run.
@@ -159,9 +168,11 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    stats,
     reset() {
       requests.length = 0; // keep the same array: callers may hold a reference to fake.requests
       queue = [];
+      stats.maxInFlight = inFlight;
     },
     inject(...faults) {
       queue.push(...faults);

@@ -49,6 +49,8 @@ export interface FakeQwen {
   url: string;
   /** Every POST /v1/chat/completions received, in order, faulted ones included. */
   requests: RecordedRequest[];
+  /** The most chat requests in flight at once since start or the last reset(). */
+  stats: { maxInFlight: number };
   /** Clear recorded requests and queued faults (not the delay or default fault). */
   reset(): void;
   /** Queue faults; each applies to the next request (FIFO), then normal service resumes. */

@@ -248,3 +248,19 @@ describe('persistence', () => {
     }
   });
 });
+
+describe('upstream concurrency', () => {
+  it('keeps at most QWEN_MAX_CONCURRENCY requests in flight', async () => {
+    const local = await startHarness({ env: { QWEN_MAX_CONCURRENCY: '2' } });
+    try {
+      for (let i = 0; i < 5; i++) await uploadNew(local.gateway.client, { format: 'png', width: 20 + i, height: 20 });
+      local.fake.setDelay(150);
+      const response = await local.gateway.client.request(AllImageInsightsDocument, { first: 5, q1: 'a?', q2: 'b?', q3: 'c?' });
+      expect(response.errors).toBeUndefined();
+      expect(local.fake.requests).toHaveLength(5);
+      expect(local.fake.stats.maxInFlight).toBe(2);
+    } finally {
+      await local.close();
+    }
+  });
+});
