@@ -28,3 +28,15 @@ export function openUpload(upload: Upload | FileUpload): OpenUpload {
     }
   };
 }
+
+/**
+ * Drains files the service never opened (a batch stops at its first bad file),
+ * so the multipart parser reaches the end of the body instead of stalling on them.
+ */
+export function discardUnread(uploads: ReadonlyArray<Upload | FileUpload>): void {
+  for (const upload of uploads) {
+    Promise.resolve(upload)
+      .then((file) => file.createReadStream().resume())
+      .catch(() => undefined); // already read, or never sent: nothing to drain
+  }
+}

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { toCaption, toConnection, toQuestion } from '../mappers.js';
 import type { FileUpload } from 'graphql-upload-minimal';
 import { UploadScalar, type Upload } from '../scalars.js';
-import { openUpload } from '../uploads.js';
+import { discardUnread, openUpload } from '../uploads.js';
 import { Caption } from '../types/caption.type.js';
 import { CaptionStyle } from '../types/caption-style.enum.js';
 import { ConnectionType } from '../types/connection.type.js';
@@ -36,8 +36,13 @@ export class ImageResolver {
   }
 
   @Mutation(() => [Image], { description: 'Upload several images at once: all are stored, or none.' })
-  uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
-    return ctx.services.images.upload(files.map(openUpload));
+  async uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
+    try {
+      return await ctx.services.images.upload(files.map(openUpload));
+    } catch (error) {
+      discardUnread(files);
+      throw error;
+    }
   }
 
   @FieldResolver(() => Caption, { description: 'Computed on demand by the model, cached.' })
