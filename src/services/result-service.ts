@@ -7,9 +7,6 @@ export class ResultService {
   constructor(private readonly answers: AnswerRepository) {}
 
   page(kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
-    if (filter.createdAfter && filter.createdBefore && filter.createdAfter > filter.createdBefore) {
-      return Promise.resolve({ items: [], hasNextPage: false });
-    }
     return this.answers.page(kind, filter, args);
   }
 

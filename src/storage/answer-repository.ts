@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Answer, Prisma } from '../generated/prisma/client.js';
 import type { Db } from './database.js';
-import { afterCursor, fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
+import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
 
 export type AnswerRecord = Answer;
 export type AnswerKind = 'CAPTION' | 'QUESTION';
@@ -64,8 +64,12 @@ export class AnswerRepository {
       ...(filter.style ? { style: filter.style } : {}),
       ...(filter.promptContains ? { prompt: { contains: filter.promptContains } } : {}),
       createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) },
-      AND: [afterCursor(args.after)],
     };
-    return fetchPage(args, (take) => this.db.answer.findMany({ where, orderBy: NEWEST_FIRST, take }));
+    const contains = filter.promptContains;
+    return fetchPage(
+      args,
+      (take, after) => this.db.answer.findMany({ where: { ...where, AND: [after] }, orderBy: NEWEST_FIRST, take }),
+      contains ? (row) => row.prompt.includes(contains) : undefined,
+    );
   }
 }

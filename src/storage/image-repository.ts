@@ -1,6 +1,6 @@
 import type { Image } from '../generated/prisma/client.js';
 import type { Db } from './database.js';
-import { afterCursor, fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
+import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
 import { isUniqueViolation } from './prisma-errors.js';
 
 export type ImageRecord = Image;
@@ -34,6 +34,6 @@ export class ImageRepository {
   }
 
   page(args: PageArgs): Promise<Page<ImageRecord>> {
-    return fetchPage(args, (take) => this.db.image.findMany({ where: afterCursor(args.after), orderBy: NEWEST_FIRST, take }));
+    return fetchPage(args, (take, after) => this.db.image.findMany({ where: after, orderBy: NEWEST_FIRST, take }));
   }
 }

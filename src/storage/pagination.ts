@@ -28,7 +28,8 @@ export function encodeCursor(row: Position): string {
 function decodeCursor(cursor: string): Position {
   try {
     const [time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof time === 'number' && Number.isFinite(time) && typeof id === 'string') return { createdAt: new Date(time), id };
+    const createdAt = new Date(typeof time === 'number' ? time : Number.NaN);
+    if (Number.isFinite(createdAt.getTime()) && typeof id === 'string') return { createdAt, id };
   } catch {
     // fall through to the error below
   }
@@ -41,16 +42,35 @@ export function checkPageSize(first: number): void {
   }
 }
 
-/** The Prisma `where` fragment for rows strictly after the cursor in newest-first order. */
-export function afterCursor(after: string | null | undefined) {
-  if (!after) return {};
-  const { createdAt, id } = decodeCursor(after);
+/** The Prisma `where` fragment for rows strictly after a position in newest-first order. */
+export type AfterWhere = { OR: Array<Record<string, unknown>> } | Record<string, never>;
+
+function after(position: Position | undefined): AfterWhere {
+  if (!position) return {};
+  const { createdAt, id } = position;
   return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
 }
 
-/** Fetches one row more than asked to learn whether another page exists. */
-export async function fetchPage<T>(args: PageArgs, fetch: (take: number) => Promise<T[]>): Promise<Page<T>> {
+/**
+ * Fetches one row more than asked to learn whether another page exists.
+ * `keep` refines what the database can only approximate (SQL LIKE treats
+ * % and _ as wildcards and ignores ASCII case on SQLite); rows it drops are
+ * skipped and more are read, so pages stay full and cursors stay exact.
+ */
+export async function fetchPage<T extends Position>(
+  args: PageArgs,
+  fetch: (take: number, where: AfterWhere) => Promise<T[]>,
+  keep: (row: T) => boolean = () => true,
+): Promise<Page<T>> {
   checkPageSize(args.first);
-  const rows = await fetch(args.first + 1);
-  return { items: rows.slice(0, args.first), hasNextPage: rows.length > args.first };
+  const take = args.first + 1;
+  const items: T[] = [];
+  let position = args.after ? decodeCursor(args.after) : undefined;
+  for (;;) {
+    const rows = await fetch(take, after(position));
+    items.push(...rows.filter(keep));
+    if (items.length >= take || rows.length < take) break;
+    position = rows.at(-1);
+  }
+  return { items: items.slice(0, args.first), hasNextPage: items.length > args.first };
 }

@@ -19,7 +19,7 @@ export interface RecordedRequest {
   model: string;
   authorization: string | undefined;
   /** Parsed JSON body, or the raw text when it was not JSON. */
-  body: any;
+  body: unknown;
   image: RecordedImage | null;
   /** 1 prompt, or the n questions of a packed request; [] when no text part was found. */
   prompts: string[];

@@ -78,7 +78,7 @@ describe('fake Qwen endpoint', () => {
       sha256: createHash('sha256').update(png).digest('hex'),
       meanColor: '#3366cc',
     });
-    expect(rec.body.messages[0].role).toBe('user');
+    expect((rec.body as { messages: Array<{ role: string }> }).messages[0]!.role).toBe('user');
   });
 
   it('answers a packed request with one answer per question, in order', async () => {
