@@ -33,6 +33,11 @@ const envSchema = z.object({
   MAX_IMAGE_PIXELS: int(100).default(40_000_000),
   MAX_QUESTION_LENGTH: int(1).default(2000),
   ANSWER_CACHE_SIZE: int(0).default(10_000),
+  JOB_CONCURRENCY: int(1, 64).default(2),
+  JOB_MAX_ITEMS: int(1).default(1000),
+  JOB_ITEM_RETRIES: int(0, 10).default(3),
+  JOB_RETRY_DELAY_MS: int(0).default(1000),
+  SHUTDOWN_GRACE_MS: int(0).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -64,6 +69,16 @@ export interface Config {
     questionLength: number;
   };
   answerCacheSize: number;
+  jobs: {
+    /** Jobs run at once per process. */
+    concurrency: number;
+    maxItems: number;
+    /** Extra attempts for items whose upstream failure is transient. */
+    itemRetries: number;
+    retryDelayMs: number;
+  };
+  /** How long SIGTERM waits for in-flight upstream calls. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -107,5 +122,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       questionLength: env.MAX_QUESTION_LENGTH,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
+    jobs: {
+      concurrency: env.JOB_CONCURRENCY,
+      maxItems: env.JOB_MAX_ITEMS,
+      itemRetries: env.JOB_ITEM_RETRIES,
+      retryDelayMs: env.JOB_RETRY_DELAY_MS,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };
 }

@@ -9,11 +9,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config, logger);
   const server = await startServer(app);
+  await app.startWorkers();
   logger.info({ url: server.url, model: config.model.name, endpoint: config.model.baseUrl, database: config.databaseUrl.split(':')[0] }, `gateway listening on ${server.url}`);
 
+  // SIGTERM: refuse new requests and subscriptions, let in-flight work finish
+  // (SHUTDOWN_GRACE_MS), close. Unfinished jobs stay in the database for the next start.
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    await server.close();
+    await Promise.all([server.close(), app.stopWorkers()]);
     await app.close();
     process.exit(0);
   };

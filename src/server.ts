@@ -7,6 +7,7 @@ import express from 'express';
 import type { App } from './app.js';
 import { createErrorFormatter } from './errors.js';
 import { createContext, type Context } from './graphql/context.js';
+import { attachWebSocket } from './graphql/websocket.js';
 import { jsonErrorHandler } from './http/json-errors.js';
 import { multipartUploads } from './http/multipart.js';
 
@@ -19,19 +20,25 @@ export interface RunningServer {
 /** Bytes allowed for a JSON request body or the multipart `operations` field. */
 const DOCUMENT_BYTES = 1024 * 1024;
 
-/** Express + Apollo on one HTTP server; GraphQL at /graphql. */
+/** Express + Apollo + graphql-ws on one HTTP server; GraphQL at /graphql for HTTP and WebSocket. */
 export async function startServer(app: App, port = app.config.port): Promise<RunningServer> {
   const expressApp = express();
   const httpServer = http.createServer(expressApp);
+  const formatError = createErrorFormatter({
+    includeStacktrace: app.config.env === 'development',
+    logUnexpected: (error) => app.logger.error({ err: error }, 'unexpected error in a GraphQL operation'),
+  });
+  const webSocket = attachWebSocket(httpServer, app, formatError);
   const apollo = new ApolloServer<Context>({
     schema: app.schema,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: app.config.env === 'development',
-    formatError: createErrorFormatter({
-      includeStacktrace: app.config.env === 'development',
-      logUnexpected: (error) => app.logger.error({ err: error }, 'unexpected error in a GraphQL operation'),
-    }),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Subscriptions end (close code 1001) before the HTTP server drains.
+      { serverWillStart: async () => ({ drainServer: () => webSocket.close() }) },
+    ],
   });
   await apollo.start();
 

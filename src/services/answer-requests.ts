@@ -1,10 +1,10 @@
 import type { ImageRecord } from '../storage/image-repository.js';
 import type { AnswerRequest } from './answer-service.js';
-import { CAPTION_PROMPTS, normalizePrompt, normalizeQuestion, type CaptionStyle } from './prompts.js';
+import { captionPrompt, normalizeQuestion, type CaptionStyle } from './prompts.js';
 
 /** Turns what a client asked for into model work; validation happens here, before anything is sent. */
 export function captionRequest(image: ImageRecord, style: CaptionStyle, refresh: boolean): AnswerRequest {
-  return { image, kind: 'CAPTION', style, prompt: normalizePrompt(CAPTION_PROMPTS[style]), refresh };
+  return { image, kind: 'CAPTION', style, prompt: captionPrompt(style), refresh };
 }
 
 export function questionRequest(image: ImageRecord, question: string, refresh: boolean, maxLength: number): AnswerRequest {

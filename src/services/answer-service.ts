@@ -3,6 +3,7 @@ import type { AnswerKind, AnswerRecord, AnswerRepository } from '../storage/answ
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ImageRecord } from '../storage/image-repository.js';
 import { AnswerCache, cacheKey } from './answer-cache.js';
+import { groupBy } from './group-by.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -88,9 +89,7 @@ export class AnswerService {
 
   /** Groups the misses by image so each image is sent once with all its prompts. */
   private askUpstream(work: Deferred[]): void {
-    const byImage = new Map<string, Deferred[]>();
-    for (const item of work) byImage.set(item.request.image.id, [...(byImage.get(item.request.image.id) ?? []), item]);
-    for (const group of byImage.values()) void this.askForImage(group);
+    for (const group of groupBy(work, (item) => item.request.image.id).values()) void this.askForImage(group);
   }
 
   private async askForImage(group: Deferred[]): Promise<void> {

@@ -15,6 +15,11 @@ export function normalizePrompt(prompt: string): string {
   return prompt.normalize('NFC').trim().replace(/\s+/gu, ' ');
 }
 
+/** The normalized prompt a caption style sends upstream. */
+export function captionPrompt(style: CaptionStyle): string {
+  return normalizePrompt(CAPTION_PROMPTS[style]);
+}
+
 /** Validates before anything is sent upstream; returns the normalized question. */
 export function normalizeQuestion(question: string, maxLength: number): string {
   const normalized = normalizePrompt(question);

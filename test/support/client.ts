@@ -1,5 +1,7 @@
 import { print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -60,4 +62,25 @@ export class GraphQLClient {
 
 export function errorCodes(response: GraphQLResponse<unknown>): Array<string | undefined> {
   return (response.errors ?? []).map((e) => e.extensions?.code);
+}
+
+/** A graphql-ws client on the gateway's /graphql path, as a browser app would open it. */
+export function wsClient(httpUrl: string, connectionParams: Record<string, unknown> = {}): WsClient {
+  return createWsClient({
+    url: httpUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
+
+/** Runs a subscription to its end (or until `max` events) and returns every event. */
+export async function collect<T>(client: WsClient, doc: Doc<T, Record<string, unknown>>, variables: Record<string, unknown>, max = 10_000): Promise<Array<GraphQLResponse<T>>> {
+  const events: Array<GraphQLResponse<T>> = [];
+  for await (const event of client.iterate<T>({ query: source(doc), variables })) {
+    events.push({ status: 0, ...(event as object) });
+    if (events.length >= max) break;
+  }
+  return events;
 }

@@ -28,6 +28,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', ...options.env });
   const app = await createApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const server = await startServer(app, 0);
+  await app.startWorkers();
   return {
     app,
     server,

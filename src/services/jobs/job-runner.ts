@@ -1,0 +1,116 @@
+import pLimit from 'p-limit';
+import pRetry from 'p-retry';
+import { GatewayError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ImageRecord, ImageRepository } from '../../storage/image-repository.js';
+import type { ItemOutcome, JobItemRecord, JobRepository } from '../../storage/job-repository.js';
+import type { AnswerResult, AnswerService } from '../answer-service.js';
+import { groupBy } from '../group-by.js';
+import type { JobEvents } from './job-events.js';
+import { isFinal } from './job-streams.js';
+
+export interface JobRunnerOptions {
+  /** Images of one job in flight at once (each is one upstream call for all its prompts). */
+  imageConcurrency: number;
+  itemRetries: number;
+  retryDelayMs: number;
+}
+
+class TransientFailures extends Error {}
+
+/**
+ * Runs one job through the same answer service as the synchronous API: the
+ * cache, single flight and packing (one upstream call per image) all apply,
+ * and answers stored before a crash are not asked again.
+ */
+export class JobRunner {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly images: ImageRepository,
+    private readonly answers: AnswerService,
+    private readonly events: JobEvents,
+    private readonly options: JobRunnerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `signal` aborts on cancel or shutdown: nothing more is sent upstream, in-flight calls finish and are recorded. */
+  async run(jobId: string, signal: AbortSignal): Promise<void> {
+    const job = await this.jobs.markRunning(jobId);
+    if (!job || isFinal(job)) return;
+    this.events.publish(job);
+    try {
+      const pending = await this.jobs.pendingItems(jobId);
+      const byImage = groupBy(pending, (item) => item.imageId);
+      const images = new Map((await this.images.findByIds([...byImage.keys()])).map((image) => [image.id, image]));
+      const limit = pLimit(this.options.imageConcurrency);
+      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, signal))));
+      if (!signal.aborted) await this.finish(jobId);
+    } catch (error) {
+      this.logger.error({ err: error, jobId }, 'job failed unexpectedly');
+      await this.end(jobId, 'FAILED', 'The job failed unexpectedly; the gateway logged the cause. Submit it again.');
+    }
+  }
+
+  private async runImage(jobId: string, image: ImageRecord | undefined, items: JobItemRecord[], signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    if (!image) {
+      await this.record(jobId, items.map((item) => failure(item, 1, new GatewayError('NOT_FOUND', 'The image was deleted.'))));
+      return;
+    }
+    let remaining = items;
+    await pRetry(
+      async (attempt) => {
+        if (signal.aborted) return;
+        const results = await this.answers.answerAll(remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false })));
+        const lastTry = attempt > this.options.itemRetries;
+        const outcomes: ItemOutcome[] = [];
+        const retry: JobItemRecord[] = [];
+        results.forEach((result, i) => {
+          const item = remaining[i]!;
+          if (isTransient(result) && !lastTry) retry.push(item);
+          else outcomes.push(result instanceof Error ? failure(item, attempt, result) : success(item, attempt, result));
+        });
+        await this.record(jobId, outcomes);
+        remaining = retry;
+        if (retry.length > 0) throw new TransientFailures(`${retry.length} items failed transiently`);
+      },
+      { retries: this.options.itemRetries, minTimeout: this.options.retryDelayMs, factor: 2, randomize: true },
+    );
+  }
+
+  private async record(jobId: string, outcomes: ItemOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const job = await this.jobs.recordOutcomes(jobId, outcomes);
+    if (job) this.events.publish(job);
+  }
+
+  /** SUCCEEDED unless every item failed. */
+  private async finish(jobId: string): Promise<void> {
+    const job = await this.jobs.findById(jobId);
+    if (!job || isFinal(job)) return;
+    if (job.total > 0 && job.failed === job.total) {
+      await this.end(jobId, 'FAILED', `All ${job.total} items failed; see the items' errors.`);
+    } else {
+      await this.end(jobId, 'SUCCEEDED', null);
+    }
+  }
+
+  private async end(jobId: string, status: 'SUCCEEDED' | 'FAILED', error: string | null): Promise<void> {
+    const job = await this.jobs.finish(jobId, status, error);
+    if (job) this.events.publish(job);
+  }
+}
+
+function isTransient(result: AnswerResult | Error): result is GatewayError {
+  return result instanceof GatewayError && result.retryable;
+}
+
+function success(item: JobItemRecord, attempts: number, result: AnswerResult): ItemOutcome {
+  return { itemId: item.id, attempts, answerId: result.record.id };
+}
+
+function failure(item: JobItemRecord, attempts: number, error: Error): ItemOutcome {
+  // Only coded errors carry a message meant for people; anything else stays in the logs.
+  if (error instanceof GatewayError) return { itemId: item.id, attempts, errorCode: error.code, error: error.message };
+  return { itemId: item.id, attempts, errorCode: 'INTERNAL_SERVER_ERROR', error: 'Unexpected failure; the gateway logged the cause.' };
+}

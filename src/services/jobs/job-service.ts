@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { badInput, notFound } from '../../errors.js';
+import type { AnswerRecord } from '../../storage/answer-repository.js';
+import type { ImageRepository } from '../../storage/image-repository.js';
+import type { JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from '../../storage/job-repository.js';
+import type { Page, PageArgs } from '../../storage/pagination.js';
+import { captionPrompt, normalizeQuestion, type CaptionStyle } from '../prompts.js';
+import type { JobEvents } from './job-events.js';
+import type { JobQueue } from './job-queue.js';
+import { isFinal, jobCompletion, jobUpdates } from './job-streams.js';
+
+export interface AnalysisInput {
+  imageIds: readonly string[];
+  captionStyles?: readonly CaptionStyle[] | null;
+  questions?: readonly string[] | null;
+}
+
+export interface JobLimits {
+  maxItems: number;
+  questionLength: number;
+}
+
+const unique = <T>(values: readonly T[]) => [...new Set(values)];
+
+/** Submitting, reading, cancelling and following analysis jobs. The work itself is JobRunner's. */
+export class JobService {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly images: ImageRepository,
+    private readonly queue: JobQueue,
+    private readonly events: JobEvents,
+    private readonly limits: JobLimits,
+  ) {}
+
+  /** Validates everything, writes the job and its items, and only then answers: nothing submitted is lost. */
+  async submit(input: AnalysisInput): Promise<JobRecord> {
+    const items = await this.plan(input);
+    const job = await this.jobs.create(randomUUID(), items);
+    this.queue.enqueue(job.id);
+    return job;
+  }
+
+  async cancel(id: string): Promise<JobRecord> {
+    const job = await this.get(id);
+    if (isFinal(job)) return job;
+    const cancelled = await this.jobs.finish(id, 'CANCELLED');
+    if (!cancelled) return this.get(id); // it ended on its own meanwhile
+    this.queue.cancel(id);
+    this.events.publish(cancelled);
+    return cancelled;
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    const job = await this.jobs.findById(id);
+    if (!job) throw notFound('job', id);
+    return job;
+  }
+
+  async findMany(ids: readonly string[]): Promise<Array<JobRecord | null>> {
+    const byId = new Map((await this.jobs.findByIds(ids)).map((job) => [job.id, job]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  page(status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
+    return this.jobs.page(status, args);
+  }
+
+  /** Items with their stored answers, per job, in submission order. */
+  async itemsOf(jobIds: readonly string[]): Promise<JobItemWithAnswer[][]> {
+    const byJob = new Map<string, JobItemWithAnswer[]>(jobIds.map((id) => [id, []]));
+    for (const item of await this.jobs.itemsOf(jobIds)) byJob.get(item.jobId)?.push(item);
+    return jobIds.map((id) => byJob.get(id) ?? []);
+  }
+
+  static answersOf(items: readonly JobItemWithAnswer[], kind: 'CAPTION' | 'QUESTION'): AnswerRecord[] {
+    return items.filter((item) => item.kind === kind && item.answer).map((item) => item.answer!);
+  }
+
+  updates(id: string): Promise<AsyncGenerator<JobRecord>> {
+    return jobUpdates(this.events, this.jobs, id);
+  }
+
+  completion(id: string): Promise<AsyncGenerator<JobRecord>> {
+    return jobCompletion(this.events, this.jobs, id);
+  }
+
+  private async plan(input: AnalysisInput): Promise<NewJobItem[]> {
+    const imageIds = unique(input.imageIds);
+    const styles = unique(input.captionStyles ?? []);
+    const questions = unique((input.questions ?? []).map((q) => normalizeQuestion(q, this.limits.questionLength)));
+    if (imageIds.length === 0) throw badInput('imageIds is empty: name at least one image.');
+    if (styles.length + questions.length === 0) throw badInput('Ask for at least one caption style or question.');
+    const total = imageIds.length * (styles.length + questions.length);
+    if (total > this.limits.maxItems) {
+      throw badInput(`This job has ${total} items (images × (styles + questions)); the limit is ${this.limits.maxItems} (JOB_MAX_ITEMS). Split it.`);
+    }
+    const found = new Set((await this.images.findByIds(imageIds)).map((image) => image.id));
+    const missing = imageIds.find((id) => !found.has(id));
+    if (missing) throw notFound('image', missing);
+    return imageIds.flatMap((imageId) => [
+      ...styles.map((style) => ({ imageId, kind: 'CAPTION', style, prompt: captionPrompt(style) })),
+      ...questions.map((prompt) => ({ imageId, kind: 'QUESTION', style: null, prompt })),
+    ]);
+  }
+}

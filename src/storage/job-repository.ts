@@ -1,0 +1,96 @@
+import type { Answer, Job, JobItem } from '../generated/prisma/client.js';
+import type { Db } from './database.js';
+import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
+
+export type JobRecord = Job;
+export type JobItemRecord = JobItem;
+export type JobItemWithAnswer = JobItem & { answer: Answer | null };
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type JobItemStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type NewJobItem = Pick<JobItem, 'imageId' | 'kind' | 'style' | 'prompt'>;
+
+export const ACTIVE_STATUSES: JobStatus[] = ['QUEUED', 'RUNNING'];
+
+export type ItemOutcome =
+  | { itemId: string; attempts: number; answerId: string }
+  | { itemId: string; attempts: number; errorCode: string; error: string };
+
+export class JobRepository {
+  constructor(private readonly db: Db) {}
+
+  /** The job and all its items in one transaction: a job is never visible half-written. */
+  async create(id: string, items: readonly NewJobItem[]): Promise<JobRecord> {
+    const [job] = await this.db.$transaction([
+      this.db.job.create({ data: { id, status: 'QUEUED', total: items.length } }),
+      this.db.jobItem.createMany({
+        data: items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: 'PENDING' })),
+      }),
+    ]);
+    return job;
+  }
+
+  findById(id: string): Promise<JobRecord | null> {
+    return this.db.job.findUnique({ where: { id } });
+  }
+
+  findByIds(ids: readonly string[]): Promise<JobRecord[]> {
+    return this.db.job.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  page(status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
+    return fetchPage(args, (take, after) =>
+      this.db.job.findMany({ where: { ...(status ? { status } : {}), AND: [after] }, orderBy: NEWEST_FIRST, take }),
+    );
+  }
+
+  async activeIds(): Promise<string[]> {
+    const rows = await this.db.job.findMany({ where: { status: { in: ACTIVE_STATUSES } }, orderBy: { createdAt: 'asc' }, select: { id: true } });
+    return rows.map((row) => row.id);
+  }
+
+  /** QUEUED → RUNNING; a job already running (resumed after a crash) keeps its startedAt. */
+  async markRunning(id: string): Promise<JobRecord | null> {
+    await this.db.job.updateMany({ where: { id, status: 'QUEUED' }, data: { status: 'RUNNING', startedAt: new Date() } });
+    return this.findById(id);
+  }
+
+  pendingItems(jobId: string): Promise<JobItemRecord[]> {
+    return this.db.jobItem.findMany({ where: { jobId, status: 'PENDING' }, orderBy: { position: 'asc' } });
+  }
+
+  itemsOf(jobIds: readonly string[]): Promise<JobItemWithAnswer[]> {
+    return this.db.jobItem.findMany({ where: { jobId: { in: [...jobIds] } }, orderBy: [{ jobId: 'asc' }, { position: 'asc' }], include: { answer: true } });
+  }
+
+  /**
+   * Records outcomes of still-pending items and moves the job's counters by
+   * exactly the items it changed, in one transaction (a cancelled item stays cancelled).
+   */
+  async recordOutcomes(jobId: string, outcomes: readonly ItemOutcome[]): Promise<JobRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      let done = 0;
+      let failed = 0;
+      for (const outcome of outcomes) {
+        const data =
+          'answerId' in outcome
+            ? { status: 'SUCCEEDED', answerId: outcome.answerId, attempts: outcome.attempts }
+            : { status: 'FAILED', errorCode: outcome.errorCode, error: outcome.error, attempts: outcome.attempts };
+        const { count } = await tx.jobItem.updateMany({ where: { id: outcome.itemId, jobId, status: 'PENDING' }, data });
+        if ('answerId' in outcome) done += count;
+        else failed += count;
+      }
+      if (done + failed === 0) return tx.job.findUnique({ where: { id: jobId } });
+      return tx.job.update({ where: { id: jobId }, data: { done: { increment: done }, failed: { increment: failed } } });
+    });
+  }
+
+  /** Ends an active job; returns null when it had already ended. */
+  async finish(id: string, status: Exclude<JobStatus, 'QUEUED' | 'RUNNING'>, error: string | null = null): Promise<JobRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({ where: { id, status: { in: ACTIVE_STATUSES } }, data: { status, error, finishedAt: new Date() } });
+      if (count === 0) return null;
+      if (status === 'CANCELLED') await tx.jobItem.updateMany({ where: { jobId: id, status: 'PENDING' }, data: { status: 'CANCELLED' } });
+      return tx.job.findUnique({ where: { id } });
+    });
+  }
+}
