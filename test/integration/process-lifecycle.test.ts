@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
+import { GetJobDocument, JobCompletedDocument, JobUpdatedDocument, ListImagesDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
+import { spawnGateway, type ChildGateway } from '../support/child-gateway.js';
+import { collect, wsClient } from '../support/client.js';
+import { uploadNew } from '../support/flows.js';
+
+// The gateway as a real process: killed mid-job it loses nothing, and SIGTERM stops it cleanly.
+
+let fake: FakeQwen;
+let dataDir: string;
+let env: Record<string, string>;
+const children: ChildGateway[] = [];
+
+beforeAll(async () => {
+  fake = await startFakeQwen({ apiKey: 'k' });
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-process-'));
+  env = { DATA_DIR: dataDir, QWEN_BASE_URL: fake.url, QWEN_API_KEY: 'k', QWEN_MODEL: 'qwen-vl-test', QWEN_MAX_CONCURRENCY: '1', QWEN_MAX_RETRIES: '0' };
+});
+afterAll(async () => {
+  for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
+  await fake.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function start(): Promise<ChildGateway> {
+  const child = await spawnGateway(env);
+  children.push(child);
+  return child;
+}
+
+const key = (sha: string, prompt: string) => `${sha} ${prompt}`;
+
+describe('a gateway process', () => {
+  it('killed with SIGKILL mid-job, finishes the job on the next start without asking answered items again', async () => {
+    let gateway = await start();
+    const images = [];
+    for (let i = 0; i < 6; i++) images.push(await uploadNew(gateway.client, { format: 'png', width: 40 + i, height: 30 }));
+    const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
+    fake.reset();
+    fake.setDelay(300);
+
+    const job = (await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: images.map((i) => i.id), questions: ['First?', 'Second?'] } })).data!.submitAnalysis;
+    let answered = new Set<string>();
+    await expect
+      .poll(async () => {
+        const items = (await gateway.client.request(GetJobDocument, { id: job.id })).data!.job!.items;
+        answered = new Set(items.filter((i) => i.status === 'SUCCEEDED').map((i) => key(shaOf.get(i.image.id)!, i.prompt)));
+        return answered.size;
+      }, { timeout: 15_000, interval: 50 })
+      .toBeGreaterThanOrEqual(4);
+    gateway.process.kill('SIGKILL');
+    expect(await gateway.exited).toBe('SIGKILL');
+    expect(answered.size).toBeLessThan(12); // killed mid-job, not after it
+    const askedBefore = fake.requests.length;
+
+    gateway = await start();
+    const client = wsClient(gateway.url);
+    const [event] = await collect(client, JobCompletedDocument, { id: job.id });
+    await client.dispose();
+    expect(event!.data!.jobCompleted).toMatchObject({ status: 'SUCCEEDED', total: 12, done: 12, failed: 0 });
+
+    const askedAfter = fake.requests.slice(askedBefore).flatMap((r) => r.prompts.map((p) => key(r.image!.sha256, p)));
+    expect(askedAfter.filter((k) => answered.has(k))).toEqual([]);
+    const read = (await gateway.client.request(GetJobDocument, { id: job.id })).data!.job!;
+    expect(read.questions).toHaveLength(12);
+    expect(read.items.every((i) => i.status === 'SUCCEEDED')).toBe(true);
+
+    gateway.process.kill('SIGKILL');
+    await gateway.exited;
+  });
+
+  it('on SIGTERM closes subscriptions with 1001, finishes in-flight upstream calls and exits 0; the job resumes later', async () => {
+    fake.setDelay(0);
+    let gateway = await start();
+    const existing = (await gateway.client.request(ListImagesDocument, { first: 2 })).data!.images.edges.map((e) => e.node.id);
+    fake.reset();
+    fake.setDelay(500);
+    const job = (await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: existing, questions: ['Graceful?'] } })).data!.submitAnalysis;
+
+    const closeCodes: number[] = [];
+    const client = wsClient(gateway.url);
+    client.on('closed', (event) => closeCodes.push((event as { code: number }).code));
+    const updates = collect(client, JobUpdatedDocument, { id: job.id }).catch((error: unknown) => error);
+    await expect.poll(() => fake.requests.length, { timeout: 10_000, interval: 20 }).toBe(1);
+
+    gateway.process.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+    await updates;
+    expect(closeCodes).toContain(1001);
+    expect(fake.requests).toHaveLength(1); // the second image was never sent
+
+    fake.setDelay(0);
+    gateway = await start();
+    const after = wsClient(gateway.url);
+    const [event] = await collect(after, JobCompletedDocument, { id: job.id });
+    await after.dispose();
+    expect(event!.data!.jobCompleted).toMatchObject({ status: 'SUCCEEDED', done: 2 });
+    // The call in flight at SIGTERM was recorded before exit: only the second image is asked now.
+    expect(fake.requests).toHaveLength(2);
+    gateway.process.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+  });
+});

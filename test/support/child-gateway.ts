@@ -1,0 +1,41 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { GraphQLClient } from './client.js';
+
+export interface ChildGateway {
+  process: ChildProcess;
+  url: string;
+  client: GraphQLClient;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  /** Log lines seen so far (JSON, one per line). */
+  logs: string[];
+}
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** Starts `src/main.ts` as its own process, the way `npm start` does, and waits until it listens. */
+export async function spawnGateway(env: Record<string, string>): Promise<ChildGateway> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs.join('\n')}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logs.push(line);
+      const match = /"url":"([^"]+)"/.exec(line);
+      if (match && line.includes('listening')) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+    void exited.then((code) => reject(new Error(`gateway exited (${code}) before listening:\n${logs.join('\n')}`)));
+  });
+  return { process: child, url, client: new GraphQLClient(url), exited, logs };
+}
