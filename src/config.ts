@@ -11,6 +11,25 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
+const bool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+
+const list = z.string().transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean));
+
+const fallbackSchema = z.array(
+  z.object({ baseUrl: z.url().optional(), model: z.string().min(1).optional(), apiKey: z.string().optional() }).strict(),
+);
+
+const fallbacks = z.string().transform((value, ctx) => {
+  try {
+    const parsed = fallbackSchema.safeParse(JSON.parse(value));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"baseUrl"?, "model"?, "apiKey"?} objects' });
+  return z.NEVER;
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: int(0, 65535).default(4000),
@@ -38,6 +57,25 @@ const envSchema = z.object({
   JOB_ITEM_RETRIES: int(0, 10).default(3),
   JOB_RETRY_DELAY_MS: int(0).default(1000),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
+  QWEN_DEADLINE_MS: int(100).default(120_000),
+  QWEN_FALLBACKS: fallbacks.default([]),
+  CIRCUIT_FAILURE_THRESHOLD: int(1, 100).default(50),
+  CIRCUIT_MIN_REQUESTS: int(1).default(5),
+  CIRCUIT_RESET_MS: int(100).default(30_000),
+  AUTH_REQUIRED: bool.default(false),
+  RATE_LIMIT_PER_MINUTE: int(1).default(120),
+  TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000),
+  QUERY_MAX_DEPTH: int(1, 100).default(10),
+  QUERY_MAX_ALIASES: int(0, 1000).default(30),
+  QUERY_MAX_COST: int(1).default(5000),
+  QUERY_MAX_PROMPTS: int(1, 1000).default(50),
+  QUERY_MAX_VARIABLES_BYTES: int(1).default(256 * 1024),
+  WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(20),
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(100).default(5_000),
+  IMPORT_ALLOWED_HOSTS: list.default([]),
+  IMPORT_TIMEOUT_MS: int(100).default(15_000),
+  IMPORT_MAX_REDIRECTS: int(0, 10).default(3),
+  LOG_PROMPTS: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -79,6 +117,41 @@ export interface Config {
   };
   /** How long SIGTERM waits for in-flight upstream calls. */
   shutdownGraceMs: number;
+  resilience: {
+    /** Overall deadline for one model request, retries and fallbacks included. */
+    deadlineMs: number;
+    /** Endpoints (or models) tried in order when the primary is unavailable; unset fields inherit the primary's. */
+    fallbacks: Array<{ baseUrl: string; model: string; apiKey: string | undefined }>;
+    /** Percentage of failed calls (over a rolling window) that opens the circuit. */
+    circuitFailureThreshold: number;
+    circuitMinRequests: number;
+    circuitResetMs: number;
+  };
+  auth: {
+    /** Require API keys even before the first key exists. */
+    required: boolean;
+    requestsPerMinute: number;
+    tokensPerDay: number;
+  };
+  query: {
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxPrompts: number;
+    maxVariablesBytes: number;
+  };
+  webSocket: {
+    maxSubscriptions: number;
+    connectionInitTimeoutMs: number;
+  };
+  imports: {
+    /** Hosts (host or host:port) exempt from the private-address block, for operators. */
+    allowedHosts: string[];
+    timeoutMs: number;
+    maxRedirects: number;
+  };
+  /** Debug flag: log prompts (never image bytes, never keys). */
+  logPrompts: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +202,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retryDelayMs: env.JOB_RETRY_DELAY_MS,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    resilience: {
+      deadlineMs: env.QWEN_DEADLINE_MS,
+      fallbacks: env.QWEN_FALLBACKS.map((f) => ({ baseUrl: (f.baseUrl ?? baseUrl).replace(/\/+$/, ''), model: f.model ?? env.QWEN_MODEL, apiKey: f.apiKey ?? apiKey })),
+      circuitFailureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
+      circuitMinRequests: env.CIRCUIT_MIN_REQUESTS,
+      circuitResetMs: env.CIRCUIT_RESET_MS,
+    },
+    auth: { required: env.AUTH_REQUIRED, requestsPerMinute: env.RATE_LIMIT_PER_MINUTE, tokensPerDay: env.TOKEN_BUDGET_PER_DAY },
+    query: {
+      maxDepth: env.QUERY_MAX_DEPTH,
+      maxAliases: env.QUERY_MAX_ALIASES,
+      maxCost: env.QUERY_MAX_COST,
+      maxPrompts: env.QUERY_MAX_PROMPTS,
+      maxVariablesBytes: env.QUERY_MAX_VARIABLES_BYTES,
+    },
+    webSocket: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS },
+    imports: { allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()), timeoutMs: env.IMPORT_TIMEOUT_MS, maxRedirects: env.IMPORT_MAX_REDIRECTS },
+    logPrompts: env.LOG_PROMPTS,
   };
 }

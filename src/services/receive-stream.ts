@@ -49,6 +49,8 @@ export async function receiveStream(source: Readable, tempPath: string, maxBytes
     await pipeline(iterate(source), meter, file.createWriteStream());
   } catch (error) {
     await rm(tempPath, { force: true });
+    // A source that knows why it failed (a URL import past its limit or deadline) says so itself.
+    if (error instanceof GatewayError) throw error;
     throw new GatewayError('BAD_USER_INPUT', 'The upload ended before the whole file arrived (truncated or malformed multipart body). Send it again.', {
       cause: error,
       httpStatus: 400,
