@@ -1,0 +1,50 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { OutputFormat } from './options.js';
+
+/** One output row: one file × one item, or one file that could not be uploaded. */
+export interface ResultRow {
+  file: string;
+  imageId: string | null;
+  kind: 'CAPTION' | 'QUESTION' | null;
+  style: string | null;
+  question: string | null;
+  /** The caption text or the answer. */
+  text: string | null;
+  status: string;
+  errorCode: string | null;
+  error: string | null;
+  model: string | null;
+}
+
+export const COLUMNS: ReadonlyArray<keyof ResultRow> = ['file', 'imageId', 'kind', 'style', 'question', 'text', 'status', 'errorCode', 'error', 'model'];
+
+export function toJsonLine(row: ResultRow): string {
+  return `${JSON.stringify(Object.fromEntries(COLUMNS.map((c) => [c, row[c]])))}\n`;
+}
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled; CRLF between records. */
+export function csvField(value: string | null): string {
+  if (value === null) return '';
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export const csvHeader = () => `${COLUMNS.join(',')}\r\n`;
+export const toCsvLine = (row: ResultRow) => `${COLUMNS.map((c) => csvField(row[c])).join(',')}\r\n`;
+
+export function formatRows(rows: readonly ResultRow[], format: OutputFormat): string {
+  return format === 'csv' ? csvHeader() + rows.map(toCsvLine).join('') : rows.map(toJsonLine).join('');
+}
+
+/** Writes the rows to a file (format by extension) or, as JSON Lines, to stdout; resolves once flushed. */
+export async function writeRows(rows: readonly ResultRow[], out: { file: string; format: OutputFormat } | null): Promise<void> {
+  if (!out) {
+    const text = formatRows(rows, 'jsonl');
+    if (text) await new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+    return;
+  }
+  const stream = createWriteStream(out.file, { encoding: 'utf8' });
+  const failed = once(stream, 'error').then(([error]) => Promise.reject(error as Error));
+  stream.end(formatRows(rows, out.format));
+  await Promise.race([once(stream, 'finish'), failed]);
+}
