@@ -1,24 +1,27 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { buildGatewaySchema } from './graphql/schema.js';
-import type { ModelProvider } from './model/provider.js';
-import { QwenVlProvider } from './model/qwen-vl-provider.js';
-import { UnconfiguredProvider } from './model/unconfigured-provider.js';
+import { createModelProvider } from './model/create-provider.js';
 import { AnswerCache } from './services/answer-cache.js';
 import { AnswerService } from './services/answer-service.js';
+import { ApiKeyService } from './services/auth/api-key-service.js';
+import { UsageLimits } from './services/auth/usage-limits.js';
 import { ImageService } from './services/image-service.js';
+import { openRemoteImage } from './services/url-import/index.js';
 import { InProcessJobEvents } from './services/jobs/job-events.js';
 import { InProcessJobQueue, type JobQueue } from './services/jobs/job-queue.js';
 import { JobRunner } from './services/jobs/job-runner.js';
 import { JobService } from './services/jobs/job-service.js';
 import { ResultService } from './services/result-service.js';
 import { AnswerRepository } from './storage/answer-repository.js';
+import { ApiKeyRepository } from './storage/api-key-repository.js';
 import { FileBlobStore } from './storage/blob-store.js';
 import { openDatabase } from './storage/database.js';
 import { ImageRepository } from './storage/image-repository.js';
 import { JobRepository } from './storage/job-repository.js';
-import { migrateDatabase } from './storage/migrate.js';
+import { migrateDatabase, pendingMigrations } from './storage/migrate.js';
 
 export interface Services {
   config: Config;
@@ -26,6 +29,8 @@ export interface Services {
   answers: AnswerService;
   results: ResultService;
   jobs: JobService;
+  keys: ApiKeyService;
+  limits: UsageLimits;
 }
 
 export interface App {
@@ -33,6 +38,11 @@ export interface App {
   logger: Logger;
   services: Services;
   schema: GraphQLSchema;
+  metrics: Metrics;
+  /** Database reachable and every committed migration applied. */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
+  /** Jobs per status (for the metrics gauge). */
+  jobCounts(): Promise<Record<string, number>>;
   /** Starts the job worker (resuming unfinished jobs). */
   startWorkers(): Promise<void>;
   /** Takes no new job work; in-flight upstream calls get SHUTDOWN_GRACE_MS to finish. */
@@ -41,20 +51,6 @@ export interface App {
   close(): Promise<void>;
 }
 
-function createProvider(config: Config): ModelProvider {
-  const { model } = config;
-  if (!model.configured) return new UnconfiguredProvider(model.name);
-  return new QwenVlProvider({
-    baseUrl: model.baseUrl,
-    apiKey: model.apiKey,
-    model: model.name,
-    timeoutMs: model.timeoutMs,
-    maxRetries: model.maxRetries,
-    maxConcurrency: model.maxConcurrency,
-    maxPixels: model.maxPixels,
-    maxPromptsPerCall: model.maxPromptsPerCall,
-  });
-}
 
 /** The composition root: the server and the tests boot the same thing. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -65,24 +61,40 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const answerRepository = new AnswerRepository(db);
   const imageRepository = new ImageRepository(db);
   const jobRepository = new JobRepository(db);
-  const answers = new AnswerService(answerRepository, blobs, createProvider(config), new AnswerCache(config.answerCacheSize));
+  const metrics = new Metrics();
+  const keys = new ApiKeyService(new ApiKeyRepository(db), config.auth);
+  const limits = new UsageLimits();
+  const answers = new AnswerService(answerRepository, blobs, createModelProvider(config, metrics), new AnswerCache(config.answerCacheSize), metrics);
   const events = new InProcessJobEvents();
   const runner = new JobRunner(
     jobRepository,
     imageRepository,
     answers,
     events,
-    { imageConcurrency: config.model.maxConcurrency, itemRetries: config.jobs.itemRetries, retryDelayMs: config.jobs.retryDelayMs },
+    {
+      imageConcurrency: config.model.maxConcurrency,
+      itemRetries: config.jobs.itemRetries,
+      retryDelayMs: config.jobs.retryDelayMs,
+      budgetFor: async (job) => limits.budgetFor(await keys.callerForJob(job.tenant, job.apiKeyId)),
+    },
     logger,
   );
   const queue: JobQueue = new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
   const services: Services = {
     config,
-    images: new ImageService(imageRepository, blobs, config.limits),
+    images: new ImageService(imageRepository, blobs, config.limits, async (url) => {
+      const remote = await openRemoteImage(url, { ...config.imports, maxBytes: config.limits.uploadBytes });
+      return remote.stream;
+    }),
     answers,
     results: new ResultService(answerRepository),
     jobs: new JobService(jobRepository, imageRepository, queue, events, { maxItems: config.jobs.maxItems, questionLength: config.limits.questionLength }),
+    keys,
+    limits,
   };
+  if (!(await keys.keysRequired())) {
+    logger.warn('no API key exists yet: the gateway is open, as a single tenant ("default"); create one with `npm run keys -- create --tenant NAME` to require keys');
+  }
   if (!config.model.configured) {
     logger.warn('no model endpoint configured: uploads and stored results work, new captions and answers fail with MODEL_NOT_CONFIGURED (set QWEN_API_KEY or QWEN_BASE_URL)');
   }
@@ -91,6 +103,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     logger,
     services,
     schema: await buildGatewaySchema(),
+    metrics,
+    ready: async () => {
+      try {
+        const { pending } = await pendingMigrations(config.databaseUrl, db);
+        return pending.length === 0 ? { ok: true } : { ok: false, reason: `migrations not applied: ${pending.join(', ')}` };
+      } catch {
+        return { ok: false, reason: 'database unreachable' };
+      }
+    },
+    jobCounts: () => services.jobs.countByStatus(),
     startWorkers: () => queue.start(),
     stopWorkers: () => queue.stop(config.shutdownGraceMs),
     close: async () => {

@@ -63,7 +63,7 @@ const envSchema = z.object({
   CIRCUIT_MIN_REQUESTS: int(1).default(5),
   CIRCUIT_RESET_MS: int(100).default(30_000),
   AUTH_REQUIRED: bool.default(false),
-  RATE_LIMIT_PER_MINUTE: int(1).default(120),
+  RATE_LIMIT_PER_MINUTE: int(1).default(600),
   TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000),
   QUERY_MAX_DEPTH: int(1, 100).default(10),
   QUERY_MAX_ALIASES: int(0, 1000).default(30),

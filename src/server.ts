@@ -8,8 +8,15 @@ import type { App } from './app.js';
 import { createErrorFormatter } from './errors.js';
 import { createContext, type Context } from './graphql/context.js';
 import { attachWebSocket } from './graphql/websocket.js';
+import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limits.js';
+import { authenticate, callerOf } from './http/authenticate.js';
+import { OperationMetrics, operationsPlugin, withHttpResponse } from './http/graphql-operations.js';
+import { healthRoutes } from './http/health.js';
 import { jsonErrorHandler } from './http/json-errors.js';
+import { metricsRoute } from './http/metrics-route.js';
 import { multipartUploads } from './http/multipart.js';
+import { currentRequest } from './http/request-context.js';
+import { rebindRequestScope, requestLogging } from './http/request-logging.js';
 
 export interface RunningServer {
   url: string;
@@ -24,33 +31,48 @@ const DOCUMENT_BYTES = 1024 * 1024;
 export async function startServer(app: App, port = app.config.port): Promise<RunningServer> {
   const expressApp = express();
   const httpServer = http.createServer(expressApp);
+  const production = app.config.env === 'production';
+  const limits = new QueryLimits(queryLimitsFromConfig(app.config));
+  const operationMetrics = new OperationMetrics(app.metrics);
+  let stopping = false;
   const formatError = createErrorFormatter({
     includeStacktrace: app.config.env === 'development',
-    logUnexpected: (error) => app.logger.error({ err: error }, 'unexpected error in a GraphQL operation'),
+    logUnexpected: (error) => (currentRequest()?.log ?? app.logger).error({ err: error }, 'unexpected error in a GraphQL operation'),
   });
-  const webSocket = attachWebSocket(httpServer, app, formatError);
+  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics });
   const apollo = new ApolloServer<Context>({
     schema: app.schema,
     csrfPrevention: true,
+    // One operation per request: a batch would multiply every per-operation limit (answers 400).
+    allowBatchedHttpRequests: false,
+    introspection: !production,
+    // No "Did you mean …?" in production: suggestions map the schema for a caller who may not see it.
+    hideSchemaDetailsFromClientErrors: production,
+    validationRules: limits.validationRules(),
     includeStacktraceInErrorResponses: app.config.env === 'development',
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subscriptions end (close code 1001) before the HTTP server drains.
       { serverWillStart: async () => ({ drainServer: () => webSocket.close() }) },
+      // Cost, prompts and variables size, once the operation and its variables are known.
+      limits.apolloPlugin(),
+      operationsPlugin({ metrics: operationMetrics, logPrompts: app.config.logPrompts }),
     ],
   });
   await apollo.start();
 
   expressApp.disable('x-powered-by');
-  expressApp.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  expressApp.use(requestLogging(app.logger));
+  expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));
+  expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
   expressApp.use(
     '/graphql',
+    authenticate(app.services),
     multipartUploads({ uploadBytes: app.config.limits.uploadBytes, uploadFiles: app.config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
     express.json({ limit: DOCUMENT_BYTES }),
-    expressMiddleware(apollo, { context: async () => createContext(app.services) }),
+    rebindRequestScope,
+    expressMiddleware(apollo, { context: async ({ res }) => withHttpResponse(createContext(app.services, callerOf(res)), res) }),
   );
   expressApp.use(jsonErrorHandler);
 
@@ -62,6 +84,9 @@ export async function startServer(app: App, port = app.config.port): Promise<Run
   return {
     port: actualPort,
     url: `http://localhost:${actualPort}/graphql`,
-    close: () => apollo.stop(),
+    close: () => {
+      stopping = true;
+      return apollo.stop();
+    },
   };
 }

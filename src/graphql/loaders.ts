@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Services } from '../app.js';
+import type { Caller } from '../services/auth/caller.js';
 import type { AnswerRequest, AnswerResult } from '../services/answer-service.js';
 import type { AnswerRecord } from '../storage/answer-repository.js';
 import type { ImageRecord } from '../storage/image-repository.js';
@@ -16,14 +17,15 @@ export interface Loaders {
 }
 
 /** New per operation, so nothing cached here outlives a request. */
-export function createLoaders(services: Services): Loaders {
+export function createLoaders(services: Services, caller: Caller): Loaders {
+  const budget = services.limits.budgetFor(caller);
   return {
-    image: new DataLoader((ids) => services.images.findMany(ids)),
+    image: new DataLoader((ids) => services.images.findMany(caller.tenant, ids)),
     captionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'CAPTION')),
     questionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'QUESTION')),
-    job: new DataLoader((ids) => services.jobs.findMany(ids)),
+    job: new DataLoader((ids) => services.jobs.findMany(caller.tenant, ids)),
     jobItems: new DataLoader((ids) => services.jobs.itemsOf(ids)),
-    modelWork: new DataLoader((requests) => services.answers.answerAll(requests), {
+    modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget), {
       cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh]),
       // Wait for the whole operation's resolvers to ask before sending anything upstream.
       batchScheduleFn: (callback) => setTimeout(callback, 0),

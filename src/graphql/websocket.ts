@@ -1,9 +1,20 @@
-import type { Server } from 'node:http';
-import type { GraphQLFormattedError } from 'graphql';
+import type { IncomingMessage, Server } from 'node:http';
+import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from 'graphql/index.js'; // the CommonJS graphql: see limits/operation-cost.ts
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
+import type { OperationMetrics } from '../http/graphql-operations.js';
+import { requestIdFrom, runInRequest, type RequestScope } from '../http/request-context.js';
+import type { Caller } from '../services/auth/caller.js';
 import { createContext } from './context.js';
+import { operationPrompts } from './limits/operation-cost.js';
+import { createOperationPreparer } from './limits/prepare-operation.js';
+import { limitError, type QueryLimits } from './limits/query-limits.js';
+
+function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
 
 export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
@@ -12,20 +23,133 @@ export interface WebSocketEndpoint {
   close(): Promise<void>;
 }
 
+export interface WebSocketOptions {
+  limits: QueryLimits;
+  operationMetrics: OperationMetrics;
+}
+
+/** An operation running on a socket, for its metrics and its log line. */
+interface RunningOperation {
+  name: string | null;
+  type: string | null;
+  started: number;
+  errorCodes: string[];
+  prompts?: string[];
+}
+
 /**
- * graphql-ws on the HTTP server's /graphql path, with the same context and
- * error formatting as HTTP (Apollo's formatError does not run here by itself).
+ * graphql-ws on the HTTP server's /graphql path, with the same context, limits
+ * and error formatting as HTTP (graphql-ws runs none of Apollo's pipeline:
+ * operations are parsed, validated and limit-checked in onSubscribe, before
+ * any resolver). A socket gets WS_CONNECTION_INIT_TIMEOUT_MS to send
+ * connection_init (else close 4408) and runs at most WS_MAX_SUBSCRIPTIONS
+ * operations at once: one more is refused with an `error` message
+ * (QUERY_TOO_COMPLEX) and the socket, with its other subscriptions, lives on.
  */
-export function attachWebSocket(httpServer: Server, app: App, formatError: ErrorFormatter): WebSocketEndpoint {
+export function attachWebSocket(httpServer: Server, app: App, formatError: ErrorFormatter, options: WebSocketOptions): WebSocketEndpoint {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const { maxSubscriptions, connectionInitTimeoutMs } = app.config.webSocket;
+  const prepare = createOperationPreparer({ schema: app.schema, limits: options.limits, production: app.config.env === 'production' });
+
+  // One scope (request id, logger) per socket: the upgrade request's X-Request-Id if sane, else a new one.
+  const scopes = new WeakMap<object, RequestScope>();
+  const scopeOf = (extra: { request: IncomingMessage }): RequestScope => {
+    let scope = scopes.get(extra);
+    if (!scope) {
+      const reqId = requestIdFrom(extra.request.headers['x-request-id']);
+      scope = { reqId, log: app.logger.child({ reqId }) };
+      scopes.set(extra, scope);
+    }
+    return scope;
+  };
+  const running = new WeakMap<object, Map<string, RunningOperation>>();
+  const operationsOf = (extra: object) => {
+    let operations = running.get(extra);
+    if (!operations) running.set(extra, (operations = new Map()));
+    return operations;
+  };
+  const describe = (document: DocumentNode | undefined, operationName: string | null | undefined): Pick<RunningOperation, 'name' | 'type'> => {
+    const operation = document ? getOperationAST(document, operationName) : null;
+    return { name: operation?.name?.value ?? null, type: operation?.operation ?? null };
+  };
+  const finish = (extra: { request: IncomingMessage }, id: string, operation: RunningOperation) => {
+    operationsOf(extra).delete(id);
+    const seconds = (performance.now() - operation.started) / 1000;
+    const outcome = operation.errorCodes.length > 0 ? 'error' : 'ok';
+    options.operationMetrics.record({ name: operation.name, type: operation.type, outcome, seconds });
+    const graphql = {
+      operationName: operation.name,
+      operationType: operation.type,
+      outcome,
+      durationMs: Math.round(seconds * 1000),
+      ...(operation.errorCodes.length > 0 ? { errorCodes: operation.errorCodes } : {}),
+      ...(operation.prompts ? { prompts: operation.prompts } : {}),
+    };
+    scopeOf(extra).log.info({ graphql }, 'graphql-ws operation completed');
+  };
+
   const format = (errors: readonly unknown[]) =>
-    errors.map((error) => formatError((error as { toJSON?: () => GraphQLFormattedError }).toJSON?.() ?? { message: String(error) }, error));
+    errors.map((error) => {
+      const formatted = formatError((error as { toJSON?: () => GraphQLFormattedError }).toJSON?.() ?? { message: String(error) }, error);
+      if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+      const { http: _http, ...extensions } = formatted.extensions; // an HTTP status means nothing here
+      return { ...formatted, extensions };
+    });
+  const codes = (errors: readonly GraphQLFormattedError[]) => errors.map((error) => String(error.extensions?.code ?? 'UNKNOWN'));
+
   const cleanup = useServer(
     {
       schema: app.schema,
-      context: () => createContext(app.services),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
-      onError: (_ctx, _id, _payload, errors) => format(errors),
+      connectionInitWaitTimeout: connectionInitTimeoutMs,
+      // The key goes in connectionParams.authorization; a refused one closes the socket with 4401.
+      onConnect: async (ctx) => {
+        try {
+          (ctx.extra as { caller?: Caller }).caller = await app.services.keys.authenticate(authorizationOf(ctx.connectionParams));
+          return true;
+        } catch (error) {
+          ctx.extra.socket.close(4401, error instanceof Error ? error.message.slice(0, 120) : 'Unauthorized');
+          return false;
+        }
+      },
+      onSubscribe: (ctx, id, payload) => {
+        // graphql-ws has already registered this one, so it is counted.
+        const active = Object.keys(ctx.subscriptions).length;
+        const started = performance.now();
+        if (active > maxSubscriptions) {
+          const refused = limitError(
+            'WS_MAX_SUBSCRIPTIONS',
+            `This connection already runs ${active - 1} operations; the maximum is ${maxSubscriptions} (WS_MAX_SUBSCRIPTIONS). Complete one before starting another.`,
+            maxSubscriptions,
+            active,
+          );
+          operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
+          return [refused];
+        }
+        const prepared = prepare(payload);
+        const operation: RunningOperation = { ...describe(prepared.document, payload.operationName), started, errorCodes: [] };
+        if (app.config.logPrompts && 'args' in prepared) {
+          operation.prompts = operationPrompts({ schema: app.schema, document: prepared.document, variables: payload.variables, operationName: operation.name });
+        }
+        operationsOf(ctx.extra).set(id, operation);
+        return 'errors' in prepared ? prepared.errors : prepared.args;
+      },
+      context: (ctx) => createContext(app.services, (ctx.extra as unknown as { caller: Caller }).caller),
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        const errors = runInRequest(scopeOf(ctx.extra), () => format(result.errors ?? []));
+        operationsOf(ctx.extra).get(id)?.errorCodes.push(...codes(errors));
+        return { ...result, errors };
+      },
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = runInRequest(scopeOf(ctx.extra), () => format(errors));
+        const operation = operationsOf(ctx.extra).get(id);
+        if (operation) finish(ctx.extra, id, { ...operation, errorCodes: [...operation.errorCodes, ...codes(formatted)] });
+        return formatted;
+      },
+      onComplete: (ctx, id) => {
+        const operation = operationsOf(ctx.extra).get(id);
+        if (operation) finish(ctx.extra, id, operation);
+      },
     },
     wsServer,
   );

@@ -18,6 +18,8 @@ export interface ModelImage {
 
 export interface ModelAnswer {
   text: string;
+  /** The model that actually answered, when not the provider's own (a fallback). */
+  model?: string;
   usage: ModelUsage;
   latencyMs: number;
 }

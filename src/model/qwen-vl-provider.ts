@@ -1,11 +1,14 @@
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
+import type { ModelAnswer, ModelImage, ModelResult, ModelUsage } from './provider.js';
+import { abortedError, type AnswerOptions, type CancellableModelProvider } from './answer-options.js';
+import { countingFetch, type UpstreamRecorder } from './upstream-metrics.js';
 import { PACKED_SYSTEM_PROMPT, chunk, packPrompts, unpackAnswers } from './packing.js';
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
 import { badResponse, toModelError } from './qwen-errors.js';
+import type { GatewayError } from '../errors.js';
 
 export interface QwenVlOptions {
   baseUrl: string;
@@ -16,6 +19,8 @@ export interface QwenVlOptions {
   maxConcurrency: number;
   maxPixels: number;
   maxPromptsPerCall: number;
+  /** Counts every HTTP call (SDK retries included) and the tokens billed; optional. */
+  recorder?: UpstreamRecorder;
 }
 
 interface Completion {
@@ -30,24 +35,28 @@ interface Completion {
  * with jitter and honours Retry-After — but with our timeout and retry count,
  * not its 10-minute default.
  */
-export class QwenVlProvider implements ModelProvider {
+export class QwenVlProvider implements CancellableModelProvider {
   readonly model: string;
   private readonly client: OpenAI;
   private readonly limit: LimitFunction;
+  private readonly recorder: UpstreamRecorder | undefined;
 
   constructor(private readonly options: QwenVlOptions) {
     this.model = options.model;
+    this.recorder = options.recorder;
     this.client = new OpenAI({
       baseURL: options.baseUrl,
       // Local servers need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? 'no-key',
       timeout: options.timeoutMs,
       maxRetries: options.maxRetries,
+      ...(options.recorder ? { fetch: countingFetch(options.recorder, options.baseUrl) } : {}),
     });
     this.limit = pLimit(options.maxConcurrency);
   }
 
-  async answer(image: ModelImage, prompts: readonly string[]): Promise<ModelResult[]> {
+  /** `signal` aborts the in-flight request and the SDK's remaining retries; cut-short prompts fail with its reason. */
+  async answer(image: ModelImage, prompts: readonly string[], { signal }: AnswerOptions = {}): Promise<ModelResult[]> {
     if (prompts.length === 0) return [];
     let imageUrl: string;
     try {
@@ -56,17 +65,17 @@ export class QwenVlProvider implements ModelProvider {
       return prompts.map(() => new Error('The stored image could not be prepared for the model.', { cause: error }));
     }
     const groups = chunk(prompts, this.options.maxPromptsPerCall);
-    const results = await Promise.all(groups.map((group) => this.answerGroup(imageUrl, group)));
+    const results = await Promise.all(groups.map((group) => this.answerGroup(imageUrl, group, signal)));
     return results.flat();
   }
 
-  private async answerGroup(imageUrl: string, prompts: string[]): Promise<ModelResult[]> {
-    if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE)];
+  private async answerGroup(imageUrl: string, prompts: string[], signal: AbortSignal | undefined): Promise<ModelResult[]> {
+    if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE, signal)];
     let packed: Completion | undefined;
     try {
-      packed = await this.complete(imageUrl, packPrompts(prompts), true);
+      packed = await this.complete(imageUrl, packPrompts(prompts), true, signal);
     } catch (error) {
-      const failure = toModelError(error, this.options.baseUrl);
+      const failure = this.failure(error, signal);
       // An unusable packed reply is retried prompt by prompt; real failures are not.
       if (failure.code !== 'MODEL_BAD_RESPONSE') return prompts.map(() => failure);
     }
@@ -75,20 +84,25 @@ export class QwenVlProvider implements ModelProvider {
     if (packed && answers) return answers.map((text, i) => ({ text, usage: usages[i]!, latencyMs: packed.latencyMs }));
     // The reply broke the contract: ask one by one. The failed call was billed
     // too, so its usage is carried by the answers that replace it.
-    return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!)));
+    return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!, signal)));
   }
 
-  private async answerOne(imageUrl: string, prompt: string, carriedUsage: ModelUsage): Promise<ModelResult> {
+  private async answerOne(imageUrl: string, prompt: string, carriedUsage: ModelUsage, signal: AbortSignal | undefined): Promise<ModelResult> {
     try {
-      const completion = await this.complete(imageUrl, prompt, false);
+      const completion = await this.complete(imageUrl, prompt, false, signal);
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
     } catch (error) {
-      return toModelError(error, this.options.baseUrl);
+      return this.failure(error, signal);
     }
   }
 
-  private complete(imageUrl: string, text: string, packed: boolean): Promise<Completion> {
+  /** An abort surfaces from the SDK as APIUserAbortError (or a raw AbortError mid-body): report why it was aborted instead. */
+  private failure(error: unknown, signal: AbortSignal | undefined): GatewayError {
+    return signal?.aborted ? abortedError(signal) : toModelError(error, this.options.baseUrl);
+  }
+
+  private complete(imageUrl: string, text: string, packed: boolean, signal: AbortSignal | undefined): Promise<Completion> {
     const messages: ChatCompletionMessageParam[] = [
       ...(packed ? [{ role: 'system' as const, content: PACKED_SYSTEM_PROMPT }] : []),
       {
@@ -101,9 +115,32 @@ export class QwenVlProvider implements ModelProvider {
     ];
     return this.limit(async () => {
       const started = performance.now();
-      const response = await this.client.chat.completions.create({ model: this.model, messages });
-      return readCompletion(response, Math.round(performance.now() - started));
+      let response: ChatCompletion;
+      try {
+        response = await this.client.chat.completions.create({ model: this.model, messages }, { signal });
+      } catch (error) {
+        // Failed HTTP attempts were counted by the counting fetch (an APIError
+        // of any kind means the request failed or never went out); anything
+        // else broke while reading a 2xx body, which that fetch let through.
+        if (!(error instanceof OpenAI.APIError)) this.recorder?.call(this.failure(error, signal).code);
+        throw error;
+      }
+      this.recordTokens(response);
+      try {
+        const completion = readCompletion(response, Math.round(performance.now() - started));
+        this.recorder?.call('ok');
+        return completion;
+      } catch (error) {
+        this.recorder?.call(this.failure(error, signal).code);
+        throw error;
+      }
     });
+  }
+
+  /** Billed even when the reply turns out unusable. */
+  private recordTokens(response: ChatCompletion): void {
+    if (!this.recorder || typeof response !== 'object' || response === null) return;
+    this.recorder.tokens(response.usage?.prompt_tokens ?? 0, response.usage?.completion_tokens ?? 0);
   }
 }
 

@@ -17,6 +17,9 @@ export interface UploadLimits {
 /** Opens one uploaded file's byte stream; the transport (multipart) stays outside the service. */
 export type OpenUpload = () => Promise<Readable>;
 
+/** Opens the body of a remote image (SSRF-checked, capped, timed out), or throws a coded error. */
+export type OpenRemote = (url: string) => Promise<Readable>;
+
 interface CheckedFile extends ReceivedFile, ImageFacts {}
 
 export class ImageService {
@@ -24,34 +27,38 @@ export class ImageService {
     private readonly images: ImageRepository,
     private readonly blobs: BlobStore,
     private readonly limits: UploadLimits,
+    private readonly openRemote: OpenRemote,
   ) {}
 
-  async get(id: string): Promise<ImageRecord> {
-    const image = await this.images.findById(id);
+  /** Another tenant's image is exactly as unknown as one that does not exist. */
+  async get(tenant: string, id: string): Promise<ImageRecord> {
+    const image = await this.images.findById(tenant, id);
     if (!image) throw notFound('image', id);
     return image;
   }
 
-  find(id: string): Promise<ImageRecord | null> {
-    return this.images.findById(id);
-  }
-
   /** Batch lookup for loaders: results in the order of `ids`, null where unknown. */
-  async findMany(ids: readonly string[]): Promise<Array<ImageRecord | null>> {
-    const rows = await this.images.findByIds(ids);
+  async findMany(tenant: string, ids: readonly string[]): Promise<Array<ImageRecord | null>> {
+    const rows = await this.images.findByIds(tenant, ids);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  page(args: PageArgs): Promise<Page<ImageRecord>> {
-    return this.images.page(args);
+  page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {
+    return this.images.page(tenant, args);
+  }
+
+  /** Fetches an image by URL for the caller, with every check an upload gets. */
+  async importFromUrl(tenant: string, url: string): Promise<ImageRecord> {
+    const [image] = await this.upload(tenant, [() => this.openRemote(url)]);
+    return image!;
   }
 
   /**
    * Stores every file or none: each is received and checked into a temporary
    * file first, and only when all pass are blobs moved into place and rows written.
    */
-  async upload(files: readonly OpenUpload[]): Promise<ImageRecord[]> {
+  async upload(tenant: string, files: readonly OpenUpload[]): Promise<ImageRecord[]> {
     if (files.length === 0) throw new GatewayError('BAD_USER_INPUT', 'No files were sent.');
     if (files.length > this.limits.uploadFiles) {
       throw new GatewayError('PAYLOAD_TOO_LARGE', `At most ${this.limits.uploadFiles} files per request (MAX_UPLOAD_FILES).`);
@@ -61,7 +68,7 @@ export class ImageService {
       // In order: the multipart parser hands out file N+1 only after file N was read.
       for (const [index, open] of files.entries()) checked.push(await this.receive(open, index, files.length));
       const stored: ImageRecord[] = [];
-      for (const file of checked) stored.push(await this.store(file));
+      for (const file of checked) stored.push(await this.store(tenant, file));
       return stored;
     } finally {
       await Promise.all(checked.map((file) => rm(file.path, { force: true })));
@@ -82,13 +89,14 @@ export class ImageService {
   }
 
   /** Blob first (atomic rename), then the row; identical bytes return the existing image. */
-  private async store(file: CheckedFile): Promise<ImageRecord> {
-    const existing = await this.images.findBySha256(file.sha256);
+  private async store(tenant: string, file: CheckedFile): Promise<ImageRecord> {
+    const existing = await this.images.findBySha256(tenant, file.sha256);
     if (existing) return existing;
     await this.blobs.put(file.sha256, file.path);
     try {
       const { record } = await this.images.insertOrGet({
         id: randomUUID(),
+        tenant,
         sha256: file.sha256,
         mimeType: file.mimeType,
         width: file.width,
@@ -97,8 +105,8 @@ export class ImageService {
       });
       return record;
     } catch (error) {
-      // No row points at this blob (the insert failed and no twin exists): take it back.
-      if (!(await this.images.findBySha256(file.sha256))) await this.blobs.remove(file.sha256);
+      // No row of any tenant points at this blob (the insert failed and no twin exists): take it back.
+      if (!(await this.images.blobInUse(file.sha256))) await this.blobs.remove(file.sha256);
       throw error;
     }
   }

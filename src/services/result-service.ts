@@ -1,4 +1,3 @@
-import { notFound } from '../errors.js';
 import type { AnswerFilter, AnswerKind, AnswerRecord, AnswerRepository } from '../storage/answer-repository.js';
 import type { Page, PageArgs } from '../storage/pagination.js';
 
@@ -6,8 +5,8 @@ import type { Page, PageArgs } from '../storage/pagination.js';
 export class ResultService {
   constructor(private readonly answers: AnswerRepository) {}
 
-  page(kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
-    return this.answers.page(kind, filter, args);
+  page(tenant: string, kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
+    return this.answers.page(tenant, kind, filter, args);
   }
 
   /** Stored results of many images at once, grouped per image in the order asked. */
@@ -15,11 +14,5 @@ export class ResultService {
     const byImage = new Map<string, AnswerRecord[]>(imageIds.map((id) => [id, []]));
     for (const row of await this.answers.listForImages(imageIds, kind)) byImage.get(row.imageId)?.push(row);
     return imageIds.map((id) => byImage.get(id) ?? []);
-  }
-
-  async get(id: string, kind: AnswerKind): Promise<AnswerRecord> {
-    const row = await this.answers.findById(id, kind);
-    if (!row) throw notFound(kind === 'CAPTION' ? 'caption' : 'question', id);
-    return row;
   }
 }

@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Answer, Prisma } from '../generated/prisma/client.js';
 import type { Db } from './database.js';
+import { isUniqueViolation } from './prisma-errors.js';
 import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
 
 export type AnswerRecord = Answer;
 export type AnswerKind = 'CAPTION' | 'QUESTION';
 export type NewAnswer = Omit<Answer, 'id' | 'createdAt'>;
 
-/** The cache key as stored: images are content-addressed, so imageId stands for sha256. */
+/** The cache key: (image sha256, normalized prompt, model), whichever tenant's image row holds it. */
 export interface AnswerKey {
-  imageId: string;
+  sha256: string;
   prompt: string;
   model: string;
 }
+
+export type AnswerWithSha = AnswerRecord & { image: { sha256: string } };
 
 export interface AnswerFilter {
   imageId?: string | null;
@@ -29,35 +32,50 @@ const KEYS_PER_QUERY = 200;
 export class AnswerRepository {
   constructor(private readonly db: Db) {}
 
-  findById(id: string, kind: AnswerKind): Promise<AnswerRecord | null> {
-    return this.db.answer.findFirst({ where: { id, kind } });
-  }
-
-  async findByKeys(keys: readonly AnswerKey[]): Promise<AnswerRecord[]> {
-    const found: AnswerRecord[] = [];
+  /** Stored answers for these keys, from any tenant's copy of the same bytes (the shared cache). */
+  async findByKeys(keys: readonly AnswerKey[]): Promise<AnswerWithSha[]> {
+    const found: AnswerWithSha[] = [];
     for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
       const slice = keys.slice(i, i + KEYS_PER_QUERY);
-      found.push(...(await this.db.answer.findMany({ where: { OR: slice.map((k) => ({ imageId: k.imageId, prompt: k.prompt, model: k.model })) } })));
+      found.push(
+        ...(await this.db.answer.findMany({
+          where: { OR: slice.map((k) => ({ image: { sha256: k.sha256 }, prompt: k.prompt, model: k.model })) },
+          include: { image: { select: { sha256: true } } },
+        })),
+      );
     }
     return found;
   }
 
   /** Stores a fresh answer, replacing the stored one for the same key (refresh). */
   save(answer: NewAnswer): Promise<AnswerRecord> {
-    const { imageId, prompt, model, kind, style, ...result } = answer;
+    const { imageId, prompt, model, kind, style, tenant, ...result } = answer;
     return this.db.answer.upsert({
       where: { imageId_prompt_model: { imageId, prompt, model } },
-      create: { id: randomUUID(), imageId, prompt, model, kind, style, ...result },
+      create: { id: randomUUID(), tenant, imageId, prompt, model, kind, style, ...result },
       update: { ...result, createdAt: new Date() },
     });
+  }
+
+  /** Creates the row if the image has none for this prompt and model; never overwrites one. */
+  async adopt(answer: NewAnswer): Promise<AnswerRecord> {
+    try {
+      return await this.db.answer.create({ data: { id: randomUUID(), ...answer } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.db.answer.findUnique({ where: { imageId_prompt_model: { imageId: answer.imageId, prompt: answer.prompt, model: answer.model } } });
+      if (!existing) throw error;
+      return existing;
+    }
   }
 
   listForImages(imageIds: readonly string[], kind: AnswerKind): Promise<AnswerRecord[]> {
     return this.db.answer.findMany({ where: { imageId: { in: [...imageIds] }, kind }, orderBy: NEWEST_FIRST });
   }
 
-  page(kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
+  page(tenant: string, kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
     const where: Prisma.AnswerWhereInput = {
+      tenant,
       kind,
       ...(filter.imageId ? { imageId: filter.imageId } : {}),
       ...(filter.model ? { model: filter.model } : {}),

@@ -9,16 +9,21 @@ export type NewImage = Omit<Image, 'createdAt'>;
 export class ImageRepository {
   constructor(private readonly db: Db) {}
 
-  findById(id: string): Promise<ImageRecord | null> {
-    return this.db.image.findUnique({ where: { id } });
+  findById(tenant: string, id: string): Promise<ImageRecord | null> {
+    return this.db.image.findFirst({ where: { id, tenant } });
   }
 
-  findByIds(ids: readonly string[]): Promise<ImageRecord[]> {
-    return this.db.image.findMany({ where: { id: { in: [...ids] } } });
+  findByIds(tenant: string, ids: readonly string[]): Promise<ImageRecord[]> {
+    return this.db.image.findMany({ where: { id: { in: [...ids] }, tenant } });
   }
 
-  findBySha256(sha256: string): Promise<ImageRecord | null> {
-    return this.db.image.findUnique({ where: { sha256 } });
+  findBySha256(tenant: string, sha256: string): Promise<ImageRecord | null> {
+    return this.db.image.findUnique({ where: { tenant_sha256: { tenant, sha256 } } });
+  }
+
+  /** Whether any tenant's row still points at this blob. */
+  async blobInUse(sha256: string): Promise<boolean> {
+    return (await this.db.image.count({ where: { sha256 } })) > 0;
   }
 
   /** Inserts, or returns the row a concurrent upload of the same bytes inserted first. */
@@ -27,13 +32,13 @@ export class ImageRepository {
       return { record: await this.db.image.create({ data: image }), created: true };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const existing = await this.findBySha256(image.sha256);
+      const existing = await this.findBySha256(image.tenant, image.sha256);
       if (!existing) throw error;
       return { record: existing, created: false };
     }
   }
 
-  page(args: PageArgs): Promise<Page<ImageRecord>> {
-    return fetchPage(args, (take, after) => this.db.image.findMany({ where: after, orderBy: NEWEST_FIRST, take }));
+  page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {
+    return fetchPage(args, (take, after) => this.db.image.findMany({ where: { tenant, AND: [after] }, orderBy: NEWEST_FIRST, take }));
   }
 }

@@ -19,28 +19,40 @@ export class JobRepository {
   constructor(private readonly db: Db) {}
 
   /** The job and all its items in one transaction: a job is never visible half-written. */
-  async create(id: string, items: readonly NewJobItem[]): Promise<JobRecord> {
-    const [job] = await this.db.$transaction([
-      this.db.job.create({ data: { id, status: 'QUEUED', total: items.length } }),
+  async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[]): Promise<JobRecord> {
+    const { id } = job;
+    const [created] = await this.db.$transaction([
+      this.db.job.create({ data: { ...job, status: 'QUEUED', total: items.length } }),
       this.db.jobItem.createMany({
         data: items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: 'PENDING' })),
       }),
     ]);
-    return job;
+    return created;
   }
 
+  /** Unscoped: for the worker, which acts for the job's own tenant. */
   findById(id: string): Promise<JobRecord | null> {
     return this.db.job.findUnique({ where: { id } });
   }
 
-  findByIds(ids: readonly string[]): Promise<JobRecord[]> {
-    return this.db.job.findMany({ where: { id: { in: [...ids] } } });
+  findForTenant(tenant: string, id: string): Promise<JobRecord | null> {
+    return this.db.job.findFirst({ where: { id, tenant } });
   }
 
-  page(status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
+  findByIds(tenant: string, ids: readonly string[]): Promise<JobRecord[]> {
+    return this.db.job.findMany({ where: { id: { in: [...ids] }, tenant } });
+  }
+
+  page(tenant: string, status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
     return fetchPage(args, (take, after) =>
-      this.db.job.findMany({ where: { ...(status ? { status } : {}), AND: [after] }, orderBy: NEWEST_FIRST, take }),
+      this.db.job.findMany({ where: { tenant, ...(status ? { status } : {}), AND: [after] }, orderBy: NEWEST_FIRST, take }),
     );
+  }
+
+  /** Jobs per status, for the metrics gauge. */
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.job.groupBy({ by: ['status'], _count: { _all: true } });
+    return Object.fromEntries(rows.map((row) => [row.status, row._count._all]));
   }
 
   async activeIds(): Promise<string[]> {

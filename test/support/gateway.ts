@@ -25,7 +25,8 @@ export interface GatewayOptions {
 /** Boots the real app (migrations, SQLite, files, Apollo) on an ephemeral port, as `npm start` does. */
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gateway-test-')));
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', ...options.env });
+  // Suites make hundreds of requests a minute from one client: lift the per-minute limit unless a test sets it.
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...options.env });
   const app = await createApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const server = await startServer(app, 0);
   await app.startWorkers();

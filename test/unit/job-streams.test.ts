@@ -1,21 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessJobEvents } from '../../src/services/jobs/job-events.js';
 import { jobCompletion, jobUpdates } from '../../src/services/jobs/job-streams.js';
-import type { JobRecord, JobRepository } from '../../src/storage/job-repository.js';
+import type { ReadJob } from '../../src/services/jobs/job-streams.js';
+import type { JobRecord } from '../../src/storage/job-repository.js';
 
 const job = (status: string, done: number): JobRecord => ({
-  id: 'j1', status, total: 2, done, failed: 0, error: null, createdAt: new Date(0), startedAt: null, finishedAt: null,
+  id: 'j1', tenant: 'default', apiKeyId: null, status, total: 2, done, failed: 0, error: null, createdAt: new Date(0), startedAt: null, finishedAt: null,
 });
 
 /** A repository whose read of the current state is slow, and an action that runs while it is pending. */
-function racingRepository(readResult: JobRecord, duringRead: () => void): JobRepository {
-  return {
-    findById: async () => {
-      duringRead();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      return readResult;
-    },
-  } as unknown as JobRepository;
+function racingRead(readResult: JobRecord, duringRead: () => void): ReadJob {
+  return async () => {
+    duringRead();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return readResult;
+  };
 }
 
 async function drain<T>(stream: AsyncGenerator<T>): Promise<T[]> {
@@ -28,14 +27,14 @@ describe('job streams', () => {
   it('delivers the end that happens between subscribing and reading the state', async () => {
     const events = new InProcessJobEvents();
     // The read returns the stale RUNNING state; the final state is published while it is in flight.
-    const repo = racingRepository(job('RUNNING', 1), () => events.publish(job('SUCCEEDED', 2)));
+    const repo = racingRead(job('RUNNING', 1), () => events.publish(job('SUCCEEDED', 2)));
     const completed = await drain(await jobCompletion(events, repo, 'j1'));
     expect(completed.map((j) => j.status)).toEqual(['SUCCEEDED']);
   });
 
   it('skips stale and repeated snapshots, ends after the final one', async () => {
     const events = new InProcessJobEvents();
-    const repo = racingRepository(job('RUNNING', 1), () => {
+    const repo = racingRead(job('RUNNING', 1), () => {
       events.publish(job('RUNNING', 0)); // older than what the read returns
       events.publish(job('RUNNING', 1)); // the same
     });
@@ -50,7 +49,7 @@ describe('job streams', () => {
 
   it('fails before streaming for an unknown job, and leaves no listener behind', async () => {
     const events = new InProcessJobEvents();
-    const repo = { findById: async () => null } as unknown as JobRepository;
+    const repo: ReadJob = async () => null;
     await expect(jobCompletion(events, repo, 'nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((events as unknown as { emitter: { listenerCount(name: string): number } }).emitter.listenerCount('nope')).toBe(0);
   });

@@ -23,10 +23,15 @@ export function toJsonLine(row: ResultRow): string {
   return `${JSON.stringify(Object.fromEntries(COLUMNS.map((c) => [c, row[c]])))}\n`;
 }
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled; CRLF between records. */
+/**
+ * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled; CRLF between records.
+ * Model output is attacker-influenced (text in an image can steer it), so a cell a spreadsheet would
+ * run as a formula (= + - @ first) gets a leading apostrophe (OWASP's CSV-injection advice).
+ */
 export function csvField(value: string | null): string {
   if (value === null) return '';
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export const csvHeader = () => `${COLUMNS.join(',')}\r\n`;

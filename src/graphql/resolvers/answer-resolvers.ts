@@ -17,7 +17,7 @@ function imageFieldResolver<T extends AnswerFields>(type: ClassType<T>) {
   class AnswerImageResolver {
     @FieldResolver(() => Image)
     async image(@Root() answer: AnswerFields, @Ctx() ctx: Context): Promise<Image> {
-      return (await ctx.loaders.image.load(answer.imageId)) ?? ctx.services.images.get(answer.imageId);
+      return (await ctx.loaders.image.load(answer.imageId)) ?? ctx.services.images.get(ctx.caller.tenant, answer.imageId);
     }
   }
   return AnswerImageResolver;
@@ -40,7 +40,7 @@ export class CaptionResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.results.page(CAPTION, filter ?? {}, { first: first ?? 20, after }), (row) => toCaption(row));
+    return toConnection(await ctx.services.results.page(ctx.caller.tenant, CAPTION, filter ?? {}, { first: first ?? 20, after }), (row) => toCaption(row));
   }
 
   @Mutation(() => Caption, { description: 'Caption an image (cached; refresh: true asks the model again).' })
@@ -50,7 +50,7 @@ export class CaptionResolver {
     @Arg('style', () => CaptionStyle, { nullable: true, defaultValue: 'BRIEF' }) style: CaptionStyle | null,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
   ): Promise<Caption> {
-    const image = await ctx.services.images.get(imageId);
+    const image = await ctx.services.images.get(ctx.caller.tenant, imageId);
     const { record, cached } = await ctx.loaders.modelWork.load(captionRequest(image, style ?? 'BRIEF', refresh ?? false));
     return toCaption(record, cached);
   }
@@ -65,7 +65,7 @@ export class QuestionResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.results.page(QUESTION, filter ?? {}, { first: first ?? 20, after }), (row) => toQuestion(row));
+    return toConnection(await ctx.services.results.page(ctx.caller.tenant, QUESTION, filter ?? {}, { first: first ?? 20, after }), (row) => toQuestion(row));
   }
 
   @Mutation(() => Question, { description: 'Ask a question about an image (cached; refresh: true asks the model again).' })
@@ -75,7 +75,7 @@ export class QuestionResolver {
     @Arg('question', () => String) question: string,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
   ): Promise<Question> {
-    const image = await ctx.services.images.get(imageId);
+    const image = await ctx.services.images.get(ctx.caller.tenant, imageId);
     const request = questionRequest(image, question, refresh ?? false, ctx.services.config.limits.questionLength);
     const { record, cached } = await ctx.loaders.modelWork.load(request);
     return toQuestion(record, cached);

@@ -26,19 +26,26 @@ export class ImageResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.images.page({ first: first ?? 20, after }), (row) => row);
+    return toConnection(await ctx.services.images.page(ctx.caller.tenant, { first: first ?? 20, after }), (row) => row);
   }
 
   @Mutation(() => Image, { description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })
   async uploadImage(@Arg('file', () => UploadScalar) file: Upload | FileUpload, @Ctx() ctx: Context): Promise<Image> {
-    const [image] = await ctx.services.images.upload([openUpload(file)]);
+    const [image] = await ctx.services.images.upload(ctx.caller.tenant, [openUpload(file)]);
     return image!;
+  }
+
+  @Mutation(() => Image, {
+    description: 'Fetch an image by http(s) URL, with the same checks as an upload. Private and other non-public addresses are refused (FORBIDDEN).',
+  })
+  importImage(@Arg('url', () => String) url: string, @Ctx() ctx: Context): Promise<Image> {
+    return ctx.services.images.importFromUrl(ctx.caller.tenant, url);
   }
 
   @Mutation(() => [Image], { description: 'Upload several images at once: all are stored, or none.' })
   async uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
     try {
-      return await ctx.services.images.upload(files.map(openUpload));
+      return await ctx.services.images.upload(ctx.caller.tenant, files.map(openUpload));
     } catch (error) {
       discardUnread(files);
       throw error;

@@ -29,22 +29,22 @@ export class JobResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.jobs.page(status, { first: first ?? 20, after }), (row) => row);
+    return toConnection(await ctx.services.jobs.page(ctx.caller.tenant, status, { first: first ?? 20, after }), (row) => row);
   }
 
   @Mutation(() => Job, { description: 'Queues captions and answers for many images; returns at once with a QUEUED job.' })
   submitAnalysis(@Arg('input', () => AnalysisInput) input: AnalysisInput, @Ctx() ctx: Context): Promise<JobRecord> {
-    return ctx.services.jobs.submit(input);
+    return ctx.services.jobs.submit(ctx.caller, input);
   }
 
   @Mutation(() => Job, { description: 'Stops work not yet sent upstream. Ended jobs are returned unchanged.' })
   cancelJob(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<JobRecord> {
-    return ctx.services.jobs.cancel(id);
+    return ctx.services.jobs.cancel(ctx.caller.tenant, id);
   }
 
   @Subscription(() => Job, {
     description: "The job's state now, on every change of status or progress, and the final state; then the stream completes.",
-    subscribe: ({ args, context }) => (context as Context).services.jobs.updates((args as JobArgs).id),
+    subscribe: ({ args, context }) => (context as Context).services.jobs.updates((context as Context).caller.tenant, (args as JobArgs).id),
   })
   jobUpdated(@Root() job: JobRecord, @Arg('id', () => ID) _id: string): JobRecord {
     return job;
@@ -52,7 +52,7 @@ export class JobResolver {
 
   @Subscription(() => Job, {
     description: 'Exactly one event, the final state (at once if the job already ended); then the stream completes.',
-    subscribe: ({ args, context }) => (context as Context).services.jobs.completion((args as JobArgs).id),
+    subscribe: ({ args, context }) => (context as Context).services.jobs.completion((context as Context).caller.tenant, (args as JobArgs).id),
   })
   jobCompleted(@Root() job: JobRecord, @Arg('id', () => ID) _id: string): JobRecord {
     return job;
@@ -78,7 +78,7 @@ export class JobResolver {
 export class JobItemResolver {
   @FieldResolver(() => Image)
   async image(@Root() item: JobItem, @Ctx() ctx: Context): Promise<Image> {
-    return (await ctx.loaders.image.load(item.imageId)) ?? ctx.services.images.get(item.imageId);
+    return (await ctx.loaders.image.load(item.imageId)) ?? ctx.services.images.get(ctx.caller.tenant, item.imageId);
   }
 
   @FieldResolver(() => Caption, { nullable: true })

@@ -6,6 +6,9 @@ export class Image {
   @Field(() => ID)
   id!: string;
 
+  /** Not exposed: a caller only ever sees their own tenant's images. */
+  tenant!: string;
+
   @Field(() => String)
   sha256!: string;
 

@@ -3,17 +3,22 @@ import pRetry from 'p-retry';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ImageRecord, ImageRepository } from '../../storage/image-repository.js';
-import type { ItemOutcome, JobItemRecord, JobRepository } from '../../storage/job-repository.js';
+import type { ItemOutcome, JobItemRecord, JobRecord, JobRepository } from '../../storage/job-repository.js';
 import type { AnswerResult, AnswerService } from '../answer-service.js';
+import type { TokenBudget } from '../auth/caller.js';
 import { groupBy } from '../group-by.js';
 import type { JobEvents } from './job-events.js';
 import { isFinal } from './job-streams.js';
+
+/** The token budget that pays for a job's upstream calls (its submitter's key). */
+export type BudgetForJob = (job: JobRecord) => Promise<TokenBudget>;
 
 export interface JobRunnerOptions {
   /** Images of one job in flight at once (each is one upstream call for all its prompts). */
   imageConcurrency: number;
   itemRetries: number;
   retryDelayMs: number;
+  budgetFor: BudgetForJob;
 }
 
 class TransientFailures extends Error {}
@@ -41,9 +46,10 @@ export class JobRunner {
     try {
       const pending = await this.jobs.pendingItems(jobId);
       const byImage = groupBy(pending, (item) => item.imageId);
-      const images = new Map((await this.images.findByIds([...byImage.keys()])).map((image) => [image.id, image]));
+      const images = new Map((await this.images.findByIds(job.tenant, [...byImage.keys()])).map((image) => [image.id, image]));
+      const budget = await this.options.budgetFor(job);
       const limit = pLimit(this.options.imageConcurrency);
-      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, signal))));
+      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, signal))));
       if (!signal.aborted) await this.finish(jobId);
     } catch (error) {
       this.logger.error({ err: error, jobId }, 'job failed unexpectedly');
@@ -51,7 +57,7 @@ export class JobRunner {
     }
   }
 
-  private async runImage(jobId: string, image: ImageRecord | undefined, items: JobItemRecord[], signal: AbortSignal): Promise<void> {
+  private async runImage(jobId: string, image: ImageRecord | undefined, items: JobItemRecord[], budget: TokenBudget, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     if (!image) {
       await this.record(jobId, items.map((item) => failure(item, 1, new GatewayError('NOT_FOUND', 'The image was deleted.'))));
@@ -61,7 +67,8 @@ export class JobRunner {
     await pRetry(
       async (attempt) => {
         if (signal.aborted) return;
-        const results = await this.answers.answerAll(remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false })));
+        const requests = remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false }));
+        const results = await this.answers.answerAll(requests, budget);
         const lastTry = attempt > this.options.itemRetries;
         const outcomes: ItemOutcome[] = [];
         const retry: JobItemRecord[] = [];

@@ -5,6 +5,7 @@ import type { ImageRepository } from '../../storage/image-repository.js';
 import type { JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from '../../storage/job-repository.js';
 import type { Page, PageArgs } from '../../storage/pagination.js';
 import { captionPrompt, normalizeQuestion, type CaptionStyle } from '../prompts.js';
+import type { Caller } from '../auth/caller.js';
 import type { JobEvents } from './job-events.js';
 import type { JobQueue } from './job-queue.js';
 import { isFinal, jobCompletion, jobUpdates } from './job-streams.js';
@@ -33,36 +34,41 @@ export class JobService {
   ) {}
 
   /** Validates everything, writes the job and its items, and only then answers: nothing submitted is lost. */
-  async submit(input: AnalysisInput): Promise<JobRecord> {
-    const items = await this.plan(input);
-    const job = await this.jobs.create(randomUUID(), items);
+  async submit(caller: Caller, input: AnalysisInput): Promise<JobRecord> {
+    const items = await this.plan(caller.tenant, input);
+    const job = await this.jobs.create({ id: randomUUID(), tenant: caller.tenant, apiKeyId: caller.apiKeyId }, items);
     this.queue.enqueue(job.id);
     return job;
   }
 
-  async cancel(id: string): Promise<JobRecord> {
-    const job = await this.get(id);
+  async cancel(tenant: string, id: string): Promise<JobRecord> {
+    const job = await this.get(tenant, id);
     if (isFinal(job)) return job;
     const cancelled = await this.jobs.finish(id, 'CANCELLED');
-    if (!cancelled) return this.get(id); // it ended on its own meanwhile
+    if (!cancelled) return this.get(tenant, id); // it ended on its own meanwhile
     this.queue.cancel(id);
     this.events.publish(cancelled);
     return cancelled;
   }
 
-  async get(id: string): Promise<JobRecord> {
-    const job = await this.jobs.findById(id);
+  /** Another tenant's job is exactly as unknown as one that does not exist. */
+  async get(tenant: string, id: string): Promise<JobRecord> {
+    const job = await this.jobs.findForTenant(tenant, id);
     if (!job) throw notFound('job', id);
     return job;
   }
 
-  async findMany(ids: readonly string[]): Promise<Array<JobRecord | null>> {
-    const byId = new Map((await this.jobs.findByIds(ids)).map((job) => [job.id, job]));
+  async findMany(tenant: string, ids: readonly string[]): Promise<Array<JobRecord | null>> {
+    const byId = new Map((await this.jobs.findByIds(tenant, ids)).map((job) => [job.id, job]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  page(status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
-    return this.jobs.page(status, args);
+  page(tenant: string, status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
+    return this.jobs.page(tenant, status, args);
+  }
+
+  countByStatus(): Promise<Record<string, number>> {
+    return this.jobs.countByStatus();
   }
 
   /** Items with their stored answers, per job, in submission order. */
@@ -76,15 +82,15 @@ export class JobService {
     return items.filter((item) => item.kind === kind && item.answer).map((item) => item.answer!);
   }
 
-  updates(id: string): Promise<AsyncGenerator<JobRecord>> {
-    return jobUpdates(this.events, this.jobs, id);
+  updates(tenant: string, id: string): Promise<AsyncGenerator<JobRecord>> {
+    return jobUpdates(this.events, (jobId) => this.jobs.findForTenant(tenant, jobId), id);
   }
 
-  completion(id: string): Promise<AsyncGenerator<JobRecord>> {
-    return jobCompletion(this.events, this.jobs, id);
+  completion(tenant: string, id: string): Promise<AsyncGenerator<JobRecord>> {
+    return jobCompletion(this.events, (jobId) => this.jobs.findForTenant(tenant, jobId), id);
   }
 
-  private async plan(input: AnalysisInput): Promise<NewJobItem[]> {
+  private async plan(tenant: string, input: AnalysisInput): Promise<NewJobItem[]> {
     const imageIds = unique(input.imageIds);
     const styles = unique(input.captionStyles ?? []);
     const questions = unique((input.questions ?? []).map((q) => normalizeQuestion(q, this.limits.questionLength)));
@@ -94,7 +100,7 @@ export class JobService {
     if (total > this.limits.maxItems) {
       throw badInput(`This job has ${total} items (images × (styles + questions)); the limit is ${this.limits.maxItems} (JOB_MAX_ITEMS). Split it.`);
     }
-    const found = new Set((await this.images.findByIds(imageIds)).map((image) => image.id));
+    const found = new Set((await this.images.findByIds(tenant, imageIds)).map((image) => image.id));
     const missing = imageIds.find((id) => !found.has(id));
     if (missing) throw notFound('image', missing);
     return imageIds.flatMap((imageId) => [

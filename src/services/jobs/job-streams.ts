@@ -1,5 +1,5 @@
 import { notFound } from '../../errors.js';
-import type { JobRecord, JobRepository } from '../../storage/job-repository.js';
+import type { JobRecord } from '../../storage/job-repository.js';
 import type { JobEvents } from './job-events.js';
 
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -16,10 +16,13 @@ function progressOf(job: JobRecord): number {
  * state is read, so a change (or the end) between the two is never lost.
  * Unknown ids fail before the stream is returned.
  */
-export async function jobSnapshots(events: JobEvents, jobs: JobRepository, jobId: string): Promise<AsyncGenerator<JobRecord>> {
+/** Reads a job's current state as the subscriber may see it (null: unknown to them). */
+export type ReadJob = (jobId: string) => Promise<JobRecord | null>;
+
+export async function jobSnapshots(events: JobEvents, readJob: ReadJob, jobId: string): Promise<AsyncGenerator<JobRecord>> {
   const stop = new AbortController();
   const changes = events.subscribe(jobId, stop.signal);
-  const current = await jobs.findById(jobId);
+  const current = await readJob(jobId);
   if (!current) {
     stop.abort();
     throw notFound('job', jobId);
@@ -52,8 +55,8 @@ export async function jobSnapshots(events: JobEvents, jobs: JobRepository, jobId
 export const jobUpdates = jobSnapshots;
 
 /** jobCompleted: exactly one event, the final state (at once if the job already ended). */
-export async function jobCompletion(events: JobEvents, jobs: JobRepository, jobId: string): Promise<AsyncGenerator<JobRecord>> {
-  const snapshots = await jobSnapshots(events, jobs, jobId);
+export async function jobCompletion(events: JobEvents, readJob: ReadJob, jobId: string): Promise<AsyncGenerator<JobRecord>> {
+  const snapshots = await jobSnapshots(events, readJob, jobId);
   return (async function* () {
     try {
       for await (const job of snapshots) {

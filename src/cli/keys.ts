@@ -1,0 +1,70 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config.js';
+import { GatewayError } from '../errors.js';
+import { ApiKeyService } from '../services/auth/api-key-service.js';
+import { ApiKeyRepository } from '../storage/api-key-repository.js';
+import { openDatabase } from '../storage/database.js';
+import { migrateDatabase } from '../storage/migrate.js';
+
+/** `npm run keys -- create --tenant NAME | list | revoke ID`, against DATABASE_URL (or DATA_DIR's SQLite file). */
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+async function withKeys<T>(action: (keys: ApiKeyService) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  await migrateDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    return await action(new ApiKeyService(new ApiKeyRepository(db), config.auth));
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+const program = new Command('keys').description('Manage the gateway’s API keys. Only hashes are stored: a key is shown once.');
+
+program
+  .command('create')
+  .description('create a key for a tenant; the key is the last line printed')
+  .requiredOption('--tenant <name>', 'tenant the key acts for (created on first use)')
+  .option('--label <text>', 'a note to recognise the key by')
+  .option('--rpm <n>', 'requests per minute (default RATE_LIMIT_PER_MINUTE)', positiveInt)
+  .option('--tokens-per-day <n>', 'upstream model tokens per day (default TOKEN_BUDGET_PER_DAY)', positiveInt)
+  .action(async (options: { tenant: string; label?: string; rpm?: number; tokensPerDay?: number }) => {
+    const { record, key } = await withKeys((keys) =>
+      keys.create({ tenant: options.tenant, label: options.label, requestsPerMinute: options.rpm, tokensPerDay: options.tokensPerDay }),
+    );
+    console.log(`created key ${record.id} for tenant "${record.tenant}"${record.label ? ` (${record.label})` : ''}. Store it now; it is not shown again:`);
+    console.log(key);
+  });
+
+program
+  .command('list')
+  .description('list keys (never the keys themselves)')
+  .action(async () => {
+    const rows = await withKeys((keys) => keys.list());
+    if (rows.length === 0) console.log('no keys: the gateway runs open (single tenant "default")');
+    for (const row of rows) {
+      const limits = `rpm=${row.requestsPerMinute ?? 'default'} tokens/day=${row.tokensPerDay ?? 'default'}`;
+      const state = row.revokedAt ? `revoked ${row.revokedAt.toISOString()}` : 'active';
+      console.log([row.id, row.tenant, `${row.prefix}…`, state, limits, row.label ?? ''].join('\t').trimEnd());
+    }
+  });
+
+program
+  .command('revoke')
+  .description('revoke a key by id (effective within seconds)')
+  .argument('<id>', 'the key id from `keys list`')
+  .action(async (id: string) => {
+    const record = await withKeys((keys) => keys.revoke(id));
+    console.log(`revoked key ${record.id} of tenant "${record.tenant}"`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof GatewayError || error instanceof Error ? `keys: ${error.message}` : 'keys: failed');
+  process.exit(1);
+});

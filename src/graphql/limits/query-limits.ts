@@ -1,0 +1,130 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+// The CommonJS graphql: see operation-cost.ts.
+import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql/index.js';
+import type { Config } from '../../config.js';
+import { GatewayError } from '../../errors.js';
+import { MAX_MEASURED_NODES, measureOperation, TooManyNodesError, type CostOptions } from './operation-cost.js';
+
+/** The environment variable behind each limit: messages name it so an operator knows what to raise. */
+export type LimitVariable =
+  | 'QUERY_MAX_DEPTH'
+  | 'QUERY_MAX_ALIASES'
+  | 'QUERY_MAX_COST'
+  | 'QUERY_MAX_PROMPTS'
+  | 'QUERY_MAX_VARIABLES_BYTES'
+  | 'WS_MAX_SUBSCRIPTIONS';
+
+/**
+ * QUERY_TOO_COMPLEX, with `extensions.limit` (the variable), `maximum` and,
+ * when known, `actual`. HTTP 400: the request as sent will never pass.
+ */
+export function limitError(limit: LimitVariable, message: string, maximum: number, actual?: number): GraphQLError {
+  const extensions = { limit, maximum, ...(actual === undefined ? {} : { actual }) };
+  const original = new GatewayError('QUERY_TOO_COMPLEX', message, { httpStatus: 400, extensions });
+  // Built here rather than by original.toGraphQLError(), so the GraphQLError is the CommonJS graphql's
+  // (Apollo and graphql-ws check instanceof); the formatter finds the GatewayError as originalError.
+  return new GraphQLError(message, { originalError: original, extensions: { code: original.code, ...extensions, http: { status: 400 } } });
+}
+
+export interface QueryLimitsOptions extends CostOptions {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxPrompts: number;
+  maxVariablesBytes: number;
+}
+
+export function queryLimitsFromConfig(config: Config): QueryLimitsOptions {
+  return { ...config.query, jobMaxItems: config.jobs.maxItems };
+}
+
+export interface OperationToCheck {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+/**
+ * The per-operation limits, enforced before any resolver runs. Depth and
+ * aliases depend on the document alone, so they are validation rules (Apollo
+ * caches a document's verdict); cost, prompts and variables depend on the
+ * variables (`first: $n`), so they are checked once the operation is known.
+ */
+export class QueryLimits {
+  constructor(readonly options: QueryLimitsOptions) {}
+
+  /** Depth and alias limits (graphql-armor), reporting QUERY_TOO_COMPLEX. */
+  validationRules(): ValidationRule[] {
+    const { maxDepth, maxAliases } = this.options;
+    const found = (error: GraphQLError) => {
+      const match = /found (\d+)/.exec(error.message);
+      return match ? Number(match[1]) : undefined;
+    };
+    const report = (context: ValidationContext | null, error: GraphQLError) => context?.reportError(error);
+    return [
+      maxDepthRule({
+        n: maxDepth,
+        flattenFragments: true, // depth counts fields, not the fragments that group them
+        ignoreIntrospection: true,
+        propagateOnRejection: false,
+        onReject: [
+          (context, error) => {
+            const actual = found(error);
+            report(context, limitError('QUERY_MAX_DEPTH', `The operation nests fields ${actual ?? 'more than'} levels deep; the maximum is ${maxDepth} (QUERY_MAX_DEPTH). Ask for fewer nested fields, or follow ids in separate requests.`, maxDepth, actual));
+          },
+        ],
+      }),
+      maxAliasesRule({
+        n: maxAliases,
+        propagateOnRejection: false,
+        onReject: [
+          (context, error) => {
+            const actual = found(error);
+            report(context, limitError('QUERY_MAX_ALIASES', `The operation uses ${actual ?? 'too many'} aliases; the maximum is ${maxAliases} (QUERY_MAX_ALIASES). Split it into several requests, or use submitAnalysis for bulk questions.`, maxAliases, actual));
+          },
+        ],
+      }),
+    ];
+  }
+
+  /** Variables size, model prompts and cost of the operation that will run; the first breach, if any. */
+  checkOperation(input: OperationToCheck): GraphQLError | undefined {
+    const { maxVariablesBytes, maxPrompts, maxCost } = this.options;
+    const variablesBytes = input.variables ? Buffer.byteLength(JSON.stringify(input.variables)) : 0;
+    if (variablesBytes > maxVariablesBytes) {
+      return limitError('QUERY_MAX_VARIABLES_BYTES', `The variables take ${variablesBytes} bytes as JSON; the maximum is ${maxVariablesBytes} (QUERY_MAX_VARIABLES_BYTES). Send large data as uploads, or split the request.`, maxVariablesBytes, variablesBytes);
+    }
+    const operation = getOperationAST(input.document, input.operationName);
+    // No such operation: execution answers that, without running anything.
+    if (!operation) return undefined;
+    let measure;
+    try {
+      measure = measureOperation({ ...input, operationName: operation.name?.value }, this.options);
+    } catch (error) {
+      if (!(error instanceof TooManyNodesError)) throw error;
+      return limitError('QUERY_MAX_COST', `The operation has more than ${MAX_MEASURED_NODES} selections with its fragments expanded, too many to estimate its cost (QUERY_MAX_COST). Simplify it.`, maxCost);
+    }
+    if (measure.prompts > maxPrompts) {
+      return limitError('QUERY_MAX_PROMPTS', `The operation may ask the model up to ${measure.prompts} prompts (caption and answer fields times the list sizes above them); the maximum is ${maxPrompts} (QUERY_MAX_PROMPTS). Ask for smaller pages (first), or use submitAnalysis for bulk work.`, maxPrompts, measure.prompts);
+    }
+    if (measure.cost > maxCost) {
+      return limitError('QUERY_MAX_COST', `The operation's estimated cost is ${measure.cost}; the maximum is ${maxCost} (QUERY_MAX_COST). Ask for smaller pages (first), fewer nested lists or fewer model-backed fields.`, maxCost, measure.cost);
+    }
+    return undefined;
+  }
+
+  /** Runs checkOperation once Apollo knows the operation, before execution. */
+  apolloPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
+    return {
+      requestDidStart: async () => ({
+        didResolveOperation: async ({ schema, document, request }) => {
+          const error = this.checkOperation({ schema, document, variables: request.variables, operationName: request.operationName });
+          if (error) throw error;
+        },
+      }),
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import type { RequestHandler, Response } from 'express';
+import type { Services } from '../app.js';
+import { GatewayError } from '../errors.js';
+import type { Caller } from '../services/auth/caller.js';
+
+/**
+ * Who the request is, and whether they may make it now: before the body is
+ * parsed (uploads included), so an unauthenticated or rate-limited client
+ * costs almost nothing.
+ */
+export function authenticate(services: Services): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const caller = await services.keys.authenticate(req.headers.authorization);
+      await services.limits.admitRequest(caller);
+      res.locals.caller = caller;
+      next();
+    } catch (error) {
+      if (!(error instanceof GatewayError)) return next(error);
+      const status = error.code === 'RATE_LIMITED' ? 429 : (error.httpStatus ?? 400);
+      const retryAfter = error.extensions.retryAfter;
+      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      res.status(status).json({ errors: [{ message: error.message, extensions: { code: error.code, ...error.extensions } }] });
+    }
+  };
+}
+
+export function callerOf(res: Response): Caller {
+  return res.locals.caller as Caller;
+}

@@ -1,0 +1,57 @@
+import { Router } from 'express';
+import type { Logger } from '../logger.js';
+
+export interface Readiness {
+  ok: boolean;
+  /** Why not ready, for the operator (e.g. "database unreachable", "migrations not applied: …"). */
+  reason?: string;
+}
+
+export interface HealthOptions {
+  /** Database reachable and migrations applied. */
+  ready(): Promise<Readiness>;
+  /** True once shutdown began: load balancers should stop sending traffic. */
+  stopping(): boolean;
+  logger: Logger;
+  /** A probe that hangs is a failed probe. */
+  timeoutMs?: number;
+}
+
+/**
+ * GET /healthz: the process is up (200 {status:"ok"}), nothing else checked,
+ * so a slow database never gets the process restarted.
+ * GET /readyz: 200 {status:"ready"} when it can serve; else 503
+ * {status:"unavailable", reason}.
+ */
+export function healthRoutes(options: HealthOptions): Router {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const readiness = options.stopping() ? { ok: false, reason: 'shutting down' } : await checkReady(options, timeoutMs);
+    res.setHeader('Cache-Control', 'no-store');
+    if (readiness.ok) {
+      res.json({ status: 'ready' });
+    } else {
+      res.status(503).json({ status: 'unavailable', reason: readiness.reason ?? 'not ready' });
+    }
+  });
+  return router;
+}
+
+async function checkReady(options: HealthOptions, timeoutMs: number): Promise<Readiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: `readiness check took longer than ${timeoutMs} ms` }), timeoutMs);
+  });
+  try {
+    return await Promise.race([options.ready(), timeout]);
+  } catch (error) {
+    options.logger.warn({ err: error }, 'readiness check failed');
+    return { ok: false, reason: 'readiness check failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,32 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+/** Every job status gets a series, 0 when no job has it, so dashboards need no absent() tricks. */
+const JOB_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export interface MetricsRouteOptions {
+  metrics: Metrics;
+  /** Jobs per status, read from the database at each scrape. */
+  jobCounts(): Promise<Record<string, number>>;
+  logger: Logger;
+}
+
+/** GET /metrics: the app's registry in the Prometheus text format, the jobs gauge refreshed first. */
+export function metricsRoute(options: MetricsRouteOptions): RequestHandler {
+  const { metrics } = options;
+  return async (_req, res) => {
+    try {
+      const counts = await options.jobCounts();
+      metrics.jobs.reset();
+      for (const status of new Set([...JOB_STATUSES, ...Object.keys(counts)])) metrics.jobs.set({ status }, counts[status] ?? 0);
+    } catch (error) {
+      // Serve the rest; a stale gauge would lie, so drop it.
+      metrics.jobs.reset();
+      options.logger.warn({ err: error }, 'could not count jobs for /metrics');
+    }
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(await metrics.registry.metrics());
+  };
+}

@@ -1,0 +1,156 @@
+import { EventEmitter } from 'node:events';
+import CircuitBreaker from 'opossum';
+import { GatewayError } from '../errors.js';
+import type { AnswerOptions, CancellableModelProvider } from './answer-options.js';
+import type { ModelImage, ModelResult } from './provider.js';
+
+export type CircuitState = 'closed' | 'half-open' | 'open';
+
+/** The gauge's encoding (metrics.circuitState). */
+export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export interface CircuitOptions {
+  /** Named in the fail-fast message (the model name comes from the wrapped provider). */
+  baseUrl: string;
+  /** Percentage of failed calls in the rolling window that opens the circuit (CIRCUIT_FAILURE_THRESHOLD). */
+  failureThreshold: number;
+  /** Calls the window must hold before it may open (CIRCUIT_MIN_REQUESTS). */
+  minRequests: number;
+  /** How long it stays open before a probe is let through (CIRCUIT_RESET_MS). */
+  resetMs: number;
+  /** Length of the rolling window; default 30 s. */
+  windowMs?: number;
+  onStateChange?: (state: CircuitState) => void;
+}
+
+const DEFAULT_WINDOW_MS = 30_000;
+const BUCKETS = 10;
+
+/**
+ * Only endpoint health counts against the circuit: MODEL_UNAVAILABLE (5xx,
+ * 408/409, refused or reset connections, timeouts, the deadline running out
+ * with the call still in flight).
+ *
+ * Not counted: MODEL_REJECTED and MODEL_BAD_RESPONSE (about this content or
+ * this reply, not the endpoint), MODEL_NOT_CONFIGURED (our configuration),
+ * and MODEL_RATE_LIMITED: a 429 is a capacity signal, not a health one. The
+ * endpoint still serves part of our traffic, and it says when to come back
+ * (Retry-After, which the SDK honours). Opening on 429s would turn a partial
+ * quota into none for CIRCUIT_RESET_MS and replace the precise retryAfter with
+ * a generic MODEL_UNAVAILABLE. The overflow goes to the fallbacks instead.
+ */
+export function isEndpointFailure(result: unknown): result is GatewayError {
+  return result instanceof GatewayError && result.code === 'MODEL_UNAVAILABLE';
+}
+
+/** Carries a call's results through opossum, which needs a rejection to count a failure. */
+class EndpointFailure extends Error {
+  constructor(readonly results: ModelResult[]) {
+    super('the model endpoint failed');
+  }
+}
+
+type Answer = (image: ModelImage, prompts: readonly string[], options: AnswerOptions | undefined) => Promise<ModelResult[]>;
+
+/**
+ * A circuit breaker (opossum) around one endpoint's provider. One call is one
+ * `answer` (one image, its prompts); it is a failure when any of its prompts
+ * failed with an endpoint failure. While open, every call fails fast with
+ * MODEL_UNAVAILABLE without reaching the provider; after `resetMs` one probe
+ * goes through (others still fail fast), and its success closes the circuit
+ * and starts a fresh window.
+ */
+export class CircuitBreakerProvider implements CancellableModelProvider {
+  readonly model: string;
+  private readonly breaker: CircuitBreaker<Parameters<Answer>, ModelResult[]>;
+  /** Drives opossum's window rotation, so a closing circuit can also clear it. */
+  private readonly rotation = new EventEmitter();
+  private readonly rotationTimer: NodeJS.Timeout;
+  private openedAt = 0;
+
+  constructor(
+    private readonly inner: CancellableModelProvider,
+    private readonly options: CircuitOptions,
+  ) {
+    this.model = inner.model;
+    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+    const action: Answer = async (image, prompts, answerOptions) => {
+      const results = await inner.answer(image, prompts, answerOptions);
+      if (results.some(isEndpointFailure)) throw new EndpointFailure(results);
+      return results;
+    };
+    this.breaker = new CircuitBreaker(action, {
+      name: `${options.baseUrl}#${inner.model}`,
+      // The deadline (QWEN_DEADLINE_MS) and the SDK's timeout bound a call; opossum's own would leave it running.
+      timeout: false,
+      // opossum opens when the rate is strictly above its threshold; the setting means "reaches".
+      errorThresholdPercentage: options.failureThreshold - 1e-6,
+      volumeThreshold: options.minRequests,
+      resetTimeout: options.resetMs,
+      rollingCountTimeout: windowMs,
+      rollingCountBuckets: BUCKETS,
+      rotateBucketController: this.rotation,
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+      // Anything but an endpoint failure (a provider that threw something else) is not the endpoint's fault.
+      errorFilter: (error: unknown) => !(error instanceof EndpointFailure) && !isEndpointFailure(error),
+    });
+    this.rotationTimer = setInterval(() => this.rotation.emit('rotate'), Math.max(1, Math.floor(windowMs / BUCKETS)));
+    this.rotationTimer.unref();
+
+    this.breaker.on('open', () => {
+      this.openedAt = Date.now();
+      options.onStateChange?.('open');
+    });
+    this.breaker.on('halfOpen', () => options.onStateChange?.('half-open'));
+    this.breaker.on('close', () => {
+      // Failures from before the circuit opened say nothing about the endpoint now.
+      for (let i = 0; i < BUCKETS; i++) this.rotation.emit('rotate');
+      options.onStateChange?.('closed');
+    });
+    options.onStateChange?.('closed');
+  }
+
+  get state(): CircuitState {
+    if (this.breaker.opened) return 'open';
+    return this.breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  async answer(image: ModelImage, prompts: readonly string[], answerOptions?: AnswerOptions): Promise<ModelResult[]> {
+    if (prompts.length === 0) return [];
+    // opossum's own admission test, checked first so a rejected call is not counted as a call in the window.
+    if (!this.breaker.closed && !this.breaker.pendingClose) return prompts.map(() => this.openError());
+    try {
+      return await this.breaker.fire(image, prompts, answerOptions);
+    } catch (error) {
+      if (error instanceof EndpointFailure) return error.results;
+      if (error instanceof Error && CircuitBreaker.isOurError(error)) return prompts.map(() => this.openError());
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return prompts.map(() => failure);
+    }
+  }
+
+  /** Stops the window's timer and the breaker's; the provider must not be used afterwards. */
+  shutdown(): void {
+    clearInterval(this.rotationTimer);
+    this.breaker.shutdown();
+  }
+
+  private openError(): GatewayError {
+    const endpoint = `The model endpoint ${this.options.baseUrl} (model ${this.model})`;
+    if (this.breaker.halfOpen) {
+      return new GatewayError(
+        'MODEL_UNAVAILABLE',
+        `${endpoint} has been failing; one request is checking whether it has recovered, so it is not called meanwhile. Retry in a few seconds.`,
+        { retryable: true, extensions: { retryAfter: 1 } },
+      );
+    }
+    const retryAt = this.openedAt + this.options.resetMs;
+    const seconds = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
+    return new GatewayError(
+      'MODEL_UNAVAILABLE',
+      `${endpoint} is failing, so the gateway stopped calling it; it will be tried again in ${seconds} s (at ${new Date(retryAt).toISOString()}). Retry later.`,
+      { retryable: true, extensions: { retryAfter: seconds } },
+    );
+  }
+}

@@ -1,0 +1,111 @@
+import { setMaxListeners } from 'node:events';
+import { GatewayError } from '../errors.js';
+import { abortedError, deadlineExceeded, type AnswerOptions, type CancellableModelProvider } from './answer-options.js';
+import type { ModelImage, ModelResult } from './provider.js';
+
+export interface ResilienceOptions {
+  /** Overall budget for one `answer` call, the SDK's retries and every fallback included (QWEN_DEADLINE_MS). */
+  deadlineMs: number;
+}
+
+/**
+ * Whether a prompt that failed this way is worth asking the next endpoint:
+ * when this one is unavailable (down, open circuit, timed out) or rate
+ * limiting us (another endpoint or model has its own quota). Never for
+ * MODEL_REJECTED, MODEL_BAD_RESPONSE, MODEL_NOT_CONFIGURED or bad input:
+ * another endpoint would refuse the same content, and a broken reply or a
+ * wrong key is something to see, not to hide.
+ */
+export function triesFallback(result: unknown): result is GatewayError {
+  return result instanceof GatewayError && (result.code === 'MODEL_UNAVAILABLE' || result.code === 'MODEL_RATE_LIMITED');
+}
+
+const ABORTED = Symbol('aborted');
+
+/** Settles with the promise, or with ABORTED as soon as `signal` fires, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/**
+ * The primary endpoint, then the fallbacks in order, under one deadline.
+ * Each endpoint (usually a CircuitBreakerProvider) is asked only about the
+ * prompts still failing with an unavailable-type error; an answer is tagged
+ * with the model that produced it. When the deadline passes, the in-flight
+ * request is aborted and the prompts still open fail with MODEL_UNAVAILABLE
+ * "deadline exceeded". When every endpoint was unavailable, the prompt fails
+ * with the primary's error (its code, and retryAfter for a 429).
+ *
+ * `model` stays the primary's: it is the cache key for stored answers.
+ */
+export class ResilientProvider implements CancellableModelProvider {
+  readonly model: string;
+  private readonly tiers: readonly CancellableModelProvider[];
+
+  constructor(
+    tiers: readonly CancellableModelProvider[],
+    private readonly options: ResilienceOptions,
+  ) {
+    if (tiers.length === 0) throw new Error('ResilientProvider needs at least one endpoint');
+    this.tiers = tiers;
+    this.model = tiers[0]!.model;
+  }
+
+  async answer(image: ModelImage, prompts: readonly string[], answerOptions: AnswerOptions = {}): Promise<ModelResult[]> {
+    if (prompts.length === 0) return [];
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(deadlineExceeded(this.options.deadlineMs)), this.options.deadlineMs);
+    const signal = answerOptions.signal ? AbortSignal.any([answerOptions.signal, deadline.signal]) : deadline.signal;
+    // The SDK adds an abort listener per HTTP attempt; many prompt groups and retries are expected, not a leak.
+    setMaxListeners(0, deadline.signal, signal);
+
+    const results = new Array<ModelResult | undefined>(prompts.length);
+    /** The first endpoint's error for each prompt still open. */
+    const firstErrors = new Map<number, Error>();
+    let open = prompts.map((_, i) => i);
+    try {
+      for (const [t, tier] of this.tiers.entries()) {
+        if (open.length === 0 || signal.aborted) break;
+        const asked = open;
+        const call = tier.answer(image, asked.map((i) => prompts[i]!), { signal });
+        // Past the deadline its results are ignored; a late rejection must not go unhandled.
+        call.catch(() => {});
+        const answered = await untilAborted(call, signal).catch((error: Error) => asked.map(() => error));
+        if (answered === ABORTED) break;
+        const last = t === this.tiers.length - 1;
+        open = [];
+        asked.forEach((index, j) => {
+          const result = answered[j] ?? new Error('the model provider returned fewer results than prompts');
+          if (!(result instanceof Error)) {
+            results[index] = { ...result, model: result.model ?? tier.model };
+          } else if (triesFallback(result)) {
+            if (!firstErrors.has(index)) firstErrors.set(index, result);
+            if (last) results[index] = firstErrors.get(index)!;
+            else open.push(index);
+          } else {
+            results[index] = result;
+          }
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    // Only prompts cut short by the deadline (or the caller's signal) are still open here.
+    for (const index of open) results[index] = signal.aborted ? abortedError(signal) : firstErrors.get(index)!;
+    return results as ModelResult[];
+  }
+}

@@ -1,0 +1,407 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { GatewayError, type ErrorCode } from '../../src/errors.js';
+import { Metrics } from '../../src/metrics.js';
+import type { AnswerOptions, CancellableModelProvider } from '../../src/model/answer-options.js';
+import { CircuitBreakerProvider, type CircuitOptions, type CircuitState } from '../../src/model/circuit.js';
+import { createModelProvider } from '../../src/model/create-provider.js';
+import type { ModelAnswer, ModelImage, ModelResult } from '../../src/model/provider.js';
+import { QwenVlProvider } from '../../src/model/qwen-vl-provider.js';
+import { ResilientProvider } from '../../src/model/resilient-provider.js';
+import { UnconfiguredProvider } from '../../src/model/unconfigured-provider.js';
+import { upstreamRecorder } from '../../src/model/upstream-metrics.js';
+import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
+import { makeImage } from '../support/images.js';
+
+const IMAGE: ModelImage = { mimeType: 'image/png', width: 1, height: 1, data: Buffer.alloc(0) };
+const USAGE = { promptTokens: 10, completionTokens: 2, totalTokens: 12, cachedTokens: 0 };
+
+const ok = (text: string): ModelAnswer => ({ text, usage: USAGE, latencyMs: 1 });
+const fail = (code: ErrorCode) => new GatewayError(code, `${code} from the stub`, { retryable: code === 'MODEL_UNAVAILABLE' || code === 'MODEL_RATE_LIMITED' });
+
+type Behaviour = (prompt: string, options: AnswerOptions | undefined) => ModelResult | Promise<ModelResult>;
+
+/** A provider at the boundary: records each call and answers per prompt as told. */
+class StubProvider implements CancellableModelProvider {
+  readonly calls: Array<{ prompts: string[]; signal: AbortSignal | undefined }> = [];
+  constructor(
+    readonly model: string,
+    public behaviour: Behaviour = (p) => ok(`${model}: ${p}`),
+  ) {}
+
+  answer(_image: ModelImage, prompts: readonly string[], options?: AnswerOptions): Promise<ModelResult[]> {
+    this.calls.push({ prompts: [...prompts], signal: options?.signal });
+    return Promise.all(prompts.map((p) => this.behaviour(p, options)));
+  }
+}
+
+/** Resolves with the signal's reason once aborted, like the real adapter. */
+const hangUntilAborted: Behaviour = (_p, options) =>
+  new Promise((resolve) => options?.signal?.addEventListener('abort', () => resolve(options.signal!.reason as Error), { once: true }));
+
+const codeOf = (result: ModelResult | undefined) => (result instanceof GatewayError ? result.code : result instanceof Error ? 'Error' : 'answer');
+
+const breakers: CircuitBreakerProvider[] = [];
+afterEach(() => {
+  for (const b of breakers.splice(0)) b.shutdown();
+});
+
+function breaker(inner: CancellableModelProvider, options: Partial<CircuitOptions> = {}) {
+  const states: CircuitState[] = [];
+  const provider = new CircuitBreakerProvider(inner, {
+    baseUrl: 'http://primary.test/v1',
+    failureThreshold: 50,
+    minRequests: 4,
+    resetMs: 150,
+    onStateChange: (s) => states.push(s),
+    ...options,
+  });
+  breakers.push(provider);
+  return { provider, states };
+}
+
+describe('circuit breaker', () => {
+  it('stays closed below CIRCUIT_MIN_REQUESTS calls, however many fail', async () => {
+    const inner = new StubProvider('m', () => fail('MODEL_UNAVAILABLE'));
+    const { provider } = breaker(inner, { minRequests: 4 });
+    for (let i = 0; i < 3; i++) await provider.answer(IMAGE, ['q']);
+    expect(provider.state).toBe('closed');
+    expect(inner.calls).toHaveLength(3);
+  });
+
+  it('opens when the failure percentage reaches the threshold, then fails fast without calling the endpoint', async () => {
+    let healthy = true;
+    const inner = new StubProvider('m', (p) => (healthy ? ok(p) : fail('MODEL_UNAVAILABLE')));
+    const { provider, states } = breaker(inner, { failureThreshold: 50, minRequests: 4 });
+    await provider.answer(IMAGE, ['a']);
+    await provider.answer(IMAGE, ['b']);
+    healthy = false;
+    const third = await provider.answer(IMAGE, ['c']);
+    expect(codeOf(third[0])).toBe('MODEL_UNAVAILABLE');
+    expect(provider.state).toBe('closed'); // 1 of 3 failed, and only 3 calls
+    await provider.answer(IMAGE, ['d']); // 2 of 4 = 50 %: reaches the threshold
+    expect(provider.state).toBe('open');
+    expect(states).toEqual(['closed', 'open']);
+
+    const fast = await provider.answer(IMAGE, ['e', 'f']);
+    expect(inner.calls).toHaveLength(4);
+    expect(fast).toHaveLength(2);
+    for (const result of fast) {
+      expect(result).toBeInstanceOf(GatewayError);
+      const error = result as GatewayError;
+      expect(error.code).toBe('MODEL_UNAVAILABLE');
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(/http:\/\/primary\.test\/v1 \(model m\) is failing/);
+      expect(error.message).toMatch(/tried again in \d+ s \(at \d{4}-\d\d-\d\dT/);
+      expect(error.extensions.retryAfter).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('after CIRCUIT_RESET_MS lets one probe through (others still fail fast), and its success closes the circuit with a fresh window', async () => {
+    let healthy = false;
+    let release: () => void = () => {};
+    const inner = new StubProvider('m', (p) => (healthy ? new Promise<ModelResult>((resolve) => (release = () => resolve(ok(p)))) : fail('MODEL_UNAVAILABLE')));
+    const { provider, states } = breaker(inner, { minRequests: 2, resetMs: 100 });
+    await provider.answer(IMAGE, ['a']);
+    await provider.answer(IMAGE, ['b']);
+    expect(provider.state).toBe('open');
+
+    await sleep(150);
+    expect(provider.state).toBe('half-open');
+    healthy = true;
+    const probe = provider.answer(IMAGE, ['probe']);
+    const meanwhile = await provider.answer(IMAGE, ['other']);
+    expect(codeOf(meanwhile[0])).toBe('MODEL_UNAVAILABLE');
+    expect((meanwhile[0] as Error).message).toMatch(/checking whether it has recovered/);
+    expect(inner.calls.map((c) => c.prompts)).toEqual([['a'], ['b'], ['probe']]);
+    release();
+    expect(codeOf((await probe)[0])).toBe('answer');
+    expect(provider.state).toBe('closed');
+    expect(states).toEqual(['closed', 'open', 'half-open', 'closed']);
+
+    // The failures that opened it are forgotten: one new failure among few calls does not reopen it.
+    healthy = false;
+    await provider.answer(IMAGE, ['c']);
+    expect(provider.state).toBe('closed');
+  });
+
+  it('a failed probe opens it again for another CIRCUIT_RESET_MS', async () => {
+    const inner = new StubProvider('m', () => fail('MODEL_UNAVAILABLE'));
+    const { provider, states } = breaker(inner, { minRequests: 1, resetMs: 100 });
+    await provider.answer(IMAGE, ['a']);
+    await sleep(150);
+    await provider.answer(IMAGE, ['probe']);
+    expect(inner.calls).toHaveLength(2);
+    expect(provider.state).toBe('open');
+    expect(states).toEqual(['closed', 'open', 'half-open', 'open']);
+    await provider.answer(IMAGE, ['fast']);
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it.each<ErrorCode>(['MODEL_REJECTED', 'MODEL_BAD_RESPONSE', 'MODEL_RATE_LIMITED', 'MODEL_NOT_CONFIGURED', 'BAD_USER_INPUT'])(
+    '%s never opens it',
+    async (code) => {
+      const inner = new StubProvider('m', () => fail(code));
+      const { provider } = breaker(inner, { minRequests: 1, failureThreshold: 1 });
+      for (let i = 0; i < 10; i++) expect(codeOf((await provider.answer(IMAGE, ['q']))[0])).toBe(code);
+      expect(provider.state).toBe('closed');
+      expect(inner.calls).toHaveLength(10);
+    },
+  );
+
+  it('a call counts as failed when any of its prompts failed with MODEL_UNAVAILABLE; the other results pass through', async () => {
+    const inner = new StubProvider('m', (p) => (p === 'bad' ? fail('MODEL_UNAVAILABLE') : ok(p)));
+    const { provider } = breaker(inner, { minRequests: 1, failureThreshold: 100 });
+    const results = await provider.answer(IMAGE, ['good', 'bad']);
+    expect(results.map(codeOf)).toEqual(['answer', 'MODEL_UNAVAILABLE']);
+    expect(provider.state).toBe('open');
+  });
+});
+
+describe('fallbacks', () => {
+  it('tries the fallbacks in order and tags the answer with the model that produced it', async () => {
+    const primary = new StubProvider('primary', () => fail('MODEL_UNAVAILABLE'));
+    const first = new StubProvider('first', () => fail('MODEL_UNAVAILABLE'));
+    const second = new StubProvider('second');
+    const provider = new ResilientProvider([primary, first, second], { deadlineMs: 5_000 });
+    expect(provider.model).toBe('primary');
+    const [result] = await provider.answer(IMAGE, ['q']);
+    expect(result).toMatchObject({ text: 'second: q', model: 'second' });
+    expect([primary.calls.length, first.calls.length, second.calls.length]).toEqual([1, 1, 1]);
+  });
+
+  it('an answer from the primary carries its model and asks no fallback', async () => {
+    const primary = new StubProvider('primary');
+    const fallback = new StubProvider('fallback');
+    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
+    expect(result).toMatchObject({ text: 'primary: q', model: 'primary' });
+    expect(fallback.calls).toHaveLength(0);
+  });
+
+  it('sends only the prompts that were unavailable to the next endpoint, and keeps the order', async () => {
+    const primary = new StubProvider('primary', (p) => (p === 'down' || p === 'throttled' ? fail(p === 'down' ? 'MODEL_UNAVAILABLE' : 'MODEL_RATE_LIMITED') : p === 'refused' ? fail('MODEL_REJECTED') : ok(p)));
+    const fallback = new StubProvider('fallback');
+    const results = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['fine', 'down', 'refused', 'throttled']);
+    expect(fallback.calls.map((c) => c.prompts)).toEqual([['down', 'throttled']]);
+    expect(results.map(codeOf)).toEqual(['answer', 'answer', 'MODEL_REJECTED', 'answer']);
+    expect(results[0]).toMatchObject({ model: 'primary' });
+    expect(results[1]).toMatchObject({ text: 'fallback: down', model: 'fallback' });
+    expect(results[3]).toMatchObject({ text: 'fallback: throttled', model: 'fallback' });
+  });
+
+  it.each<ErrorCode>(['MODEL_REJECTED', 'MODEL_BAD_RESPONSE', 'MODEL_NOT_CONFIGURED', 'BAD_USER_INPUT'])('does not fall back on %s', async (code) => {
+    const primary = new StubProvider('primary', () => fail(code));
+    const fallback = new StubProvider('fallback');
+    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
+    expect(codeOf(result)).toBe(code);
+    expect(fallback.calls).toHaveLength(0);
+  });
+
+  it('does not fall back on an uncoded error (e.g. an image that could not be prepared)', async () => {
+    const primary = new StubProvider('primary', () => new Error('The stored image could not be prepared for the model.'));
+    const fallback = new StubProvider('fallback');
+    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
+    expect(codeOf(result)).toBe('Error');
+    expect(fallback.calls).toHaveLength(0);
+  });
+
+  it('when every endpoint is unavailable, answers with the primary’s error (its retryAfter included)', async () => {
+    const limited = new GatewayError('MODEL_RATE_LIMITED', 'slow down', { retryable: true, extensions: { retryAfter: 7 } });
+    const primary = new StubProvider('primary', () => limited);
+    const fallback = new StubProvider('fallback', () => fail('MODEL_UNAVAILABLE'));
+    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
+    expect(result).toBe(limited);
+  });
+
+  it('a fallback’s own verdict on the content stands (MODEL_REJECTED from the fallback)', async () => {
+    const primary = new StubProvider('primary', () => fail('MODEL_UNAVAILABLE'));
+    const fallback = new StubProvider('fallback', () => fail('MODEL_REJECTED'));
+    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
+    expect(codeOf(result)).toBe('MODEL_REJECTED');
+  });
+
+  it('skips a primary whose circuit is open without calling it', async () => {
+    const primary = new StubProvider('primary', () => fail('MODEL_UNAVAILABLE'));
+    const { provider: guarded } = breaker(primary, { minRequests: 2, resetMs: 60_000 });
+    const fallback = new StubProvider('fallback');
+    const provider = new ResilientProvider([guarded, fallback], { deadlineMs: 5_000 });
+    for (let i = 0; i < 5; i++) expect(await provider.answer(IMAGE, [`q${i}`])).toEqual([expect.objectContaining({ model: 'fallback' })]);
+    expect(primary.calls).toHaveLength(2);
+    expect(fallback.calls).toHaveLength(5);
+  });
+});
+
+describe('deadline', () => {
+  it('fails the open prompts with MODEL_UNAVAILABLE "deadline exceeded" and aborts the in-flight call', async () => {
+    const primary = new StubProvider('primary', hangUntilAborted);
+    const fallback = new StubProvider('fallback');
+    const started = Date.now();
+    const results = await new ResilientProvider([primary, fallback], { deadlineMs: 200 }).answer(IMAGE, ['a', 'b']);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(1_000);
+    for (const result of results) {
+      expect(codeOf(result)).toBe('MODEL_UNAVAILABLE');
+      expect((result as GatewayError).retryable).toBe(true);
+      expect((result as Error).message).toMatch(/deadline exceeded/);
+    }
+    expect(primary.calls[0]!.signal!.aborted).toBe(true);
+    expect(fallback.calls).toHaveLength(0);
+  });
+
+  it('covers the fallbacks too: time spent on the primary is not given again', async () => {
+    const primary = new StubProvider('primary', async () => {
+      await sleep(150);
+      return fail('MODEL_UNAVAILABLE');
+    });
+    const fallback = new StubProvider('fallback', hangUntilAborted);
+    const started = Date.now();
+    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 300 }).answer(IMAGE, ['q']);
+    expect(Date.now() - started).toBeLessThan(600);
+    expect((result as Error).message).toMatch(/deadline exceeded/);
+    expect(fallback.calls).toHaveLength(1);
+    expect(fallback.calls[0]!.signal!.aborted).toBe(true);
+  });
+
+  it('returns on time even when the provider ignores the signal, and keeps answers that arrived before it', async () => {
+    const primary = new StubProvider('primary', (p) => (p === 'quick' ? fail('MODEL_UNAVAILABLE') : new Promise<ModelResult>(() => {})));
+    const fallback = new StubProvider('fallback');
+    const results = await new ResilientProvider([primary, fallback], { deadlineMs: 150 }).answer(IMAGE, ['quick', 'stuck']);
+    // One call per endpoint: the primary's call (both prompts) never settles, so nothing reached the fallback.
+    expect(results.map((r) => (r as Error).message)).toEqual([expect.stringMatching(/deadline exceeded/), expect.stringMatching(/deadline exceeded/)]);
+    expect(fallback.calls).toHaveLength(0);
+  });
+
+  it('many abort listeners on one request (one per SDK attempt) raise no leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const primary = new StubProvider('primary', (p, options) => {
+        options?.signal?.addEventListener('abort', () => {});
+        return ok(p);
+      });
+      const prompts = Array.from({ length: 20 }, (_, i) => `q${i}`);
+      expect(await new ResilientProvider([primary], { deadlineMs: 5_000 }).answer(IMAGE, prompts)).toHaveLength(20);
+      await sleep(20);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a caller’s signal cancels the work too', async () => {
+    const primary = new StubProvider('primary', hangUntilAborted);
+    const controller = new AbortController();
+    const pending = new ResilientProvider([primary], { deadlineMs: 10_000 }).answer(IMAGE, ['q'], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const [result] = await pending;
+    expect(codeOf(result)).toBe('MODEL_UNAVAILABLE');
+    expect((result as Error).message).toMatch(/cancelled/);
+  });
+});
+
+describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
+  let fake: FakeQwen;
+  let png: ModelImage;
+  afterEach(() => fake?.close());
+
+  const counts = async (metrics: Metrics) => {
+    const calls = (await metrics.upstreamCalls.get()).values.map((v) => [v.labels.outcome, v.value]);
+    const tokens = (await metrics.upstreamTokens.get()).values.map((v) => [v.labels.model, v.labels.direction, v.value]);
+    return { calls: Object.fromEntries(calls), tokens };
+  };
+
+  async function setup(maxRetries: number) {
+    fake = await startFakeQwen({ usage: { prompt: 900, completion: 30 } });
+    png = { mimeType: 'image/png', width: 8, height: 8, data: await makeImage({ format: 'png', width: 8, height: 8 }) };
+    const metrics = new Metrics();
+    const provider = new QwenVlProvider({
+      baseUrl: fake.url,
+      apiKey: undefined,
+      model: 'qwen-vl-test',
+      timeoutMs: 5_000,
+      maxRetries,
+      maxConcurrency: 4,
+      maxPixels: 1_000_000,
+      maxPromptsPerCall: 8,
+      recorder: upstreamRecorder(metrics, fake.url, 'qwen-vl-test'),
+    });
+    return { metrics, provider };
+  }
+
+  it('counts every HTTP call (the SDK’s retries included) by outcome, and the billed tokens by direction', async () => {
+    const { metrics, provider } = await setup(1);
+    fake.inject({ kind: 'status', status: 503 });
+    expect(codeOf((await provider.answer(png, ['q']))[0])).toBe('answer');
+    fake.inject({ kind: 'status', status: 400 }, { kind: 'garbage' });
+    expect(codeOf((await provider.answer(png, ['r']))[0])).toBe('MODEL_REJECTED');
+    expect(codeOf((await provider.answer(png, ['s']))[0])).toBe('MODEL_BAD_RESPONSE');
+    expect(fake.requests).toHaveLength(4);
+    const { calls, tokens } = await counts(metrics);
+    expect(calls).toEqual({ MODEL_UNAVAILABLE: 1, ok: 1, MODEL_REJECTED: 1, MODEL_BAD_RESPONSE: 1 });
+    expect(tokens).toEqual(expect.arrayContaining([['qwen-vl-test', 'in', 900], ['qwen-vl-test', 'out', 30]]));
+    const endpoint = (await metrics.upstreamCalls.get()).values[0]!.labels.endpoint;
+    expect(endpoint).toBe(fake.url);
+  });
+
+  it('an aborted signal cuts the hanging request short and fails with its reason, without SDK retries', async () => {
+    const { metrics, provider } = await setup(2);
+    fake.setDefaultFault({ kind: 'hang' });
+    const controller = new AbortController();
+    const reason = new GatewayError('MODEL_UNAVAILABLE', 'deadline exceeded (test)', { retryable: true });
+    setTimeout(() => controller.abort(reason), 100);
+    const started = Date.now();
+    const [result] = await provider.answer(png, ['q'], { signal: controller.signal });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toBe(reason);
+    expect(fake.requests).toHaveLength(1);
+    expect((await counts(metrics)).calls).toEqual({ MODEL_UNAVAILABLE: 1 });
+  });
+});
+
+describe('createModelProvider', () => {
+  const fakes: FakeQwen[] = [];
+  afterEach(async () => {
+    for (const f of fakes.splice(0)) await f.close();
+  });
+
+  it('without an endpoint configured, explains what to set', async () => {
+    const provider = createModelProvider(loadConfig({ QWEN_API_KEY: '', DASHSCOPE_API_KEY: '', QWEN_BASE_URL: '' }), new Metrics());
+    expect(provider).toBeInstanceOf(UnconfiguredProvider);
+    const [result] = await provider.answer(IMAGE, ['q']);
+    expect(codeOf(result)).toBe('MODEL_NOT_CONFIGURED');
+  });
+
+  it('wires the primary and QWEN_FALLBACKS: a 503 is answered by the fallback, tagged with its model, and every circuit is on the gauge', async () => {
+    const primary = await startFakeQwen({ apiKey: 'k' });
+    const fallback = await startFakeQwen({ apiKey: 'k' });
+    fakes.push(primary, fallback);
+    const config = loadConfig({
+      QWEN_BASE_URL: primary.url,
+      QWEN_API_KEY: 'k',
+      QWEN_MODEL: 'qwen-vl-primary',
+      QWEN_MAX_RETRIES: '0',
+      QWEN_FALLBACKS: JSON.stringify([{ baseUrl: fallback.url, model: 'qwen-vl-fallback' }]),
+      CIRCUIT_MIN_REQUESTS: '1',
+      CIRCUIT_FAILURE_THRESHOLD: '100',
+      CIRCUIT_RESET_MS: '60000',
+    });
+    const metrics = new Metrics();
+    const provider = createModelProvider(config, metrics);
+    expect(provider.model).toBe('qwen-vl-primary');
+    const png: ModelImage = { mimeType: 'image/png', width: 8, height: 8, data: await makeImage({ format: 'png', width: 8, height: 8 }) };
+
+    primary.inject({ kind: 'status', status: 503 });
+    const [result] = await provider.answer(png, ['What is it?']);
+    expect(result).toMatchObject({ model: 'qwen-vl-fallback', text: expect.stringMatching(/ :: What is it\?$/) });
+    expect(fallback.requests[0]!.model).toBe('qwen-vl-fallback');
+    expect(fallback.requests[0]!.authorization).toBe('Bearer k');
+
+    const gauge = Object.fromEntries((await metrics.circuitState.get()).values.map((v) => [v.labels.endpoint, v.value]));
+    expect(gauge).toEqual({ [`${primary.url}#qwen-vl-primary`]: 2, [`${fallback.url}#qwen-vl-fallback`]: 0 });
+    const calls = (await metrics.upstreamCalls.get()).values.map((v) => `${v.labels.model} ${v.labels.outcome} ${v.value}`);
+    expect(calls.sort()).toEqual(['qwen-vl-fallback ok 1', 'qwen-vl-primary MODEL_UNAVAILABLE 1']);
+  });
+});
