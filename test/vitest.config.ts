@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+// graphql 16 has no "exports": Node (and tsx, in production) loads its CommonJS build everywhere,
+// while Vite would give transformed files the .mjs build — two copies whose instanceof checks
+// fail across. Point Vite at the copy Node uses.
+const graphqlCjs = createRequire(import.meta.url).resolve('graphql');
+
 export default defineConfig({
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlCjs }] },
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],

@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from 'graphql/index.js'; // the CommonJS graphql: see limits/operation-cost.ts
+import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
+import { GatewayError } from '../errors.js';
 import type { OperationMetrics } from '../http/graphql-operations.js';
 import { requestIdFrom, runInRequest, type RequestScope } from '../http/request-context.js';
 import type { Caller } from '../services/auth/caller.js';
@@ -111,7 +112,7 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
           return false;
         }
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // graphql-ws has already registered this one, so it is counted.
         const active = Object.keys(ctx.subscriptions).length;
         const started = performance.now();
@@ -124,6 +125,15 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
           );
           operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
           return [refused];
+        }
+        // Each operation on a socket counts against the key's per-minute limit, as each HTTP request does.
+        const refusal = await app.services.limits.admitRequest((ctx.extra as unknown as { caller: Caller }).caller).then(
+          () => null,
+          (error: unknown) => (error instanceof GatewayError ? error.toGraphQLError() : Promise.reject(error)),
+        );
+        if (refusal) {
+          operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
+          return [refusal];
         }
         const prepared = prepare(payload);
         const operation: RunningOperation = { ...describe(prepared.document, payload.operationName), started, errorCodes: [] };

@@ -203,3 +203,23 @@ describe('keys survive restarts', () => {
     }
   });
 });
+
+describe('rate limits over graphql-ws', () => {
+  it('counts each subscription against the key’s per-minute limit', async () => {
+    const h = await startHarness();
+    try {
+      const { key } = await h.gateway.app.services.keys.create({ tenant: 'socket', requestsPerMinute: 2 });
+      const client = wsClient(h.gateway.server.url, { authorization: `Bearer ${key}` });
+      const subscribe = () => collect(client, JobCompletedDocument, { id: 'no-such-job' });
+      // Within the limit the subscription runs (and finds no such job).
+      for (let i = 0; i < 2; i++) expect(errorCodes((await subscribe())[0]!)).toEqual(['NOT_FOUND']);
+      // Past it, graphql-ws delivers the refusal as an `error` message, which the client throws.
+      const refused = (await subscribe().catch((errors: unknown) => errors)) as Array<{ extensions?: Record<string, unknown> }>;
+      await client.dispose();
+      expect(refused[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(refused[0]!.extensions!.retryAfter).toBeGreaterThan(0);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -13,7 +13,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import codegenConfig from '../../codegen.js';
 import { buildGatewaySchema, printGatewaySchema } from '../../src/graphql/schema.js';
 
@@ -25,16 +25,6 @@ import { buildGatewaySchema, printGatewaySchema } from '../../src/graphql/schema
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCHEMA_FILE = new URL('../../schema/schema.graphql', import.meta.url);
 const REFRESH_HINT = 'is stale: run `npm run codegen` (it emits the schema, then the typed operations) and commit the result';
-
-// Node resolves `import 'graphql'` to its CommonJS build (the package has no
-// "exports"), and so does type-graphql, loaded natively; vite would give this
-// file and src/ the index.mjs copy instead, whose printSchema rejects the types
-// type-graphql made ("Cannot use GraphQLObjectType from another module or realm").
-// Use the one copy the app uses, as `npm run schema` (tsx) does.
-vi.mock('graphql', async () => {
-  const { createRequire } = await import('node:module');
-  return createRequire(import.meta.url)('graphql') as object;
-});
 
 let builtSdl: string;
 /** The built SDL, parsed again. */

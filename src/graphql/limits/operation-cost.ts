@@ -1,9 +1,6 @@
-// `graphql/index.js`, not `graphql`: the CommonJS build, the one copy that
-// type-graphql (the schema), Apollo and graphql-ws use. Under vitest a bare
-// `graphql` from src resolves to the ESM build (index.mjs), a second copy
-// whose classes fail graphql's instanceof checks against the schema.
-import { getNullableType, isListType, validate, type DocumentNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema } from 'graphql/index.js';
-// Its CommonJS build for the same reason: its ESM build imports graphql/index.mjs.
+import { getNullableType, isListType, validate, type DocumentNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema } from 'graphql';
+// Its CommonJS build: its ESM build imports graphql/index.mjs by name, a second copy of graphql
+// whose classes fail instanceof checks against the schema (Node loads graphql's CommonJS build).
 import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity/cjs';
 import { MAX_PAGE_SIZE } from '../../storage/pagination.js';
 

@@ -8,7 +8,7 @@ import {
   type ExecutionArgs,
   type GraphQLSchema,
   type ValidationRule,
-} from 'graphql/index.js'; // the CommonJS graphql: see operation-cost.ts
+} from 'graphql';
 import type { QueryLimits } from './query-limits.js';
 
 export interface OperationRequest {

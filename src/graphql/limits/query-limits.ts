@@ -1,8 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-// The CommonJS graphql: see operation-cost.ts.
-import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql/index.js';
+import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from '../../config.js';
 import { GatewayError } from '../../errors.js';
 import { MAX_MEASURED_NODES, measureOperation, TooManyNodesError, type CostOptions } from './operation-cost.js';
@@ -22,10 +21,7 @@ export type LimitVariable =
  */
 export function limitError(limit: LimitVariable, message: string, maximum: number, actual?: number): GraphQLError {
   const extensions = { limit, maximum, ...(actual === undefined ? {} : { actual }) };
-  const original = new GatewayError('QUERY_TOO_COMPLEX', message, { httpStatus: 400, extensions });
-  // Built here rather than by original.toGraphQLError(), so the GraphQLError is the CommonJS graphql's
-  // (Apollo and graphql-ws check instanceof); the formatter finds the GatewayError as originalError.
-  return new GraphQLError(message, { originalError: original, extensions: { code: original.code, ...extensions, http: { status: 400 } } });
+  return new GatewayError('QUERY_TOO_COMPLEX', message, { httpStatus: 400, extensions }).toGraphQLError();
 }
 
 export interface QueryLimitsOptions extends CostOptions {
