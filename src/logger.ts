@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { requestLogMixin } from './http/request-context.js';
 
 export type { Logger };
 
@@ -6,6 +7,8 @@ export type { Logger };
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({
     level,
+    // Lines logged while serving a request (services, jobs started by it) carry its reqId.
+    mixin: requestLogMixin,
     redact: { paths: ['*.authorization', '*.apiKey', 'req.headers.authorization', '*.data'], censor: '[redacted]' },
   });
 }

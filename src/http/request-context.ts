@@ -21,7 +21,7 @@ export function runInRequest<T>(scope: RequestScope, fn: () => T): T {
 }
 
 /**
- * A pino `mixin` (createLogger could pass it): `{ reqId }` while inside a
+ * The pino `mixin` createLogger installs: `{ reqId }` while inside a
  * request, so lines that services log with the app's logger carry it too.
  * Loggers already bound to a reqId (req.log, child loggers) get nothing, so
  * no line has the key twice.
