@@ -26,7 +26,7 @@ export function runInRequest<T>(scope: RequestScope, fn: () => T): T {
  * Loggers already bound to a reqId (req.log, child loggers) get nothing, so
  * no line has the key twice.
  */
-export function requestLogMixin(_merge: object, _level: number, logger?: { bindings(): Record<string, unknown> }): { reqId?: string } {
+export function requestLogMixin(_merge: object, _level: number, logger?: Logger): { reqId?: string } {
   const scope = storage.getStore();
   if (!scope || logger?.bindings().reqId !== undefined) return {};
   return { reqId: scope.reqId };
