@@ -15,6 +15,7 @@ import { healthRoutes } from './http/health.js';
 import { jsonErrorHandler } from './http/json-errors.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { multipartUploads } from './http/multipart.js';
+import { subscriptionsOverWebSocketOnly } from './http/subscriptions-over-websocket.js';
 import { currentRequest } from './http/request-context.js';
 import { rebindRequestScope, requestLogging } from './http/request-logging.js';
 
@@ -56,6 +57,7 @@ export async function startServer(app: App, port = app.config.port): Promise<Run
       // Subscriptions end (close code 1001) before the HTTP server drains.
       { serverWillStart: async () => ({ drainServer: () => webSocket.close() }) },
       // Cost, prompts and variables size, once the operation and its variables are known.
+      subscriptionsOverWebSocketOnly(),
       limits.apolloPlugin(),
       operationsPlugin({ metrics: operationMetrics, logPrompts: app.config.logPrompts }),
     ],

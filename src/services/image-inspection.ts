@@ -36,7 +36,8 @@ export async function detectMimeType(head: Buffer): Promise<string> {
 export async function inspectImage(file: string, mimeType: string, maxPixels: number): Promise<ImageFacts> {
   let meta: Metadata;
   try {
-    meta = await sharp(file).metadata();
+    // Header only; sharp's own pixel cap would reject a bomb here as if it were corrupt.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw corrupt(error);
   }

@@ -20,13 +20,19 @@ export function captionPrompt(style: CaptionStyle): string {
   return normalizePrompt(CAPTION_PROMPTS[style]);
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Validates before anything is sent upstream; returns the normalized question. */
 export function normalizeQuestion(question: string, maxLength: number): string {
   const normalized = normalizePrompt(question);
   if (normalized === '') throw badInput('The question is empty. Ask something about the image.');
-  if (normalized.length > maxLength) {
-    throw badInput(`The question is ${normalized.length} characters long; the limit is ${maxLength} (MAX_QUESTION_LENGTH).`);
+  // Characters are code points: an emoji is one character, not two UTF-16 units.
+  const length = [...normalized].length;
+  if (length > maxLength) {
+    throw badInput(`The question is ${length} characters long; the limit is ${maxLength} (MAX_QUESTION_LENGTH).`);
   }
+  // A lone surrogate is not text: it would be stored mangled and never match the cache again.
+  if (LONE_SURROGATE.test(normalized)) throw badInput('The question contains an invalid Unicode sequence (a lone surrogate). Send it as valid UTF-8/UTF-16 text.');
   // Control characters (other than whitespace, already collapsed) are never part of a real question.
   if (/\p{Cc}/u.test(normalized)) throw badInput('The question contains control characters. Remove them and ask again.');
   return normalized;

@@ -32,5 +32,12 @@ describe('question validation', () => {
     expect(codeOf(() => normalizeQuestion('x'.repeat(11), 10))).toBe('BAD_USER_INPUT');
     expect(codeOf(() => normalizeQuestion('a\u0000b', 10))).toBe('BAD_USER_INPUT');
     expect(normalizeQuestion(' ok? ', 10)).toBe('ok?');
+    expect(codeOf(() => normalizeQuestion('Why \ud800 here?', 100))).toBe('BAD_USER_INPUT');
+    expect(codeOf(() => normalizeQuestion('\udc00', 100))).toBe('BAD_USER_INPUT');
+  });
+
+  it('counts characters as code points, so emoji count once', () => {
+    expect(normalizeQuestion('😀'.repeat(10), 10)).toBe('😀'.repeat(10));
+    expect(codeOf(() => normalizeQuestion('😀'.repeat(11), 10))).toBe('BAD_USER_INPUT');
   });
 });

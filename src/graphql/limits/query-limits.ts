@@ -89,7 +89,10 @@ export class QueryLimits {
   /** Variables size, model prompts and cost of the operation that will run; the first breach, if any. */
   checkOperation(input: OperationToCheck): GraphQLError | undefined {
     const { maxVariablesBytes, maxPrompts, maxCost } = this.options;
-    const variablesBytes = input.variables ? Buffer.byteLength(JSON.stringify(input.variables)) : 0;
+    const variablesBytes = input.variables ? jsonBytes(input.variables) : 0;
+    if (!Number.isFinite(variablesBytes)) {
+      return limitError('QUERY_MAX_VARIABLES_BYTES', 'The variables are nested too deeply to process (QUERY_MAX_VARIABLES_BYTES). Flatten them.', maxVariablesBytes);
+    }
     if (variablesBytes > maxVariablesBytes) {
       return limitError('QUERY_MAX_VARIABLES_BYTES', `The variables take ${variablesBytes} bytes as JSON; the maximum is ${maxVariablesBytes} (QUERY_MAX_VARIABLES_BYTES). Send large data as uploads, or split the request.`, maxVariablesBytes, variablesBytes);
     }
@@ -122,5 +125,15 @@ export class QueryLimits {
         },
       }),
     };
+  }
+}
+
+/** Size as JSON; nesting too deep to serialize (a stack-overflow attempt) counts as over any limit. */
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch (error) {
+    if (error instanceof RangeError) return Number.POSITIVE_INFINITY;
+    throw error;
   }
 }
