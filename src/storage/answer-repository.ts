@@ -26,25 +26,27 @@ export interface AnswerFilter {
   promptContains?: string | null;
 }
 
-/** Bounded OR lists keep each lookup one indexed query without huge statements. */
-const KEYS_PER_QUERY = 200;
-
 export class AnswerRepository {
   constructor(private readonly db: Db) {}
 
-  /** Stored answers for these keys, from any tenant's copy of the same bytes (the shared cache). */
+  /**
+   * Stored answers for these keys, from any tenant's copy of the same bytes
+   * (the shared cache). Two indexed queries, not one join per key: SQLite
+   * allows at most 64 tables in a join.
+   */
   async findByKeys(keys: readonly AnswerKey[]): Promise<AnswerWithSha[]> {
-    const found: AnswerWithSha[] = [];
-    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
-      const slice = keys.slice(i, i + KEYS_PER_QUERY);
-      found.push(
-        ...(await this.db.answer.findMany({
-          where: { OR: slice.map((k) => ({ image: { sha256: k.sha256 }, prompt: k.prompt, model: k.model })) },
-          include: { image: { select: { sha256: true } } },
-        })),
-      );
-    }
-    return found;
+    if (keys.length === 0) return [];
+    const unique = <T>(values: T[]) => [...new Set(values)];
+    const images = await this.db.image.findMany({ where: { sha256: { in: unique(keys.map((k) => k.sha256)) } }, select: { id: true, sha256: true } });
+    if (images.length === 0) return [];
+    const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
+    const wanted = new Set(keys.map((k) => JSON.stringify([k.sha256, k.prompt, k.model])));
+    const rows = await this.db.answer.findMany({
+      where: { imageId: { in: [...shaOf.keys()] }, prompt: { in: unique(keys.map((k) => k.prompt)) }, model: { in: unique(keys.map((k) => k.model)) } },
+    });
+    return rows
+      .map((row) => ({ ...row, image: { sha256: shaOf.get(row.imageId)! } }))
+      .filter((row) => wanted.has(JSON.stringify([row.image.sha256, row.prompt, row.model])));
   }
 
   /** Stores a fresh answer, replacing the stored one for the same key (refresh). */

@@ -1,0 +1,190 @@
+/**
+ * On-demand benchmarks of the gateway (never part of `npm test`):
+ *
+ *   npm run bench              full run (about 1–3 minutes on 2 cores)
+ *   npm run bench -- --quick   smaller run (under 30 s)
+ *   npm run bench -- --only uploads,cache
+ *
+ * Boots the real gateway in this process against the fake Qwen endpoint
+ * (test/support, test/fake-qwen) on temp DATA_DIRs, on 127.0.0.1 only.
+ * Writes bench/results/<timestamp>.json and bench/results/latest.md and
+ * prints the summary. See bench/README.md for what each number means.
+ */
+import 'reflect-metadata';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureFixtures, photoSpecs, smallSpecs, warmupPhotoSpecs, type Fixture } from './lib/fixtures.js';
+import { checks, summary, type BenchResults } from './lib/report.js';
+import { now } from './lib/stats.js';
+import { runBatching } from './scenarios/batching.js';
+import { runCache } from './scenarios/cache.js';
+import { runJob } from './scenarios/job.js';
+import { runUploads } from './scenarios/uploads.js';
+
+const SCENARIOS = ['uploads', 'batching', 'cache', 'job'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Profile {
+  photos: number;
+  /** Unmeasured uploads before each upload phase. */
+  warmupPhotos: number;
+  uploadConcurrency: number[];
+  batchImages: number;
+  batchDelayMs: number;
+  /** Also run the 80 separate requests one after another (slow: prompts × delay). */
+  sequentialBaseline: boolean;
+  maxConcurrency: number;
+  memoryHits: number;
+  databaseHits: number;
+  jobImages: number;
+  jobDelayMs: number;
+  /** The whole run is aborted past this. */
+  watchdogMs: number;
+}
+
+const PROFILES: Record<'full' | 'quick', Profile> = {
+  full: {
+    photos: 30,
+    warmupPhotos: 8,
+    uploadConcurrency: [1, 4],
+    batchImages: 20,
+    batchDelayMs: 200,
+    sequentialBaseline: true,
+    maxConcurrency: 8,
+    memoryHits: 500,
+    databaseHits: 200,
+    jobImages: 50,
+    jobDelayMs: 100,
+    watchdogMs: 6 * 60_000,
+  },
+  quick: {
+    // As many as the full run: fewer bytes could not be told apart from V8's Buffer garbage (see README).
+    photos: 30,
+    warmupPhotos: 8,
+    uploadConcurrency: [1, 4],
+    batchImages: 20,
+    batchDelayMs: 200,
+    sequentialBaseline: false,
+    maxConcurrency: 8,
+    memoryHits: 100,
+    databaseHits: 50,
+    jobImages: 50,
+    jobDelayMs: 100,
+    watchdogMs: 2 * 60_000,
+  },
+};
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function usage(): never {
+  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job]');
+  process.exit(0);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    allowPositionals: false,
+  });
+  if (values.help) usage();
+  const mode = values.quick ? 'quick' : 'full';
+  const profile = PROFILES[mode];
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SCENARIOS];
+  const unknown = only.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')} (choose from ${SCENARIOS.join(', ')})`);
+  const selected = new Set(only as Scenario[]);
+
+  // Bounded run: whatever hangs, the process ends.
+  const watchdog = setTimeout(() => {
+    log(`benchmark aborted: still running after ${profile.watchdogMs / 1000} s`);
+    process.exit(2);
+  }, profile.watchdogMs);
+  watchdog.unref();
+
+  const startedAt = new Date();
+  const started = now();
+  log(`gateway benchmark (${mode}): ${[...selected].join(', ')}`);
+
+  log('fixtures:');
+  const sets = {
+    photos: photoSpecs(selected.has('uploads') ? profile.photos : 0),
+    warmup: warmupPhotoSpecs(selected.has('uploads') ? profile.warmupPhotos : 0),
+    batched: smallSpecs('batched', selected.has('batching') ? profile.batchImages : 0),
+    separate: smallSpecs('separate', selected.has('batching') ? profile.batchImages : 0),
+    sequential: smallSpecs('sequential', selected.has('batching') && profile.sequentialBaseline ? profile.batchImages : 0),
+    cache: smallSpecs('cache', selected.has('cache') ? 1 : 0),
+    job: smallSpecs('job', selected.has('job') ? profile.jobImages : 0),
+  };
+  const all = Object.values(sets).flat();
+  const { fixtures, generated, generateMs } = await ensureFixtures(all, log);
+  const byName = new Map(fixtures.map((f) => [f.name, f]));
+  const pick = (specs: typeof all): Fixture[] => specs.map((s) => byName.get(s.name)!);
+  log(`  ${fixtures.length} fixtures ready (${generated} generated in ${(generateMs / 1000).toFixed(1)} s)`);
+
+  const results: BenchResults = {};
+  if (selected.has('uploads')) {
+    log('1. uploads:');
+    results.uploads = await runUploads(pick(sets.photos), pick(sets.warmup), profile.uploadConcurrency, log);
+  }
+  if (selected.has('batching')) {
+    log('2. batched model work:');
+    results.batching = await runBatching(
+      { batched: pick(sets.batched), separate: pick(sets.separate), ...(profile.sequentialBaseline ? { sequential: pick(sets.sequential) } : {}) },
+      { delayMs: profile.batchDelayMs, maxConcurrency: profile.maxConcurrency },
+      log,
+    );
+  }
+  if (selected.has('cache')) {
+    log('3. cache hits:');
+    results.cache = await runCache(pick(sets.cache)[0]!, { memory: profile.memoryHits, database: profile.databaseHits }, log);
+  }
+  if (selected.has('job')) {
+    log('4. job:');
+    results.job = await runJob(pick(sets.job), { delayMs: profile.jobDelayMs, maxConcurrency: profile.maxConcurrency }, log);
+  }
+
+  const durationMs = Math.round(now() - started);
+  const list = checks(results);
+  const cpus = os.cpus();
+  const environment = {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    totalMemMB: Math.round(os.totalmem() / 1024 / 1024),
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  // ISO 8601 with ':' replaced by '-', so the name is valid on every file system.
+  const file = path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/:/g, '-')}.json`);
+  const relative = path.relative(process.cwd(), file);
+  const report = {
+    version: 1,
+    mode,
+    scenarios: [...selected],
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    environment,
+    profile,
+    fixtures: { generated, generateMs },
+    results,
+    checks: list,
+  };
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  const text = summary({ mode, startedAt: startedAt.toISOString(), durationMs, environment, resultsFile: relative }, results, list);
+  await writeFile(path.join(RESULTS_DIR, 'latest.md'), text);
+  console.log(text);
+  return list.every((c) => c.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('benchmark failed:', error);
+    process.exit(1);
+  },
+);

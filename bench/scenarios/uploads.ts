@@ -1,0 +1,117 @@
+/**
+ * 1. Upload throughput and memory: camera-sized JPEGs uploaded one request
+ * per file, sequentially and 4 at a time, each phase on a fresh gateway and
+ * DATA_DIR. Before each phase a few other photos are uploaded at the same
+ * concurrency (not measured): the first uploads in a process grow RSS once,
+ * by tens of MB, as sharp/libvips and the allocator warm up (recorded as
+ * `warmupRssMB`). RSS is then sampled every 20 ms: a gateway that streams
+ * uploads to disk stays flat; one that buffers whole files grows by about
+ * the bytes in flight, and one that keeps them grows by all of them.
+ */
+import http from 'node:http';
+import { startBenchGateway } from '../lib/gateway.js';
+import type { Fixture } from '../lib/fixtures.js';
+import { forceGc, now, pool, round, sleep, startEluMeter, startMemorySampler, summarize, toMB, type LatencySummary, type MemoryPeaks } from '../lib/stats.js';
+import { streamUpload } from '../lib/stream-upload.js';
+
+const UPLOAD_ONE = 'mutation($file: Upload!) { uploadImage(file: $file) { id sha256 byteSize width height } }';
+
+export interface UploadPhaseResult {
+  concurrency: number;
+  files: number;
+  totalMB: number;
+  wallMs: number;
+  throughputMBps: number;
+  filesPerSecond: number;
+  latency: LatencySummary;
+  eventLoopUtilization: number;
+  memory: MemoryPeaks;
+  /** RSS after the warm-up uploads (and a GC) minus RSS before them. */
+  warmupRssMB: number;
+  /** Peak RSS growth as a share of all bytes uploaded in the phase (1.0 = as if every file stayed in memory). */
+  rssGrowthPerTotalBytes: number;
+}
+
+export interface UploadsResult {
+  fileCount: number;
+  warmupFiles: number;
+  avgFileMB: number;
+  minFileMB: number;
+  maxFileMB: number;
+  imageSize: string;
+  gcAvailable: boolean;
+  phases: UploadPhaseResult[];
+}
+
+async function settledRss(): Promise<number> {
+  forceGc();
+  await sleep(200);
+  forceGc();
+  return process.memoryUsage().rss;
+}
+
+async function uploadPhase(fixtures: readonly Fixture[], warmup: readonly Fixture[], concurrency: number): Promise<UploadPhaseResult> {
+  const gateway = await startBenchGateway();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const upload = async (fixture: Fixture) => {
+    const result = await streamUpload(gateway.url, UPLOAD_ONE, { path: fixture.path, bytes: fixture.bytes, type: 'image/jpeg' }, { agent, timeoutMs: 60_000 });
+    const image = result.body.data?.uploadImage as { byteSize: number } | undefined;
+    if (result.status !== 200 || result.body.errors || image?.byteSize !== fixture.bytes) {
+      throw new Error(`upload of ${fixture.name} failed: HTTP ${result.status} ${JSON.stringify(result.body.errors ?? result.body.data)}`);
+    }
+  };
+  try {
+    const beforeWarmup = await settledRss();
+    await pool(warmup, concurrency, upload);
+    const baseline = await settledRss();
+    const sampler = startMemorySampler(20);
+    const elu = startEluMeter();
+    const latencies: number[] = [];
+    const started = now();
+    await pool(fixtures, concurrency, async (fixture) => {
+      const t = now();
+      await upload(fixture);
+      latencies.push(now() - t);
+    });
+    const wallMs = now() - started;
+    const eventLoopUtilization = elu();
+    const memory = await sampler.stop();
+    const totalBytes = fixtures.reduce((sum, f) => sum + f.bytes, 0);
+    const rssGrowth = memory.peakDelta.rssMB * 1024 * 1024;
+    return {
+      concurrency,
+      files: fixtures.length,
+      totalMB: toMB(totalBytes),
+      wallMs: Math.round(wallMs),
+      throughputMBps: round(toMB(totalBytes) / (wallMs / 1000), 1),
+      filesPerSecond: round(fixtures.length / (wallMs / 1000), 2),
+      latency: summarize(latencies),
+      eventLoopUtilization,
+      memory,
+      warmupRssMB: toMB(baseline - beforeWarmup),
+      rssGrowthPerTotalBytes: round(Math.max(0, rssGrowth) / totalBytes, 3),
+    };
+  } finally {
+    agent.destroy();
+    await gateway.close();
+  }
+}
+
+export async function runUploads(photos: readonly Fixture[], warmup: readonly Fixture[], concurrencies: readonly number[], log: (line: string) => void): Promise<UploadsResult> {
+  const phases: UploadPhaseResult[] = [];
+  for (const concurrency of concurrencies) {
+    log(`  ${photos.length} uploads, ${concurrency === 1 ? 'sequential' : `${concurrency} at a time`} (after ${warmup.length} warm-up uploads)…`);
+    phases.push(await uploadPhase(photos, warmup, concurrency));
+  }
+  const sizes = photos.map((p) => p.bytes);
+  return {
+    fileCount: photos.length,
+    warmupFiles: warmup.length,
+    avgFileMB: toMB(sizes.reduce((a, b) => a + b, 0) / sizes.length),
+    minFileMB: toMB(Math.min(...sizes)),
+    maxFileMB: toMB(Math.max(...sizes)),
+    imageSize: `${photos[0]!.width}×${photos[0]!.height} JPEG q${photos[0]!.quality}`,
+    gcAvailable: forceGc(),
+    phases,
+  };
+}
