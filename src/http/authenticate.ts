@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import type { Services } from '../app.js';
 import { GatewayError } from '../errors.js';
 import type { Caller } from '../services/auth/caller.js';
+import { sendRequestError } from './json-errors.js';
 
 /**
  * Who the request is, and whether they may make it now: before the body is
@@ -21,7 +22,7 @@ export function authenticate(services: Services): RequestHandler {
       const retryAfter = error.extensions.retryAfter;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      res.status(status).json({ errors: [{ message: error.message, extensions: { code: error.code, ...error.extensions } }] });
+      sendRequestError(res, status, error.code, error.message, error.extensions);
     }
   };
 }

@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
 
 /** A GraphQL-shaped error body for failures that happen before GraphQL runs. */
-export function sendRequestError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+export function sendRequestError(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
+  res.status(status).json({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
 
 /** Body-parser and other transport failures answer in JSON with their 4xx status, never an HTML 500. */

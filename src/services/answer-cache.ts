@@ -1,10 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { AnswerRecord } from '../storage/answer-repository.js';
+import { answerKey, type AnswerRecord } from '../storage/answer-repository.js';
 
-/** The contract's cache key: (image sha256, normalized prompt, model). */
-export function cacheKey(sha256: string, prompt: string, model: string): string {
-  return JSON.stringify([sha256, prompt, model]);
-}
+/** The contract's cache key: (image sha256, normalized prompt, model), as the store keys answers. */
+export const cacheKey = answerKey;
 
 /**
  * The bounded in-memory layer in front of the stored answers, plus the

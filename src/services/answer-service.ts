@@ -5,7 +5,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { ImageRecord } from '../storage/image-repository.js';
 import { AnswerCache, cacheKey } from './answer-cache.js';
 import type { TokenBudget } from './auth/caller.js';
-import { groupBy } from './group-by.js';
+import { groupBy } from './collections.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {

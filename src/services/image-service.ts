@@ -5,6 +5,7 @@ import { GatewayError, notFound } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ImageRecord, ImageRepository } from '../storage/image-repository.js';
 import type { Page, PageArgs } from '../storage/pagination.js';
+import { byKeys } from './collections.js';
 import { detectMimeType, inspectImage, type ImageFacts } from './image-inspection.js';
 import { receiveStream, type ReceivedFile } from './receive-stream.js';
 
@@ -39,9 +40,7 @@ export class ImageService {
 
   /** Batch lookup for loaders: results in the order of `ids`, null where unknown. */
   async findMany(tenant: string, ids: readonly string[]): Promise<Array<ImageRecord | null>> {
-    const rows = await this.images.findByIds(tenant, ids);
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return byKeys(ids, await this.images.findByIds(tenant, ids), (row) => row.id);
   }
 
   page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {

@@ -1,5 +1,6 @@
 import type { AnswerFilter, AnswerKind, AnswerRecord, AnswerRepository } from '../storage/answer-repository.js';
 import type { Page, PageArgs } from '../storage/pagination.js';
+import { groupsByKeys } from './collections.js';
 
 /** Reads of stored captions and answers, for the analytics lists and image pages. */
 export class ResultService {
@@ -11,8 +12,6 @@ export class ResultService {
 
   /** Stored results of many images at once, grouped per image in the order asked. */
   async listForImages(imageIds: readonly string[], kind: AnswerKind): Promise<AnswerRecord[][]> {
-    const byImage = new Map<string, AnswerRecord[]>(imageIds.map((id) => [id, []]));
-    for (const row of await this.answers.listForImages(imageIds, kind)) byImage.get(row.imageId)?.push(row);
-    return imageIds.map((id) => byImage.get(id) ?? []);
+    return groupsByKeys(imageIds, await this.answers.listForImages(imageIds, kind), (row) => row.imageId);
   }
 }

@@ -15,6 +15,11 @@ export interface AnswerKey {
   model: string;
 }
 
+/** The contract's cache key as one string: (image sha256, normalized prompt, model). */
+export function answerKey(sha256: string, prompt: string, model: string): string {
+  return JSON.stringify([sha256, prompt, model]);
+}
+
 export type AnswerWithSha = AnswerRecord & { image: { sha256: string } };
 
 export interface AnswerFilter {
@@ -40,13 +45,13 @@ export class AnswerRepository {
     const images = await this.db.image.findMany({ where: { sha256: { in: unique(keys.map((k) => k.sha256)) } }, select: { id: true, sha256: true } });
     if (images.length === 0) return [];
     const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
-    const wanted = new Set(keys.map((k) => JSON.stringify([k.sha256, k.prompt, k.model])));
+    const wanted = new Set(keys.map((k) => answerKey(k.sha256, k.prompt, k.model)));
     const rows = await this.db.answer.findMany({
       where: { imageId: { in: [...shaOf.keys()] }, prompt: { in: unique(keys.map((k) => k.prompt)) }, model: { in: unique(keys.map((k) => k.model)) } },
     });
     return rows
       .map((row) => ({ ...row, image: { sha256: shaOf.get(row.imageId)! } }))
-      .filter((row) => wanted.has(JSON.stringify([row.image.sha256, row.prompt, row.model])));
+      .filter((row) => wanted.has(answerKey(row.image.sha256, row.prompt, row.model)));
   }
 
   /** Stores a fresh answer, replacing the stored one for the same key (refresh). */

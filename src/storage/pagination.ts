@@ -5,8 +5,11 @@ export const NEWEST_FIRST = [{ createdAt: 'desc' as const }, { id: 'desc' as con
 
 export const MAX_PAGE_SIZE = 100;
 
+/** Every connection's `first` when omitted or null. */
+export const DEFAULT_PAGE_SIZE = 20;
+
 export interface PageArgs {
-  first: number;
+  first?: number | null;
   after?: string | null;
 }
 
@@ -62,8 +65,9 @@ export async function fetchPage<T extends Position>(
   fetch: (take: number, where: AfterWhere) => Promise<T[]>,
   keep: (row: T) => boolean = () => true,
 ): Promise<Page<T>> {
-  checkPageSize(args.first);
-  const take = args.first + 1;
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  checkPageSize(first);
+  const take = first + 1;
   const items: T[] = [];
   let position = args.after ? decodeCursor(args.after) : undefined;
   for (;;) {
@@ -72,5 +76,5 @@ export async function fetchPage<T extends Position>(
     if (items.length >= take || rows.length < take) break;
     position = rows.at(-1);
   }
-  return { items: items.slice(0, args.first), hasNextPage: items.length > args.first };
+  return { items: items.slice(0, first), hasNextPage: items.length > first };
 }

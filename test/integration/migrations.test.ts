@@ -45,6 +45,22 @@ async function createAndReadImage(db: Db): Promise<void> {
   expect(await db.answer.count({ where: { imageId: id } })).toBe(0);
 }
 
+/** What holds for either database once migrated: idempotence, and a working client. */
+function itIsMigratedAndUsable(url: () => string): void {
+  it('applies nothing the second time', { timeout: TIMEOUT }, async () => {
+    expect(await migrateDatabase(url())).toEqual({ applied: [] });
+  });
+
+  it('openDatabase can write and read an Image', { timeout: TIMEOUT }, async () => {
+    const db = await openDatabase(url());
+    try {
+      await createAndReadImage(db);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+}
+
 describe('SQLite migrations', () => {
   let dir: string;
   let url: string;
@@ -78,18 +94,7 @@ describe('SQLite migrations', () => {
     }
   });
 
-  it('applies nothing the second time', { timeout: TIMEOUT }, async () => {
-    expect(await migrateDatabase(url)).toEqual({ applied: [] });
-  });
-
-  it('openDatabase can write and read an Image', { timeout: TIMEOUT }, async () => {
-    const db = await openDatabase(url);
-    try {
-      await createAndReadImage(db);
-    } finally {
-      await db.$disconnect();
-    }
-  });
+  itIsMigratedAndUsable(() => url);
 });
 
 describe.skipIf(PG_URL === 'off')('PostgreSQL migrations', () => {
@@ -127,18 +132,7 @@ describe.skipIf(PG_URL === 'off')('PostgreSQL migrations', () => {
     }
   });
 
-  it('applies nothing the second time', { timeout: TIMEOUT }, async () => {
-    expect(await migrateDatabase(url)).toEqual({ applied: [] });
-  });
-
-  it('openDatabase can write and read an Image', { timeout: TIMEOUT }, async () => {
-    const db = await openDatabase(url);
-    try {
-      await createAndReadImage(db);
-    } finally {
-      await db.$disconnect();
-    }
-  });
+  itIsMigratedAndUsable(() => url);
 });
 
 describe('committed migrations', () => {

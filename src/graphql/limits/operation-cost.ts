@@ -2,10 +2,8 @@ import { getNullableType, isListType, validate, type DocumentNode, type GraphQLC
 // Its CommonJS build: its ESM build imports graphql/index.mjs by name, a second copy of graphql
 // whose classes fail instanceof checks against the schema (Node loads graphql's CommonJS build).
 import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity/cjs';
-import { MAX_PAGE_SIZE } from '../../storage/pagination.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../storage/pagination.js';
 
-/** The page size when `first` is omitted (every connection's default) or null. */
-export const DEFAULT_PAGE_SIZE = 20;
 
 /** Cost of any field not listed below, scalars included. */
 const FIELD_COST = 1;

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, type ClassType } from 'type-graphql';
 import { captionRequest, questionRequest } from '../../services/answer-requests.js';
 import type { AnswerKind } from '../../storage/answer-repository.js';
+import { DEFAULT_PAGE_SIZE } from '../../storage/pagination.js';
 import type { Context } from '../context.js';
 import { toCaption, toConnection, toQuestion } from '../mappers.js';
 import { AnswerFields } from '../types/answer-fields.js';
@@ -37,10 +38,10 @@ export class CaptionResolver {
   async captions(
     @Ctx() ctx: Context,
     @Arg('filter', () => CaptionFilter, { nullable: true }) filter: CaptionFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.results.page(ctx.caller.tenant, CAPTION, filter ?? {}, { first: first ?? 20, after }), (row) => toCaption(row));
+    return toConnection(await ctx.services.results.page(ctx.caller.tenant, CAPTION, filter ?? {}, { first, after }), (row) => toCaption(row));
   }
 
   @Mutation(() => Caption, { description: 'Caption an image (cached; refresh: true asks the model again).' })
@@ -62,10 +63,10 @@ export class QuestionResolver {
   async questions(
     @Ctx() ctx: Context,
     @Arg('filter', () => QuestionFilter, { nullable: true }) filter: QuestionFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.results.page(ctx.caller.tenant, QUESTION, filter ?? {}, { first: first ?? 20, after }), (row) => toQuestion(row));
+    return toConnection(await ctx.services.results.page(ctx.caller.tenant, QUESTION, filter ?? {}, { first, after }), (row) => toQuestion(row));
   }
 
   @Mutation(() => Question, { description: 'Ask a question about an image (cached; refresh: true asks the model again).' })

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { captionRequest, questionRequest } from '../../services/answer-requests.js';
+import { DEFAULT_PAGE_SIZE } from '../../storage/pagination.js';
 import type { Context } from '../context.js';
 import { toCaption, toConnection, toQuestion } from '../mappers.js';
 import type { FileUpload } from 'graphql-upload-minimal';
@@ -23,10 +24,10 @@ export class ImageResolver {
   @Query(() => ImageConnection, { description: 'Stored images, newest first.' })
   async images(
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.images.page(ctx.caller.tenant, { first: first ?? 20, after }), (row) => row);
+    return toConnection(await ctx.services.images.page(ctx.caller.tenant, { first, after }), (row) => row);
   }
 
   @Mutation(() => Image, { description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })

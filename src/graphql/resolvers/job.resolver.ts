@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { JobService } from '../../services/jobs/job-service.js';
 import type { JobRecord } from '../../storage/job-repository.js';
+import { DEFAULT_PAGE_SIZE } from '../../storage/pagination.js';
 import type { Context } from '../context.js';
 import { toCaption, toConnection, toQuestion } from '../mappers.js';
 import { Caption } from '../types/caption.type.js';
@@ -26,10 +27,10 @@ export class JobResolver {
   async jobs(
     @Ctx() ctx: Context,
     @Arg('status', () => JobStatus, { nullable: true }) status: JobStatus | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    return toConnection(await ctx.services.jobs.page(ctx.caller.tenant, status, { first: first ?? 20, after }), (row) => row);
+    return toConnection(await ctx.services.jobs.page(ctx.caller.tenant, status, { first, after }), (row) => row);
   }
 
   @Mutation(() => Job, { description: 'Queues captions and answers for many images; returns at once with a QUEUED job.' })

@@ -6,7 +6,7 @@ import type { ImageRecord, ImageRepository } from '../../storage/image-repositor
 import type { ItemOutcome, JobItemRecord, JobRecord, JobRepository } from '../../storage/job-repository.js';
 import type { AnswerResult, AnswerService } from '../answer-service.js';
 import type { TokenBudget } from '../auth/caller.js';
-import { groupBy } from '../group-by.js';
+import { groupBy } from '../collections.js';
 import type { JobEvents } from './job-events.js';
 import { isFinal } from './job-streams.js';
 

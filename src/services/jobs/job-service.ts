@@ -6,6 +6,7 @@ import type { JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem
 import type { Page, PageArgs } from '../../storage/pagination.js';
 import { captionPrompt, normalizeQuestion, type CaptionStyle } from '../prompts.js';
 import type { Caller } from '../auth/caller.js';
+import { byKeys, groupsByKeys } from '../collections.js';
 import type { JobEvents } from './job-events.js';
 import type { JobQueue } from './job-queue.js';
 import { isFinal, jobCompletion, jobUpdates } from './job-streams.js';
@@ -59,8 +60,7 @@ export class JobService {
   }
 
   async findMany(tenant: string, ids: readonly string[]): Promise<Array<JobRecord | null>> {
-    const byId = new Map((await this.jobs.findByIds(tenant, ids)).map((job) => [job.id, job]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return byKeys(ids, await this.jobs.findByIds(tenant, ids), (job) => job.id);
   }
 
   page(tenant: string, status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
@@ -73,9 +73,7 @@ export class JobService {
 
   /** Items with their stored answers, per job, in submission order. */
   async itemsOf(jobIds: readonly string[]): Promise<JobItemWithAnswer[][]> {
-    const byJob = new Map<string, JobItemWithAnswer[]>(jobIds.map((id) => [id, []]));
-    for (const item of await this.jobs.itemsOf(jobIds)) byJob.get(item.jobId)?.push(item);
-    return jobIds.map((id) => byJob.get(id) ?? []);
+    return groupsByKeys(jobIds, await this.jobs.itemsOf(jobIds), (item) => item.jobId);
   }
 
   static answersOf(items: readonly JobItemWithAnswer[], kind: 'CAPTION' | 'QUESTION'): AnswerRecord[] {
