@@ -140,6 +140,8 @@ describe('cancelJob', () => {
       expect(cancelled.status).toBe('CANCELLED');
       const events = await updates;
       expect(events.at(-1)!.data!.jobUpdated.status).toBe('CANCELLED');
+      // "Nothing more is sent" needs a window: over two fake delays (250 ms each, concurrency 1),
+      // an image that cancel failed to stop would have reached the fake by now.
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(local.fake.requests.length).toBeLessThanOrEqual(2);
       const read = (await local.gateway.client.request(GetJobDocument, { id: job.id })).data!.job!;
