@@ -8,7 +8,12 @@ import { AnswerCache } from './services/answer-cache.js';
 import { AnswerService } from './services/answer-service.js';
 import { ApiKeyService } from './services/auth/api-key-service.js';
 import { UsageLimits } from './services/auth/usage-limits.js';
+import { ImageDelivery } from './services/image-delivery.js';
 import { ImageService } from './services/image-service.js';
+import { ImageUrls } from './services/image-urls.js';
+import { urlSigningSecret } from './services/signing-secret.js';
+import { Thumbnails } from './services/thumbnails.js';
+import { UrlSigner } from './services/url-signing.js';
 import { openRemoteImage } from './services/url-import/index.js';
 import { InProcessJobEvents } from './services/jobs/job-events.js';
 import { InProcessJobQueue, type JobQueue } from './services/jobs/job-queue.js';
@@ -22,6 +27,7 @@ import { openDatabase } from './storage/database.js';
 import { ImageRepository } from './storage/image-repository.js';
 import { JobRepository } from './storage/job-repository.js';
 import { migrateDatabase, pendingMigrations } from './storage/migrate.js';
+import { SettingRepository } from './storage/setting-repository.js';
 
 export interface Services {
   config: Config;
@@ -31,6 +37,10 @@ export interface Services {
   jobs: JobService;
   keys: ApiKeyService;
   limits: UsageLimits;
+  /** Mints signed image URLs (GraphQL side). */
+  imageUrls: ImageUrls;
+  /** Serves what a signed image URL grants (HTTP side). */
+  imageDelivery: ImageDelivery;
 }
 
 export interface App {
@@ -79,6 +89,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     },
     logger,
   );
+  const signer = new UrlSigner(await urlSigningSecret(config.browser.urlSigningSecret, new SettingRepository(db)), config.browser.imageUrlTtlSeconds);
   const queue: JobQueue = new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
   const services: Services = {
     config,
@@ -91,6 +102,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     jobs: new JobService(jobRepository, imageRepository, queue, events, { maxItems: config.jobs.maxItems, questionLength: config.limits.questionLength }),
     keys,
     limits,
+    imageUrls: new ImageUrls(signer),
+    imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
   };
   if (!(await keys.keysRequired())) {
     logger.warn('no API key exists yet: the gateway is open, as a single tenant ("default"); create one with `npm run keys -- create --tenant NAME` to require keys');

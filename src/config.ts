@@ -15,6 +15,20 @@ const bool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false
 
 const list = z.string().transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean));
 
+/** Browser origins (scheme://host[:port]), normalised the way browsers send them in `Origin`. */
+const origins = z.string().transform((value, ctx) => {
+  const result: string[] = [];
+  for (const item of value.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const url = URL.canParse(item) ? new URL(item) : undefined;
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== item.replace(/\/+$/, '')) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin: use scheme://host[:port], e.g. http://localhost:5173` });
+      return z.NEVER;
+    }
+    result.push(url.origin);
+  }
+  return result;
+});
+
 const fallbackSchema = z.array(
   z.object({ baseUrl: z.url().optional(), model: z.string().min(1).optional(), apiKey: z.string().optional() }).strict(),
 );
@@ -76,6 +90,10 @@ const envSchema = z.object({
   IMPORT_TIMEOUT_MS: int(100).default(15_000),
   IMPORT_MAX_REDIRECTS: int(0, 10).default(3),
   LOG_PROMPTS: bool.default(false),
+  CORS_ORIGINS: origins.default([]),
+  URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
+  PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -152,6 +170,15 @@ export interface Config {
   };
   /** Debug flag: log prompts (never image bytes, never keys). */
   logPrompts: boolean;
+  browser: {
+    /** Origins allowed for CORS and for WebSocket handshakes that carry an Origin. */
+    corsOrigins: string[];
+    /** HMAC key of image URLs; undefined: generated once and kept in the database. */
+    urlSigningSecret: string | undefined;
+    imageUrlTtlSeconds: number;
+    /** Makes minted URLs absolute on this base; undefined: the request's own host. */
+    publicUrl: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -220,5 +247,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webSocket: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS },
     imports: { allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()), timeoutMs: env.IMPORT_TIMEOUT_MS, maxRedirects: env.IMPORT_MAX_REDIRECTS },
     logPrompts: env.LOG_PROMPTS,
+    browser: {
+      corsOrigins: env.CORS_ORIGINS,
+      urlSigningSecret: env.URL_SIGNING_SECRET,
+      imageUrlTtlSeconds: env.IMAGE_URL_TTL_SECONDS,
+      publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    },
   };
 }

@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /** The contract's stable `extensions.code` values (ARCHITECTURE.md). */
 export type ErrorCode =
+  | 'BAD_REQUEST'
   | 'BAD_USER_INPUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
@@ -16,6 +17,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COMPLEX'
+  | 'BLOB_MISSING'
   | 'INTERNAL_SERVER_ERROR';
 
 /** HTTP status for errors that mean the whole request was unacceptable. */
@@ -92,6 +94,7 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
     if (original instanceof GatewayError) {
       return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code, ...original.extensions, ...stack } };
     }
+    if (formatted.extensions?.validationErrorCode === 'INTROSPECTION_DISABLED') return introspectionDisabled(formatted);
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
       return options.includeStacktrace ? formatted : withoutStack(formatted);
@@ -123,6 +126,15 @@ function findGatewayError(error: unknown): GatewayError | undefined {
 
 function rootCause(error: unknown): unknown {
   return originalErrors(error).at(-1);
+}
+
+/** Apollo's own wording tells the operator to change code; tell the client where the schema is instead. */
+function introspectionDisabled(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return {
+    message: 'Introspection is disabled in production (NODE_ENV=production). The schema is published as schema/schema.graphql in the gateway repository.',
+    locations: formatted.locations,
+    extensions: { code: 'INTROSPECTION_DISABLED' },
+  };
 }
 
 function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {

@@ -57,6 +57,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly thumbnailsGenerated = new Counter({
+    name: 'gateway_thumbnails_generated_total',
+    help: 'Thumbnails rendered with sharp; a stored thumbnail is served without another.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
   }

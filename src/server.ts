@@ -10,9 +10,12 @@ import { createContext, type Context } from './graphql/context.js';
 import { attachWebSocket } from './graphql/websocket.js';
 import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limits.js';
 import { authenticate, callerOf } from './http/authenticate.js';
+import { baseUrlOf } from './http/base-url.js';
+import { BrowserOrigins } from './http/browser-origins.js';
 import { OperationMetrics, operationsPlugin, withHttpResponse } from './http/graphql-operations.js';
 import { healthRoutes } from './http/health.js';
-import { jsonErrorHandler } from './http/json-errors.js';
+import { imageRoutes } from './http/image-routes.js';
+import { jsonErrorHandler, jsonNotFound } from './http/json-errors.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { multipartUploads } from './http/multipart.js';
 import { subscriptionsOverWebSocketOnly } from './http/subscriptions-over-websocket.js';
@@ -40,7 +43,8 @@ export async function startServer(app: App, port = app.config.port): Promise<Run
     includeStacktrace: app.config.env === 'development',
     logUnexpected: (error) => (currentRequest()?.log ?? app.logger).error({ err: error }, 'unexpected error in a GraphQL operation'),
   });
-  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics });
+  const origins = new BrowserOrigins(app.config.browser.corsOrigins, app.config.browser.publicUrl);
+  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins });
   const apollo = new ApolloServer<Context>({
     schema: app.schema,
     csrfPrevention: true,
@@ -66,16 +70,23 @@ export async function startServer(app: App, port = app.config.port): Promise<Run
 
   expressApp.disable('x-powered-by');
   expressApp.use(requestLogging(app.logger));
+  // Before anything that could refuse: a preflight carries no key and no body.
+  expressApp.use(origins.corsMiddleware());
   expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));
   expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
+  // Signed URLs are their own permission: no API key, so <img src> works.
+  expressApp.use(imageRoutes({ delivery: app.services.imageDelivery, logger: app.logger }));
   expressApp.use(
     '/graphql',
     authenticate(app.services),
     multipartUploads({ uploadBytes: app.config.limits.uploadBytes, uploadFiles: app.config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
     express.json({ limit: DOCUMENT_BYTES }),
     rebindRequestScope,
-    expressMiddleware(apollo, { context: async ({ res }) => withHttpResponse(createContext(app.services, callerOf(res)), res) }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => withHttpResponse(createContext(app.services, callerOf(res), baseUrlOf(req, app.config.browser.publicUrl)), res),
+    }),
   );
+  expressApp.use(jsonNotFound);
   expressApp.use(jsonErrorHandler);
 
   await new Promise<void>((resolve, reject) => {

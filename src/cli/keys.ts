@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import { ApiKeyService } from '../services/auth/api-key-service.js';
 import { ApiKeyRepository } from '../storage/api-key-repository.js';
 import { openDatabase } from '../storage/database.js';
+import { redact } from '../storage/database-url.js';
 import { migrateDatabase } from '../storage/migrate.js';
 
 /** `npm run keys -- create --tenant NAME | list | revoke ID`, against DATABASE_URL (or DATA_DIR's SQLite file). */
@@ -16,6 +17,8 @@ function positiveInt(value: string): number {
 
 async function withKeys<T>(action: (keys: ApiKeyService) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  // Said every time: a key written to another database than the gateway's is a silent no-op.
+  console.error(`keys: database ${redact(config.databaseUrl)} (from DATABASE_URL, else DATA_DIR=${config.dataDir})`);
   await migrateDatabase(config.databaseUrl);
   const db = await openDatabase(config.databaseUrl);
   try {
@@ -25,7 +28,16 @@ async function withKeys<T>(action: (keys: ApiKeyService) => Promise<T>): Promise
   }
 }
 
-const program = new Command('keys').description('Manage the gateway’s API keys. Only hashes are stored: a key is shown once.');
+const program = new Command('keys')
+  .description('Manage the gateway’s API keys. Only hashes are stored: a key is shown once.')
+  .addHelpText(
+    'after',
+    `
+The keys live in the gateway's database: run this with the same DATABASE_URL, or the
+same DATA_DIR (default ./data, so file:./data/gateway.db), as the gateway you manage:
+  DATA_DIR=/var/lib/gateway npm run keys -- list
+  DATABASE_URL=postgres://db/gateway npm run keys -- create --tenant acme`,
+  );
 
 program
   .command('create')

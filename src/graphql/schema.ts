@@ -4,6 +4,7 @@ import { buildSchema, type PubSub } from 'type-graphql';
 import { CodedErrors } from './error-middleware.js';
 import { CaptionImageResolver, CaptionResolver, QuestionImageResolver, QuestionResolver } from './resolvers/answer-resolvers.js';
 import { ImageResolver } from './resolvers/image.resolver.js';
+import { ImageUrlResolver } from './resolvers/image-url.resolver.js';
 import { JobItemResolver, JobResolver } from './resolvers/job.resolver.js';
 
 /**
@@ -22,7 +23,7 @@ const NO_TOPIC_SUBSCRIPTIONS: PubSub = {
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [ImageResolver, CaptionResolver, CaptionImageResolver, QuestionResolver, QuestionImageResolver, JobResolver, JobItemResolver],
+    resolvers: [ImageResolver, ImageUrlResolver, CaptionResolver, CaptionImageResolver, QuestionResolver, QuestionImageResolver, JobResolver, JobItemResolver],
     globalMiddlewares: [CodedErrors],
     pubSub: NO_TOPIC_SUBSCRIPTIONS,
     validate: false, // arguments are validated by the services, with the contract's codes

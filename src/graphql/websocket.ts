@@ -4,13 +4,16 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
 import { GatewayError } from '../errors.js';
+import { baseUrlOf } from '../http/base-url.js';
+import type { BrowserOrigins } from '../http/browser-origins.js';
 import type { OperationMetrics } from '../http/graphql-operations.js';
 import { requestIdFrom, runInRequest, type RequestScope } from '../http/request-context.js';
 import type { Caller } from '../services/auth/caller.js';
-import { createContext } from './context.js';
+import { createContext, type Context } from './context.js';
 import { operationPrompts } from './limits/operation-cost.js';
 import { createOperationPreparer } from './limits/prepare-operation.js';
 import { limitError, type QueryLimits } from './limits/query-limits.js';
+import { subscribePerEvent } from './subscribe-per-event.js';
 
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
   const value = params?.authorization ?? params?.Authorization;
@@ -27,7 +30,13 @@ export interface WebSocketEndpoint {
 export interface WebSocketOptions {
   limits: QueryLimits;
   operationMetrics: OperationMetrics;
+  origins: BrowserOrigins;
 }
+
+/** The refusal of a browser handshake from a foreign origin, in the gateway's JSON error shape. */
+const FOREIGN_ORIGIN_BODY = JSON.stringify({
+  errors: [{ message: 'WebSocket connections from this origin are not allowed. Add it to CORS_ORIGINS.', extensions: { code: 'FORBIDDEN' } }],
+});
 
 /** An operation running on a socket, for its metrics and its log line. */
 interface RunningOperation {
@@ -48,7 +57,18 @@ interface RunningOperation {
  * (QUERY_TOO_COMPLEX) and the socket, with its other subscriptions, lives on.
  */
 export function attachWebSocket(httpServer: Server, app: App, formatError: ErrorFormatter, options: WebSocketOptions): WebSocketEndpoint {
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: 1024 * 1024,
+    // Browsers send Origin on every handshake and CORS does not apply to WebSockets:
+    // without this check any page could open a socket and spend the owner's tokens.
+    verifyClient: ({ req }, done) => {
+      if (options.origins.admitsHandshake(req)) return done(true);
+      done(false, 403, FOREIGN_ORIGIN_BODY, { 'Content-Type': 'application/json; charset=utf-8' });
+    },
+  });
+  const baseUrl = (request: IncomingMessage) => baseUrlOf(request, app.config.browser.publicUrl);
   const { maxSubscriptions, connectionInitTimeoutMs } = app.config.webSocket;
   const prepare = createOperationPreparer({ schema: app.schema, limits: options.limits, production: app.config.env === 'production' });
 
@@ -143,7 +163,12 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
         operationsOf(ctx.extra).set(id, operation);
         return 'errors' in prepared ? prepared.errors : prepared.args;
       },
-      context: (ctx) => createContext(app.services, (ctx.extra as unknown as { caller: Caller }).caller),
+      context: (ctx) => createContext(app.services, (ctx.extra as unknown as { caller: Caller }).caller, baseUrl(ctx.extra.request)),
+      // Every event gets fresh loaders: nothing read for one event is served to the next.
+      subscribe: (args) => {
+        const { services, caller, baseUrl: base } = args.contextValue as Context;
+        return subscribePerEvent(args, () => createContext(services, caller, base));
+      },
       onNext: (ctx, id, _payload, _args, result) => {
         if (!result.errors) return undefined;
         const errors = runInRequest(scopeOf(ctx.extra), () => format(result.errors ?? []));

@@ -22,7 +22,7 @@ export function authenticate(services: Services): RequestHandler {
       const retryAfter = error.extensions.retryAfter;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      sendRequestError(res, status, error.code, error.message, error.extensions);
+      sendRequestError(req, res, status, error.code, error.message, error.extensions);
     }
   };
 }

@@ -23,6 +23,7 @@ export function multipartUploads(limits: MultipartLimits): RequestHandler {
     if (!req.is('multipart/form-data')) return next();
     if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) {
       return sendRequestError(
+        req,
         res,
         400,
         'BAD_REQUEST',
@@ -32,7 +33,7 @@ export function multipartUploads(limits: MultipartLimits): RequestHandler {
     // The body can never legitimately exceed every file at its limit plus the two fields.
     const maxBody = limits.uploadFiles * (limits.uploadBytes + PART_OVERHEAD) + 2 * limits.fieldBytes;
     if (Number(req.headers['content-length'] ?? 0) > maxBody) {
-      return sendRequestError(res, 413, 'PAYLOAD_TOO_LARGE', `The upload is larger than this gateway accepts (${limits.uploadFiles} files of at most ${limits.uploadBytes} bytes).`);
+      return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', `The upload is larger than this gateway accepts (${limits.uploadFiles} files of at most ${limits.uploadBytes} bytes).`);
     }
     processRequest(req, res, {
       // One byte over the limit lets the service see (and report) an oversize file;
@@ -46,9 +47,17 @@ export function multipartUploads(limits: MultipartLimits): RequestHandler {
         next();
       },
       (error: { status?: number; message?: string }) => {
-        const status = error.status === 413 ? 413 : 400;
-        sendRequestError(res, status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', `Malformed multipart upload: ${error.message ?? 'unreadable body'}`);
+        if (error.status === 413) return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', tooLargeMessage(error.message, limits));
+        sendRequestError(req, res, 400, 'BAD_REQUEST', `Malformed multipart upload: ${error.message ?? 'unreadable body'}`);
       },
     );
   };
+}
+
+/** The parser says "N max file uploads exceeded." for the file count; name the limit and what to do instead. */
+function tooLargeMessage(parserMessage: string | undefined, limits: MultipartLimits): string {
+  if (parserMessage?.includes('max file uploads')) {
+    return `Too many files: at most ${limits.uploadFiles} per request (MAX_UPLOAD_FILES); send the rest in another request.`;
+  }
+  return parserMessage ?? 'The upload is too large.';
 }

@@ -71,6 +71,6 @@ export function prepareSqliteFile(filePath: string): void {
 /** better-sqlite3 `timeout` is SQLite's busy timeout. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

@@ -13,6 +13,14 @@ export class ImageRepository {
     return this.db.image.findFirst({ where: { id, tenant } });
   }
 
+  /**
+   * In whichever tenant holds it: only for signed image URLs, whose signature
+   * (minted for a caller who could read the image) is the capability.
+   */
+  findForSignedUrl(id: string): Promise<ImageRecord | null> {
+    return this.db.image.findUnique({ where: { id } });
+  }
+
   findByIds(tenant: string, ids: readonly string[]): Promise<ImageRecord[]> {
     return this.db.image.findMany({ where: { id: { in: [...ids] }, tenant } });
   }

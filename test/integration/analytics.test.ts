@@ -170,8 +170,8 @@ beforeAll(async () => {
   const insights = ok(
     await client().request(ImageInsightsDocument, { id: b.id, q1: 'Is it daytime?', q2: 'What colour is the sky?', q3: 'Is there any text?' }),
   ).image!;
-  for (const q of [insights.a1, insights.a2, insights.a3]) questions.push({ id: q.id, imageId: b.id, model: MODEL, createdAt: q.createdAt, phase: 3, prompt: q.prompt });
-  captions.push({ id: insights.caption.id, imageId: b.id, model: MODEL, createdAt: insights.caption.createdAt, phase: 3, style: 'BRIEF' });
+  for (const q of [insights.a1, insights.a2, insights.a3]) questions.push({ id: q!.id, imageId: b.id, model: MODEL, createdAt: q!.createdAt, phase: 3, prompt: q!.prompt });
+  captions.push({ id: insights.caption!.id, imageId: b.id, model: MODEL, createdAt: insights.caption!.createdAt, phase: 3, style: 'BRIEF' });
   await caption(client(), b, 'DETAILED', MODEL, 3);
   await mark(3);
 

@@ -117,18 +117,18 @@ describe('batching (one upstream call per image)', () => {
 
       for (const edge of response.data!.images.edges) {
         const image = images.find((i) => i.id === edge.node.id)!;
-        expect(edge.node.caption.text).toBe(await answerFor(image, CAPTION_PROMPTS.BRIEF));
-        expect(edge.node.a1.answer).toBe(await answerFor(image, questions.q1));
-        expect(edge.node.a3.answer).toBe(await answerFor(image, questions.q3));
+        expect(edge.node.caption!.text).toBe(await answerFor(image, CAPTION_PROMPTS.BRIEF));
+        expect(edge.node.a1!.answer).toBe(await answerFor(image, questions.q1));
+        expect(edge.node.a3!.answer).toBe(await answerFor(image, questions.q3));
         // A packed call's usage (1040 + 80 for 4 prompts) is split so the stored parts sum to it.
-        const parts = [edge.node.caption, edge.node.a1, edge.node.a2, edge.node.a3].map((x) => x.usage);
+        const parts = [edge.node.caption, edge.node.a1, edge.node.a2, edge.node.a3].map((x) => x!.usage);
         expect(parts.reduce((s, u) => s + u.promptTokens, 0)).toBe(1040);
         expect(parts.reduce((s, u) => s + u.completionTokens, 0)).toBe(80);
         expect(parts.reduce((s, u) => s + u.totalTokens, 0)).toBe(1120);
       }
 
       const again = await local.gateway.client.request(AllImageInsightsDocument, { first: 5, ...questions });
-      expect(again.data!.images.edges.every((e) => e.node.caption.cached && e.node.a1.cached && e.node.a2.cached && e.node.a3.cached)).toBe(true);
+      expect(again.data!.images.edges.every((e) => e.node.caption!.cached && e.node.a1!.cached && e.node.a2!.cached && e.node.a3!.cached)).toBe(true);
       expect(local.fake.requests).toHaveLength(5);
     } finally {
       await local.close();
@@ -144,8 +144,8 @@ describe('batching (one upstream call per image)', () => {
     expect(h.fake.requests).toHaveLength(1);
     expect(h.fake.requests[0]!.prompts).toEqual([CAPTION_PROMPTS.BRIEF, questions.q2]);
     const { a1, a2, a3 } = response.data!.image!;
-    expect(a1.cached).toBe(true);
-    expect(a2).toMatchObject({ cached: false, id: a3.id, answer: await answerFor(image, questions.q2) });
+    expect(a1!.cached).toBe(true);
+    expect(a2).toMatchObject({ cached: false, id: a3!.id, answer: await answerFor(image, questions.q2) });
   });
 
   it('splits packed calls at QWEN_MAX_PROMPTS_PER_CALL', async () => {
@@ -167,16 +167,16 @@ describe('batching (one upstream call per image)', () => {
     expect(response.errors).toBeUndefined();
     expect(h.fake.requests.map((r) => r.packed)).toEqual([true, false, false, false, false]);
     const { caption, a1, a2, a3 } = response.data!.image!;
-    expect(a2.answer).toBe(await answerFor(image, 'Two?'));
+    expect(a2!.answer).toBe(await answerFor(image, 'Two?'));
     const billed = 1040 + 4 * 1010; // the failed packed call plus four single calls
-    expect([caption, a1, a2, a3].reduce((s, x) => s + x.usage.promptTokens, 0)).toBe(billed);
+    expect([caption, a1, a2, a3].reduce((s, x) => s + x!.usage.promptTokens, 0)).toBe(billed);
   });
 
   it('accepts a packed reply inside a Markdown code fence', async () => {
     const image = await uploadNew(client(), { format: 'png', width: 21, height: 21, color: '#121212' });
     h.fake.inject({ kind: 'content', content: '```json\n{"answers": ["c", "1", "2", "3"]}\n```' });
     const response = await client().request(ImageInsightsDocument, { id: image.id, q1: 'A?', q2: 'B?', q3: 'C?' });
-    expect(response.data!.image!.a3.answer).toBe('3');
+    expect(response.data!.image!.a3!.answer).toBe('3');
     expect(h.fake.requests).toHaveLength(1);
   });
 
@@ -207,7 +207,7 @@ describe('image sent upstream', () => {
     expect(h.fake.requests[0]!.image).toMatchObject({ width: expected.width, height: expected.height, mime: 'image/jpeg' });
     expect(response.data!.askQuestion.answer.startsWith(`${expected.width}x${expected.height} `)).toBe(true);
     const stored = await client().request(AskOnImageDocument, { id: image.id, question: 'Size?' });
-    expect(stored.data!.image!.answer.cached).toBe(true);
+    expect(stored.data!.image!.answer!.cached).toBe(true);
     expect(image.sha256).toBe(sha256(image.bytes));
   });
 

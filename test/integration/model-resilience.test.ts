@@ -79,7 +79,7 @@ describe('fallbacks', () => {
     const response = await h.gateway.client.request(ImageInsightsDocument, { id: image.id, q1: 'A?', q2: 'B?', q3: 'C?' });
     expect(response.errors).toBeUndefined();
     const insights = response.data!.image!;
-    expect([insights.caption.model, insights.a1.model, insights.a2.model, insights.a3.model]).toEqual(Array(4).fill(FALLBACK_MODEL));
+    expect([insights.caption!.model, insights.a1!.model, insights.a2!.model, insights.a3!.model]).toEqual(Array(4).fill(FALLBACK_MODEL));
     expect(fallback.requests).toHaveLength(1);
     expect(fallback.requests[0]!.packed).toBe(true);
     expect(fallback.requests[0]!.prompts).toHaveLength(4);

@@ -250,12 +250,13 @@ describe('in production (NODE_ENV=production)', () => {
   it('refuses introspection over HTTP and graphql-ws', async () => {
     const http = await post({ query: '{ __schema { queryType { name } } }' }, production.server.url);
     expect(http.status).toBe(400);
-    expect(errorCodes(http)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(errorCodes(http)).toEqual(['INTROSPECTION_DISABLED']);
+    expect(http.errors![0]!.message).toContain('schema/schema.graphql');
     expect(http.data).toBeUndefined();
 
     await withWs(production.server.url, async (client) => {
       const ws = await wsRun(client, '{ __type(name: "Image") { name } }');
-      expect(errorCodes({ status: 0, ...ws })).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(errorCodes({ status: 0, ...ws })).toEqual(['INTROSPECTION_DISABLED']);
       expect(ws.data).toBeUndefined();
     });
   });

@@ -102,7 +102,7 @@ describe('the SDL carries the contract of ARCHITECTURE.md', () => {
       'Image',
       {
         id: 'ID!', sha256: 'String!', mimeType: 'String!', width: 'Int!', height: 'Int!', byteSize: 'Int!', createdAt: 'DateTime!',
-        caption: 'Caption!', answer: 'Question!', captions: '[Caption!]!', questions: '[Question!]!',
+        caption: 'Caption', answer: 'Question', captions: '[Caption!]!', questions: '[Question!]!',
       },
     ],
     [

@@ -1,6 +1,5 @@
 import {
   GraphQLError,
-  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -9,6 +8,7 @@ import {
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
+import { NoIntrospection } from './no-introspection.js';
 import type { QueryLimits } from './query-limits.js';
 
 export interface OperationRequest {
@@ -39,7 +39,7 @@ const hideSuggestions = (message: string) => message.replace(/ ?Did you mean(.+?
  * before any resolver runs.
  */
 export function createOperationPreparer(options: PrepareOptions): (request: OperationRequest) => Prepared {
-  const rules: ValidationRule[] = [...specifiedRules, ...options.limits.validationRules(), ...(options.production ? [NoSchemaIntrospectionCustomRule] : [])];
+  const rules: ValidationRule[] = [...specifiedRules, ...options.limits.validationRules(), ...(options.production ? [NoIntrospection] : [])];
   const clientMessage = options.production ? hideSuggestions : (message: string) => message;
 
   return (request) => {

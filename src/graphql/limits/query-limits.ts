@@ -41,7 +41,21 @@ export interface OperationToCheck {
   document: DocumentNode;
   variables?: Record<string, unknown> | null;
   operationName?: string | null;
+  /** The HTTP method, when the operation came over HTTP. */
+  httpMethod?: string;
 }
+
+/**
+ * GET is for reads a browser may repeat or prefetch (and CSRF prevention lets
+ * a GET through once it carries the preflight header): never for operations
+ * that can spend model tokens.
+ */
+const modelWorkOverGet = () =>
+  new GatewayError(
+    'BAD_REQUEST',
+    'This query asks the model (caption or answer fields), which can spend tokens: send it as a POST with a JSON body. GET runs only reads of stored data.',
+    { httpStatus: 405 },
+  ).toGraphQLError();
 
 /**
  * The per-operation limits, enforced before any resolver runs. Depth and
@@ -106,6 +120,7 @@ export class QueryLimits {
       if (!(error instanceof TooManyNodesError)) throw error;
       return limitError('QUERY_MAX_COST', `The operation has more than ${MAX_MEASURED_NODES} selections with its fragments expanded, too many to estimate its cost (QUERY_MAX_COST). Simplify it.`, maxCost);
     }
+    if (input.httpMethod === 'GET' && measure.prompts > 0) return modelWorkOverGet();
     if (measure.prompts > maxPrompts) {
       return limitError('QUERY_MAX_PROMPTS', `The operation may ask the model up to ${measure.prompts} prompts (caption and answer fields times the list sizes above them); the maximum is ${maxPrompts} (QUERY_MAX_PROMPTS). Ask for smaller pages (first), or use submitAnalysis for bulk work.`, maxPrompts, measure.prompts);
     }
@@ -120,7 +135,7 @@ export class QueryLimits {
     return {
       requestDidStart: async () => ({
         didResolveOperation: async ({ schema, document, request }) => {
-          const error = this.checkOperation({ schema, document, variables: request.variables, operationName: request.operationName });
+          const error = this.checkOperation({ schema, document, variables: request.variables, operationName: request.operationName, httpMethod: request.http?.method });
           if (error) throw error;
         },
       }),

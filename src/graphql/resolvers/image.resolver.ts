@@ -53,7 +53,10 @@ export class ImageResolver {
     }
   }
 
-  @FieldResolver(() => Caption, { description: 'Computed on demand by the model, cached.' })
+  @FieldResolver(() => Caption, {
+    nullable: true,
+    description: 'Computed on demand by the model, cached. Null, with an error at this path, when the model work fails: the image and its other fields still arrive.',
+  })
   async caption(
     @Root() image: Image,
     @Ctx() ctx: Context,
@@ -64,7 +67,10 @@ export class ImageResolver {
     return toCaption(record, cached);
   }
 
-  @FieldResolver(() => Question, { description: 'Computed on demand by the model, cached.' })
+  @FieldResolver(() => Question, {
+    nullable: true,
+    description: 'Computed on demand by the model, cached. Null, with an error at this path, when the model work fails: the image and its other fields still arrive.',
+  })
   async answer(
     @Root() image: Image,
     @Ctx() ctx: Context,

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+
+/**
+ * Which browser origins may use the gateway: CORS_ORIGINS, plus the gateway's
+ * own origin (the web console is served from it). One rule for HTTP (CORS) and
+ * for the WebSocket handshake, whose `Origin` header browsers always send and
+ * which CORS does not cover (cross-site WebSocket hijacking).
+ */
+export class BrowserOrigins {
+  private readonly allowed: Set<string>;
+
+  constructor(corsOrigins: readonly string[], publicUrl: string | undefined) {
+    this.allowed = new Set(corsOrigins);
+    if (publicUrl) this.allowed.add(new URL(publicUrl).origin);
+  }
+
+  /** Cross-origin callers named in CORS_ORIGINS (or PUBLIC_URL's origin). */
+  isListed(origin: string): boolean {
+    return this.allowed.has(origin);
+  }
+
+  /**
+   * A WebSocket handshake is allowed without an Origin (Node clients, curl: not
+   * a browser, so keys protect it), from the gateway's own host, or from a
+   * listed origin.
+   */
+  admitsHandshake(request: IncomingMessage): boolean {
+    const origin = request.headers.origin;
+    if (origin === undefined) return true;
+    if (this.isListed(origin)) return true;
+    return URL.canParse(origin) && new URL(origin).host === request.headers.host;
+  }
+
+  /**
+   * CORS for listed origins only: a preflight answers 204 with the origin
+   * echoed; any other origin gets no CORS header at all (and its preflight
+   * falls through to a plain refusal). CSRF prevention stays on: the headers
+   * allowed here are exactly what a browser needs to satisfy it.
+   */
+  corsMiddleware(): RequestHandler {
+    const options: cors.CorsOptions = {
+      origin: true,
+      methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+      exposedHeaders: ['retry-after', 'x-request-id', 'www-authenticate'],
+      credentials: true,
+      maxAge: 600,
+    };
+    const listed = cors(options);
+    return (req, res, next) => {
+      // Vary on every response, so a shared cache never serves one origin's answer to another.
+      res.vary('Origin');
+      const origin = req.headers.origin;
+      if (origin !== undefined && this.isListed(origin)) return listed(req, res, next);
+      next();
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/storage/database.js';
+import { parseDatabaseUrl } from '../../src/storage/database-url.js';
+import { migrateDatabase } from '../../src/storage/migrate.js';
+import { dropSchema } from '../../src/storage/migration-diff.js';
+import { SettingRepository } from '../../src/storage/setting-repository.js';
+
+// Replicas starting at once on one database must end up with one value (the
+// generated URL signing secret): each races to insert, all read back the winner.
+
+const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
+const TIMEOUT = 60_000;
+
+async function racingProcessesAgree(url: string): Promise<void> {
+  await migrateDatabase(url);
+  const handles = await Promise.all([openDatabase(url), openDatabase(url), openDatabase(url)]);
+  try {
+    const values = await Promise.all(handles.map((db, i) => new SettingRepository(db).getOrInsert('url_signing_secret', `candidate-${i}`)));
+    expect(new Set(values).size).toBe(1);
+    expect(values[0]).toMatch(/^candidate-[012]$/);
+    expect(await new SettingRepository(handles[0]!).getOrInsert('url_signing_secret', 'late')).toBe(values[0]);
+  } finally {
+    await Promise.all(handles.map((db) => db.$disconnect()));
+  }
+}
+
+describe('gateway settings written once', () => {
+  it('SQLite: concurrent first writers all read back one value', { timeout: TIMEOUT }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'settings-test-'));
+    try {
+      await racingProcessesAgree(`file:${path.join(dir, 'gateway.db')}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(PG_URL === 'off')('PostgreSQL: concurrent first writers all read back one value', { timeout: TIMEOUT }, async () => {
+    const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=settings_${randomBytes(4).toString('hex')}`;
+    try {
+      await racingProcessesAgree(url);
+    } finally {
+      const target = parseDatabaseUrl(url);
+      if (target.kind === 'postgresql') await dropSchema(target);
+    }
+  });
+});
