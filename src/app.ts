@@ -4,12 +4,16 @@ import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createModelProvider } from './model/create-provider.js';
+import { TokenEstimate } from './model/token-estimate.js';
 import { AnswerCache } from './services/answer-cache.js';
 import { AnswerService } from './services/answer-service.js';
 import { ApiKeyService } from './services/auth/api-key-service.js';
 import { UsageLimits } from './services/auth/usage-limits.js';
 import { ImageDelivery } from './services/image-delivery.js';
 import { ImageService } from './services/image-service.js';
+import { BlobsInFlight } from './services/blobs-in-flight.js';
+import { OrphanSweep } from './services/orphan-sweep.js';
+import { StorageHealth } from './services/storage-health.js';
 import { ImageUrls } from './services/image-urls.js';
 import { urlSigningSecret } from './services/signing-secret.js';
 import { Thumbnails } from './services/thumbnails.js';
@@ -24,6 +28,7 @@ import { AnswerRepository } from './storage/answer-repository.js';
 import { ApiKeyRepository } from './storage/api-key-repository.js';
 import { FileBlobStore } from './storage/blob-store.js';
 import { openDatabase } from './storage/database.js';
+import { parseDatabaseUrl } from './storage/database-url.js';
 import { ImageRepository } from './storage/image-repository.js';
 import { JobRepository } from './storage/job-repository.js';
 import { migrateDatabase, pendingMigrations } from './storage/migrate.js';
@@ -49,11 +54,11 @@ export interface App {
   services: Services;
   schema: GraphQLSchema;
   metrics: Metrics;
-  /** Database reachable and every committed migration applied. */
+  /** Storage writable (no full-disk episode), database reachable and every committed migration applied. */
   ready(): Promise<{ ok: boolean; reason?: string }>;
   /** Jobs per status (for the metrics gauge). */
   jobCounts(): Promise<Record<string, number>>;
-  /** Starts the job worker (resuming unfinished jobs). */
+  /** Starts the job worker (resuming unfinished jobs) and the orphan sweep. */
   startWorkers(): Promise<void>;
   /** Takes no new job work; in-flight upstream calls get SHUTDOWN_GRACE_MS to finish. */
   stopWorkers(): Promise<void>;
@@ -67,14 +72,22 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const { applied } = await migrateDatabase(config.databaseUrl);
   if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
   const db = await openDatabase(config.databaseUrl);
-  const blobs = new FileBlobStore(config.blobDir, config.tmpDir);
-  const answerRepository = new AnswerRepository(db);
+  const storageHealth = new StorageHealth(logger);
+  const blobs = new FileBlobStore(config.blobDir, config.tmpDir, storageHealth);
+  const blobsInFlight = new BlobsInFlight();
+  const answerRepository = new AnswerRepository(db, { dialect: parseDatabaseUrl(config.databaseUrl).kind, queryTimeoutMs: config.analyticsQueryTimeoutMs });
   const imageRepository = new ImageRepository(db);
   const jobRepository = new JobRepository(db);
   const metrics = new Metrics();
   const keys = new ApiKeyService(new ApiKeyRepository(db), config.auth);
   const limits = new UsageLimits();
-  const answers = new AnswerService(answerRepository, blobs, createModelProvider(config, metrics), new AnswerCache(config.answerCacheSize), metrics);
+  const tokenEstimate = new TokenEstimate({
+    maxPixels: config.model.maxPixels,
+    promptsPerCall: config.model.maxPromptsPerCall,
+    completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
+  });
+  const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope);
+  const answers = new AnswerService(answerRepository, blobs, createModelProvider(config, metrics), answerCache, tokenEstimate, metrics);
   const events = new InProcessJobEvents();
   const runner = new JobRunner(
     jobRepository,
@@ -96,15 +109,22 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     images: new ImageService(imageRepository, blobs, config.limits, async (url) => {
       const remote = await openRemoteImage(url, { ...config.imports, maxBytes: config.limits.uploadBytes });
       return remote.stream;
-    }),
+    }, storageHealth, blobsInFlight),
     answers,
-    results: new ResultService(answerRepository),
-    jobs: new JobService(jobRepository, imageRepository, queue, events, { maxItems: config.jobs.maxItems, questionLength: config.limits.questionLength }),
+    results: new ResultService(answerRepository, config.analyticsQueryTimeoutMs),
+    jobs: new JobService(jobRepository, imageRepository, queue, events, {
+      maxItems: config.jobs.maxItems,
+      questionLength: config.limits.questionLength,
+      maxActivePerTenant: config.jobs.maxActivePerTenant,
+      maxQueuedItemsPerTenant: config.jobs.maxQueuedItemsPerTenant,
+    }),
     keys,
     limits,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
   };
+  // Leftovers of a crash: blobs without rows and temporary files (see orphan-sweep.ts).
+  const orphanSweep = new OrphanSweep(blobs, imageRepository, blobsInFlight, logger);
   if (!(await keys.keysRequired())) {
     logger.warn('no API key exists yet: the gateway is open, as a single tenant ("default"); create one with `npm run keys -- create --tenant NAME` to require keys');
   }
@@ -118,6 +138,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     schema: await buildGatewaySchema(),
     metrics,
     ready: async () => {
+      const storage = await storageHealth.readiness(() => blobs.checkWritable());
+      if (!storage.ok) return storage;
       try {
         const { pending } = await pendingMigrations(config.databaseUrl, db);
         return pending.length === 0 ? { ok: true } : { ok: false, reason: `migrations not applied: ${pending.join(', ')}` };
@@ -126,10 +148,15 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       }
     },
     jobCounts: () => services.jobs.countByStatus(),
-    startWorkers: () => queue.start(),
-    stopWorkers: () => queue.stop(config.shutdownGraceMs),
+    startWorkers: async () => {
+      await queue.start();
+      orphanSweep.start();
+    },
+    stopWorkers: async () => {
+      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop()]);
+    },
     close: async () => {
-      await queue.stop(config.shutdownGraceMs);
+      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop()]);
       await db.$disconnect();
     },
   };

@@ -66,6 +66,8 @@ const envSchema = z.object({
   MAX_IMAGE_PIXELS: int(100).default(40_000_000),
   MAX_QUESTION_LENGTH: int(1).default(2000),
   ANSWER_CACHE_SIZE: int(0).default(10_000),
+  CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant'),
+  ANALYTICS_QUERY_TIMEOUT_MS: int(1).default(5_000),
   JOB_CONCURRENCY: int(1, 64).default(2),
   JOB_MAX_ITEMS: int(1).default(1000),
   JOB_ITEM_RETRIES: int(0, 10).default(3),
@@ -79,13 +81,24 @@ const envSchema = z.object({
   AUTH_REQUIRED: bool.default(false),
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
   TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000),
+  TOKEN_RESERVE_PER_ANSWER: int(1).default(512),
   QUERY_MAX_DEPTH: int(1, 100).default(10),
   QUERY_MAX_ALIASES: int(0, 1000).default(30),
   QUERY_MAX_COST: int(1).default(5000),
   QUERY_MAX_PROMPTS: int(1, 1000).default(50),
   QUERY_MAX_VARIABLES_BYTES: int(1).default(256 * 1024),
+  QUERY_MAX_TOKENS: int(100).default(10_000),
+  QUERY_MAX_DIRECTIVES: int(0, 10_000).default(50),
+  QUERY_MAX_VARIABLES: int(0, 10_000).default(100),
   WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(20),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100).default(5_000),
+  WS_MAX_LIFETIME_SECONDS: int(1).default(3600),
+  WS_IDLE_TIMEOUT_SECONDS: int(1).default(600),
+  WS_MAX_CONNECTIONS: int(1).default(2000),
+  WS_MAX_CONNECTIONS_PER_KEY: int(1).default(50),
+  WS_MAX_BUFFERED_BYTES: int(64 * 1024).default(8 * 1024 * 1024),
+  JOB_MAX_ACTIVE_PER_TENANT: int(1).default(20),
+  JOB_MAX_QUEUED_ITEMS_PER_TENANT: int(1).default(20_000),
   IMPORT_ALLOWED_HOSTS: list.default([]),
   IMPORT_TIMEOUT_MS: int(100).default(15_000),
   IMPORT_MAX_REDIRECTS: int(0, 10).default(3),
@@ -94,6 +107,7 @@ const envSchema = z.object({
   URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional(),
+  EXPLORER: bool.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -125,6 +139,10 @@ export interface Config {
     questionLength: number;
   };
   answerCacheSize: number;
+  /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */
+  cacheScope: 'tenant' | 'global';
+  /** Time limit of one analytics list query (PostgreSQL statement_timeout). */
+  analyticsQueryTimeoutMs: number;
   jobs: {
     /** Jobs run at once per process. */
     concurrency: number;
@@ -132,6 +150,10 @@ export interface Config {
     /** Extra attempts for items whose upstream failure is transient. */
     itemRetries: number;
     retryDelayMs: number;
+    /** Jobs QUEUED or RUNNING at once per tenant. */
+    maxActivePerTenant: number;
+    /** Unfinished items across a tenant's active jobs. */
+    maxQueuedItemsPerTenant: number;
   };
   /** How long SIGTERM waits for in-flight upstream calls. */
   shutdownGraceMs: number;
@@ -150,6 +172,8 @@ export interface Config {
     required: boolean;
     requestsPerMinute: number;
     tokensPerDay: number;
+    /** Completion tokens reserved per answer, with the prompt's estimate, before an upstream call; settled to the billed usage after. */
+    tokenReservePerAnswer: number;
   };
   query: {
     maxDepth: number;
@@ -157,10 +181,23 @@ export interface Config {
     maxCost: number;
     maxPrompts: number;
     maxVariablesBytes: number;
+    /** GraphQL tokens in one document, counted before parsing. */
+    maxTokens: number;
+    maxDirectives: number;
+    /** Variable definitions in one operation. */
+    maxVariables: number;
   };
   webSocket: {
     maxSubscriptions: number;
     connectionInitTimeoutMs: number;
+    /** A socket is closed (4000, reconnect) after this long, whatever it does. */
+    maxLifetimeSeconds: number;
+    /** ...and after this long with no operation running. */
+    idleTimeoutSeconds: number;
+    maxConnections: number;
+    maxConnectionsPerKey: number;
+    /** A socket whose unsent data passes this is dropped: its client stopped reading. */
+    maxBufferedBytes: number;
   };
   imports: {
     /** Hosts (host or host:port) exempt from the private-address block, for operators. */
@@ -179,6 +216,8 @@ export interface Config {
     /** Makes minted URLs absolute on this base; undefined: the request's own host. */
     publicUrl: string | undefined;
   };
+  /** GraphiQL at GET /graphql for browsers, and introspection on every transport. Default: off in production only. */
+  explorer: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -222,11 +261,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       questionLength: env.MAX_QUESTION_LENGTH,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
+    cacheScope: env.CACHE_SCOPE,
+    analyticsQueryTimeoutMs: env.ANALYTICS_QUERY_TIMEOUT_MS,
     jobs: {
       concurrency: env.JOB_CONCURRENCY,
       maxItems: env.JOB_MAX_ITEMS,
       itemRetries: env.JOB_ITEM_RETRIES,
       retryDelayMs: env.JOB_RETRY_DELAY_MS,
+      maxActivePerTenant: env.JOB_MAX_ACTIVE_PER_TENANT,
+      maxQueuedItemsPerTenant: env.JOB_MAX_QUEUED_ITEMS_PER_TENANT,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     resilience: {
@@ -236,15 +279,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       circuitMinRequests: env.CIRCUIT_MIN_REQUESTS,
       circuitResetMs: env.CIRCUIT_RESET_MS,
     },
-    auth: { required: env.AUTH_REQUIRED, requestsPerMinute: env.RATE_LIMIT_PER_MINUTE, tokensPerDay: env.TOKEN_BUDGET_PER_DAY },
+    auth: {
+      required: env.AUTH_REQUIRED,
+      requestsPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      tokensPerDay: env.TOKEN_BUDGET_PER_DAY,
+      tokenReservePerAnswer: env.TOKEN_RESERVE_PER_ANSWER,
+    },
     query: {
       maxDepth: env.QUERY_MAX_DEPTH,
       maxAliases: env.QUERY_MAX_ALIASES,
       maxCost: env.QUERY_MAX_COST,
       maxPrompts: env.QUERY_MAX_PROMPTS,
       maxVariablesBytes: env.QUERY_MAX_VARIABLES_BYTES,
+      maxTokens: env.QUERY_MAX_TOKENS,
+      maxDirectives: env.QUERY_MAX_DIRECTIVES,
+      maxVariables: env.QUERY_MAX_VARIABLES,
     },
-    webSocket: { maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS, connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS },
+    webSocket: {
+      maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS,
+      connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS,
+      maxLifetimeSeconds: env.WS_MAX_LIFETIME_SECONDS,
+      idleTimeoutSeconds: env.WS_IDLE_TIMEOUT_SECONDS,
+      maxConnections: env.WS_MAX_CONNECTIONS,
+      maxConnectionsPerKey: env.WS_MAX_CONNECTIONS_PER_KEY,
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+    },
     imports: { allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()), timeoutMs: env.IMPORT_TIMEOUT_MS, maxRedirects: env.IMPORT_MAX_REDIRECTS },
     logPrompts: env.LOG_PROMPTS,
     browser: {
@@ -253,5 +312,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       imageUrlTtlSeconds: env.IMAGE_URL_TTL_SECONDS,
       publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     },
+    explorer: env.EXPLORER ?? env.NODE_ENV !== 'production',
   };
 }

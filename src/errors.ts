@@ -18,11 +18,14 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COMPLEX'
   | 'BLOB_MISSING'
+  | 'STORAGE_FULL'
   | 'INTERNAL_SERVER_ERROR';
 
 /** HTTP status for errors that mean the whole request was unacceptable. */
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
+  // 507 Insufficient Storage: the server could not store what it was sent; the client did nothing wrong.
+  STORAGE_FULL: 507,
 };
 
 export interface GatewayErrorOptions {
@@ -95,6 +98,11 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
       return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code, ...original.extensions, ...stack } };
     }
     if (formatted.extensions?.validationErrorCode === 'INTROSPECTION_DISABLED') return introspectionDisabled(formatted);
+    if (isUncodedRequestError(original)) {
+      // Apollo's own refusals of a request (a persisted query whose hash does not match, an unsupported
+      // version) carry a 4xx status but no code: they are the client's mistake, not an internal error.
+      return { message: (original as Error).message, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
+    }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
       return options.includeStacktrace ? formatted : withoutStack(formatted);
@@ -131,10 +139,16 @@ function rootCause(error: unknown): unknown {
 /** Apollo's own wording tells the operator to change code; tell the client where the schema is instead. */
 function introspectionDisabled(formatted: GraphQLFormattedError): GraphQLFormattedError {
   return {
-    message: 'Introspection is disabled in production (NODE_ENV=production). The schema is published as schema/schema.graphql in the gateway repository.',
+    message: 'Introspection is disabled (EXPLORER=false, the default with NODE_ENV=production). The schema is published as schema/schema.graphql in the gateway repository.',
     locations: formatted.locations,
     extensions: { code: 'INTROSPECTION_DISABLED' },
   };
+}
+
+function isUncodedRequestError(error: unknown): boolean {
+  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | undefined)?.extensions;
+  const status = extensions?.http?.status;
+  return extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {

@@ -57,6 +57,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webSocketCloses = new Counter({
+    name: 'gateway_websocket_closes_total',
+    help: 'WebSockets the gateway closed itself, by reason (lifetime, idle, revoked, unauthorized, too_many, backlog).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly thumbnailsGenerated = new Counter({
     name: 'gateway_thumbnails_generated_total',
     help: 'Thumbnails rendered with sharp; a stored thumbnail is served without another.',

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -12,12 +13,15 @@ import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limit
 import { authenticate, callerOf } from './http/authenticate.js';
 import { baseUrlOf } from './http/base-url.js';
 import { BrowserOrigins } from './http/browser-origins.js';
+import { consoleRoutes } from './http/console-routes.js';
+import { explorerRoute } from './http/explorer-route.js';
 import { OperationMetrics, operationsPlugin, withHttpResponse } from './http/graphql-operations.js';
 import { healthRoutes } from './http/health.js';
 import { imageRoutes } from './http/image-routes.js';
 import { jsonErrorHandler, jsonNotFound } from './http/json-errors.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { multipartUploads } from './http/multipart.js';
+import { operationSizeLimit } from './http/operation-size.js';
 import { subscriptionsOverWebSocketOnly } from './http/subscriptions-over-websocket.js';
 import { currentRequest } from './http/request-context.js';
 import { rebindRequestScope, requestLogging } from './http/request-logging.js';
@@ -50,13 +54,15 @@ export async function startServer(app: App, port = app.config.port): Promise<Run
     csrfPrevention: true,
     // One operation per request: a batch would multiply every per-operation limit (answers 400).
     allowBatchedHttpRequests: false,
-    introspection: !production,
+    introspection: limits.options.introspection,
     // No "Did you mean …?" in production: suggestions map the schema for a caller who may not see it.
     hideSchemaDetailsFromClientErrors: production,
     validationRules: limits.validationRules(),
     includeStacktraceInErrorResponses: app.config.env === 'development',
     formatError,
     plugins: [
+      // Apollo's landing pages load from a CDN; browsers get GraphiQL from our own build (explorer-route.ts).
+      ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subscriptions end (close code 1001) before the HTTP server drains.
       { serverWillStart: async () => ({ drainServer: () => webSocket.close() }) },
@@ -76,11 +82,15 @@ export async function startServer(app: App, port = app.config.port): Promise<Run
   expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
   // Signed URLs are their own permission: no API key, so <img src> works.
   expressApp.use(imageRoutes({ delivery: app.services.imageDelivery, logger: app.logger }));
+  // The web console and, for browsers, GraphiQL: static pages that need no key.
+  expressApp.use(consoleRoutes({ publicUrl: app.config.browser.publicUrl, explorer: app.config.explorer }));
+  expressApp.get('/graphql', explorerRoute({ enabled: app.config.explorer, publicUrl: app.config.browser.publicUrl }));
   expressApp.use(
     '/graphql',
     authenticate(app.services),
     multipartUploads({ uploadBytes: app.config.limits.uploadBytes, uploadFiles: app.config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
     express.json({ limit: DOCUMENT_BYTES }),
+    operationSizeLimit(limits),
     rebindRequestScope,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => withHttpResponse(createContext(app.services, callerOf(res), baseUrlOf(req, app.config.browser.publicUrl)), res),

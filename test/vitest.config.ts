@@ -12,6 +12,8 @@ export default defineConfig({
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
+    // Builds web/dist (the console, GraphiQL) once when stale, before the workers start.
+    globalSetup: ['test/support/web-build.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app.js';
 import { GatewayError } from '../errors.js';
 import { baseUrlOf } from '../http/base-url.js';
@@ -13,6 +13,7 @@ import { createContext, type Context } from './context.js';
 import { operationPrompts } from './limits/operation-cost.js';
 import { createOperationPreparer } from './limits/prepare-operation.js';
 import { limitError, type QueryLimits } from './limits/query-limits.js';
+import { SocketRefusal, SocketSessions, CLOSE } from './socket-sessions.js';
 import { subscribePerEvent } from './subscribe-per-event.js';
 
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
@@ -33,10 +34,24 @@ export interface WebSocketOptions {
   origins: BrowserOrigins;
 }
 
-/** The refusal of a browser handshake from a foreign origin, in the gateway's JSON error shape. */
-const FOREIGN_ORIGIN_BODY = JSON.stringify({
-  errors: [{ message: 'WebSocket connections from this origin are not allowed. Add it to CORS_ORIGINS.', extensions: { code: 'FORBIDDEN' } }],
-});
+/** A handshake refused before the upgrade, in the gateway's JSON error shape. */
+const refusalBody = (message: string, code: string) => JSON.stringify({ errors: [{ message, extensions: { code } }] });
+const FOREIGN_ORIGIN_BODY = refusalBody('WebSocket connections from this origin are not allowed. Add it to CORS_ORIGINS.', 'FORBIDDEN');
+const FULL_BODY = refusalBody('The gateway has as many WebSocket connections as it accepts (WS_MAX_CONNECTIONS). Retry later.', 'RATE_LIMITED');
+const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8' };
+
+/** The close reason of a refused connection_init: a SocketRefusal's own, or a per-minute limit's. */
+function socketRefusal(error: unknown): SocketRefusal {
+  if (error instanceof SocketRefusal) return error;
+  if (error instanceof GatewayError && error.code === 'RATE_LIMITED') return new SocketRefusal(CLOSE.tooMany, error.message, 'too_many');
+  throw error;
+}
+
+/** What graphql-ws's ws adapter hands every hook. */
+interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
 
 /** An operation running on a socket, for its metrics and its log line. */
 interface RunningOperation {
@@ -57,6 +72,12 @@ interface RunningOperation {
  * (QUERY_TOO_COMPLEX) and the socket, with its other subscriptions, lives on.
  */
 export function attachWebSocket(httpServer: Server, app: App, formatError: ErrorFormatter, options: WebSocketOptions): WebSocketEndpoint {
+  const sessions = new SocketSessions(
+    app.config.webSocket,
+    (authorization) => app.services.keys.authenticate(authorization),
+    app.logger,
+    (reason) => app.metrics.webSocketCloses.inc({ reason }),
+  );
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
@@ -64,10 +85,12 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
     // Browsers send Origin on every handshake and CORS does not apply to WebSockets:
     // without this check any page could open a socket and spend the owner's tokens.
     verifyClient: ({ req }, done) => {
-      if (options.origins.admitsHandshake(req)) return done(true);
-      done(false, 403, FOREIGN_ORIGIN_BODY, { 'Content-Type': 'application/json; charset=utf-8' });
+      if (!options.origins.admitsHandshake(req)) return done(false, 403, FOREIGN_ORIGIN_BODY, JSON_TYPE);
+      if (!sessions.hasRoom()) return done(false, 503, FULL_BODY, { ...JSON_TYPE, 'Retry-After': '5' });
+      done(true);
     },
   });
+  wsServer.on('connection', (socket) => sessions.opened(socket));
   const baseUrl = (request: IncomingMessage) => baseUrlOf(request, app.config.browser.publicUrl);
   const { maxSubscriptions, connectionInitTimeoutMs } = app.config.webSocket;
   const prepare = createOperationPreparer({ schema: app.schema, limits: options.limits, production: app.config.env === 'production' });
@@ -93,8 +116,9 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
     const operation = document ? getOperationAST(document, operationName) : null;
     return { name: operation?.name?.value ?? null, type: operation?.operation ?? null };
   };
-  const finish = (extra: { request: IncomingMessage }, id: string, operation: RunningOperation) => {
+  const finish = (extra: SocketExtra, id: string, operation: RunningOperation) => {
     operationsOf(extra).delete(id);
+    sessions.operationEnded(extra.socket);
     const seconds = (performance.now() - operation.started) / 1000;
     const outcome = operation.errorCodes.length > 0 ? 'error' : 'ok';
     options.operationMetrics.record({ name: operation.name, type: operation.type, outcome, seconds });
@@ -122,20 +146,34 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
     {
       schema: app.schema,
       connectionInitWaitTimeout: connectionInitTimeoutMs,
-      // The key goes in connectionParams.authorization; a refused one closes the socket with 4401.
+      // The key goes in connectionParams.authorization; a refused one closes the socket with 4401,
+      // too many sockets for one key or connection attempts over its per-minute limit with 4429.
       onConnect: async (ctx) => {
         try {
-          (ctx.extra as { caller?: Caller }).caller = await app.services.keys.authenticate(authorizationOf(ctx.connectionParams));
+          const caller = await sessions.admit(ctx.extra.socket, authorizationOf(ctx.connectionParams));
+          await app.services.limits.admitRequest(caller);
+          (ctx.extra as { caller?: Caller }).caller = caller;
           return true;
         } catch (error) {
-          ctx.extra.socket.close(4401, error instanceof Error ? error.message.slice(0, 120) : 'Unauthorized');
+          sessions.close(ctx.extra.socket, socketRefusal(error));
           return false;
         }
       },
       onSubscribe: async (ctx, id, payload) => {
+        sessions.operationStarted(ctx.extra.socket);
         // graphql-ws has already registered this one, so it is counted.
         const active = Object.keys(ctx.subscriptions).length;
         const started = performance.now();
+        // The key as it stands now (revoked keys and the end of open mode close the socket).
+        const current = await sessions.recheck(ctx.extra.socket).then(
+          (caller) => caller,
+          (error: unknown) => (error instanceof GatewayError ? error.toGraphQLError() : Promise.reject(error)),
+        );
+        if (!('tenant' in current)) {
+          operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
+          return [current];
+        }
+        (ctx.extra as unknown as { caller: Caller }).caller = current;
         if (active > maxSubscriptions) {
           const refused = limitError(
             'WS_MAX_SUBSCRIPTIONS',
@@ -170,6 +208,7 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
         return subscribePerEvent(args, () => createContext(services, caller, base));
       },
       onNext: (ctx, id, _payload, _args, result) => {
+        if (sessions.dropIfBacklogged(ctx.extra.socket)) return undefined;
         if (!result.errors) return undefined;
         const errors = runInRequest(scopeOf(ctx.extra), () => format(result.errors ?? []));
         operationsOf(ctx.extra).get(id)?.errorCodes.push(...codes(errors));
@@ -190,6 +229,7 @@ export function attachWebSocket(httpServer: Server, app: App, formatError: Error
   );
   return {
     close: async () => {
+      sessions.dispose();
       await cleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

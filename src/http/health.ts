@@ -3,12 +3,12 @@ import type { Logger } from '../logger.js';
 
 export interface Readiness {
   ok: boolean;
-  /** Why not ready, for the operator (e.g. "database unreachable", "migrations not applied: …"). */
+  /** Why not ready, for the operator (e.g. "database unreachable", "migrations not applied: …", "storage full or failing (ENOSPC) since …"). */
   reason?: string;
 }
 
 export interface HealthOptions {
-  /** Database reachable and migrations applied. */
+  /** Storage writable, database reachable and migrations applied. */
   ready(): Promise<Readiness>;
   /** True once shutdown began: load balancers should stop sending traffic. */
   stopping(): boolean;

@@ -24,7 +24,7 @@ const SAFE_HEADERS = {
 };
 
 /** BLOB_MISSING is a server fault: see blobMissing in blob-store.ts. */
-const STATUS: Partial<Record<ErrorCode, number>> = { BAD_USER_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, BLOB_MISSING: 500 };
+const STATUS: Partial<Record<ErrorCode, number>> = { BAD_USER_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, BLOB_MISSING: 500, STORAGE_FULL: 507 };
 
 export interface ImageRoutesOptions {
   delivery: ImageDelivery;

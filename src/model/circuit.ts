@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { GatewayError } from '../errors.js';
 import type { AnswerOptions, CancellableModelProvider } from './answer-options.js';
 import type { ModelImage, ModelResult } from './provider.js';
@@ -18,8 +19,21 @@ export interface CircuitOptions {
   minRequests: number;
   /** How long it stays open before a probe is let through (CIRCUIT_RESET_MS). */
   resetMs: number;
-  /** Length of the rolling window; default 30 s. */
+  /**
+   * A call still running after this long counts as a failure at that moment
+   * (QWEN_TIMEOUT_MS: one upstream attempt's timeout), so a hanging endpoint
+   * opens the circuit within one timeout instead of when the deadline finally
+   * fails the calls. The call itself runs on, under the deadline.
+   */
+  slowCallMs?: number;
+  /** Length of the rolling window; default 30 s, and always at least two slow-call times. */
   windowMs?: number;
+  /**
+   * Calls in flight at once (QWEN_MAX_CONCURRENCY): the rest wait before the
+   * breaker, so time spent queueing behind our own limit is never taken for
+   * a slow endpoint.
+   */
+  maxConcurrency?: number;
   onStateChange?: (state: CircuitState) => void;
 }
 
@@ -43,6 +57,9 @@ export function isEndpointFailure(result: unknown): result is GatewayError {
   return result instanceof GatewayError && result.code === 'MODEL_UNAVAILABLE';
 }
 
+/** opossum's own rejection of a call that passed its `timeout`. */
+const isSlowCall = (error: unknown) => CircuitBreaker.isOurError(error as Error) && (error as { code?: unknown }).code === 'ETIMEDOUT';
+
 /** Carries a call's results through opossum, which needs a rejection to count a failure. */
 class EndpointFailure extends Error {
   constructor(readonly results: ModelResult[]) {
@@ -50,7 +67,12 @@ class EndpointFailure extends Error {
   }
 }
 
-type Answer = (image: ModelImage, prompts: readonly string[], options: AnswerOptions | undefined) => Promise<ModelResult[]>;
+/** Where a fired call leaves its own promise, so a caller can still await it after opossum timed it out. */
+interface Running {
+  results?: Promise<ModelResult[]>;
+}
+
+type Answer = (image: ModelImage, prompts: readonly string[], options: AnswerOptions | undefined, running: Running) => Promise<ModelResult[]>;
 
 /**
  * A circuit breaker (opossum) around one endpoint's provider. One call is one
@@ -67,22 +89,27 @@ export class CircuitBreakerProvider implements CancellableModelProvider {
   private readonly rotation = new EventEmitter();
   private readonly rotationTimer: NodeJS.Timeout;
   private openedAt = 0;
+  private readonly limit: LimitFunction;
 
   constructor(
     private readonly inner: CancellableModelProvider,
     private readonly options: CircuitOptions,
   ) {
     this.model = inner.model;
-    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-    const action: Answer = async (image, prompts, answerOptions) => {
-      const results = await inner.answer(image, prompts, answerOptions);
+    this.limit = pLimit(options.maxConcurrency ?? Number.POSITIVE_INFINITY);
+    // opossum counts a call when it starts and its failure when it ends: both must fall in one window.
+    const windowMs = Math.max(options.windowMs ?? DEFAULT_WINDOW_MS, 2 * (options.slowCallMs ?? 0));
+    const action: Answer = async (image, prompts, answerOptions, running) => {
+      running.results = inner.answer(image, prompts, answerOptions);
+      const results = await running.results;
       if (results.some(isEndpointFailure)) throw new EndpointFailure(results);
       return results;
     };
     this.breaker = new CircuitBreaker(action, {
       name: `${options.baseUrl}#${inner.model}`,
-      // The deadline (QWEN_DEADLINE_MS) and the SDK's timeout bound a call; opossum's own would leave it running.
-      timeout: false,
+      // Counts a slow call as failed when it becomes slow; answer() below lets the call finish
+      // (the deadline, QWEN_DEADLINE_MS, and the SDK's timeout are what bound it).
+      timeout: options.slowCallMs ?? false,
       // opossum opens when the rate is strictly above its threshold; the setting means "reaches".
       errorThresholdPercentage: options.failureThreshold - 1e-6,
       volumeThreshold: options.minRequests,
@@ -93,7 +120,7 @@ export class CircuitBreakerProvider implements CancellableModelProvider {
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
       // Anything but an endpoint failure (a provider that threw something else) is not the endpoint's fault.
-      errorFilter: (error: unknown) => !(error instanceof EndpointFailure) && !isEndpointFailure(error),
+      errorFilter: (error: unknown) => !(error instanceof EndpointFailure) && !isEndpointFailure(error) && !isSlowCall(error),
     });
     this.rotationTimer = setInterval(() => this.rotation.emit('rotate'), Math.max(1, Math.floor(windowMs / BUCKETS)));
     this.rotationTimer.unref();
@@ -118,12 +145,19 @@ export class CircuitBreakerProvider implements CancellableModelProvider {
 
   async answer(image: ModelImage, prompts: readonly string[], answerOptions?: AnswerOptions): Promise<ModelResult[]> {
     if (prompts.length === 0) return [];
+    return this.limit(() => this.admitted(image, prompts, answerOptions));
+  }
+
+  private async admitted(image: ModelImage, prompts: readonly string[], answerOptions: AnswerOptions | undefined): Promise<ModelResult[]> {
     // opossum's own admission test, checked first so a rejected call is not counted as a call in the window.
     if (!this.breaker.closed && !this.breaker.pendingClose) return prompts.map(() => this.openError());
+    const running: Running = {};
     try {
-      return await this.breaker.fire(image, prompts, answerOptions);
+      return await this.breaker.fire(image, prompts, answerOptions, running);
     } catch (error) {
       if (error instanceof EndpointFailure) return error.results;
+      // Already counted as a failure; the caller still gets whatever the call ends with.
+      if (isSlowCall(error) && running.results) return running.results;
       if (error instanceof Error && CircuitBreaker.isOurError(error)) return prompts.map(() => this.openError());
       const failure = error instanceof Error ? error : new Error(String(error));
       return prompts.map(() => failure);

@@ -54,6 +54,8 @@ export function createModelProvider(config: Config, metrics: Metrics): ModelProv
       failureThreshold: resilience.circuitFailureThreshold,
       minRequests: resilience.circuitMinRequests,
       resetMs: resilience.circuitResetMs,
+      slowCallMs: model.timeoutMs,
+      maxConcurrency: model.maxConcurrency,
       onStateChange: (state) => metrics.circuitState.set({ endpoint: label }, CIRCUIT_STATE_VALUE[state]),
     });
   });

@@ -1,10 +1,11 @@
 import type { Metrics } from '../metrics.js';
-import type { ModelProvider, ModelResult } from '../model/provider.js';
+import type { ModelImage, ModelProvider, ModelResult } from '../model/provider.js';
+import type { TokenEstimate } from '../model/token-estimate.js';
 import type { AnswerKind, AnswerRecord, AnswerRepository } from '../storage/answer-repository.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ImageRecord } from '../storage/image-repository.js';
-import { AnswerCache, cacheKey } from './answer-cache.js';
-import type { TokenBudget } from './auth/caller.js';
+import type { AnswerCache } from './answer-cache.js';
+import type { TokenBudget, TokenReservation } from './auth/caller.js';
 import { groupBy } from './collections.js';
 
 /** One piece of model work: a prompt about an image. */
@@ -23,6 +24,16 @@ export interface AnswerResult {
   cached: boolean;
 }
 
+/** A prompt no cache layer could serve. */
+interface Miss {
+  request: AnswerRequest;
+  key: string;
+  slot: string;
+}
+
+/** Misses that travel in one upstream call, and the tokens set aside for it (or why none could be). */
+type PlannedCall = { misses: Miss[]; reservation: TokenReservation; refusal: null } | { misses: Miss[]; reservation: null; refusal: Error };
+
 interface Deferred {
   request: AnswerRequest;
   key: string;
@@ -30,13 +41,29 @@ interface Deferred {
   reject: (error: Error) => void;
 }
 
+interface Call {
+  image: ImageRecord;
+  items: Deferred[];
+  reservation: TokenReservation;
+}
+
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
+/** Gives unused tokens back. Should that fail, they stay counted: the budget errs on the side of spending less. */
+function release(reservation: TokenReservation): void {
+  reservation.settle(0).catch(() => {});
+}
+
+const billedTokens = (results: readonly ModelResult[]) => results.reduce((sum, result) => sum + (result instanceof Error ? 0 : result.usage.totalTokens), 0);
+
 /**
- * Answers prompts about images: memory, then database, then one upstream
- * call per image carrying all of that image's missing prompts. The cache is
- * shared across tenants (same bytes, same prompt, same model), but each
- * tenant gets its own row.
+ * Answers prompts about images: memory, then database, then upstream, each
+ * image sent with all its missing prompts (QWEN_MAX_PROMPTS_PER_CALL to a
+ * call). What a request may be served from is the cache's scope
+ * (CACHE_SCOPE): its own tenant's answers, or any tenant's for the same
+ * bytes, and then always into a row of its own. Every upstream call first
+ * reserves its estimated tokens from the caller's budget and settles to the
+ * billed usage after, so concurrent calls cannot overspend it.
  */
 export class AnswerService {
   constructor(
@@ -44,6 +71,7 @@ export class AnswerService {
     private readonly blobs: BlobStore,
     private readonly provider: ModelProvider,
     private readonly cache: AnswerCache,
+    private readonly estimate: TokenEstimate,
     private readonly metrics?: Metrics,
   ) {}
 
@@ -53,57 +81,88 @@ export class AnswerService {
 
   /**
    * Results in request order; a failure is returned in place, not thrown, so
-   * others still succeed. `budget` is checked before anything is sent
-   * upstream and charged only for answers that arrived.
+   * others still succeed. A call whose reservation does not fit in `budget`
+   * is not made: its prompts fail with RATE_LIMITED.
    */
-  async answerAll(requests: readonly AnswerRequest[], budget?: TokenBudget): Promise<Array<AnswerResult | Error>> {
-    const keys = requests.map((r) => cacheKey(r.image.sha256, r.prompt, this.model));
+  async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget): Promise<Array<AnswerResult | Error>> {
+    const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.model));
     const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
     const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.cache.pending(keys[i]!);
     const stored = await this.findStored(requests.filter(needsLookup));
-    const refusal = budget && requests.some((r, i) => r.refresh || (needsLookup(r, i) && !stored.has(keys[i]!))) ? await budget.assertAvailable().then(() => null, asError) : null;
 
     const outcomes = new Map<string, Promise<AnswerResult>>();
-    const toAsk: Deferred[] = [];
+    const misses = new Map<string, Miss>();
     requests.forEach((request, i) => {
-      if (!outcomes.has(slots[i]!)) outcomes.set(slots[i]!, this.lookupOrSchedule(request, keys[i]!, stored, toAsk, refusal));
+      const slot = slots[i]!;
+      if (outcomes.has(slot) || misses.has(slot)) return;
+      const served = this.serve(request, keys[i]!, stored);
+      if (served) outcomes.set(slot, served);
+      else misses.set(slot, { request, key: keys[i]!, slot });
     });
-    this.askUpstream(toAsk, budget);
+
+    const calls: Call[] = [];
+    for (const planned of await this.reserve([...misses.values()], budget)) {
+      const items: Deferred[] = [];
+      for (const miss of planned.misses) {
+        outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items)));
+      }
+      if (planned.reservation === null) continue;
+      if (items.length > 0) calls.push({ image: items[0]!.request.image, items, reservation: planned.reservation });
+      // Everything it was for was started by someone else while it was being reserved.
+      else release(planned.reservation);
+    }
+    for (const group of groupBy(calls, (call) => call.image.id).values()) void this.askForImage(group[0]!.image, group);
     return Promise.all(slots.map((slot) => outcomes.get(slot)!.catch(asError)));
   }
 
-  private lookupOrSchedule(
-    request: AnswerRequest,
-    key: string,
-    stored: Map<string, AnswerRecord[]>,
-    toAsk: Deferred[],
-    refusal: Error | null,
-  ): Promise<AnswerResult> {
-    if (!request.refresh) {
-      const rows = stored.get(key) ?? [];
-      const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
-      if (hit) {
-        this.cache.set(key, hit);
-        this.metrics?.cacheLookups.inc({ result: 'hit' });
-        return this.own(request, hit).then((record) => ({ record, cached: true }));
-      }
-      const pending = this.cache.pending(key);
-      if (pending) {
-        this.metrics?.cacheLookups.inc({ result: 'hit' });
-        return pending.then((record) => this.own(request, record)).then((record) => ({ record, cached: true }));
-      }
+  /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
+  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>): Promise<AnswerResult> | undefined {
+    if (request.refresh) return undefined;
+    const rows = stored.get(key) ?? [];
+    const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
+    if (hit) {
+      this.cache.set(key, hit);
+      this.metrics?.cacheLookups.inc({ result: 'hit' });
+      return this.own(request, hit).then((record) => ({ record, cached: true }));
     }
-    if (refusal) return Promise.reject(refusal);
+    const pending = this.cache.pending(key);
+    if (!pending) return undefined;
+    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    return pending.then((record) => this.own(request, record)).then((record) => ({ record, cached: true }));
+  }
+
+  /** Registers the miss as in flight, to be asked in its planned call. */
+  private schedule(miss: Miss, items: Deferred[]): Promise<AnswerResult> {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
-    const work = new Promise<AnswerRecord>((resolve, reject) => toAsk.push({ request, key, resolve, reject }));
-    this.cache.track(key, work);
+    const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
+    this.cache.track(miss.key, work);
     return work.then((record) => ({ record, cached: false }));
   }
 
   /**
+   * The calls the misses will take (per image, as many prompts to a call as
+   * the provider packs), each with its estimated tokens reserved. Reserved
+   * before anything is marked in flight, so no other request ever waits on a
+   * call that is then refused for this caller's budget.
+   */
+  private reserve(misses: readonly Miss[], budget: TokenBudget): Promise<PlannedCall[]> {
+    const planned = [...groupBy(misses, (miss) => miss.request.image.id).values()].flatMap((group) => this.estimate.calls(group));
+    return Promise.all(
+      planned.map(async (group): Promise<PlannedCall> => {
+        const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => miss.request.prompt));
+        try {
+          return { misses: group, reservation: await budget.reserve(tokens), refusal: null };
+        } catch (error) {
+          return { misses: group, reservation: null, refusal: asError(error) };
+        }
+      }),
+    );
+  }
+
+  /**
    * The requester's own row for an answer: another tenant's copy of the same
-   * bytes lends its upstream work (the requester was billed nothing, so its
-   * row carries no usage), never its row.
+   * bytes (global scope) lends its upstream work (the requester was billed
+   * nothing, so its row carries no usage), never its row.
    */
   private async own(request: AnswerRequest, record: AnswerRecord): Promise<AnswerRecord> {
     if (record.imageId === request.image.id) return record;
@@ -124,31 +183,50 @@ export class AnswerService {
   }
 
   private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
-    if (requests.length === 0) return new Map();
-    const rows = await this.answers.findByKeys(requests.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model })));
-    return groupBy(rows, (row) => cacheKey(row.image.sha256, row.prompt, row.model));
+    const byScope = groupBy(requests, (r) => this.cache.storedAnswersOf(r.image.tenant));
+    const found = await Promise.all(
+      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model })), tenant)),
+    );
+    return groupBy(found.flat(), (row) => this.cache.keyFor(row.tenant, row.image.sha256, row.prompt, row.model));
   }
 
-  /** Groups the misses by image so each image is sent once with all its prompts. */
-  private askUpstream(work: Deferred[], budget: TokenBudget | undefined): void {
-    for (const group of groupBy(work, (item) => item.request.image.id).values()) void this.askForImage(group, budget);
-  }
-
-  private async askForImage(group: Deferred[], budget: TokenBudget | undefined): Promise<void> {
-    const image = group[0]!.request.image;
+  /** Reads the image once for all its calls. */
+  private async askForImage(image: ImageRecord, calls: Call[]): Promise<void> {
+    let data: Buffer;
     try {
-      const data = await this.blobs.read(image.sha256);
-      const results = await this.provider.answer(
-        { mimeType: image.mimeType, width: image.width, height: image.height, data },
-        group.map((item) => item.request.prompt),
-      );
-      await Promise.all(group.map((item, i) => this.settle(item, results[i], budget)));
+      data = await this.blobs.read(image.sha256);
     } catch (error) {
-      for (const item of group) item.reject(asError(error));
+      for (const call of calls) this.fail(call, error);
+      return;
     }
+    const sent: ModelImage = { mimeType: image.mimeType, width: image.width, height: image.height, data };
+    await Promise.all(calls.map((call) => this.ask(sent, call)));
   }
 
-  private async settle(item: Deferred, result: ModelResult | undefined, budget: TokenBudget | undefined): Promise<void> {
+  private async ask(image: ModelImage, call: Call): Promise<void> {
+    let results: ModelResult[];
+    try {
+      results = await this.provider.answer(image, call.items.map((item) => item.request.prompt));
+    } catch (error) {
+      this.fail(call, error);
+      return;
+    }
+    try {
+      await call.reservation.settle(billedTokens(results));
+    } catch (error) {
+      for (const item of call.items) item.reject(asError(error));
+      return;
+    }
+    await Promise.all(call.items.map((item, i) => this.save(item, results[i])));
+  }
+
+  /** Nothing was billed, so the reservation is given back. */
+  private fail(call: Call, error: unknown): void {
+    release(call.reservation);
+    for (const item of call.items) item.reject(asError(error));
+  }
+
+  private async save(item: Deferred, result: ModelResult | undefined): Promise<void> {
     if (!result) return item.reject(new Error('the model provider returned fewer results than prompts'));
     if (result instanceof Error) return item.reject(result);
     try {
@@ -165,7 +243,6 @@ export class AnswerService {
         ...result.usage,
       });
       this.cache.set(item.key, record);
-      await budget?.charge(result.usage.totalTokens);
       item.resolve(record);
     } catch (error) {
       item.reject(asError(error));

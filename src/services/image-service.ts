@@ -3,8 +3,10 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { GatewayError, notFound } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { diskFaultCode, storageFull, type StorageMonitor } from '../storage/disk-faults.js';
 import type { ImageRecord, ImageRepository } from '../storage/image-repository.js';
 import type { Page, PageArgs } from '../storage/pagination.js';
+import type { BlobsInFlight } from './blobs-in-flight.js';
 import { byKeys } from './collections.js';
 import { detectMimeType, inspectImage, type ImageFacts } from './image-inspection.js';
 import { receiveStream, type ReceivedFile } from './receive-stream.js';
@@ -29,6 +31,8 @@ export class ImageService {
     private readonly blobs: BlobStore,
     private readonly limits: UploadLimits,
     private readonly openRemote: OpenRemote,
+    private readonly monitor: StorageMonitor,
+    private readonly inFlight: BlobsInFlight,
   ) {}
 
   /** Another tenant's image is exactly as unknown as one that does not exist. */
@@ -56,6 +60,7 @@ export class ImageService {
   /**
    * Stores every file or none: each is received and checked into a temporary
    * file first, and only when all pass are blobs moved into place and rows written.
+   * A full or failing disk is STORAGE_FULL, reported to the operator once per episode.
    */
   async upload(tenant: string, files: readonly OpenUpload[]): Promise<ImageRecord[]> {
     if (files.length === 0) throw new GatewayError('BAD_USER_INPUT', 'No files were sent.');
@@ -66,9 +71,13 @@ export class ImageService {
     try {
       // In order: the multipart parser hands out file N+1 only after file N was read.
       for (const [index, open] of files.entries()) checked.push(await this.receive(open, index, files.length));
-      const stored: ImageRecord[] = [];
-      for (const file of checked) stored.push(await this.store(tenant, file));
+      const stored = await this.store(tenant, checked);
+      this.monitor.diskWritable();
       return stored;
+    } catch (error) {
+      if (diskFaultCode(error) === undefined) throw error;
+      this.monitor.diskFault(error);
+      throw error instanceof GatewayError && error.code === 'STORAGE_FULL' ? error : storageFull(error);
     } finally {
       await Promise.all(checked.map((file) => rm(file.path, { force: true })));
     }
@@ -83,31 +92,45 @@ export class ImageService {
       return { ...received, ...(await inspectImage(received.path, mimeType, this.limits.imagePixels)) };
     } catch (error) {
       if (received) await rm(received.path, { force: true });
-      throw count > 1 ? withFileIndex(error, index) : error;
+      // A full disk is no fault of this file's.
+      throw count > 1 && diskFaultCode(error) === undefined ? withFileIndex(error, index) : error;
     }
   }
 
-  /** Blob first (atomic rename), then the row; identical bytes return the existing image. */
-  private async store(tenant: string, file: CheckedFile): Promise<ImageRecord> {
-    const existing = await this.images.findBySha256(tenant, file.sha256);
-    if (existing) return existing;
-    await this.blobs.put(file.sha256, file.path);
+  /**
+   * Every blob first (an existing copy is replaced by the same bytes, which
+   * repairs a lost or damaged one), then every row in one transaction. A
+   * crash in between leaves blobs without rows, which the orphan sweep
+   * removes, and never part of a batch; a failed transaction takes its blobs back.
+   */
+  private async store(tenant: string, files: readonly CheckedFile[]): Promise<ImageRecord[]> {
+    // The same bytes twice in one batch are one blob and one row.
+    const unique = [...new Map(files.map((file) => [file.sha256, file])).values()];
+    const release = this.inFlight.hold(unique.map((file) => file.sha256));
     try {
-      const { record } = await this.images.insertOrGet({
-        id: randomUUID(),
+      for (const file of unique) await this.blobs.put(file.sha256, file.path);
+      const rows = await this.images.insertAll(
         tenant,
-        sha256: file.sha256,
-        mimeType: file.mimeType,
-        width: file.width,
-        height: file.height,
-        byteSize: file.byteSize,
-      });
-      return record;
+        unique.map((file) => ({ id: randomUUID(), sha256: file.sha256, mimeType: file.mimeType, width: file.width, height: file.height, byteSize: file.byteSize })),
+      );
+      return files.map((file) => rows.get(file.sha256)!);
     } catch (error) {
-      // No row of any tenant points at this blob (the insert failed and no twin exists): take it back.
-      if (!(await this.images.blobInUse(file.sha256))) await this.blobs.remove(file.sha256);
+      release();
+      // Best effort: what stays behind is an orphan, and the sweep's.
+      await Promise.allSettled(unique.map((file) => this.takeBack(file.sha256)));
       throw error;
+    } finally {
+      release();
     }
+  }
+
+  /** Removes a blob this upload put, unless a row or another upload wants it (checked first, so a wanted blob never even moves). */
+  private async takeBack(sha256: string): Promise<void> {
+    if (!(await this.stillWanted(sha256))) await this.blobs.removeUnless(sha256, () => this.stillWanted(sha256));
+  }
+
+  private async stillWanted(sha256: string): Promise<boolean> {
+    return this.inFlight.has(sha256) || (await this.images.blobInUse(sha256));
   }
 }
 

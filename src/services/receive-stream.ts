@@ -3,6 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GatewayError } from '../errors.js';
+import { diskFaultCode, storageFull } from '../storage/disk-faults.js';
 
 export interface ReceivedFile {
   path: string;
@@ -15,13 +16,16 @@ export interface ReceivedFile {
 const HEAD_BYTES = 4100;
 
 async function* iterate(source: Readable): AsyncGenerator<Buffer> {
-  for await (const chunk of source) yield chunk as Buffer;
+  // Left undestroyed when the copy stops early, so a failed write can drain the rest (see below).
+  for await (const chunk of source.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
 }
 
 /**
  * Streams to a temporary file while hashing and counting, so no file is ever
  * held whole in memory. Counting here (not trusting the multipart parser's
  * limit, which truncates silently) is what enforces MAX_UPLOAD_BYTES.
+ * A body that ends early is the client's fault (BAD_USER_INPUT); a file that
+ * cannot be written is the server's (STORAGE_FULL).
  */
 export async function receiveStream(source: Readable, tempPath: string, maxBytes: number): Promise<ReceivedFile> {
   const hash = createHash('sha256');
@@ -51,6 +55,12 @@ export async function receiveStream(source: Readable, tempPath: string, maxBytes
     await rm(tempPath, { force: true });
     // A source that knows why it failed (a URL import past its limit or deadline) says so itself.
     if (error instanceof GatewayError) throw error;
+    // The file could not be written (disk full, over quota, failing): the server's fault, not the
+    // client's. Drain the rest, as past the size limit, so the client still gets the answer.
+    if (diskFaultCode(error) !== undefined) {
+      source.resume();
+      throw storageFull(error);
+    }
     throw new GatewayError('BAD_USER_INPUT', 'The upload ended before the whole file arrived (truncated or malformed multipart body). Send it again.', {
       cause: error,
       httpStatus: 400,

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Answer, Prisma } from '../generated/prisma/client.js';
+import { Prisma, type Answer } from '../generated/prisma/client.js';
 import type { Db } from './database.js';
 import { isUniqueViolation } from './prisma-errors.js';
-import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from './pagination.js';
+import { NEWEST_FIRST, readPage, type Page, type PageArgs } from './pagination.js';
+import { containsText, queryWithTimeout, type SqlDialect } from './sql-dialect.js';
 
 export type AnswerRecord = Answer;
 export type AnswerKind = 'CAPTION' | 'QUESTION';
 export type NewAnswer = Omit<Answer, 'id' | 'createdAt'>;
 
-/** The cache key: (image sha256, normalized prompt, model), whichever tenant's image row holds it. */
+/** The cache key: (image sha256, normalized prompt, model), within a cache scope (a tenant, or all of them). */
 export interface AnswerKey {
   sha256: string;
   prompt: string;
@@ -31,18 +32,31 @@ export interface AnswerFilter {
   promptContains?: string | null;
 }
 
+export interface AnswerRepositoryOptions {
+  dialect: SqlDialect;
+  /** Time limit of the analytics lists (ANALYTICS_QUERY_TIMEOUT_MS; PostgreSQL only). */
+  queryTimeoutMs: number;
+}
+
 export class AnswerRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: AnswerRepositoryOptions,
+  ) {}
 
   /**
-   * Stored answers for these keys, from any tenant's copy of the same bytes
-   * (the shared cache). Two indexed queries, not one join per key: SQLite
-   * allows at most 64 tables in a join.
+   * Stored answers for these keys: from `tenant`'s own images, or from any
+   * tenant's copy of the same bytes when `tenant` is null (a global cache).
+   * Two indexed queries, not one join per key: SQLite allows at most 64
+   * tables in a join.
    */
-  async findByKeys(keys: readonly AnswerKey[]): Promise<AnswerWithSha[]> {
+  async findByKeys(keys: readonly AnswerKey[], tenant: string | null): Promise<AnswerWithSha[]> {
     if (keys.length === 0) return [];
     const unique = <T>(values: T[]) => [...new Set(values)];
-    const images = await this.db.image.findMany({ where: { sha256: { in: unique(keys.map((k) => k.sha256)) } }, select: { id: true, sha256: true } });
+    const images = await this.db.image.findMany({
+      where: { sha256: { in: unique(keys.map((k) => k.sha256)) }, ...(tenant === null ? {} : { tenant }) },
+      select: { id: true, sha256: true },
+    });
     if (images.length === 0) return [];
     const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
     const wanted = new Set(keys.map((k) => answerKey(k.sha256, k.prompt, k.model)));
@@ -80,21 +94,27 @@ export class AnswerRepository {
     return this.db.answer.findMany({ where: { imageId: { in: [...imageIds] }, kind }, orderBy: NEWEST_FIRST });
   }
 
+  /**
+   * One page of a tenant's results in one query, the whole filter done by the
+   * database. Raw SQL because `promptContains` must be a literal,
+   * case-sensitive substring on both databases, which Prisma's `contains`
+   * (LIKE) is not. Analytics reads run under the statement time limit.
+   */
   page(tenant: string, kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
-    const where: Prisma.AnswerWhereInput = {
-      tenant,
-      kind,
-      ...(filter.imageId ? { imageId: filter.imageId } : {}),
-      ...(filter.model ? { model: filter.model } : {}),
-      ...(filter.style ? { style: filter.style } : {}),
-      ...(filter.promptContains ? { prompt: { contains: filter.promptContains } } : {}),
-      createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) },
-    };
-    const contains = filter.promptContains;
-    return fetchPage(
-      args,
-      (take, after) => this.db.answer.findMany({ where: { ...where, AND: [after] }, orderBy: NEWEST_FIRST, take }),
-      contains ? (row) => row.prompt.includes(contains) : undefined,
-    );
+    const conditions = [
+      Prisma.sql`"tenant" = ${tenant}`,
+      Prisma.sql`"kind" = ${kind}`,
+      ...(filter.imageId ? [Prisma.sql`"imageId" = ${filter.imageId}`] : []),
+      ...(filter.model ? [Prisma.sql`"model" = ${filter.model}`] : []),
+      ...(filter.style ? [Prisma.sql`"style" = ${filter.style}`] : []),
+      ...(filter.createdAfter ? [Prisma.sql`"createdAt" >= ${filter.createdAfter}`] : []),
+      ...(filter.createdBefore ? [Prisma.sql`"createdAt" < ${filter.createdBefore}`] : []),
+      ...(filter.promptContains ? [containsText(this.options.dialect, Prisma.sql`"prompt"`, filter.promptContains)] : []),
+    ];
+    return readPage(args, (take, after) => {
+      const where = after ? [...conditions, Prisma.sql`("createdAt" < ${after.createdAt} OR ("createdAt" = ${after.createdAt} AND "id" < ${after.id}))`] : conditions;
+      const query = Prisma.sql`SELECT * FROM "Answer" WHERE ${Prisma.join(where, ' AND ')} ORDER BY "createdAt" DESC, "id" DESC LIMIT ${take}`;
+      return queryWithTimeout<AnswerRecord>(this.db, this.options.dialect, this.options.queryTimeoutMs, query);
+    });
   }
 }

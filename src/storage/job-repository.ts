@@ -11,6 +11,15 @@ export type NewJobItem = Pick<JobItem, 'imageId' | 'kind' | 'style' | 'prompt'>;
 
 export const ACTIVE_STATUSES: JobStatus[] = ['QUEUED', 'RUNNING'];
 
+/** A tenant's jobs still queued or running, and their items not yet answered. */
+export interface ActiveWork {
+  jobs: number;
+  pendingItems: number;
+}
+
+/** Rows per INSERT when writing a job's items. */
+const ITEMS_PER_STATEMENT = 200;
+
 export type ItemOutcome =
   | { itemId: string; attempts: number; answerId: string }
   | { itemId: string; attempts: number; errorCode: string; error: string };
@@ -18,16 +27,33 @@ export type ItemOutcome =
 export class JobRepository {
   constructor(private readonly db: Db) {}
 
-  /** The job and all its items in one transaction: a job is never visible half-written. */
-  async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[]): Promise<JobRecord> {
+  /**
+   * The job and all its items in one transaction: a job is never visible
+   * half-written. `admit` sees the tenant's active work inside that
+   * transaction and throws to refuse. Items go in chunks, so a 1,000-item job
+   * gives the event loop back between statements instead of holding it.
+   */
+  async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[], admit: (active: ActiveWork) => void): Promise<JobRecord> {
     const { id } = job;
-    const [created] = await this.db.$transaction([
-      this.db.job.create({ data: { ...job, status: 'QUEUED', total: items.length } }),
-      this.db.jobItem.createMany({
-        data: items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: 'PENDING' })),
-      }),
-    ]);
-    return created;
+    const rows = items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: 'PENDING' }));
+    return this.db.$transaction(
+      async (tx) => {
+        const active = await tx.job.aggregate({
+          where: { tenant: job.tenant, status: { in: ACTIVE_STATUSES } },
+          _count: { _all: true },
+          _sum: { total: true, done: true, failed: true },
+        });
+        const { total, done, failed } = active._sum;
+        admit({ jobs: active._count._all, pendingItems: (total ?? 0) - (done ?? 0) - (failed ?? 0) });
+        const created = await tx.job.create({ data: { ...job, status: 'QUEUED', total: items.length } });
+        for (let start = 0; start < rows.length; start += ITEMS_PER_STATEMENT) {
+          await tx.jobItem.createMany({ data: rows.slice(start, start + ITEMS_PER_STATEMENT) });
+        }
+        return created;
+      },
+      // A large job on a busy database may take longer than Prisma's 5 s default.
+      { maxWait: 10_000, timeout: 60_000 },
+    );
   }
 
   /** Unscoped: for the worker, which acts for the job's own tenant. */

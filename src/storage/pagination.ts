@@ -18,7 +18,7 @@ export interface Page<T> {
   hasNextPage: boolean;
 }
 
-interface Position {
+export interface Position {
   createdAt: Date;
   id: string;
 }
@@ -55,26 +55,22 @@ function after(position: Position | undefined): AfterWhere {
 }
 
 /**
- * Fetches one row more than asked to learn whether another page exists.
- * `keep` refines what the database can only approximate (SQL LIKE treats
- * % and _ as wildcards and ignores ASCII case on SQLite); rows it drops are
- * skipped and more are read, so pages stay full and cursors stay exact.
+ * One page in one query: `read` gets the rows strictly after `position`
+ * (newest first) and is asked for one row more than the page holds, to learn
+ * whether another page exists. `first: 0` reads nothing and answers an empty
+ * page with hasNextPage false (Relay allows false when it is not cheap to
+ * know), so any number of such aliases costs no database work.
  */
-export async function fetchPage<T extends Position>(
-  args: PageArgs,
-  fetch: (take: number, where: AfterWhere) => Promise<T[]>,
-  keep: (row: T) => boolean = () => true,
-): Promise<Page<T>> {
+export async function readPage<T>(args: PageArgs, read: (take: number, position: Position | undefined) => Promise<T[]>): Promise<Page<T>> {
   const first = args.first ?? DEFAULT_PAGE_SIZE;
   checkPageSize(first);
-  const take = first + 1;
-  const items: T[] = [];
-  let position = args.after ? decodeCursor(args.after) : undefined;
-  for (;;) {
-    const rows = await fetch(take, after(position));
-    items.push(...rows.filter(keep));
-    if (items.length >= take || rows.length < take) break;
-    position = rows.at(-1);
-  }
-  return { items: items.slice(0, first), hasNextPage: items.length > first };
+  const position = args.after ? decodeCursor(args.after) : undefined;
+  if (first === 0) return { items: [], hasNextPage: false };
+  const rows = await read(first + 1, position);
+  return { items: rows.slice(0, first), hasNextPage: rows.length > first };
+}
+
+/** readPage for a Prisma `findMany`: `fetch` adds the `where` fragment to its own. */
+export function fetchPage<T>(args: PageArgs, fetch: (take: number, where: AfterWhere) => Promise<T[]>): Promise<Page<T>> {
+  return readPage(args, (take, position) => fetch(take, after(position)));
 }

@@ -236,3 +236,33 @@ describe('large batches', () => {
     expect(h.fake.requests).toHaveLength(Math.ceil(70 / 8)); // all from the cache
   });
 });
+
+describe('a tenant’s backlog', () => {
+  it('is capped: JOB_MAX_ACTIVE_PER_TENANT jobs and JOB_MAX_QUEUED_ITEMS_PER_TENANT items, then RATE_LIMITED', async () => {
+    const capped = await startHarness({ env: { JOB_MAX_ACTIVE_PER_TENANT: '2', JOB_MAX_QUEUED_ITEMS_PER_TENANT: '1500', SHUTDOWN_GRACE_MS: '100' } });
+    try {
+      capped.fake.setDefaultFault({ kind: 'hang' }); // nothing finishes while the test looks
+      const image = await uploadNew(capped.gateway.client, { format: 'png', width: 30, height: 20 });
+      const questions = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}?`);
+      const submitted = await capped.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: questions(1000, 'Big') } });
+      // All 1,000 items were written (in chunks) before the answer.
+      expect(submitted.data!.submitAnalysis).toMatchObject({ status: 'QUEUED', total: 1000 });
+
+      const overItems = await capped.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: questions(501, 'More') } });
+      expect(errorCodes(overItems)).toEqual(['RATE_LIMITED']);
+      expect(overItems.errors![0]!.message).toContain('JOB_MAX_QUEUED_ITEMS_PER_TENANT');
+
+      expect((await capped.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: ['Second?'] } })).errors).toBeUndefined();
+      const overJobs = await capped.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: ['Third?'] } });
+      expect(errorCodes(overJobs)).toEqual(['RATE_LIMITED']);
+      expect(overJobs.errors![0]!.extensions).toMatchObject({ retryAfter: expect.any(Number) });
+
+      // Cancelling one makes room again.
+      await capped.gateway.client.request(CancelJobDocument, { id: submitted.data!.submitAnalysis.id });
+      expect((await capped.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: ['Room?'] } })).errors).toBeUndefined();
+    } finally {
+      capped.fake.setDefaultFault(null);
+      await capped.close();
+    }
+  });
+});

@@ -34,8 +34,11 @@ async function start(): Promise<ChildGateway> {
 
 const key = (sha: string, prompt: string) => `${sha} ${prompt}`;
 
+/** Child processes start slowly on a busy machine (each transpiles the gateway): a backstop, not a measure. */
+const PROCESS_TEST_TIMEOUT = 180_000;
+
 describe('a gateway process', () => {
-  it('killed with SIGKILL mid-job, finishes the job on the next start without asking answered items again', async () => {
+  it('killed with SIGKILL mid-job, finishes the job on the next start without asking answered items again', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
     let gateway = await start();
     const images = [];
     for (let i = 0; i < 6; i++) images.push(await uploadNew(gateway.client, { format: 'png', width: 40 + i, height: 30 }));
@@ -50,7 +53,7 @@ describe('a gateway process', () => {
         const items = (await gateway.client.request(GetJobDocument, { id: job.id })).data!.job!.items;
         answered = new Set(items.filter((i) => i.status === 'SUCCEEDED').map((i) => key(shaOf.get(i.image.id)!, i.prompt)));
         return answered.size;
-      }, { timeout: 15_000, interval: 50 })
+      }, { timeout: 60_000, interval: 50 })
       .toBeGreaterThanOrEqual(4);
     gateway.process.kill('SIGKILL');
     expect(await gateway.exited).toBe('SIGKILL');
@@ -73,7 +76,7 @@ describe('a gateway process', () => {
     await gateway.exited;
   });
 
-  it('on SIGTERM closes subscriptions with 1001, finishes in-flight upstream calls and exits 0; the job resumes later', async () => {
+  it('on SIGTERM closes subscriptions with 1001, finishes in-flight upstream calls and exits 0; the job resumes later', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
     fake.setDelay(0);
     let gateway = await start();
     const existing = (await gateway.client.request(ListImagesDocument, { first: 2 })).data!.images.edges.map((e) => e.node.id);

@@ -25,7 +25,8 @@ export async function spawnGateway(env: Record<string, string>): Promise<ChildGa
   const logs: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs.join('\n')}`)), 30_000);
+    // A backstop only: on a busy machine transpiling and migrating can take a while.
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs.join('\n')}`)), 120_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
       const match = /"url":"([^"]+)"/.exec(line);

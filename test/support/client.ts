@@ -64,14 +64,17 @@ export function errorCodes(response: GraphQLResponse<unknown>): Array<string | u
   return (response.errors ?? []).map((e) => e.extensions?.code);
 }
 
-/** A graphql-ws client on the gateway's /graphql path, as a browser app would open it. */
-export function wsClient(httpUrl: string, connectionParams: Record<string, unknown> = {}): WsClient {
+/**
+ * A graphql-ws client on the gateway's /graphql path, as a browser app would open it. Lazy by
+ * default (a socket per burst of operations); `lazy: false` keeps one socket for its whole life.
+ */
+export function wsClient(httpUrl: string, connectionParams: Record<string, unknown> = {}, { lazy = true } = {}): WsClient {
   return createWsClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     connectionParams,
     retryAttempts: 0,
-    lazy: true,
+    lazy,
   });
 }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { startFakeQwen, type FakeQwen, type FakeQwenOptions } from '../fake-qwen/index.js';
 import { GraphQLClient } from './client.js';
@@ -20,6 +20,8 @@ export interface TestGateway {
 export interface GatewayOptions {
   env?: Record<string, string>;
   dataDir?: string;
+  /** Where the gateway logs (e.g. a capture, see log-capture.ts); silent unless TEST_LOG_LEVEL is set. */
+  logger?: Logger;
 }
 
 /** Boots the real app (migrations, SQLite, files, Apollo) on an ephemeral port, as `npm start` does. */
@@ -27,7 +29,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gateway-test-')));
   // Suites make hundreds of requests a minute from one client: lift the per-minute limit unless a test sets it.
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...options.env });
-  const app = await createApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const app = await createApp(config, options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const server = await startServer(app, 0);
   await app.startWorkers();
   return {
@@ -68,7 +70,8 @@ export async function startHarness(options: GatewayOptions & { fake?: FakeQwenOp
     close: async () => {
       await harness.gateway.stop();
       await fake.close();
-      await rm(harness.gateway.dataDir, { recursive: true, force: true });
+      // A job cut off by the stop may still write while the folder goes: retry as rm itself offers.
+      await rm(harness.gateway.dataDir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
   return harness;

@@ -18,6 +18,12 @@ describe('configuration', () => {
     expect(loadConfig({ QWEN_BASE_URL: 'http://localhost:8000/v1/' }).model).toMatchObject({ configured: true, baseUrl: 'http://localhost:8000/v1' });
   });
 
+  it('scopes the answer cache to each tenant unless CACHE_SCOPE=global', () => {
+    expect(loadConfig({}).cacheScope).toBe('tenant');
+    expect(loadConfig({ CACHE_SCOPE: 'global' }).cacheScope).toBe('global');
+    expect(() => loadConfig({ CACHE_SCOPE: 'everyone' })).toThrow(/CACHE_SCOPE must be tenant or global/);
+  });
+
   it('names every invalid variable, one line each', () => {
     try {
       loadConfig({ PORT: 'eighty', QWEN_MAX_CONCURRENCY: '0', DATABASE_URL: 'mysql://x' });

@@ -298,9 +298,8 @@ describe('fake Qwen endpoint options', () => {
     fake.setDefaultFault({ kind: 'hang' });
     const pending = client(fake).chat.completions.create(chatParams(png, 'image/png', 'q')).catch((e: unknown) => e);
     await expect.poll(() => fake.requests.length).toBe(1);
-    const started = Date.now();
+    // The request hangs forever: only close() can end it (the test's own timeout is the backstop).
     await fake.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(APIConnectionError);
   });
 });

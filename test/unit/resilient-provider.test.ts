@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import pLimit from 'p-limit';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { GatewayError, type ErrorCode } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
@@ -44,6 +45,7 @@ const codeOf = (result: ModelResult | undefined) => (result instanceof GatewayEr
 
 const breakers: CircuitBreakerProvider[] = [];
 afterEach(() => {
+  vi.useRealTimers(); // a test that failed half-way must not leave fake timers behind
   for (const b of breakers.splice(0)) b.shutdown();
 });
 
@@ -150,6 +152,44 @@ describe('circuit breaker', () => {
     },
   );
 
+  it('a hanging endpoint opens it once calls pass the slow-call time, while they still hang, and later calls fail fast', async () => {
+    const inner = new StubProvider('m', hangUntilAborted);
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const { provider } = breaker(inner, { minRequests: 4, slowCallMs: 50, onStateChange: (s) => s === 'open' && opened() });
+    const controller = new AbortController();
+    let settled = 0;
+    const hung = Array.from({ length: 4 }, (_, i) => provider.answer(IMAGE, [`q${i}`], { signal: controller.signal }).finally(() => settled++));
+    await open;
+    expect(settled).toBe(0); // opened by the slowness itself, not by the calls finally failing
+    const fast = await provider.answer(IMAGE, ['next']);
+    expect(codeOf(fast[0])).toBe('MODEL_UNAVAILABLE');
+    expect((fast[0] as GatewayError).extensions.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(inner.calls).toHaveLength(4);
+    // The slow calls themselves end as their own call ends (here: cancelled), not with opossum's timeout.
+    controller.abort(new GatewayError('MODEL_UNAVAILABLE', 'cancelled by the test'));
+    for (const results of await Promise.all(hung)) expect((results[0] as Error).message).toBe('cancelled by the test');
+  });
+
+  it('time spent queueing behind QWEN_MAX_CONCURRENCY is not taken for a slow endpoint', async () => {
+    vi.useFakeTimers();
+    try {
+      let releaseFirst!: () => void;
+      const stub = new StubProvider('m', (p) => (p === 'first' ? new Promise((resolve) => (releaseFirst = () => resolve(ok(p)))) : ok(p)));
+      // Like the real adapter, the endpoint takes one request at a time.
+      const oneAtATime = pLimit(1);
+      const inner: CancellableModelProvider = { model: 'm', answer: (image, prompts, options) => oneAtATime(() => stub.answer(image, prompts, options)) };
+      const { provider } = breaker(inner, { minRequests: 2, failureThreshold: 50, slowCallMs: 1000, maxConcurrency: 1 });
+      const calls = ['first', 'a', 'b', 'c'].map((p) => provider.answer(IMAGE, [p]));
+      await vi.advanceTimersByTimeAsync(1500); // the first is slow; the others wait behind it, not at the endpoint
+      releaseFirst();
+      expect((await Promise.all(calls)).map((r) => codeOf(r[0]))).toEqual(['answer', 'answer', 'answer', 'answer']);
+      expect(provider.state).toBe('closed'); // one slow call in four: 25 %
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a call counts as failed when any of its prompts failed with MODEL_UNAVAILABLE; the other results pass through', async () => {
     const inner = new StubProvider('m', (p) => (p === 'bad' ? fail('MODEL_UNAVAILABLE') : ok(p)));
     const { provider } = breaker(inner, { minRequests: 1, failureThreshold: 100 });
@@ -236,11 +276,14 @@ describe('deadline', () => {
   it('fails the open prompts with MODEL_UNAVAILABLE "deadline exceeded" and aborts the in-flight call', async () => {
     const primary = new StubProvider('primary', hangUntilAborted);
     const fallback = new StubProvider('fallback');
-    const started = Date.now();
-    const results = await new ResilientProvider([primary, fallback], { deadlineMs: 200 }).answer(IMAGE, ['a', 'b']);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(190);
-    expect(elapsed).toBeLessThan(1_000);
+    vi.useFakeTimers();
+    let settled = false;
+    const answering = new ResilientProvider([primary, fallback], { deadlineMs: 200 }).answer(IMAGE, ['a', 'b']).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    vi.useRealTimers();
+    const results = await answering;
     for (const result of results) {
       expect(codeOf(result)).toBe('MODEL_UNAVAILABLE');
       expect((result as GatewayError).retryable).toBe(true);
@@ -251,14 +294,17 @@ describe('deadline', () => {
   });
 
   it('covers the fallbacks too: time spent on the primary is not given again', async () => {
+    vi.useFakeTimers();
     const primary = new StubProvider('primary', async () => {
-      await sleep(150);
+      await new Promise((resolve) => setTimeout(resolve, 150));
       return fail('MODEL_UNAVAILABLE');
     });
     const fallback = new StubProvider('fallback', hangUntilAborted);
-    const started = Date.now();
-    const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 300 }).answer(IMAGE, ['q']);
-    expect(Date.now() - started).toBeLessThan(600);
+    const answering = new ResilientProvider([primary, fallback], { deadlineMs: 300 }).answer(IMAGE, ['q']);
+    // 150 ms on the primary, then the fallback gets what is left of the 300, not 300 more.
+    await vi.advanceTimersByTimeAsync(300);
+    vi.useRealTimers();
+    const [result] = await answering;
     expect((result as Error).message).toMatch(/deadline exceeded/);
     expect(fallback.calls).toHaveLength(1);
     expect(fallback.calls[0]!.signal!.aborted).toBe(true);
@@ -352,9 +398,8 @@ describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
     const controller = new AbortController();
     const reason = new GatewayError('MODEL_UNAVAILABLE', 'deadline exceeded (test)', { retryable: true });
     setTimeout(() => controller.abort(reason), 100);
-    const started = Date.now();
+    // The fake hangs forever: only the signal can end this call.
     const [result] = await provider.answer(png, ['q'], { signal: controller.signal });
-    expect(Date.now() - started).toBeLessThan(2_000);
     expect(result).toBe(reason);
     expect(fake.requests).toHaveLength(1);
     expect((await counts(metrics)).calls).toEqual({ MODEL_UNAVAILABLE: 1 });

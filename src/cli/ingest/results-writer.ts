@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { csvField } from '../../csv-field.js';
 import type { OutputFormat } from './options.js';
 
 /** One output row: one file × one item, or one file that could not be uploaded. */
@@ -23,16 +24,8 @@ export function toJsonLine(row: ResultRow): string {
   return `${JSON.stringify(Object.fromEntries(COLUMNS.map((c) => [c, row[c]])))}\n`;
 }
 
-/**
- * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled; CRLF between records.
- * Model output is attacker-influenced (text in an image can steer it), so a cell a spreadsheet would
- * run as a formula (= + - @ first) gets a leading apostrophe (OWASP's CSV-injection advice).
- */
-export function csvField(value: string | null): string {
-  if (value === null) return '';
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+// Fields: RFC 4180 with formula cells defused (csv-field.ts); CRLF between records.
+export { csvField };
 
 export const csvHeader = () => `${COLUMNS.join(',')}\r\n`;
 export const toCsvLine = (row: ResultRow) => `${COLUMNS.map((c) => csvField(row[c])).join(',')}\r\n`;

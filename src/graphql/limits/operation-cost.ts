@@ -66,6 +66,9 @@ function multiplier({ type, field, args }: Estimate, unboundedList: (key: string
 
 export function costEstimator(): ComplexityEstimator {
   return (estimate) => {
+    // Introspection reads the schema, whose size is fixed: each field once, no list guesses
+    // (GraphiQL's introspection query would otherwise "cost" hundreds of thousands).
+    if (estimate.field.name.startsWith('__') || estimate.type.name.startsWith('__')) return FIELD_COST + estimate.childComplexity;
     const own = FIELD_COSTS[keyOf(estimate.type, estimate.field)] ?? FIELD_COST;
     const each = keyOf(estimate.type, estimate.field) === 'Mutation.uploadImages' ? multiplier(estimate, () => 1) : 1;
     return own * each + multiplier(estimate, () => DEFAULT_PAGE_SIZE) * estimate.childComplexity;

@@ -1,4 +1,6 @@
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   parse,
   specifiedRules,
@@ -20,7 +22,7 @@ export interface OperationRequest {
 export interface PrepareOptions {
   schema: GraphQLSchema;
   limits: QueryLimits;
-  /** No introspection and no "Did you mean …" suggestions (NODE_ENV=production), as Apollo does over HTTP. */
+  /** No "Did you mean …" suggestions (NODE_ENV=production), as Apollo does over HTTP; introspection follows `limits.options.introspection` (EXPLORER). */
   production: boolean;
 }
 
@@ -39,10 +41,12 @@ const hideSuggestions = (message: string) => message.replace(/ ?Did you mean(.+?
  * before any resolver runs.
  */
 export function createOperationPreparer(options: PrepareOptions): (request: OperationRequest) => Prepared {
-  const rules: ValidationRule[] = [...specifiedRules, ...options.limits.validationRules(), ...(options.production ? [NoIntrospection] : [])];
+  const rules: ValidationRule[] = [...specifiedRules, ...options.limits.validationRules(), ...(options.limits.options.introspection ? [] : [NoIntrospection])];
   const clientMessage = options.production ? hideSuggestions : (message: string) => message;
 
   return (request) => {
+    const tooLarge = options.limits.checkSource(request.query);
+    if (tooLarge) return { errors: [tooLarge] };
     let document: DocumentNode;
     try {
       document = parse(request.query);
@@ -69,9 +73,27 @@ export function createOperationPreparer(options: PrepareOptions): (request: Oper
     }
     const breach = options.limits.checkOperation({ schema: options.schema, document, variables: request.variables, operationName: request.operationName });
     if (breach) return { errors: [breach], document };
+    const clientMistakes = operationAndVariableErrors(options.schema, document, request);
+    if (clientMistakes.length > 0) return { errors: clientMistakes, document };
     return {
       document,
       args: { schema: options.schema, document, operationName: request.operationName, variableValues: request.variables },
     };
   };
+}
+
+/**
+ * What graphql-js's execute would report without a code (so as internal
+ * errors): no operation to run, or variables of the wrong type. Answered
+ * with the codes Apollo gives the same mistakes over HTTP.
+ */
+function operationAndVariableErrors(schema: GraphQLSchema, document: DocumentNode, request: OperationRequest): GraphQLError[] {
+  const operation = getOperationAST(document, request.operationName);
+  if (!operation) {
+    const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+  }
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 50 });
+  if (!coerced.errors) return [];
+  return coerced.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, originalError: error.originalError, extensions: { code: 'BAD_USER_INPUT' } }));
 }

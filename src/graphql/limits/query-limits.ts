@@ -1,10 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from '../../config.js';
 import { GatewayError } from '../../errors.js';
 import { MAX_MEASURED_NODES, measureOperation, TooManyNodesError, type CostOptions } from './operation-cost.js';
+import { countTokens } from './token-count.js';
 
 /** The environment variable behind each limit: messages name it so an operator knows what to raise. */
 export type LimitVariable =
@@ -13,6 +15,9 @@ export type LimitVariable =
   | 'QUERY_MAX_COST'
   | 'QUERY_MAX_PROMPTS'
   | 'QUERY_MAX_VARIABLES_BYTES'
+  | 'QUERY_MAX_TOKENS'
+  | 'QUERY_MAX_DIRECTIVES'
+  | 'QUERY_MAX_VARIABLES'
   | 'WS_MAX_SUBSCRIPTIONS';
 
 /**
@@ -30,10 +35,15 @@ export interface QueryLimitsOptions extends CostOptions {
   maxCost: number;
   maxPrompts: number;
   maxVariablesBytes: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxVariables: number;
+  /** `__schema` / `__type` allowed (EXPLORER), on HTTP and graphql-ws alike. */
+  introspection: boolean;
 }
 
 export function queryLimitsFromConfig(config: Config): QueryLimitsOptions {
-  return { ...config.query, jobMaxItems: config.jobs.maxItems };
+  return { ...config.query, jobMaxItems: config.jobs.maxItems, introspection: config.explorer };
 }
 
 export interface OperationToCheck {
@@ -66,15 +76,34 @@ const modelWorkOverGet = () =>
 export class QueryLimits {
   constructor(readonly options: QueryLimitsOptions) {}
 
+  /** The document's size in tokens, before it is parsed: parsing and validation cost grows with it. */
+  checkSource(query: string): GraphQLError | undefined {
+    const { maxTokens } = this.options;
+    const tokens = countTokens(query, maxTokens);
+    if (tokens <= maxTokens) return undefined;
+    return limitError('QUERY_MAX_TOKENS', `The document has more than ${maxTokens} tokens (QUERY_MAX_TOKENS). Send a smaller operation: fewer fields, aliases or variables.`, maxTokens);
+  }
+
   /** Depth and alias limits (graphql-armor), reporting QUERY_TOO_COMPLEX. */
   validationRules(): ValidationRule[] {
-    const { maxDepth, maxAliases } = this.options;
+    const { maxDepth, maxAliases, maxDirectives, maxVariables } = this.options;
     const found = (error: GraphQLError) => {
       const match = /found (\d+)/.exec(error.message);
       return match ? Number(match[1]) : undefined;
     };
     const report = (context: ValidationContext | null, error: GraphQLError) => context?.reportError(error);
     return [
+      maxVariablesRule(maxVariables),
+      maxDirectivesRule({
+        n: maxDirectives,
+        propagateOnRejection: false,
+        onReject: [
+          (context, error) => {
+            const actual = found(error);
+            report(context, limitError('QUERY_MAX_DIRECTIVES', `The operation uses ${actual ?? 'too many'} directives; the maximum is ${maxDirectives} (QUERY_MAX_DIRECTIVES).`, maxDirectives, actual));
+          },
+        ],
+      }),
       maxDepthRule({
         n: maxDepth,
         flattenFragments: true, // depth counts fields, not the fragments that group them
@@ -141,6 +170,18 @@ export class QueryLimits {
       }),
     };
   }
+}
+
+/** Variable definitions per operation: each is coerced on every request, so their number is bounded too. */
+function maxVariablesRule(maxVariables: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(node) {
+      const actual = node.variableDefinitions?.length ?? 0;
+      if (actual > maxVariables) {
+        context.reportError(limitError('QUERY_MAX_VARIABLES', `The operation defines ${actual} variables; the maximum is ${maxVariables} (QUERY_MAX_VARIABLES).`, maxVariables, actual));
+      }
+    },
+  });
 }
 
 /** Size as JSON; nesting too deep to serialize (a stack-overflow attempt) counts as over any limit. */

@@ -10,9 +10,17 @@ export interface Caller {
 /** The single tenant of a gateway that has no keys yet. */
 export const OPEN_TENANT = 'default';
 
-/** Token spending for one caller, checked before upstream calls and charged after successful ones. */
+/**
+ * Token spending for one caller, reserved before each upstream call and
+ * settled after it, so concurrent calls cannot together spend more than is
+ * left: each must fit beside what the others have reserved.
+ */
 export interface TokenBudget {
-  /** Throws RATE_LIMITED (with retryAfter) when nothing is left for today. */
-  assertAvailable(): Promise<void>;
-  charge(tokens: number): Promise<void>;
+  /** Sets `tokens` aside; throws RATE_LIMITED (retryAfter: seconds to the budget's reset) when they do not fit in what is left. */
+  reserve(tokens: number): Promise<TokenReservation>;
+}
+
+export interface TokenReservation {
+  /** Replaces the reservation by what the endpoint billed: 0 releases it (failed calls are never billed). Call once. */
+  settle(billedTokens: number): Promise<void>;
 }

@@ -28,16 +28,29 @@ export class UsageLimits {
     }
   }
 
+  /**
+   * The caller's tokens for today. A reservation is taken atomically with
+   * the limiter's own increment (so concurrent ones see each other) and given
+   * back at once when it does not fit; settling moves the count to what the
+   * endpoint billed.
+   */
   budgetFor(caller: Caller): TokenBudget {
     const limiter = this.limiter(caller.tokensPerDay, DAY);
     const key = subject(caller);
+    const adjust = async (tokens: number) => {
+      if (tokens > 0) await limiter.penalty(key, tokens);
+      else if (tokens < 0) await limiter.reward(key, -tokens);
+    };
     return {
-      assertAvailable: async () => {
-        const used = await limiter.get(key);
-        if (used && used.remainingPoints <= 0) throw rateLimited(`This key's budget of ${caller.tokensPerDay} model tokens per day is spent.`, used);
-      },
-      charge: async (tokens) => {
-        if (tokens > 0) await limiter.penalty(key, tokens);
+      reserve: async (tokens) => {
+        try {
+          await limiter.consume(key, tokens);
+        } catch (error) {
+          if (!(error instanceof RateLimiterRes)) throw error;
+          await limiter.reward(key, tokens);
+          throw rateLimited(budgetRefusal(caller.tokensPerDay, tokens, caller.tokensPerDay - (error.consumedPoints - tokens)), error);
+        }
+        return { settle: (billed) => adjust(billed - tokens) };
       },
     };
   }
@@ -51,6 +64,13 @@ export class UsageLimits {
     }
     return limiter;
   }
+}
+
+function budgetRefusal(perDay: number, needed: number, left: number): string {
+  if (needed > perDay) {
+    return `This work needs an estimated ${needed} model tokens, more than this key's whole budget of ${perDay} per day: ask fewer questions per image, or use a key with a larger budget (keys create --tokens-per-day).`;
+  }
+  return `This key's budget of ${perDay} model tokens per day has ${Math.max(0, left)} left, and this work needs an estimated ${needed}.`;
 }
 
 function subject(caller: Caller): string {

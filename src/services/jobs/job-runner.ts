@@ -23,10 +23,17 @@ export interface JobRunnerOptions {
 
 class TransientFailures extends Error {}
 
+/** Set once the submitter's token budget refuses a call: the job asks nothing more. */
+interface BudgetState {
+  refusal: GatewayError | null;
+}
+
 /**
  * Runs one job through the same answer service as the synchronous API: the
- * cache, single flight and packing (one upstream call per image) all apply,
- * and answers stored before a crash are not asked again.
+ * cache, single flight, packing (one upstream call per image) and token
+ * reservations all apply, and answers stored before a crash are not asked
+ * again. When the submitter's budget refuses a call, the job's remaining
+ * items end FAILED with that RATE_LIMITED error instead of being asked.
  */
 export class JobRunner {
   constructor(
@@ -49,15 +56,23 @@ export class JobRunner {
       const images = new Map((await this.images.findByIds(job.tenant, [...byImage.keys()])).map((image) => [image.id, image]));
       const budget = await this.options.budgetFor(job);
       const limit = pLimit(this.options.imageConcurrency);
-      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, signal))));
-      if (!signal.aborted) await this.finish(jobId);
+      const spent: BudgetState = { refusal: null };
+      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, spent, signal))));
+      if (!signal.aborted) await this.finish(jobId, spent);
     } catch (error) {
       this.logger.error({ err: error, jobId }, 'job failed unexpectedly');
       await this.end(jobId, 'FAILED', 'The job failed unexpectedly; the gateway logged the cause. Submit it again.');
     }
   }
 
-  private async runImage(jobId: string, image: ImageRecord | undefined, items: JobItemRecord[], budget: TokenBudget, signal: AbortSignal): Promise<void> {
+  private async runImage(
+    jobId: string,
+    image: ImageRecord | undefined,
+    items: JobItemRecord[],
+    budget: TokenBudget,
+    spent: BudgetState,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (signal.aborted) return;
     if (!image) {
       await this.record(jobId, items.map((item) => failure(item, 1, new GatewayError('NOT_FOUND', 'The image was deleted.'))));
@@ -67,6 +82,10 @@ export class JobRunner {
     await pRetry(
       async (attempt) => {
         if (signal.aborted) return;
+        if (spent.refusal) {
+          await this.record(jobId, remaining.map((item) => failure(item, attempt, spent.refusal!)));
+          return;
+        }
         const requests = remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false }));
         const results = await this.answers.answerAll(requests, budget);
         const lastTry = attempt > this.options.itemRetries;
@@ -74,6 +93,7 @@ export class JobRunner {
         const retry: JobItemRecord[] = [];
         results.forEach((result, i) => {
           const item = remaining[i]!;
+          if (isBudgetRefusal(result)) spent.refusal ??= result;
           if (isTransient(result) && !lastTry) retry.push(item);
           else outcomes.push(result instanceof Error ? failure(item, attempt, result) : success(item, attempt, result));
         });
@@ -92,11 +112,12 @@ export class JobRunner {
   }
 
   /** SUCCEEDED unless every item failed. */
-  private async finish(jobId: string): Promise<void> {
+  private async finish(jobId: string, spent: BudgetState): Promise<void> {
     const job = await this.jobs.findById(jobId);
     if (!job || isFinal(job)) return;
     if (job.total > 0 && job.failed === job.total) {
-      await this.end(jobId, 'FAILED', `All ${job.total} items failed; see the items' errors.`);
+      const why = spent.refusal ? ` The key's token budget ran out: ${spent.refusal.message}` : '';
+      await this.end(jobId, 'FAILED', `All ${job.total} items failed; see the items' errors.${why}`);
     } else {
       await this.end(jobId, 'SUCCEEDED', null);
     }
@@ -106,6 +127,10 @@ export class JobRunner {
     const job = await this.jobs.finish(jobId, status, error);
     if (job) this.events.publish(job);
   }
+}
+
+function isBudgetRefusal(result: AnswerResult | Error): result is GatewayError {
+  return result instanceof GatewayError && result.code === 'RATE_LIMITED';
 }
 
 function isTransient(result: AnswerResult | Error): result is GatewayError {

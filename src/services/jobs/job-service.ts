@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, notFound } from '../../errors.js';
+import { badInput, GatewayError, notFound } from '../../errors.js';
 import type { AnswerRecord } from '../../storage/answer-repository.js';
 import type { ImageRepository } from '../../storage/image-repository.js';
-import type { JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from '../../storage/job-repository.js';
+import type { ActiveWork, JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from '../../storage/job-repository.js';
 import type { Page, PageArgs } from '../../storage/pagination.js';
 import { captionPrompt, normalizeQuestion, type CaptionStyle } from '../prompts.js';
 import type { Caller } from '../auth/caller.js';
@@ -20,7 +20,14 @@ export interface AnalysisInput {
 export interface JobLimits {
   maxItems: number;
   questionLength: number;
+  /** Jobs QUEUED or RUNNING at once per tenant (JOB_MAX_ACTIVE_PER_TENANT). */
+  maxActivePerTenant: number;
+  /** Unanswered items across a tenant's active jobs (JOB_MAX_QUEUED_ITEMS_PER_TENANT). */
+  maxQueuedItemsPerTenant: number;
 }
+
+/** How long a refused submitter is told to wait: jobs drain at model speed, so not seconds. */
+const BUSY_RETRY_AFTER_SECONDS = 30;
 
 const unique = <T>(values: readonly T[]) => [...new Set(values)];
 
@@ -37,7 +44,7 @@ export class JobService {
   /** Validates everything, writes the job and its items, and only then answers: nothing submitted is lost. */
   async submit(caller: Caller, input: AnalysisInput): Promise<JobRecord> {
     const items = await this.plan(caller.tenant, input);
-    const job = await this.jobs.create({ id: randomUUID(), tenant: caller.tenant, apiKeyId: caller.apiKeyId }, items);
+    const job = await this.jobs.create({ id: randomUUID(), tenant: caller.tenant, apiKeyId: caller.apiKeyId }, items, (active) => this.admit(active, items.length));
     this.queue.enqueue(job.id);
     return job;
   }
@@ -86,6 +93,20 @@ export class JobService {
 
   completion(tenant: string, id: string): Promise<AsyncGenerator<JobRecord>> {
     return jobCompletion(this.events, (jobId) => this.jobs.findForTenant(tenant, jobId), id);
+  }
+
+  /** One tenant's backlog is bounded, so it cannot fill the database or starve the others. */
+  private admit(active: ActiveWork, newItems: number): void {
+    const { maxActivePerTenant, maxQueuedItemsPerTenant } = this.limits;
+    const busy = (message: string) => new GatewayError('RATE_LIMITED', message, { extensions: { retryAfter: BUSY_RETRY_AFTER_SECONDS } });
+    if (active.jobs >= maxActivePerTenant) {
+      throw busy(`${active.jobs} jobs are already queued or running for this tenant; the limit is ${maxActivePerTenant} (JOB_MAX_ACTIVE_PER_TENANT). Wait for one to finish, or cancel one.`);
+    }
+    if (active.pendingItems + newItems > maxQueuedItemsPerTenant) {
+      throw busy(
+        `This tenant's active jobs still have ${active.pendingItems} items to answer; with these ${newItems} it would pass ${maxQueuedItemsPerTenant} (JOB_MAX_QUEUED_ITEMS_PER_TENANT). Wait for them to drain.`,
+      );
+    }
   }
 
   private async plan(tenant: string, input: AnalysisInput): Promise<NewJobItem[]> {

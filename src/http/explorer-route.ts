@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { sendRequestError } from './json-errors.js';
+import { pageCsp, sendPage } from './web-pages.js';
+
+/** A browser navigating here (Accept prefers text/html), not a GraphQL client (JSON, or no Accept). */
+const wantsPage = (req: Request) => req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+
+/**
+ * GET /graphql from a browser: GraphiQL from the gateway's own build (no CDN),
+ * when EXPLORER is on (the default outside production). Off, a browser gets a
+ * coded JSON 404 saying how to turn it on. Every other GET (GraphQL clients)
+ * goes on to Apollo. GraphiQL reads the schema by introspection, which follows
+ * the same switch.
+ */
+export function explorerRoute(options: { enabled: boolean; publicUrl: string | undefined }): RequestHandler {
+  return (req, res, next) => {
+    if (!wantsPage(req)) return next();
+    if (!options.enabled) {
+      return sendRequestError(
+        req,
+        res,
+        404,
+        'NOT_FOUND',
+        'The GraphQL explorer is off (EXPLORER=false, the default with NODE_ENV=production): set EXPLORER=true to serve GraphiQL here. POST GraphQL operations to /graphql; the schema is in schema/schema.graphql.',
+      );
+    }
+    // A fresh nonce per response for the <style> GraphiQL's dialogs add (see pageCsp).
+    const nonce = randomBytes(16).toString('base64');
+    const withNonce = (html: string) => html.replace('<meta name="style-nonce" content="" />', `<meta name="style-nonce" content="${nonce}" />`);
+    void sendPage(req, res, 'explorer.html', pageCsp(options.publicUrl, 'explorer', nonce), withNonce);
+  };
+}

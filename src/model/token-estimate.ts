@@ -1,0 +1,58 @@
+import { PACKED_SYSTEM_PROMPT, chunk, packPrompts } from './packing.js';
+import { fitWithin } from './upstream-image.js';
+
+/**
+ * What one upstream call will bill, estimated before it is made so a token
+ * budget can reserve it (and settle to the billed usage after). It leans
+ * high: a reservation that is too large only refuses early, one that is too
+ * small lets concurrent calls overshoot the budget.
+ *
+ * - image: Qwen2.5-VL turns the image actually sent (after the
+ *   QWEN_MAX_PIXELS downscale) into one token per 28×28 patch, plus two
+ *   vision markers: ceil(w/28)·ceil(h/28) + 2;
+ * - text: at most one token per three UTF-8 bytes (English runs about four
+ *   characters a token, CJK about one character in three bytes), plus the
+ *   chat template around the messages;
+ * - completion: TOKEN_RESERVE_PER_ANSWER per answer.
+ */
+export interface TokenEstimateOptions {
+  maxPixels: number;
+  /** Prompts packed into one upstream call (QWEN_MAX_PROMPTS_PER_CALL). */
+  promptsPerCall: number;
+  completionTokensPerAnswer: number;
+}
+
+const PATCH = 28;
+const VISION_MARKERS = 2;
+const BYTES_PER_TOKEN = 3;
+/** Role markers and separators of the chat template, and a default system prompt some servers add. */
+const TEMPLATE_TOKENS = 32;
+
+export function imageTokens(width: number, height: number, maxPixels: number): number {
+  const sent = fitWithin(width, height, maxPixels);
+  return Math.ceil(sent.width / PATCH) * Math.ceil(sent.height / PATCH) + VISION_MARKERS;
+}
+
+export function textTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / BYTES_PER_TOKEN);
+}
+
+export class TokenEstimate {
+  constructor(private readonly options: TokenEstimateOptions) {}
+
+  /** Prompts about one image as the provider sends them: one upstream call per group. */
+  calls<T>(prompts: readonly T[]): T[][] {
+    return chunk(prompts, this.options.promptsPerCall);
+  }
+
+  /** Tokens one call about an image of this size with these prompts may bill. */
+  forCall(image: { width: number; height: number }, prompts: readonly string[]): number {
+    const text = prompts.length === 1 ? prompts[0]! : PACKED_SYSTEM_PROMPT + packPrompts(prompts);
+    return (
+      imageTokens(image.width, image.height, this.options.maxPixels) +
+      textTokens(text) +
+      TEMPLATE_TOKENS +
+      this.options.completionTokensPerAnswer * prompts.length
+    );
+  }
+}

@@ -1,0 +1,47 @@
+import { ApolloClient, ApolloLink, InMemoryCache } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { relayStylePagination } from '@apollo/client/utilities';
+import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
+import { OperationTypeNode } from 'graphql';
+import { createClient } from 'graphql-ws';
+import { authorization, webSocketUrl } from './api-key';
+
+export interface GatewayClient {
+  client: ApolloClient;
+  /** Closes the WebSocket and stops the client (the key changed, or the page goes). */
+  dispose(): void;
+}
+
+/**
+ * One Apollo Client per API key: the key goes in the Authorization header over
+ * HTTP and in connectionParams over graphql-ws, so changing it means a new
+ * client, a new socket and an empty cache (another key may be another tenant).
+ * Same origin only: relative /graphql and ws(s)://<this host>/graphql.
+ */
+export function createGatewayClient(apiKey: string): GatewayClient {
+  const auth = authorization(apiKey);
+  // CSRF prevention: multipart uploads (and any GET) must carry this header.
+  const http = new UploadHttpLink({ uri: '/graphql', headers: { 'Apollo-Require-Preflight': 'true', ...auth } });
+  const sockets = createClient({ url: webSocketUrl(), connectionParams: auth, lazy: true });
+  const client = new ApolloClient({
+    link: ApolloLink.split(({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION, new GraphQLWsLink(sockets), http),
+    cache: new InMemoryCache({
+      typePolicies: {
+        Query: {
+          fields: {
+            images: relayStylePagination(),
+            questions: relayStylePagination(['filter']),
+            captions: relayStylePagination(['filter']),
+          },
+        },
+      },
+    }),
+  });
+  return {
+    client,
+    dispose: () => {
+      client.stop();
+      void sockets.dispose();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { ApolloProvider } from '@apollo/client/react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { createGatewayClient } from './apollo';
+import { readApiKey, storeApiKey } from './api-key';
+import { AnswersPage } from './pages/answers-page';
+import { ImagePage } from './pages/image-page';
+import { ImagesPage } from './pages/images-page';
+import { JobsPage } from './pages/jobs-page';
+import { hrefOf, useRoute, type Route } from './route';
+
+/** The gateway marks the page when GET /graphql serves GraphiQL (EXPLORER). */
+const EXPLORER_ON = document.querySelector<HTMLMetaElement>('meta[name="gateway-explorer"]')?.content === 'on';
+
+const NAV: Array<{ route: Route; label: string }> = [
+  { route: { page: 'images' }, label: 'Images' },
+  { route: { page: 'jobs' }, label: 'Jobs' },
+  { route: { page: 'answers' }, label: 'Answers' },
+];
+
+export function App() {
+  const [apiKey, setApiKey] = useState(readApiKey);
+  const [gateway, setGateway] = useState(() => createGatewayClient(apiKey));
+  // A new key is a new client: new Authorization header, new socket (the old one closes), empty cache.
+  const changeKey = (key: string) => {
+    storeApiKey(key);
+    gateway.dispose();
+    setGateway(createGatewayClient(key));
+    setApiKey(key);
+  };
+  const route = useRoute();
+  const routeKey = hrefOf(route);
+  const main = useRef<HTMLElement>(null);
+  const focusHeading = () => main.current?.querySelector<HTMLElement>('h1')?.focus();
+
+  // On navigation, move focus to the new page's heading (screen readers announce it).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    focusHeading();
+  }, [routeKey]);
+
+  const page =
+    route.page === 'image' ? <ImagePage key={route.id} id={route.id} /> : route.page === 'jobs' ? <JobsPage /> : route.page === 'answers' ? <AnswersPage /> : <ImagesPage />;
+  const current = route.page === 'image' ? 'images' : route.page;
+
+  return (
+    <ApolloProvider client={gateway.client}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          focusHeading();
+        }}
+      >
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Qwen VL gateway</span>
+        <nav aria-label="Pages">
+          <ul>
+            {NAV.map(({ route: target, label }) => (
+              <li key={label}>
+                <a href={hrefOf(target)} aria-current={current === target.page ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
+            ))}
+            {EXPLORER_ON && (
+              <li>
+                <a href="/graphql">GraphQL explorer</a>
+              </li>
+            )}
+          </ul>
+        </nav>
+        <ApiKeyForm apiKey={apiKey} onChange={changeKey} />
+      </header>
+      <main id="main" ref={main}>
+        {page}
+      </main>
+    </ApolloProvider>
+  );
+}
+
+/** The key is applied on submit (not per keystroke): each change reconnects the socket. */
+function ApiKeyForm({ apiKey, onChange }: { apiKey: string; onChange(key: string): void }) {
+  const [draft, setDraft] = useState(apiKey);
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    onChange(draft.trim());
+  };
+  return (
+    <form className="api-key" onSubmit={apply}>
+      <label htmlFor="api-key">API key</label>
+      <input
+        id="api-key"
+        type="password"
+        autoComplete="off"
+        spellCheck={false}
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        placeholder="only when keys are required"
+        aria-describedby="api-key-status"
+      />
+      <button type="submit" className="secondary">
+        Use key
+      </button>
+      {apiKey && (
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            setDraft('');
+            onChange('');
+          }}
+        >
+          Forget
+        </button>
+      )}
+      <span id="api-key-status" className="hint" role="status">
+        {apiKey ? 'Key in use (kept for this tab only)' : 'No key'}
+      </span>
+    </form>
+  );
+}

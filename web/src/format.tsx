@@ -1,0 +1,45 @@
+/** Small presentational pieces shared by the pages. */
+import type { ReactNode } from 'react';
+import type { CaptionStyle } from './gql/graphql';
+
+export const CAPTION_STYLES: readonly CaptionStyle[] = ['BRIEF', 'DETAILED', 'ALT_TEXT'];
+
+/** A labelled form control, label above. */
+export function Field({ id, label, children }: { id: string; label: string; children: ReactNode }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
+export const formatDate = (iso: string) => new Date(iso).toLocaleString();
+
+export const formatBytes = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export interface UsageLike {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/**
+ * "new · 1030 tokens (1010 in, 20 out) · 212 ms · qwen-vl-max", or for a result
+ * served from the store "cached · no tokens spent now (it cost 1030 tokens when first answered) · …".
+ */
+export function ResultMeta({ cached, usage, latencyMs, model }: { cached: boolean; usage: UsageLike; latencyMs: number; model: string }) {
+  const tokens = `${usage.totalTokens} tokens (${usage.promptTokens} in, ${usage.completionTokens} out)`;
+  return (
+    <p className="meta">
+      <span className={cached ? 'badge cached' : 'badge fresh'}>{cached ? 'cached' : 'new'}</span>{' '}
+      {cached ? `no tokens spent now (it cost ${tokens} when first answered)` : `${tokens} · ${latencyMs} ms`} · {model}
+    </p>
+  );
+}
+
+/** The ALT_TEXT caption among an image's stored captions, once there is one. */
+export function altTextOf(captions: ReadonlyArray<{ style: string; text: string }> | undefined): string | undefined {
+  return captions?.find((c) => c.style === 'ALT_TEXT')?.text;
+}

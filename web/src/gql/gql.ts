@@ -1,0 +1,130 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  fragment CaptionFields on Caption {\n    id\n    style\n    text\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n": typeof types.CaptionFieldsFragmentDoc,
+    "\n  fragment QuestionFields on Question {\n    id\n    prompt\n    answer\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n": typeof types.QuestionFieldsFragmentDoc,
+    "\n  query ImageGrid($first: Int!, $after: String, $size: Int!) {\n    images(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          width\n          height\n          createdAt\n          thumbnailUrl(size: $size)\n          captions {\n            id\n            style\n            text\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ImageGridDocument,
+    "\n  mutation UploadImage($file: Upload!) {\n    uploadImage(file: $file) {\n      id\n      width\n      height\n    }\n  }\n": typeof types.UploadImageDocument,
+    "\n  query ImageDetail($id: ID!) {\n    image(id: $id) {\n      id\n      sha256\n      mimeType\n      width\n      height\n      byteSize\n      createdAt\n      url\n      captions {\n        ...CaptionFields\n      }\n      questions {\n        ...QuestionFields\n      }\n    }\n  }\n": typeof types.ImageDetailDocument,
+    "\n  query BriefCaption($id: ID!) {\n    image(id: $id) {\n      id\n      caption(style: BRIEF) {\n        ...CaptionFields\n      }\n    }\n  }\n": typeof types.BriefCaptionDocument,
+    "\n  mutation CaptionImage($imageId: ID!, $style: CaptionStyle!, $refresh: Boolean) {\n    captionImage(imageId: $imageId, style: $style, refresh: $refresh) {\n      ...CaptionFields\n    }\n  }\n": typeof types.CaptionImageDocument,
+    "\n  mutation AskQuestion($imageId: ID!, $question: String!, $refresh: Boolean) {\n    askQuestion(imageId: $imageId, question: $question, refresh: $refresh) {\n      ...QuestionFields\n    }\n  }\n": typeof types.AskQuestionDocument,
+    "\n  fragment JobFields on Job {\n    id\n    status\n    total\n    done\n    failed\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n": typeof types.JobFieldsFragmentDoc,
+    "\n  mutation SubmitAnalysis($input: AnalysisInput!) {\n    submitAnalysis(input: $input) {\n      ...JobFields\n    }\n  }\n": typeof types.SubmitAnalysisDocument,
+    "\n  subscription JobUpdated($id: ID!) {\n    jobUpdated(id: $id) {\n      ...JobFields\n      items {\n        id\n        kind\n        style\n        prompt\n        status\n        errorCode\n        error\n        image {\n          id\n          thumbnailUrl(size: 96)\n          captions {\n            id\n            style\n            text\n          }\n        }\n        caption {\n          id\n          text\n        }\n        question {\n          id\n          answer\n        }\n      }\n    }\n  }\n": typeof types.JobUpdatedDocument,
+    "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      ...JobFields\n    }\n  }\n": typeof types.CancelJobDocument,
+    "\n  query RecentJobs {\n    jobs(first: 10) {\n      edges {\n        node {\n          ...JobFields\n        }\n      }\n    }\n  }\n": typeof types.RecentJobsDocument,
+    "\n  query QuestionRows($filter: QuestionFilter, $first: Int!, $after: String) {\n    questions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...QuestionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.QuestionRowsDocument,
+    "\n  query CaptionRows($filter: CaptionFilter, $first: Int!, $after: String) {\n    captions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...CaptionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.CaptionRowsDocument,
+};
+const documents: Documents = {
+    "\n  fragment CaptionFields on Caption {\n    id\n    style\n    text\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n": types.CaptionFieldsFragmentDoc,
+    "\n  fragment QuestionFields on Question {\n    id\n    prompt\n    answer\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n": types.QuestionFieldsFragmentDoc,
+    "\n  query ImageGrid($first: Int!, $after: String, $size: Int!) {\n    images(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          width\n          height\n          createdAt\n          thumbnailUrl(size: $size)\n          captions {\n            id\n            style\n            text\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ImageGridDocument,
+    "\n  mutation UploadImage($file: Upload!) {\n    uploadImage(file: $file) {\n      id\n      width\n      height\n    }\n  }\n": types.UploadImageDocument,
+    "\n  query ImageDetail($id: ID!) {\n    image(id: $id) {\n      id\n      sha256\n      mimeType\n      width\n      height\n      byteSize\n      createdAt\n      url\n      captions {\n        ...CaptionFields\n      }\n      questions {\n        ...QuestionFields\n      }\n    }\n  }\n": types.ImageDetailDocument,
+    "\n  query BriefCaption($id: ID!) {\n    image(id: $id) {\n      id\n      caption(style: BRIEF) {\n        ...CaptionFields\n      }\n    }\n  }\n": types.BriefCaptionDocument,
+    "\n  mutation CaptionImage($imageId: ID!, $style: CaptionStyle!, $refresh: Boolean) {\n    captionImage(imageId: $imageId, style: $style, refresh: $refresh) {\n      ...CaptionFields\n    }\n  }\n": types.CaptionImageDocument,
+    "\n  mutation AskQuestion($imageId: ID!, $question: String!, $refresh: Boolean) {\n    askQuestion(imageId: $imageId, question: $question, refresh: $refresh) {\n      ...QuestionFields\n    }\n  }\n": types.AskQuestionDocument,
+    "\n  fragment JobFields on Job {\n    id\n    status\n    total\n    done\n    failed\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n": types.JobFieldsFragmentDoc,
+    "\n  mutation SubmitAnalysis($input: AnalysisInput!) {\n    submitAnalysis(input: $input) {\n      ...JobFields\n    }\n  }\n": types.SubmitAnalysisDocument,
+    "\n  subscription JobUpdated($id: ID!) {\n    jobUpdated(id: $id) {\n      ...JobFields\n      items {\n        id\n        kind\n        style\n        prompt\n        status\n        errorCode\n        error\n        image {\n          id\n          thumbnailUrl(size: 96)\n          captions {\n            id\n            style\n            text\n          }\n        }\n        caption {\n          id\n          text\n        }\n        question {\n          id\n          answer\n        }\n      }\n    }\n  }\n": types.JobUpdatedDocument,
+    "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      ...JobFields\n    }\n  }\n": types.CancelJobDocument,
+    "\n  query RecentJobs {\n    jobs(first: 10) {\n      edges {\n        node {\n          ...JobFields\n        }\n      }\n    }\n  }\n": types.RecentJobsDocument,
+    "\n  query QuestionRows($filter: QuestionFilter, $first: Int!, $after: String) {\n    questions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...QuestionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.QuestionRowsDocument,
+    "\n  query CaptionRows($filter: CaptionFilter, $first: Int!, $after: String) {\n    captions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...CaptionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.CaptionRowsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CaptionFields on Caption {\n    id\n    style\n    text\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n"): (typeof documents)["\n  fragment CaptionFields on Caption {\n    id\n    style\n    text\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment QuestionFields on Question {\n    id\n    prompt\n    answer\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n"): (typeof documents)["\n  fragment QuestionFields on Question {\n    id\n    prompt\n    answer\n    model\n    cached\n    latencyMs\n    createdAt\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImageGrid($first: Int!, $after: String, $size: Int!) {\n    images(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          width\n          height\n          createdAt\n          thumbnailUrl(size: $size)\n          captions {\n            id\n            style\n            text\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query ImageGrid($first: Int!, $after: String, $size: Int!) {\n    images(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          width\n          height\n          createdAt\n          thumbnailUrl(size: $size)\n          captions {\n            id\n            style\n            text\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UploadImage($file: Upload!) {\n    uploadImage(file: $file) {\n      id\n      width\n      height\n    }\n  }\n"): (typeof documents)["\n  mutation UploadImage($file: Upload!) {\n    uploadImage(file: $file) {\n      id\n      width\n      height\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImageDetail($id: ID!) {\n    image(id: $id) {\n      id\n      sha256\n      mimeType\n      width\n      height\n      byteSize\n      createdAt\n      url\n      captions {\n        ...CaptionFields\n      }\n      questions {\n        ...QuestionFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query ImageDetail($id: ID!) {\n    image(id: $id) {\n      id\n      sha256\n      mimeType\n      width\n      height\n      byteSize\n      createdAt\n      url\n      captions {\n        ...CaptionFields\n      }\n      questions {\n        ...QuestionFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BriefCaption($id: ID!) {\n    image(id: $id) {\n      id\n      caption(style: BRIEF) {\n        ...CaptionFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query BriefCaption($id: ID!) {\n    image(id: $id) {\n      id\n      caption(style: BRIEF) {\n        ...CaptionFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CaptionImage($imageId: ID!, $style: CaptionStyle!, $refresh: Boolean) {\n    captionImage(imageId: $imageId, style: $style, refresh: $refresh) {\n      ...CaptionFields\n    }\n  }\n"): (typeof documents)["\n  mutation CaptionImage($imageId: ID!, $style: CaptionStyle!, $refresh: Boolean) {\n    captionImage(imageId: $imageId, style: $style, refresh: $refresh) {\n      ...CaptionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AskQuestion($imageId: ID!, $question: String!, $refresh: Boolean) {\n    askQuestion(imageId: $imageId, question: $question, refresh: $refresh) {\n      ...QuestionFields\n    }\n  }\n"): (typeof documents)["\n  mutation AskQuestion($imageId: ID!, $question: String!, $refresh: Boolean) {\n    askQuestion(imageId: $imageId, question: $question, refresh: $refresh) {\n      ...QuestionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment JobFields on Job {\n    id\n    status\n    total\n    done\n    failed\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n"): (typeof documents)["\n  fragment JobFields on Job {\n    id\n    status\n    total\n    done\n    failed\n    error\n    createdAt\n    startedAt\n    finishedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SubmitAnalysis($input: AnalysisInput!) {\n    submitAnalysis(input: $input) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation SubmitAnalysis($input: AnalysisInput!) {\n    submitAnalysis(input: $input) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription JobUpdated($id: ID!) {\n    jobUpdated(id: $id) {\n      ...JobFields\n      items {\n        id\n        kind\n        style\n        prompt\n        status\n        errorCode\n        error\n        image {\n          id\n          thumbnailUrl(size: 96)\n          captions {\n            id\n            style\n            text\n          }\n        }\n        caption {\n          id\n          text\n        }\n        question {\n          id\n          answer\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription JobUpdated($id: ID!) {\n    jobUpdated(id: $id) {\n      ...JobFields\n      items {\n        id\n        kind\n        style\n        prompt\n        status\n        errorCode\n        error\n        image {\n          id\n          thumbnailUrl(size: 96)\n          captions {\n            id\n            style\n            text\n          }\n        }\n        caption {\n          id\n          text\n        }\n        question {\n          id\n          answer\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RecentJobs {\n    jobs(first: 10) {\n      edges {\n        node {\n          ...JobFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query RecentJobs {\n    jobs(first: 10) {\n      edges {\n        node {\n          ...JobFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query QuestionRows($filter: QuestionFilter, $first: Int!, $after: String) {\n    questions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...QuestionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query QuestionRows($filter: QuestionFilter, $first: Int!, $after: String) {\n    questions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...QuestionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CaptionRows($filter: CaptionFilter, $first: Int!, $after: String) {\n    captions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...CaptionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query CaptionRows($filter: CaptionFilter, $first: Int!, $after: String) {\n    captions(filter: $filter, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...CaptionFields\n          image {\n            id\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

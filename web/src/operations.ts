@@ -1,0 +1,242 @@
+/**
+ * Every operation the console sends, typed by GraphQL Code Generator's client
+ * preset from schema/schema.graphql (`npm run codegen` rewrites ./gql).
+ */
+import { graphql } from './gql';
+
+export const CAPTION_FIELDS = graphql(`
+  fragment CaptionFields on Caption {
+    id
+    style
+    text
+    model
+    cached
+    latencyMs
+    createdAt
+    usage {
+      promptTokens
+      completionTokens
+      totalTokens
+    }
+  }
+`);
+
+export const QUESTION_FIELDS = graphql(`
+  fragment QuestionFields on Question {
+    id
+    prompt
+    answer
+    model
+    cached
+    latencyMs
+    createdAt
+    usage {
+      promptTokens
+      completionTokens
+      totalTokens
+    }
+  }
+`);
+
+/** A page of images, newest first; stored captions only (no model work), for ALT_TEXT alts. */
+export const IMAGE_GRID = graphql(`
+  query ImageGrid($first: Int!, $after: String, $size: Int!) {
+    images(first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          width
+          height
+          createdAt
+          thumbnailUrl(size: $size)
+          captions {
+            id
+            style
+            text
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const UPLOAD_IMAGE = graphql(`
+  mutation UploadImage($file: Upload!) {
+    uploadImage(file: $file) {
+      id
+      width
+      height
+    }
+  }
+`);
+
+export const IMAGE_DETAIL = graphql(`
+  query ImageDetail($id: ID!) {
+    image(id: $id) {
+      id
+      sha256
+      mimeType
+      width
+      height
+      byteSize
+      createdAt
+      url
+      captions {
+        ...CaptionFields
+      }
+      questions {
+        ...QuestionFields
+      }
+    }
+  }
+`);
+
+/** Asks the model when not cached: sent as POST (never GET), and a failure nulls only `caption`. */
+export const BRIEF_CAPTION = graphql(`
+  query BriefCaption($id: ID!) {
+    image(id: $id) {
+      id
+      caption(style: BRIEF) {
+        ...CaptionFields
+      }
+    }
+  }
+`);
+
+export const CAPTION_IMAGE = graphql(`
+  mutation CaptionImage($imageId: ID!, $style: CaptionStyle!, $refresh: Boolean) {
+    captionImage(imageId: $imageId, style: $style, refresh: $refresh) {
+      ...CaptionFields
+    }
+  }
+`);
+
+export const ASK_QUESTION = graphql(`
+  mutation AskQuestion($imageId: ID!, $question: String!, $refresh: Boolean) {
+    askQuestion(imageId: $imageId, question: $question, refresh: $refresh) {
+      ...QuestionFields
+    }
+  }
+`);
+
+export const JOB_FIELDS = graphql(`
+  fragment JobFields on Job {
+    id
+    status
+    total
+    done
+    failed
+    error
+    createdAt
+    startedAt
+    finishedAt
+  }
+`);
+
+export const SUBMIT_ANALYSIS = graphql(`
+  mutation SubmitAnalysis($input: AnalysisInput!) {
+    submitAnalysis(input: $input) {
+      ...JobFields
+    }
+  }
+`);
+
+/** Every event carries the items as they are then, so results appear while the job runs. */
+export const JOB_UPDATED = graphql(`
+  subscription JobUpdated($id: ID!) {
+    jobUpdated(id: $id) {
+      ...JobFields
+      items {
+        id
+        kind
+        style
+        prompt
+        status
+        errorCode
+        error
+        image {
+          id
+          thumbnailUrl(size: 96)
+          captions {
+            id
+            style
+            text
+          }
+        }
+        caption {
+          id
+          text
+        }
+        question {
+          id
+          answer
+        }
+      }
+    }
+  }
+`);
+
+export const CANCEL_JOB = graphql(`
+  mutation CancelJob($id: ID!) {
+    cancelJob(id: $id) {
+      ...JobFields
+    }
+  }
+`);
+
+export const RECENT_JOBS = graphql(`
+  query RecentJobs {
+    jobs(first: 10) {
+      edges {
+        node {
+          ...JobFields
+        }
+      }
+    }
+  }
+`);
+
+export const QUESTION_ROWS = graphql(`
+  query QuestionRows($filter: QuestionFilter, $first: Int!, $after: String) {
+    questions(filter: $filter, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          ...QuestionFields
+          image {
+            id
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const CAPTION_ROWS = graphql(`
+  query CaptionRows($filter: CaptionFilter, $first: Int!, $after: String) {
+    captions(filter: $filter, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          ...CaptionFields
+          image {
+            id
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);

@@ -1,0 +1,167 @@
+import { useMutation, useQuery } from '@apollo/client/react';
+import { useState, type FormEvent } from 'react';
+import { altTextOf, formatBytes, formatDate, ResultMeta } from '../format';
+import type { CaptionFieldsFragment, CaptionStyle, QuestionFieldsFragment } from '../gql/graphql';
+import { ASK_QUESTION, BRIEF_CAPTION, CAPTION_IMAGE, IMAGE_DETAIL } from '../operations';
+import { ErrorNotice } from '../problems';
+
+const STYLES: Array<{ style: CaptionStyle; label: string }> = [
+  { style: 'BRIEF', label: 'Brief' },
+  { style: 'DETAILED', label: 'Detailed' },
+  { style: 'ALT_TEXT', label: 'Alt text' },
+];
+
+/** One image: the picture, its captions (BRIEF fetched on open), and questions with their answers. */
+export function ImagePage({ id }: { id: string }) {
+  const detail = useQuery(IMAGE_DETAIL, { variables: { id } });
+  // Sent with the detail query, not after it. The model may fail while the image is fine:
+  // 'all' keeps the data and reports the error at `caption`.
+  const brief = useQuery(BRIEF_CAPTION, { variables: { id }, errorPolicy: 'all' });
+  const [captionImage] = useMutation(CAPTION_IMAGE);
+  const [askQuestion] = useMutation(ASK_QUESTION);
+  /** Results of this visit, newest first, over what was stored. */
+  const [captions, setCaptions] = useState<Partial<Record<CaptionStyle, CaptionFieldsFragment>>>({});
+  const [answers, setAnswers] = useState<QuestionFieldsFragment[]>([]);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [question, setQuestion] = useState('');
+
+  const image = detail.data?.image;
+  if (detail.error) return <ErrorNotice error={detail.error} title="The image could not be loaded." />;
+  if (!image) {
+    return detail.loading ? (
+      <>
+        <h1 tabIndex={-1}>Image</h1>
+        <p aria-busy="true">Loading…</p>
+      </>
+    ) : (
+      <NotFound />
+    );
+  }
+
+  const stored = (style: CaptionStyle) => image.captions.find((c) => c.style === style);
+  const captionOf = (style: CaptionStyle) =>
+    captions[style] ?? (style === 'BRIEF' ? (brief.data?.image?.caption ?? undefined) : undefined) ?? stored(style);
+  const altText = captionOf('ALT_TEXT')?.text ?? altTextOf(image.captions);
+
+  const run = async (label: string, work: () => Promise<void>) => {
+    setBusy(label);
+    setActionError(null);
+    try {
+      await work();
+    } catch (error) {
+      setActionError(error);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const caption = (style: CaptionStyle, refresh: boolean) =>
+    run(`${style}${refresh ? '-refresh' : ''}`, async () => {
+      const result = await captionImage({ variables: { imageId: id, style, refresh } });
+      const value = result.data?.captionImage;
+      if (value) setCaptions((all) => ({ ...all, [style]: value }));
+    });
+  const ask = (prompt: string, refresh: boolean) =>
+    run(refresh ? `ask-refresh-${prompt}` : 'ask', async () => {
+      const result = await askQuestion({ variables: { imageId: id, question: prompt, refresh } });
+      const value = result.data?.askQuestion;
+      if (value) setAnswers((all) => [value, ...all.filter((a) => a.id !== value.id)]);
+    });
+  const onAsk = (event: FormEvent) => {
+    event.preventDefault();
+    if (question.trim()) void ask(question, false);
+  };
+
+  // Answers of this visit first, then the stored ones not repeated.
+  const shownAnswers = [...answers, ...image.questions.filter((q) => !answers.some((a) => a.id === q.id))];
+  const briefProblem = brief.error && !captions.BRIEF;
+
+  return (
+    <>
+      <h1 tabIndex={-1}>Image {image.id.slice(0, 12)}</h1>
+      <div className="image-layout">
+        <figure className="picture">
+          <img src={image.url} alt={altText ?? ''} data-testid="picture" />
+          <figcaption>
+            {image.width}×{image.height} · {image.mimeType} · {formatBytes(image.byteSize)} · uploaded {formatDate(image.createdAt)}
+            {!altText && <span className="hint"> · no alt text yet (use “Caption: Alt text”)</span>}
+          </figcaption>
+        </figure>
+        <div className="image-side">
+          <section aria-labelledby="captions-heading">
+            <h2 id="captions-heading">Captions</h2>
+            <ErrorNotice error={actionError} />
+            {STYLES.map(({ style, label }) => {
+              const value = captionOf(style);
+              const loading = busy === style || (style === 'BRIEF' && brief.loading && !value);
+              return (
+                <article key={style} className="caption" aria-labelledby={`caption-${style}`} aria-busy={loading}>
+                  <h3 id={`caption-${style}`}>{label}</h3>
+                  {value ? (
+                    <>
+                      <p className="caption-text" data-testid={`caption-${style}`}>
+                        {value.text}
+                      </p>
+                      <ResultMeta {...value} />
+                      <button type="button" className="secondary" disabled={busy !== null} onClick={() => void caption(style, true)}>
+                        {busy === `${style}-refresh` ? 'Refreshing…' : `Refresh ${label.toLowerCase()}`}
+                      </button>
+                    </>
+                  ) : loading ? (
+                    <p className="hint">Asking the model…</p>
+                  ) : (
+                    <>
+                      {style === 'BRIEF' && briefProblem && <ErrorNotice error={brief.error} />}
+                      <button type="button" disabled={busy !== null} onClick={() => void caption(style, false)}>
+                        {style === 'BRIEF' && briefProblem ? 'Try again' : `Caption: ${label}`}
+                      </button>
+                    </>
+                  )}
+                </article>
+              );
+            })}
+          </section>
+          <section aria-labelledby="questions-heading">
+            <h2 id="questions-heading">Questions</h2>
+            <form onSubmit={onAsk} className="ask">
+              <label htmlFor="question">Question about this image</label>
+              <div className="row">
+                <input id="question" value={question} onChange={(e) => setQuestion(e.target.value)} placeholder="What colour is the car?" maxLength={2000} />
+                <button type="submit" disabled={busy !== null || !question.trim()}>
+                  {busy === 'ask' ? 'Asking…' : 'Ask'}
+                </button>
+              </div>
+            </form>
+            {shownAnswers.length === 0 ? (
+              <p className="hint">No questions yet.</p>
+            ) : (
+              <ol className="answers" aria-label="Answers">
+                {shownAnswers.map((a) => (
+                  <li key={a.id}>
+                    <p className="prompt">{a.prompt}</p>
+                    <p className="answer">{a.answer}</p>
+                    <ResultMeta {...a} />
+                    <button type="button" className="secondary" disabled={busy !== null} onClick={() => void ask(a.prompt, true)}>
+                      {busy === `ask-refresh-${a.prompt}` ? 'Refreshing…' : 'Refresh answer'}
+                    </button>
+                  </li>
+                ))}
+              </ol>
+            )}
+          </section>
+        </div>
+      </div>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <>
+      <h1 tabIndex={-1}>Image not found</h1>
+      <p>
+        No image with this id (or it belongs to another API key's tenant). <a href="#/images">Back to images</a>
+      </p>
+    </>
+  );
+}
