@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { paths } from '../src/storage/migration-files.js';
-import { syncPostgresSchema, postgresSchemaIsCurrent } from '../src/storage/postgres-schema.js';
+import { paths } from '../src/platform/database/migration-files.js';
+import { syncPostgresSchema, postgresSchemaIsCurrent } from '../src/platform/database/postgres-schema.js';
 
 const rel = (p: string) => path.relative(process.cwd(), p);
 

@@ -1,71 +1,42 @@
-import type { GraphQLSchema } from 'graphql';
-import type { Config } from './config.js';
-import type { Logger } from './logger.js';
-import { Metrics } from './metrics.js';
-import { buildGatewaySchema } from './graphql/schema.js';
+import type { App, Services } from './app-types.js';
+import { createContext } from './context.js';
+import { authenticate, callerOf } from './modules/access/authenticate.js';
+import { buildGatewaySchema, modules } from './modules/index.js';
+import { multipartUploads } from './modules/images/multipart.js';
+import type { Config } from './platform/config.js';
+import { DOCUMENT_BYTES } from './platform/graphql/operation-size.js';
+import type { Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
 import { createModelProvider } from './model/create-provider.js';
 import { TokenEstimate } from './model/token-estimate.js';
-import { AnswerCache } from './services/answer-cache.js';
-import { AnswerService } from './services/answer-service.js';
-import { ApiKeyService } from './services/auth/api-key-service.js';
-import { UsageLimits } from './services/auth/usage-limits.js';
-import { ImageDelivery } from './services/image-delivery.js';
-import { ImageService } from './services/image-service.js';
-import { BlobsInFlight } from './services/blobs-in-flight.js';
-import { OrphanSweep } from './services/orphan-sweep.js';
-import { StorageHealth } from './services/storage-health.js';
-import { ImageUrls } from './services/image-urls.js';
-import { urlSigningSecret } from './services/signing-secret.js';
-import { Thumbnails } from './services/thumbnails.js';
-import { UrlSigner } from './services/url-signing.js';
-import { openRemoteImage } from './services/url-import/index.js';
-import { InProcessJobEvents } from './services/jobs/job-events.js';
-import { InProcessJobQueue, type JobQueue } from './services/jobs/job-queue.js';
-import { JobRunner } from './services/jobs/job-runner.js';
-import { JobService } from './services/jobs/job-service.js';
-import { ResultService } from './services/result-service.js';
-import { AnswerRepository } from './storage/answer-repository.js';
-import { ApiKeyRepository } from './storage/api-key-repository.js';
-import { FileBlobStore } from './storage/blob-store.js';
-import { openDatabase } from './storage/database.js';
-import { parseDatabaseUrl } from './storage/database-url.js';
-import { ImageRepository } from './storage/image-repository.js';
-import { JobRepository } from './storage/job-repository.js';
-import { migrateDatabase, pendingMigrations } from './storage/migrate.js';
-import { SettingRepository } from './storage/setting-repository.js';
-
-export interface Services {
-  config: Config;
-  images: ImageService;
-  answers: AnswerService;
-  results: ResultService;
-  jobs: JobService;
-  keys: ApiKeyService;
-  limits: UsageLimits;
-  /** Mints signed image URLs (GraphQL side). */
-  imageUrls: ImageUrls;
-  /** Serves what a signed image URL grants (HTTP side). */
-  imageDelivery: ImageDelivery;
-}
-
-export interface App {
-  config: Config;
-  logger: Logger;
-  services: Services;
-  schema: GraphQLSchema;
-  metrics: Metrics;
-  /** Storage writable (no full-disk episode), database reachable and every committed migration applied. */
-  ready(): Promise<{ ok: boolean; reason?: string }>;
-  /** Jobs per status (for the metrics gauge). */
-  jobCounts(): Promise<Record<string, number>>;
-  /** Starts the job worker (resuming unfinished jobs) and the orphan sweep. */
-  startWorkers(): Promise<void>;
-  /** Takes no new job work; in-flight upstream calls get SHUTDOWN_GRACE_MS to finish. */
-  stopWorkers(): Promise<void>;
-  /** Stops the workers (if not yet) and closes the database. */
-  close(): Promise<void>;
-}
-
+import { AnswerCache } from './modules/answers/answer-cache.js';
+import { AnswerService } from './modules/answers/answer.service.js';
+import { ApiKeyService } from './modules/access/api-key.service.js';
+import { UsageLimits } from './modules/access/usage-limits.js';
+import { ImageDelivery } from './modules/images/image-delivery.js';
+import { ImageService } from './modules/images/image.service.js';
+import { BlobsInFlight } from './modules/images/blobs-in-flight.js';
+import { OrphanSweep } from './modules/images/orphan-sweep.js';
+import { StorageHealth } from './platform/blob-storage/storage-health.js';
+import { ImageUrls } from './modules/images/image-urls.js';
+import { urlSigningSecret } from './modules/images/signing-secret.js';
+import { Thumbnails } from './modules/images/thumbnails.js';
+import { UrlSigner } from './modules/images/url-signing.js';
+import { openRemoteImage } from './modules/imports/index.js';
+import { InProcessJobEvents } from './modules/jobs/job-events.js';
+import { InProcessJobQueue, type JobQueue } from './modules/jobs/job-queue.js';
+import { JobRunner } from './modules/jobs/job-runner.js';
+import { JobService } from './modules/jobs/job.service.js';
+import { ResultService } from './modules/answers/result.service.js';
+import { AnswerRepository } from './modules/answers/answer.repository.js';
+import { ApiKeyRepository } from './modules/access/api-key.repository.js';
+import { FileBlobStore } from './platform/blob-storage/blob-store.js';
+import { openDatabase } from './platform/database/database.js';
+import { parseDatabaseUrl } from './platform/database/database-url.js';
+import { ImageRepository } from './modules/images/image.repository.js';
+import { JobRepository } from './modules/jobs/job.repository.js';
+import { migrateDatabase, pendingMigrations } from './platform/database/migrate.js';
+import { SettingRepository } from './platform/database/setting.repository.js';
 
 /** The composition root: the server and the tests boot the same thing. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -137,6 +108,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     services,
     schema: await buildGatewaySchema(),
     metrics,
+    callers: { authenticate: (authorization) => keys.authenticate(authorization), admit: (caller) => limits.admitRequest(caller) },
+    contextFor: (caller, baseUrl) => createContext(services, caller, baseUrl),
+    http: {
+      routes: modules.flatMap((module) => (module.routes ? [module.routes(services, logger)] : [])),
+      authenticate: authenticate(services),
+      callerOf,
+      uploads: multipartUploads({ uploadBytes: config.limits.uploadBytes, uploadFiles: config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
+    },
     ready: async () => {
       const storage = await storageHealth.readiness(() => blobs.checkWritable());
       if (!storage.ok) return storage;

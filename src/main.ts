@@ -1,7 +1,7 @@
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { startServer } from './server.js';
+import { ConfigError, loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
+import { startServer } from './platform/server.js';
 
 const logger = createLogger();
 

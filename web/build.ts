@@ -4,7 +4,7 @@
  *   tsx web/build.ts           build when web/dist is missing or older than its sources (npm start)
  *   tsx web/build.ts --force   always build (npm install, npm run build:web)
  *
- * The build is never committed; the gateway serves it (src/http/web-pages.ts).
+ * The build is never committed; the gateway serves it (src/platform/http/web-pages.ts).
  * When Vite is not installed (npm install --omit=dev) it says so and exits 0:
  * the gateway then runs without the console and GET / says how to build it.
  */
@@ -21,7 +21,7 @@ const DIST = path.join(WEB, 'dist');
 const PAGES = ['console', 'explorer'] as const;
 const manifestOf = (dist: string, page: string) => path.join(dist, '.vite', `${page}.json`);
 /** What the build is made from: a change to any of them makes it stale. */
-const SOURCES = ['web/index.html', 'web/explorer.html', 'web/vite.config.ts', 'web/tsconfig.json', 'web/src', 'web/public', 'src/csv-field.ts', 'package-lock.json'];
+const SOURCES = ['web/index.html', 'web/explorer.html', 'web/vite.config.ts', 'web/tsconfig.json', 'web/src', 'web/public', 'src/platform/csv-field.ts', 'package-lock.json'];
 
 function newestMtime(file: string): number {
   if (!existsSync(file)) return 0;

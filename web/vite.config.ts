@@ -3,7 +3,7 @@ import { defineConfig } from 'vite';
 
 /**
  * The web console (index.html) and GraphiQL (explorer.html), served by the
- * gateway (src/http/console-routes.ts, src/http/explorer-route.ts). Each page
+ * gateway (src/platform/http/console-routes.ts, src/platform/http/explorer-route.ts). Each page
  * is its own build (WEB_PAGE=console|explorer; web/build.ts runs both), so the
  * console never shares a chunk with GraphiQL and carries only what it uses.
  * No React plugin: esbuild compiles the JSX (web/tsconfig.json sets react-jsx),

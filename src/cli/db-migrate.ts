@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { migrateDatabase } from '../storage/migrate.js';
+import { migrateDatabase } from '../platform/database/migrate.js';
 
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL, with the
 // same default as the server (file:<DATA_DIR>/gateway.db, DATA_DIR=./data).

@@ -1,6 +1,6 @@
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
-import { pendingMigrationSql } from '../storage/migration-diff.js';
+import { pendingMigrationSql } from '../platform/database/migration-diff.js';
 import {
   LOCKFILE,
   MIGRATION_FILE,
@@ -9,8 +9,8 @@ import {
   migrationTimestamp,
   paths,
   type Flavor,
-} from '../storage/migration-files.js';
-import { syncPostgresSchema } from '../storage/postgres-schema.js';
+} from '../platform/database/migration-files.js';
+import { syncPostgresSchema } from '../platform/database/postgres-schema.js';
 
 // `npm run db:migration -- <name>`: writes the SQL that takes the committed
 // migrations to the current prisma/schema.prisma, for SQLite and PostgreSQL

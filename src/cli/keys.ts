@@ -1,11 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.js';
-import { GatewayError } from '../errors.js';
-import { ApiKeyService } from '../services/auth/api-key-service.js';
-import { ApiKeyRepository } from '../storage/api-key-repository.js';
-import { openDatabase } from '../storage/database.js';
-import { redact } from '../storage/database-url.js';
-import { migrateDatabase } from '../storage/migrate.js';
+import { loadConfig } from '../platform/config.js';
+import { GatewayError } from '../platform/errors.js';
+import { ApiKeyService } from '../modules/access/api-key.service.js';
+import { ApiKeyRepository } from '../modules/access/api-key.repository.js';
+import { openDatabase } from '../platform/database/database.js';
+import { redact } from '../platform/database/database-url.js';
+import { migrateDatabase } from '../platform/database/migrate.js';
 
 /** `npm run keys -- create --tenant NAME | list | revoke ID`, against DATABASE_URL (or DATA_DIR's SQLite file). */
 

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../platform/errors.js';
 import type { ModelImage, ModelProvider, ModelResult } from './provider.js';
 
 export interface AnswerOptions {

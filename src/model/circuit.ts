@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../platform/errors.js';
 import type { AnswerOptions, CancellableModelProvider } from './answer-options.js';
 import type { ModelImage, ModelResult } from './provider.js';
 

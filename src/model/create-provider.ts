@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import type { Metrics } from '../metrics.js';
+import type { Config } from '../platform/config.js';
+import type { Metrics } from '../platform/metrics.js';
 import { CIRCUIT_STATE_VALUE, CircuitBreakerProvider } from './circuit.js';
 import type { ModelProvider } from './provider.js';
 import { QwenVlProvider } from './qwen-vl-provider.js';

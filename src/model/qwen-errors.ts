@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../platform/errors.js';
 
 /** DashScope's code when its content moderation refuses the input. */
 const CONTENT_REFUSED_CODES = new Set(['data_inspection_failed', 'DataInspectionFailed', 'content_filter']);

@@ -8,7 +8,7 @@ import { PACKED_SYSTEM_PROMPT, chunk, packPrompts, unpackAnswers } from './packi
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
 import { badResponse, toModelError } from './qwen-errors.js';
-import type { GatewayError } from '../errors.js';
+import type { GatewayError } from '../platform/errors.js';
 
 export interface QwenVlOptions {
   baseUrl: string;

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../platform/errors.js';
 import { abortedError, deadlineExceeded, type AnswerOptions, type CancellableModelProvider } from './answer-options.js';
 import type { ModelImage, ModelResult } from './provider.js';
 

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../platform/errors.js';
 import type { ModelProvider, ModelResult } from './provider.js';
 
 /** Stands in when no endpoint is configured: stored data still serves, new model work explains what to set. */

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../platform/metrics.js';
 import { toModelError } from './qwen-errors.js';
 
 /** What one model endpoint reports about its traffic; bound to one (endpoint, model). */

@@ -33,7 +33,7 @@ import { solidColorHex } from '../support/images.js';
 const MODEL = 'qwen-vl-test';
 const OTHER_MODEL = 'qwen-vl-other';
 
-/** Must match src/services/prompts.ts CAPTION_PROMPTS: the fake echoes the prompt in its answer. */
+/** Must match src/modules/answers/prompts.ts CAPTION_PROMPTS: the fake echoes the prompt in its answer. */
 const CAPTION_PROMPT: Record<CaptionStyle, string> = {
   BRIEF: 'Write a one-sentence caption for this image.',
   DETAILED: 'Describe this image in detail: the main subjects, the setting, actions, colours, any visible text, and the overall mood.',

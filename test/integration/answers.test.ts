@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fitWithin } from '../../src/model/upstream-image.js';
-import { CAPTION_PROMPTS } from '../../src/services/prompts.js';
+import { CAPTION_PROMPTS } from '../../src/modules/answers/prompts.js';
 import { expectedAnswer } from '../fake-qwen/index.js';
 import { AllImageInsightsDocument, AskOnImageDocument, AskQuestionDocument, CaptionImageDocument, ImageInsightsDocument } from '../generated/graphql.js';
 import { errorCodes } from '../support/client.js';

@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/storage/database.js';
-import { parseDatabaseUrl } from '../../src/storage/database-url.js';
-import { migrateDatabase } from '../../src/storage/migrate.js';
-import { dropSchema } from '../../src/storage/migration-diff.js';
-import { SettingRepository } from '../../src/storage/setting-repository.js';
+import { openDatabase } from '../../src/platform/database/database.js';
+import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
+import { migrateDatabase } from '../../src/platform/database/migrate.js';
+import { dropSchema } from '../../src/platform/database/migration-diff.js';
+import { SettingRepository } from '../../src/platform/database/setting.repository.js';
 
 // Replicas starting at once on one database must end up with one value (the
 // generated URL signing secret): each races to insert, all read back the winner.

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CAPTION_PROMPTS } from '../../src/services/prompts.js';
+import { CAPTION_PROMPTS } from '../../src/modules/answers/prompts.js';
 import { startHarness, type Harness } from '../support/gateway.js';
 import { makeImage, solidColorHex, type MakeImageOptions } from '../support/images.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CAPTION_PROMPTS } from '../../src/services/prompts.js';
+import { CAPTION_PROMPTS } from '../../src/modules/answers/prompts.js';
 import {
   AskQuestionDocument,
   CancelJobDocument,

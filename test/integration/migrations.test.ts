@@ -5,12 +5,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/storage/database.js';
-import { parseDatabaseUrl, pgPoolConfig } from '../../src/storage/database-url.js';
-import { migrateDatabase } from '../../src/storage/migrate.js';
-import { dropSchema, pendingMigrationSql } from '../../src/storage/migration-diff.js';
-import { paths } from '../../src/storage/migration-files.js';
-import { postgresSchemaIsCurrent } from '../../src/storage/postgres-schema.js';
+import { openDatabase, type Db } from '../../src/platform/database/database.js';
+import { parseDatabaseUrl, pgPoolConfig } from '../../src/platform/database/database-url.js';
+import { migrateDatabase } from '../../src/platform/database/migrate.js';
+import { dropSchema, pendingMigrationSql } from '../../src/platform/database/migration-diff.js';
+import { paths } from '../../src/platform/database/migration-files.js';
+import { postgresSchemaIsCurrent } from '../../src/platform/database/postgres-schema.js';
 
 // Migrations run through Prisma's WebAssembly schema engine; these tests pin
 // down that it bootstraps both databases, is idempotent, and that the

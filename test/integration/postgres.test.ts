@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatabaseUrl } from '../../src/storage/database-url.js';
-import { dropSchema } from '../../src/storage/migration-diff.js';
+import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
+import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { AskQuestionDocument, ListQuestionsDocument } from '../generated/graphql.js';
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';

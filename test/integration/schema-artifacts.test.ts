@@ -15,7 +15,8 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import codegenConfig from '../../codegen.js';
-import { buildGatewaySchema, printGatewaySchema } from '../../src/graphql/schema.js';
+import { buildGatewaySchema } from '../../src/modules/index.js';
+import { printGatewaySchema } from '../../src/platform/graphql/schema.js';
 
 // The committed artifacts clients build against must be what the code
 // produces: schema/schema.graphql (`npm run schema`) and the typed operations

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnswerRepository } from '../../src/storage/answer-repository.js';
-import { openDatabase, type Db } from '../../src/storage/database.js';
-import { parseDatabaseUrl, pgPoolConfig } from '../../src/storage/database-url.js';
-import { dropSchema } from '../../src/storage/migration-diff.js';
+import { AnswerRepository } from '../../src/modules/answers/answer.repository.js';
+import { openDatabase, type Db } from '../../src/platform/database/database.js';
+import { parseDatabaseUrl, pgPoolConfig } from '../../src/platform/database/database-url.js';
+import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { ListQuestionsDocument, type ListQuestionsQuery } from '../generated/graphql.js';
 import { errorCodes, type GraphQLResponse } from '../support/client.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
-import { receiveStream } from '../../src/services/receive-stream.js';
-import { openRemoteImage, type HostResolver, type UrlImportOptions } from '../../src/services/url-import/index.js';
+import { GatewayError } from '../../src/platform/errors.js';
+import { receiveStream } from '../../src/modules/images/receive-stream.js';
+import { openRemoteImage, type HostResolver, type UrlImportOptions } from '../../src/modules/imports/index.js';
 
 /** Real sockets on loopback only: every host name below is resolved by an injected resolver or /etc/hosts. */
 

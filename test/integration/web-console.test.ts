@@ -4,7 +4,7 @@ import { generate } from '@graphql-codegen/cli';
 import type { Types } from '@graphql-codegen/plugin-helpers';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
 import webCodegen from '../../web/codegen.js';
 import { collect, errorCodes, wsClient } from '../support/client.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';

@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/logger.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { createApp } from '../../src/app.js';
+import type { App } from '../../src/app-types.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
+import { startServer, type RunningServer } from '../../src/platform/server.js';
 import { startFakeQwen, type FakeQwen, type FakeQwenOptions } from '../fake-qwen/index.js';
 import { GraphQLClient } from './client.js';
 

@@ -1,7 +1,7 @@
 /** Signed image URLs as a browser meets them: fetched with no headers, minted over GraphQL, or signed by hand. */
 import { expect } from 'vitest';
-import { ORIGINAL_VARIANT, thumbnailVariant } from '../../src/services/image-urls.js';
-import { signGrant } from '../../src/services/url-signing.js';
+import { ORIGINAL_VARIANT, thumbnailVariant } from '../../src/modules/images/image-urls.js';
+import { signGrant } from '../../src/modules/images/url-signing.js';
 import { GetImageUrlsDocument } from '../generated/graphql.js';
 import type { GraphQLClient } from './client.js';
 import type { TestGateway } from './gateway.js';

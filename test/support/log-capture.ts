@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/platform/logger.js';
 
 /** One JSON log line, as pino writes it (level 50 = error, 30 = info). */
 export interface LogLine {

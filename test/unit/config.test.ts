@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_QWEN_BASE_URL, loadConfig } from '../../src/config.js';
+import { ConfigError, DEFAULT_QWEN_BASE_URL, loadConfig } from '../../src/platform/config.js';
 
 describe('configuration', () => {
   it('defaults to the embedded SQLite database and DashScope, unconfigured without a key', () => {

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { createErrorFormatter, GatewayError } from '../../src/errors.js';
+import { createErrorFormatter, GatewayError } from '../../src/platform/errors.js';
 
 const resolverError = (original: Error) =>
   new GraphQLError(original.message, { path: ['field'], originalError: original instanceof GatewayError ? original.toGraphQLError() : original });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessJobEvents } from '../../src/services/jobs/job-events.js';
-import { jobCompletion, jobUpdates } from '../../src/services/jobs/job-streams.js';
-import type { ReadJob } from '../../src/services/jobs/job-streams.js';
-import type { JobRecord } from '../../src/storage/job-repository.js';
+import { InProcessJobEvents } from '../../src/modules/jobs/job-events.js';
+import { jobCompletion, jobUpdates } from '../../src/modules/jobs/job-streams.js';
+import type { ReadJob } from '../../src/modules/jobs/job-streams.js';
+import type { JobRecord } from '../../src/modules/jobs/job.repository.js';
 
 const job = (status: string, done: number): JobRecord => ({
   id: 'j1', tenant: 'default', apiKeyId: null, status, total: 2, done, failed: 0, error: null, createdAt: new Date(0), startedAt: null, finishedAt: null,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
-import { normalizePrompt, normalizeQuestion } from '../../src/services/prompts.js';
-import { cacheKey } from '../../src/services/answer-cache.js';
+import { GatewayError } from '../../src/platform/errors.js';
+import { normalizePrompt, normalizeQuestion } from '../../src/modules/answers/prompts.js';
+import { cacheKey } from '../../src/modules/answers/answer-cache.js';
 
 describe('prompt normalization (the cache key)', () => {
   it('applies NFC, trims and collapses inner whitespace, keeping case', () => {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { GatewayError, type ErrorCode } from '../../src/errors.js';
-import { Metrics } from '../../src/metrics.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { GatewayError, type ErrorCode } from '../../src/platform/errors.js';
+import { Metrics } from '../../src/platform/metrics.js';
 import type { AnswerOptions, CancellableModelProvider } from '../../src/model/answer-options.js';
 import { CircuitBreakerProvider, type CircuitOptions, type CircuitState } from '../../src/model/circuit.js';
 import { createModelProvider } from '../../src/model/create-provider.js';

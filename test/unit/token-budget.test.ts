@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError } from '../../src/platform/errors.js';
 import { imageTokens, TokenEstimate } from '../../src/model/token-estimate.js';
-import type { Caller } from '../../src/services/auth/caller.js';
-import { UsageLimits } from '../../src/services/auth/usage-limits.js';
+import type { Caller } from '../../src/modules/access/caller.js';
+import { UsageLimits } from '../../src/modules/access/usage-limits.js';
 
 // The two halves of a token budget that holds under concurrency: the estimate
 // reserved before an upstream call, and the reservation's accounting.

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it, vi } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError } from '../../src/platform/errors.js';
 import {
   guardedLookup,
   isAllowedHost,
@@ -9,8 +9,8 @@ import {
   parseAllowedHost,
   parseImportUrl,
   type HostResolver,
-} from '../../src/services/url-import/index.js';
-import { parseIPv6 } from '../../src/services/url-import/safe-address.js';
+} from '../../src/modules/imports/index.js';
+import { parseIPv6 } from '../../src/modules/imports/safe-address.js';
 
 describe('address classifier: IPv4', () => {
   it.each([

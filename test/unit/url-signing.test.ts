@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signGrant, UrlSigner } from '../../src/services/url-signing.js';
+import { signGrant, UrlSigner } from '../../src/modules/images/url-signing.js';
 
 // The signature binds image id, variant and expiry; the expiry is bucketed so
 // URLs repeat for a while (cacheable) yet never outlive the TTL.

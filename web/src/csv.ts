@@ -1,4 +1,4 @@
-import { csvField } from '../../src/csv-field';
+import { csvField } from '../../src/platform/csv-field';
 
 /** A CSV file of the rows shown (RFC 4180, CRLF; formula cells defused), offered as a download. */
 export function downloadCsv(fileName: string, header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null>>): void {

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { csvField } from '../../csv-field.js';
+import { csvField } from '../../platform/csv-field.js';
 import type { OutputFormat } from './options.js';
 
 /** One output row: one file × one item, or one file that could not be uploaded. */

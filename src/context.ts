@@ -1,0 +1,17 @@
+import type { Services } from './app-types.js';
+import type { Caller } from './modules/access/caller.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+/** What every resolver gets: the services, and loaders scoped to this one operation (or subscription event). */
+export interface Context {
+  services: Services;
+  /** Who asks; everything they read or write is scoped to caller.tenant. */
+  caller: Caller;
+  loaders: Loaders;
+  /** Where minted URLs (images, thumbnails) point: PUBLIC_URL or the request's own origin, no trailing slash. */
+  baseUrl: string;
+}
+
+export function createContext(services: Services, caller: Caller, baseUrl: string): Context {
+  return { services, caller, loaders: createLoaders(services, caller), baseUrl };
+}

@@ -1,0 +1,34 @@
+import DataLoader from 'dataloader';
+import type { Services } from './app-types.js';
+import type { Caller } from './modules/access/caller.js';
+import type { AnswerRequest, AnswerResult } from './modules/answers/answer.service.js';
+import type { AnswerRecord } from './modules/answers/result.service.js';
+import type { ImageRecord } from './modules/images/image.service.js';
+import type { JobItemWithAnswer, JobRecord } from './modules/jobs/job.service.js';
+
+export interface Loaders {
+  image: DataLoader<string, ImageRecord | null>;
+  captionsOfImage: DataLoader<string, AnswerRecord[]>;
+  questionsOfImage: DataLoader<string, AnswerRecord[]>;
+  job: DataLoader<string, JobRecord | null>;
+  jobItems: DataLoader<string, JobItemWithAnswer[]>;
+  /** All model work of one operation lands in one batch: one upstream call per image. */
+  modelWork: DataLoader<AnswerRequest, AnswerResult, string>;
+}
+
+/** New per operation, so nothing cached here outlives a request. */
+export function createLoaders(services: Services, caller: Caller): Loaders {
+  const budget = services.limits.budgetFor(caller);
+  return {
+    image: new DataLoader((ids) => services.images.findMany(caller.tenant, ids)),
+    captionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'CAPTION')),
+    questionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'QUESTION')),
+    job: new DataLoader((ids) => services.jobs.findMany(caller.tenant, ids)),
+    jobItems: new DataLoader((ids) => services.jobs.itemsOf(ids)),
+    modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget), {
+      cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh]),
+      // Wait for the whole operation's resolvers to ask before sending anything upstream.
+      batchScheduleFn: (callback) => setTimeout(callback, 0),
+    }),
+  };
+}

@@ -1,0 +1,110 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { GatewayError, badInput, notFound } from '../../platform/errors.js';
+import type { ApiKeyRecord, ApiKeyRepository } from './api-key.repository.js';
+import { OPEN_TENANT, type Caller } from './caller.js';
+
+export interface KeyDefaults {
+  /** Keys required even before the first exists (AUTH_REQUIRED). */
+  required: boolean;
+  requestsPerMinute: number;
+  tokensPerDay: number;
+}
+
+export interface NewKeyOptions {
+  tenant: string;
+  label?: string | null;
+  requestsPerMinute?: number | null;
+  tokensPerDay?: number | null;
+}
+
+const KEY_PREFIX = 'qvg_';
+/** Lookups are cached briefly; a revoked key stops working within this time, even from another process (the CLI). */
+const AUTH_CACHE_TTL_MS = 5_000;
+const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+const unauthenticated = (message: string) => new GatewayError('UNAUTHENTICATED', message, { httpStatus: 401 });
+
+/** API keys: created by the operator's CLI, presented as `Authorization: Bearer <key>`. Only hashes are stored. */
+export class ApiKeyService {
+  private readonly byHash = new LRUCache<string, { key: ApiKeyRecord | null }>({ max: 10_000, ttl: AUTH_CACHE_TTL_MS });
+  /** Once keys exist they always will (they are revoked, never deleted), so `true` is final. */
+  private keysExist = false;
+
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly defaults: KeyDefaults,
+  ) {}
+
+  async create(options: NewKeyOptions): Promise<{ record: ApiKeyRecord; key: string }> {
+    if (!TENANT_NAME.test(options.tenant)) throw badInput('A tenant name is 1–64 letters, digits, dots, dashes or underscores.');
+    const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const record = await this.keys.create({
+      id: randomUUID(),
+      tenant: options.tenant,
+      label: options.label ?? null,
+      hash: hashKey(key),
+      prefix: key.slice(0, KEY_PREFIX.length + 6),
+      requestsPerMinute: options.requestsPerMinute ?? null,
+      tokensPerDay: options.tokensPerDay ?? null,
+    });
+    this.keysExist = true;
+    return { record, key };
+  }
+
+  list(): Promise<ApiKeyRecord[]> {
+    return this.keys.list();
+  }
+
+  async revoke(id: string): Promise<ApiKeyRecord> {
+    const revoked = await this.keys.revoke(id);
+    if (!revoked) throw notFound('active API key', id);
+    this.byHash.clear();
+    return revoked;
+  }
+
+  /** Whether requests must carry a key: AUTH_REQUIRED, or once the first key exists. */
+  async keysRequired(): Promise<boolean> {
+    if (this.defaults.required || this.keysExist) return true;
+    this.keysExist = await this.keys.anyExists();
+    return this.keysExist;
+  }
+
+  /** The caller behind an `Authorization` value (HTTP header or graphql-ws connectionParams). */
+  async authenticate(authorization: string | undefined): Promise<Caller> {
+    if (!(await this.keysRequired())) {
+      return { tenant: OPEN_TENANT, apiKeyId: null, requestsPerMinute: this.defaults.requestsPerMinute, tokensPerDay: this.defaults.tokensPerDay };
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) throw unauthenticated('This gateway requires an API key: send "Authorization: Bearer <key>".');
+    const record = await this.lookup(hashKey(match[1]!));
+    if (!record || record.revokedAt) throw unauthenticated('The API key is not valid (unknown or revoked). Ask the operator for a key.');
+    return {
+      tenant: record.tenant,
+      apiKeyId: record.id,
+      requestsPerMinute: record.requestsPerMinute ?? this.defaults.requestsPerMinute,
+      tokensPerDay: record.tokensPerDay ?? this.defaults.tokensPerDay,
+    };
+  }
+
+  /** The limits a job's key had (jobs run later, without a request). */
+  async callerForJob(tenant: string, apiKeyId: string | null): Promise<Caller> {
+    const record = apiKeyId ? await this.keys.findById(apiKeyId) : null;
+    return {
+      tenant,
+      apiKeyId,
+      requestsPerMinute: record?.requestsPerMinute ?? this.defaults.requestsPerMinute,
+      tokensPerDay: record?.tokensPerDay ?? this.defaults.tokensPerDay,
+    };
+  }
+
+  private async lookup(hash: string): Promise<ApiKeyRecord | null> {
+    const cached = this.byHash.get(hash);
+    if (cached) return cached.key;
+    const key = await this.keys.findByHash(hash);
+    this.byHash.set(hash, { key });
+    return key;
+  }
+}

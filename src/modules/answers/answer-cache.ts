@@ -1,0 +1,65 @@
+import { LRUCache } from 'lru-cache';
+import { answerKey, type AnswerRecord } from './answer.repository.js';
+
+/** The contract's cache key: (image sha256, normalized prompt, model), as the store keys answers. */
+export const cacheKey = answerKey;
+
+/**
+ * CACHE_SCOPE. `tenant` (the default): a tenant is served only its own
+ * answers and waits only on its own upstream calls, so nothing one tenant
+ * asked can be learnt by another (each pays once for its own). `global`:
+ * identical bytes asked the same thing are paid for once across tenants, at
+ * the price that a tenant holding the same bytes can tell (cached: true, no
+ * tokens) that someone asked that question before.
+ */
+export type CacheScope = 'tenant' | 'global';
+
+/**
+ * The bounded in-memory layer in front of the stored answers, plus the
+ * single-flight table: while one upstream call for a key is under way, every
+ * other request for that key within the scope (in any GraphQL request) waits
+ * for it instead of paying again.
+ */
+export class AnswerCache {
+  private readonly memory: LRUCache<string, AnswerRecord> | null;
+  private readonly inFlight = new Map<string, Promise<AnswerRecord>>();
+
+  constructor(
+    maxEntries: number,
+    readonly scope: CacheScope,
+  ) {
+    this.memory = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : null;
+  }
+
+  /** The cache key within the scope: in tenant scope, one tenant's key never equals another's. */
+  keyFor(tenant: string, sha256: string, prompt: string, model: string): string {
+    const key = cacheKey(sha256, prompt, model);
+    return this.scope === 'tenant' ? JSON.stringify([tenant, key]) : key;
+  }
+
+  /** Whose stored answers may serve `tenant`: its own, or anyone's (null) in global scope. */
+  storedAnswersOf(tenant: string): string | null {
+    return this.scope === 'tenant' ? tenant : null;
+  }
+
+  get(key: string): AnswerRecord | undefined {
+    return this.memory?.get(key);
+  }
+
+  set(key: string, record: AnswerRecord): void {
+    this.memory?.set(key, record);
+  }
+
+  pending(key: string): Promise<AnswerRecord> | undefined {
+    return this.inFlight.get(key);
+  }
+
+  /** Registers work for a key; the entry disappears when it settles, success or not (failures are never cached). */
+  track(key: string, work: Promise<AnswerRecord>): void {
+    this.inFlight.set(key, work);
+    const clear = () => {
+      if (this.inFlight.get(key) === work) this.inFlight.delete(key);
+    };
+    work.then(clear, clear);
+  }
+}

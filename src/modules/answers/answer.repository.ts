@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { Prisma, type Answer } from '../../generated/prisma/client.js';
+import type { Db } from '../../platform/database/database.js';
+import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
+import { NEWEST_FIRST, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
+import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
+
+export type AnswerRecord = Answer;
+export type AnswerKind = 'CAPTION' | 'QUESTION';
+export type NewAnswer = Omit<Answer, 'id' | 'createdAt'>;
+
+/** The cache key: (image sha256, normalized prompt, model), within a cache scope (a tenant, or all of them). */
+export interface AnswerKey {
+  sha256: string;
+  prompt: string;
+  model: string;
+}
+
+/** The contract's cache key as one string: (image sha256, normalized prompt, model). */
+export function answerKey(sha256: string, prompt: string, model: string): string {
+  return JSON.stringify([sha256, prompt, model]);
+}
+
+export type AnswerWithSha = AnswerRecord & { image: { sha256: string } };
+
+export interface AnswerFilter {
+  imageId?: string | null;
+  model?: string | null;
+  style?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  promptContains?: string | null;
+}
+
+export interface AnswerRepositoryOptions {
+  dialect: SqlDialect;
+  /** Time limit of the analytics lists (ANALYTICS_QUERY_TIMEOUT_MS; PostgreSQL only). */
+  queryTimeoutMs: number;
+}
+
+export class AnswerRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly options: AnswerRepositoryOptions,
+  ) {}
+
+  /**
+   * Stored answers for these keys: from `tenant`'s own images, or from any
+   * tenant's copy of the same bytes when `tenant` is null (a global cache).
+   * Two indexed queries, not one join per key: SQLite allows at most 64
+   * tables in a join.
+   */
+  async findByKeys(keys: readonly AnswerKey[], tenant: string | null): Promise<AnswerWithSha[]> {
+    if (keys.length === 0) return [];
+    const unique = <T>(values: T[]) => [...new Set(values)];
+    const images = await this.db.image.findMany({
+      where: { sha256: { in: unique(keys.map((k) => k.sha256)) }, ...(tenant === null ? {} : { tenant }) },
+      select: { id: true, sha256: true },
+    });
+    if (images.length === 0) return [];
+    const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
+    const wanted = new Set(keys.map((k) => answerKey(k.sha256, k.prompt, k.model)));
+    const rows = await this.db.answer.findMany({
+      where: { imageId: { in: [...shaOf.keys()] }, prompt: { in: unique(keys.map((k) => k.prompt)) }, model: { in: unique(keys.map((k) => k.model)) } },
+    });
+    return rows
+      .map((row) => ({ ...row, image: { sha256: shaOf.get(row.imageId)! } }))
+      .filter((row) => wanted.has(answerKey(row.image.sha256, row.prompt, row.model)));
+  }
+
+  /** Stores a fresh answer, replacing the stored one for the same key (refresh). */
+  save(answer: NewAnswer): Promise<AnswerRecord> {
+    const { imageId, prompt, model, kind, style, tenant, ...result } = answer;
+    return this.db.answer.upsert({
+      where: { imageId_prompt_model: { imageId, prompt, model } },
+      create: { id: randomUUID(), tenant, imageId, prompt, model, kind, style, ...result },
+      update: { ...result, createdAt: new Date() },
+    });
+  }
+
+  /** Creates the row if the image has none for this prompt and model; never overwrites one. */
+  async adopt(answer: NewAnswer): Promise<AnswerRecord> {
+    try {
+      return await this.db.answer.create({ data: { id: randomUUID(), ...answer } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.db.answer.findUnique({ where: { imageId_prompt_model: { imageId: answer.imageId, prompt: answer.prompt, model: answer.model } } });
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  listForImages(imageIds: readonly string[], kind: AnswerKind): Promise<AnswerRecord[]> {
+    return this.db.answer.findMany({ where: { imageId: { in: [...imageIds] }, kind }, orderBy: NEWEST_FIRST });
+  }
+
+  /**
+   * One page of a tenant's results in one query, the whole filter done by the
+   * database. Raw SQL because `promptContains` must be a literal,
+   * case-sensitive substring on both databases, which Prisma's `contains`
+   * (LIKE) is not. Analytics reads run under the statement time limit.
+   */
+  page(tenant: string, kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
+    const conditions = [
+      Prisma.sql`"tenant" = ${tenant}`,
+      Prisma.sql`"kind" = ${kind}`,
+      ...(filter.imageId ? [Prisma.sql`"imageId" = ${filter.imageId}`] : []),
+      ...(filter.model ? [Prisma.sql`"model" = ${filter.model}`] : []),
+      ...(filter.style ? [Prisma.sql`"style" = ${filter.style}`] : []),
+      ...(filter.createdAfter ? [Prisma.sql`"createdAt" >= ${filter.createdAfter}`] : []),
+      ...(filter.createdBefore ? [Prisma.sql`"createdAt" < ${filter.createdBefore}`] : []),
+      ...(filter.promptContains ? [containsText(this.options.dialect, Prisma.sql`"prompt"`, filter.promptContains)] : []),
+    ];
+    return readPage(args, (take, after) => {
+      const where = after ? [...conditions, Prisma.sql`("createdAt" < ${after.createdAt} OR ("createdAt" = ${after.createdAt} AND "id" < ${after.id}))`] : conditions;
+      const query = Prisma.sql`SELECT * FROM "Answer" WHERE ${Prisma.join(where, ' AND ')} ORDER BY "createdAt" DESC, "id" DESC LIMIT ${take}`;
+      return queryWithTimeout<AnswerRecord>(this.db, this.options.dialect, this.options.queryTimeoutMs, query);
+    });
+  }
+}

@@ -1,0 +1,251 @@
+import type { Metrics } from '../../platform/metrics.js';
+import type { ModelImage, ModelProvider, ModelResult } from '../../model/provider.js';
+import type { TokenEstimate } from '../../model/token-estimate.js';
+import type { AnswerKind, AnswerRecord, AnswerRepository } from './answer.repository.js';
+import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
+import type { ImageRecord } from '../images/image.service.js';
+import type { AnswerCache } from './answer-cache.js';
+import type { TokenBudget, TokenReservation } from '../access/caller.js';
+import { groupBy } from '../../platform/collections.js';
+
+/** One piece of model work: a prompt about an image. */
+export interface AnswerRequest {
+  image: ImageRecord;
+  kind: AnswerKind;
+  style: string | null;
+  /** Already normalized. */
+  prompt: string;
+  refresh: boolean;
+}
+
+export interface AnswerResult {
+  record: AnswerRecord;
+  /** True when no upstream call was made for this response. */
+  cached: boolean;
+}
+
+/** A prompt no cache layer could serve. */
+interface Miss {
+  request: AnswerRequest;
+  key: string;
+  slot: string;
+}
+
+/** Misses that travel in one upstream call, and the tokens set aside for it (or why none could be). */
+type PlannedCall = { misses: Miss[]; reservation: TokenReservation; refusal: null } | { misses: Miss[]; reservation: null; refusal: Error };
+
+interface Deferred {
+  request: AnswerRequest;
+  key: string;
+  resolve: (record: AnswerRecord) => void;
+  reject: (error: Error) => void;
+}
+
+interface Call {
+  image: ImageRecord;
+  items: Deferred[];
+  reservation: TokenReservation;
+}
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/** Gives unused tokens back. Should that fail, they stay counted: the budget errs on the side of spending less. */
+function release(reservation: TokenReservation): void {
+  reservation.settle(0).catch(() => {});
+}
+
+const billedTokens = (results: readonly ModelResult[]) => results.reduce((sum, result) => sum + (result instanceof Error ? 0 : result.usage.totalTokens), 0);
+
+/**
+ * Answers prompts about images: memory, then database, then upstream, each
+ * image sent with all its missing prompts (QWEN_MAX_PROMPTS_PER_CALL to a
+ * call). What a request may be served from is the cache's scope
+ * (CACHE_SCOPE): its own tenant's answers, or any tenant's for the same
+ * bytes, and then always into a row of its own. Every upstream call first
+ * reserves its estimated tokens from the caller's budget and settles to the
+ * billed usage after, so concurrent calls cannot overspend it.
+ */
+export class AnswerService {
+  constructor(
+    private readonly answers: AnswerRepository,
+    private readonly blobs: BlobStore,
+    private readonly provider: ModelProvider,
+    private readonly cache: AnswerCache,
+    private readonly estimate: TokenEstimate,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  get model(): string {
+    return this.provider.model;
+  }
+
+  /**
+   * Results in request order; a failure is returned in place, not thrown, so
+   * others still succeed. A call whose reservation does not fit in `budget`
+   * is not made: its prompts fail with RATE_LIMITED.
+   */
+  async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget): Promise<Array<AnswerResult | Error>> {
+    const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.model));
+    const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
+    const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.cache.pending(keys[i]!);
+    const stored = await this.findStored(requests.filter(needsLookup));
+
+    const outcomes = new Map<string, Promise<AnswerResult>>();
+    const misses = new Map<string, Miss>();
+    requests.forEach((request, i) => {
+      const slot = slots[i]!;
+      if (outcomes.has(slot) || misses.has(slot)) return;
+      const served = this.serve(request, keys[i]!, stored);
+      if (served) outcomes.set(slot, served);
+      else misses.set(slot, { request, key: keys[i]!, slot });
+    });
+
+    const calls: Call[] = [];
+    for (const planned of await this.reserve([...misses.values()], budget)) {
+      const items: Deferred[] = [];
+      for (const miss of planned.misses) {
+        outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items)));
+      }
+      if (planned.reservation === null) continue;
+      if (items.length > 0) calls.push({ image: items[0]!.request.image, items, reservation: planned.reservation });
+      // Everything it was for was started by someone else while it was being reserved.
+      else release(planned.reservation);
+    }
+    for (const group of groupBy(calls, (call) => call.image.id).values()) void this.askForImage(group[0]!.image, group);
+    return Promise.all(slots.map((slot) => outcomes.get(slot)!.catch(asError)));
+  }
+
+  /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
+  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>): Promise<AnswerResult> | undefined {
+    if (request.refresh) return undefined;
+    const rows = stored.get(key) ?? [];
+    const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
+    if (hit) {
+      this.cache.set(key, hit);
+      this.metrics?.cacheLookups.inc({ result: 'hit' });
+      return this.own(request, hit).then((record) => ({ record, cached: true }));
+    }
+    const pending = this.cache.pending(key);
+    if (!pending) return undefined;
+    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    return pending.then((record) => this.own(request, record)).then((record) => ({ record, cached: true }));
+  }
+
+  /** Registers the miss as in flight, to be asked in its planned call. */
+  private schedule(miss: Miss, items: Deferred[]): Promise<AnswerResult> {
+    this.metrics?.cacheLookups.inc({ result: 'miss' });
+    const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
+    this.cache.track(miss.key, work);
+    return work.then((record) => ({ record, cached: false }));
+  }
+
+  /**
+   * The calls the misses will take (per image, as many prompts to a call as
+   * the provider packs), each with its estimated tokens reserved. Reserved
+   * before anything is marked in flight, so no other request ever waits on a
+   * call that is then refused for this caller's budget.
+   */
+  private reserve(misses: readonly Miss[], budget: TokenBudget): Promise<PlannedCall[]> {
+    const planned = [...groupBy(misses, (miss) => miss.request.image.id).values()].flatMap((group) => this.estimate.calls(group));
+    return Promise.all(
+      planned.map(async (group): Promise<PlannedCall> => {
+        const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => miss.request.prompt));
+        try {
+          return { misses: group, reservation: await budget.reserve(tokens), refusal: null };
+        } catch (error) {
+          return { misses: group, reservation: null, refusal: asError(error) };
+        }
+      }),
+    );
+  }
+
+  /**
+   * The requester's own row for an answer: another tenant's copy of the same
+   * bytes (global scope) lends its upstream work (the requester was billed
+   * nothing, so its row carries no usage), never its row.
+   */
+  private async own(request: AnswerRequest, record: AnswerRecord): Promise<AnswerRecord> {
+    if (record.imageId === request.image.id) return record;
+    return this.answers.adopt({
+      tenant: request.image.tenant,
+      imageId: request.image.id,
+      kind: request.kind,
+      style: request.style,
+      prompt: request.prompt,
+      model: record.model,
+      text: record.text,
+      promptTokens: 0,
+      completionTokens: 0,
+      totalTokens: 0,
+      cachedTokens: 0,
+      latencyMs: 0,
+    });
+  }
+
+  private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
+    const byScope = groupBy(requests, (r) => this.cache.storedAnswersOf(r.image.tenant));
+    const found = await Promise.all(
+      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model })), tenant)),
+    );
+    return groupBy(found.flat(), (row) => this.cache.keyFor(row.tenant, row.image.sha256, row.prompt, row.model));
+  }
+
+  /** Reads the image once for all its calls. */
+  private async askForImage(image: ImageRecord, calls: Call[]): Promise<void> {
+    let data: Buffer;
+    try {
+      data = await this.blobs.read(image.sha256);
+    } catch (error) {
+      for (const call of calls) this.fail(call, error);
+      return;
+    }
+    const sent: ModelImage = { mimeType: image.mimeType, width: image.width, height: image.height, data };
+    await Promise.all(calls.map((call) => this.ask(sent, call)));
+  }
+
+  private async ask(image: ModelImage, call: Call): Promise<void> {
+    let results: ModelResult[];
+    try {
+      results = await this.provider.answer(image, call.items.map((item) => item.request.prompt));
+    } catch (error) {
+      this.fail(call, error);
+      return;
+    }
+    try {
+      await call.reservation.settle(billedTokens(results));
+    } catch (error) {
+      for (const item of call.items) item.reject(asError(error));
+      return;
+    }
+    await Promise.all(call.items.map((item, i) => this.save(item, results[i])));
+  }
+
+  /** Nothing was billed, so the reservation is given back. */
+  private fail(call: Call, error: unknown): void {
+    release(call.reservation);
+    for (const item of call.items) item.reject(asError(error));
+  }
+
+  private async save(item: Deferred, result: ModelResult | undefined): Promise<void> {
+    if (!result) return item.reject(new Error('the model provider returned fewer results than prompts'));
+    if (result instanceof Error) return item.reject(result);
+    try {
+      const { request } = item;
+      const record = await this.answers.save({
+        tenant: request.image.tenant,
+        imageId: request.image.id,
+        kind: request.kind,
+        style: request.style,
+        prompt: request.prompt,
+        model: result.model ?? this.model,
+        text: result.text,
+        latencyMs: result.latencyMs,
+        ...result.usage,
+      });
+      this.cache.set(item.key, record);
+      item.resolve(record);
+    } catch (error) {
+      item.reject(asError(error));
+    }
+  }
+}

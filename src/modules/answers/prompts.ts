@@ -1,0 +1,39 @@
+import { badInput } from '../../platform/errors.js';
+
+export const CAPTION_STYLES = ['BRIEF', 'DETAILED', 'ALT_TEXT'] as const;
+export type CaptionStyle = (typeof CAPTION_STYLES)[number];
+
+/** The instruction sent upstream for each caption style; part of the cache key, so change with care. */
+export const CAPTION_PROMPTS: Record<CaptionStyle, string> = {
+  BRIEF: 'Write a one-sentence caption for this image.',
+  DETAILED: 'Describe this image in detail: the main subjects, the setting, actions, colours, any visible text, and the overall mood.',
+  ALT_TEXT: 'Write alt text for this image for people using a screen reader: what it shows and any text in it, in at most 125 characters, without starting with "Image of".',
+};
+
+/** The cache key's normalization: Unicode NFC, trimmed, inner whitespace collapsed, case kept. */
+export function normalizePrompt(prompt: string): string {
+  return prompt.normalize('NFC').trim().replace(/\s+/gu, ' ');
+}
+
+/** The normalized prompt a caption style sends upstream. */
+export function captionPrompt(style: CaptionStyle): string {
+  return normalizePrompt(CAPTION_PROMPTS[style]);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Validates before anything is sent upstream; returns the normalized question. */
+export function normalizeQuestion(question: string, maxLength: number): string {
+  const normalized = normalizePrompt(question);
+  if (normalized === '') throw badInput('The question is empty. Ask something about the image.');
+  // Characters are code points: an emoji is one character, not two UTF-16 units.
+  const length = [...normalized].length;
+  if (length > maxLength) {
+    throw badInput(`The question is ${length} characters long; the limit is ${maxLength} (MAX_QUESTION_LENGTH).`);
+  }
+  // A lone surrogate is not text: it would be stored mangled and never match the cache again.
+  if (LONE_SURROGATE.test(normalized)) throw badInput('The question contains an invalid Unicode sequence (a lone surrogate). Send it as valid UTF-8/UTF-16 text.');
+  // Control characters (other than whitespace, already collapsed) are never part of a real question.
+  if (/\p{Cc}/u.test(normalized)) throw badInput('The question contains control characters. Remove them and ask again.');
+  return normalized;
+}

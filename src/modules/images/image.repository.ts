@@ -1,0 +1,68 @@
+import type { Image } from '../../generated/prisma/client.js';
+import type { Db } from '../../platform/database/database.js';
+import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from '../../platform/database/pagination.js';
+import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
+
+export type ImageRecord = Image;
+/** A row to insert: its tenant is given apart, as the first argument. */
+export type NewImage = Omit<Image, 'createdAt' | 'tenant'>;
+
+/** Each lost race with a concurrent upload of the same bytes costs one attempt. */
+const INSERT_ATTEMPTS = 3;
+
+export class ImageRepository {
+  constructor(private readonly db: Db) {}
+
+  findById(tenant: string, id: string): Promise<ImageRecord | null> {
+    return this.db.image.findFirst({ where: { id, tenant } });
+  }
+
+  /**
+   * In whichever tenant holds it: only for signed image URLs, whose signature
+   * (minted for a caller who could read the image) is the capability.
+   */
+  findForSignedUrl(id: string): Promise<ImageRecord | null> {
+    return this.db.image.findUnique({ where: { id } });
+  }
+
+  findByIds(tenant: string, ids: readonly string[]): Promise<ImageRecord[]> {
+    return this.db.image.findMany({ where: { id: { in: [...ids] }, tenant } });
+  }
+
+  /** Whether any tenant's row still points at this blob. */
+  async blobInUse(sha256: string): Promise<boolean> {
+    return (await this.db.image.count({ where: { sha256 } })) > 0;
+  }
+
+  /** Which of these blobs any tenant's row points at. */
+  async blobsInUse(sha256s: readonly string[]): Promise<Set<string>> {
+    const rows = await this.db.image.findMany({ where: { sha256: { in: [...sha256s] } }, select: { sha256: true }, distinct: ['sha256'] });
+    return new Set(rows.map((row) => row.sha256));
+  }
+
+  /**
+   * The tenant's rows for these images (one per sha256), inserting the missing
+   * ones in one transaction: all or none. Rows the tenant already has for the
+   * same bytes are returned as they are. A concurrent upload of some of the
+   * same bytes that commits first fails this transaction on the unique key;
+   * the next attempt finds its rows.
+   */
+  async insertAll(tenant: string, images: readonly NewImage[]): Promise<Map<string, ImageRecord>> {
+    for (let attempt = 1; ; attempt++) {
+      const found = await this.db.image.findMany({ where: { tenant, sha256: { in: images.map((image) => image.sha256) } } });
+      const rows = new Map(found.map((row) => [row.sha256, row]));
+      const missing = images.filter((image) => !rows.has(image.sha256));
+      try {
+        const created = missing.length > 0 ? await this.db.$transaction(missing.map((image) => this.db.image.create({ data: { ...image, tenant } }))) : [];
+        for (const row of created) rows.set(row.sha256, row);
+        return rows;
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= INSERT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {
+    return fetchPage(args, (take, after) => this.db.image.findMany({ where: { tenant, AND: [after] }, orderBy: NEWEST_FIRST, take }));
+  }
+}

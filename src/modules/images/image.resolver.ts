@@ -1,0 +1,93 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { captionRequest, questionRequest } from '../answers/answer-requests.js';
+import type { Context } from '../../context.js';
+import { toCaption, toQuestion } from '../answers/answer.mappers.js';
+import type { FileUpload } from 'graphql-upload-minimal';
+import { UploadScalar, type Upload } from '../../platform/graphql/scalars.js';
+import { discardUnread, openUpload } from './uploads.js';
+import { Caption } from '../answers/caption.type.js';
+import { CaptionStyle } from '../answers/caption-style.enum.js';
+import { ConnectionType, DEFAULT_PAGE_SIZE, toConnection } from '../../platform/graphql/connection.type.js';
+import { Image } from './image.type.js';
+import { Question } from '../answers/question.type.js';
+
+const ImageConnection = ConnectionType(Image);
+
+@Resolver(() => Image)
+export class ImageResolver {
+  @Query(() => Image, { nullable: true })
+  image(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Image | null> {
+    return ctx.loaders.image.load(id);
+  }
+
+  @Query(() => ImageConnection, { description: 'Stored images, newest first.' })
+  async images(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
+    return toConnection(await ctx.services.images.page(ctx.caller.tenant, { first, after }), (row) => row);
+  }
+
+  @Mutation(() => Image, { description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })
+  async uploadImage(@Arg('file', () => UploadScalar) file: Upload | FileUpload, @Ctx() ctx: Context): Promise<Image> {
+    const [image] = await ctx.services.images.upload(ctx.caller.tenant, [openUpload(file)]);
+    return image!;
+  }
+
+  @Mutation(() => Image, {
+    description: 'Fetch an image by http(s) URL, with the same checks as an upload. Private and other non-public addresses are refused (FORBIDDEN).',
+  })
+  importImage(@Arg('url', () => String) url: string, @Ctx() ctx: Context): Promise<Image> {
+    return ctx.services.images.importFromUrl(ctx.caller.tenant, url);
+  }
+
+  @Mutation(() => [Image], { description: 'Upload several images at once: all are stored, or none.' })
+  async uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
+    try {
+      return await ctx.services.images.upload(ctx.caller.tenant, files.map(openUpload));
+    } catch (error) {
+      discardUnread(files);
+      throw error;
+    }
+  }
+
+  @FieldResolver(() => Caption, {
+    nullable: true,
+    description: 'Computed on demand by the model, cached. Null, with an error at this path, when the model work fails: the image and its other fields still arrive.',
+  })
+  async caption(
+    @Root() image: Image,
+    @Ctx() ctx: Context,
+    @Arg('style', () => CaptionStyle, { nullable: true, defaultValue: 'BRIEF' }) style: CaptionStyle | null,
+    @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+  ): Promise<Caption> {
+    const { record, cached } = await ctx.loaders.modelWork.load(captionRequest(image, style ?? 'BRIEF', refresh ?? false));
+    return toCaption(record, cached);
+  }
+
+  @FieldResolver(() => Question, {
+    nullable: true,
+    description: 'Computed on demand by the model, cached. Null, with an error at this path, when the model work fails: the image and its other fields still arrive.',
+  })
+  async answer(
+    @Root() image: Image,
+    @Ctx() ctx: Context,
+    @Arg('question', () => String) question: string,
+    @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+  ): Promise<Question> {
+    const request = questionRequest(image, question, refresh ?? false, ctx.services.config.limits.questionLength);
+    const { record, cached } = await ctx.loaders.modelWork.load(request);
+    return toQuestion(record, cached);
+  }
+
+  @FieldResolver(() => [Caption], { description: 'Stored captions, newest first.' })
+  async captions(@Root() image: Image, @Ctx() ctx: Context): Promise<Caption[]> {
+    return (await ctx.loaders.captionsOfImage.load(image.id)).map((row) => toCaption(row));
+  }
+
+  @FieldResolver(() => [Question], { description: 'Stored questions and answers, newest first.' })
+  async questions(@Root() image: Image, @Ctx() ctx: Context): Promise<Question[]> {
+    return (await ctx.loaders.questionsOfImage.load(image.id)).map((row) => toQuestion(row));
+  }
+}

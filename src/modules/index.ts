@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import type { NonEmptyArray } from 'type-graphql';
+import type { Services } from '../app-types.js';
+import type { GatewayModule } from '../platform/gateway.js';
+import { buildSchemaOf, type ResolverClass } from '../platform/graphql/schema.js';
+// Imported first, as before the move: type-graphql orders fields as their decorators run.
+import { answersModule } from './answers/index.js';
+import { imagesModule } from './images/index.js';
+import { jobsModule } from './jobs/index.js';
+
+/**
+ * The one list of capabilities: the schema is built from their resolvers and
+ * the server mounts their routes, in this order. A new capability is a folder
+ * beside these and one line here. (access and imports add no fields or routes
+ * of their own: the composition root hands their services to the others.)
+ */
+export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule];
+
+export function buildGatewaySchema(): Promise<GraphQLSchema> {
+  return buildSchemaOf(modules.flatMap((module) => module.resolvers) as NonEmptyArray<ResolverClass>);
+}

@@ -1,0 +1,42 @@
+import { EventEmitter, on } from 'node:events';
+import type { JobRecord } from './job.repository.js';
+
+/**
+ * Job state changes, per job id. The in-process implementation is the
+ * default; a Redis-backed one can implement the same interface for several
+ * gateway processes without touching resolvers or services.
+ */
+export interface JobEvents {
+  publish(job: JobRecord): void;
+  /**
+   * Starts listening at once (before the caller reads the job's current
+   * state, so no change can slip between the two). Stop by aborting `signal`.
+   */
+  subscribe(jobId: string, signal: AbortSignal): AsyncIterable<JobRecord>;
+}
+
+export class InProcessJobEvents implements JobEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(0); // one listener per open subscription
+  }
+
+  publish(job: JobRecord): void {
+    this.emitter.emit(job.id, job);
+  }
+
+  subscribe(jobId: string, signal: AbortSignal): AsyncIterable<JobRecord> {
+    // events.on registers the listener now (not at the first read) and buffers events until read.
+    const events = on(this.emitter, jobId, { signal });
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const [job] of events) yield job as JobRecord;
+        } catch (error) {
+          if (!signal.aborted) throw error; // an abort is the normal end
+        }
+      },
+    };
+  }
+}

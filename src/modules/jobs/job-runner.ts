@@ -1,0 +1,148 @@
+import pLimit from 'p-limit';
+import pRetry from 'p-retry';
+import { GatewayError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
+import type { ItemOutcome, JobItemRecord, JobRecord, JobRepository } from './job.repository.js';
+import type { AnswerResult, AnswerService } from '../answers/answer.service.js';
+import type { TokenBudget } from '../access/caller.js';
+import { groupBy } from '../../platform/collections.js';
+import type { JobEvents } from './job-events.js';
+import { isFinal } from './job-streams.js';
+
+/** The token budget that pays for a job's upstream calls (its submitter's key). */
+export type BudgetForJob = (job: JobRecord) => Promise<TokenBudget>;
+
+export interface JobRunnerOptions {
+  /** Images of one job in flight at once (each is one upstream call for all its prompts). */
+  imageConcurrency: number;
+  itemRetries: number;
+  retryDelayMs: number;
+  budgetFor: BudgetForJob;
+}
+
+class TransientFailures extends Error {}
+
+/** Set once the submitter's token budget refuses a call: the job asks nothing more. */
+interface BudgetState {
+  refusal: GatewayError | null;
+}
+
+/**
+ * Runs one job through the same answer service as the synchronous API: the
+ * cache, single flight, packing (one upstream call per image) and token
+ * reservations all apply, and answers stored before a crash are not asked
+ * again. When the submitter's budget refuses a call, the job's remaining
+ * items end FAILED with that RATE_LIMITED error instead of being asked.
+ */
+export class JobRunner {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly images: ImageRepository,
+    private readonly answers: AnswerService,
+    private readonly events: JobEvents,
+    private readonly options: JobRunnerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `signal` aborts on cancel or shutdown: nothing more is sent upstream, in-flight calls finish and are recorded. */
+  async run(jobId: string, signal: AbortSignal): Promise<void> {
+    const job = await this.jobs.markRunning(jobId);
+    if (!job || isFinal(job)) return;
+    this.events.publish(job);
+    try {
+      const pending = await this.jobs.pendingItems(jobId);
+      const byImage = groupBy(pending, (item) => item.imageId);
+      const images = new Map((await this.images.findByIds(job.tenant, [...byImage.keys()])).map((image) => [image.id, image]));
+      const budget = await this.options.budgetFor(job);
+      const limit = pLimit(this.options.imageConcurrency);
+      const spent: BudgetState = { refusal: null };
+      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, spent, signal))));
+      if (!signal.aborted) await this.finish(jobId, spent);
+    } catch (error) {
+      this.logger.error({ err: error, jobId }, 'job failed unexpectedly');
+      await this.end(jobId, 'FAILED', 'The job failed unexpectedly; the gateway logged the cause. Submit it again.');
+    }
+  }
+
+  private async runImage(
+    jobId: string,
+    image: ImageRecord | undefined,
+    items: JobItemRecord[],
+    budget: TokenBudget,
+    spent: BudgetState,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (signal.aborted) return;
+    if (!image) {
+      await this.record(jobId, items.map((item) => failure(item, 1, new GatewayError('NOT_FOUND', 'The image was deleted.'))));
+      return;
+    }
+    let remaining = items;
+    await pRetry(
+      async (attempt) => {
+        if (signal.aborted) return;
+        if (spent.refusal) {
+          await this.record(jobId, remaining.map((item) => failure(item, attempt, spent.refusal!)));
+          return;
+        }
+        const requests = remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false }));
+        const results = await this.answers.answerAll(requests, budget);
+        const lastTry = attempt > this.options.itemRetries;
+        const outcomes: ItemOutcome[] = [];
+        const retry: JobItemRecord[] = [];
+        results.forEach((result, i) => {
+          const item = remaining[i]!;
+          if (isBudgetRefusal(result)) spent.refusal ??= result;
+          if (isTransient(result) && !lastTry) retry.push(item);
+          else outcomes.push(result instanceof Error ? failure(item, attempt, result) : success(item, attempt, result));
+        });
+        await this.record(jobId, outcomes);
+        remaining = retry;
+        if (retry.length > 0) throw new TransientFailures(`${retry.length} items failed transiently`);
+      },
+      { retries: this.options.itemRetries, minTimeout: this.options.retryDelayMs, factor: 2, randomize: true },
+    );
+  }
+
+  private async record(jobId: string, outcomes: ItemOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const job = await this.jobs.recordOutcomes(jobId, outcomes);
+    if (job) this.events.publish(job);
+  }
+
+  /** SUCCEEDED unless every item failed. */
+  private async finish(jobId: string, spent: BudgetState): Promise<void> {
+    const job = await this.jobs.findById(jobId);
+    if (!job || isFinal(job)) return;
+    if (job.total > 0 && job.failed === job.total) {
+      const why = spent.refusal ? ` The key's token budget ran out: ${spent.refusal.message}` : '';
+      await this.end(jobId, 'FAILED', `All ${job.total} items failed; see the items' errors.${why}`);
+    } else {
+      await this.end(jobId, 'SUCCEEDED', null);
+    }
+  }
+
+  private async end(jobId: string, status: 'SUCCEEDED' | 'FAILED', error: string | null): Promise<void> {
+    const job = await this.jobs.finish(jobId, status, error);
+    if (job) this.events.publish(job);
+  }
+}
+
+function isBudgetRefusal(result: AnswerResult | Error): result is GatewayError {
+  return result instanceof GatewayError && result.code === 'RATE_LIMITED';
+}
+
+function isTransient(result: AnswerResult | Error): result is GatewayError {
+  return result instanceof GatewayError && result.retryable;
+}
+
+function success(item: JobItemRecord, attempts: number, result: AnswerResult): ItemOutcome {
+  return { itemId: item.id, attempts, answerId: result.record.id };
+}
+
+function failure(item: JobItemRecord, attempts: number, error: Error): ItemOutcome {
+  // Only coded errors carry a message meant for people; anything else stays in the logs.
+  if (error instanceof GatewayError) return { itemId: item.id, attempts, errorCode: error.code, error: error.message };
+  return { itemId: item.id, attempts, errorCode: 'INTERNAL_SERVER_ERROR', error: 'Unexpected failure; the gateway logged the cause.' };
+}

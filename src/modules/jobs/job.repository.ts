@@ -1,0 +1,134 @@
+import type { Answer, Job, JobItem } from '../../generated/prisma/client.js';
+import type { Db } from '../../platform/database/database.js';
+import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from '../../platform/database/pagination.js';
+
+export type JobRecord = Job;
+export type JobItemRecord = JobItem;
+export type JobItemWithAnswer = JobItem & { answer: Answer | null };
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type JobItemStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type NewJobItem = Pick<JobItem, 'imageId' | 'kind' | 'style' | 'prompt'>;
+
+export const ACTIVE_STATUSES: JobStatus[] = ['QUEUED', 'RUNNING'];
+
+/** A tenant's jobs still queued or running, and their items not yet answered. */
+export interface ActiveWork {
+  jobs: number;
+  pendingItems: number;
+}
+
+/** Rows per INSERT when writing a job's items. */
+const ITEMS_PER_STATEMENT = 200;
+
+export type ItemOutcome =
+  | { itemId: string; attempts: number; answerId: string }
+  | { itemId: string; attempts: number; errorCode: string; error: string };
+
+export class JobRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * The job and all its items in one transaction: a job is never visible
+   * half-written. `admit` sees the tenant's active work inside that
+   * transaction and throws to refuse. Items go in chunks, so a 1,000-item job
+   * gives the event loop back between statements instead of holding it.
+   */
+  async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[], admit: (active: ActiveWork) => void): Promise<JobRecord> {
+    const { id } = job;
+    const rows = items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: 'PENDING' }));
+    return this.db.$transaction(
+      async (tx) => {
+        const active = await tx.job.aggregate({
+          where: { tenant: job.tenant, status: { in: ACTIVE_STATUSES } },
+          _count: { _all: true },
+          _sum: { total: true, done: true, failed: true },
+        });
+        const { total, done, failed } = active._sum;
+        admit({ jobs: active._count._all, pendingItems: (total ?? 0) - (done ?? 0) - (failed ?? 0) });
+        const created = await tx.job.create({ data: { ...job, status: 'QUEUED', total: items.length } });
+        for (let start = 0; start < rows.length; start += ITEMS_PER_STATEMENT) {
+          await tx.jobItem.createMany({ data: rows.slice(start, start + ITEMS_PER_STATEMENT) });
+        }
+        return created;
+      },
+      // A large job on a busy database may take longer than Prisma's 5 s default.
+      { maxWait: 10_000, timeout: 60_000 },
+    );
+  }
+
+  /** Unscoped: for the worker, which acts for the job's own tenant. */
+  findById(id: string): Promise<JobRecord | null> {
+    return this.db.job.findUnique({ where: { id } });
+  }
+
+  findForTenant(tenant: string, id: string): Promise<JobRecord | null> {
+    return this.db.job.findFirst({ where: { id, tenant } });
+  }
+
+  findByIds(tenant: string, ids: readonly string[]): Promise<JobRecord[]> {
+    return this.db.job.findMany({ where: { id: { in: [...ids] }, tenant } });
+  }
+
+  page(tenant: string, status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
+    return fetchPage(args, (take, after) =>
+      this.db.job.findMany({ where: { tenant, ...(status ? { status } : {}), AND: [after] }, orderBy: NEWEST_FIRST, take }),
+    );
+  }
+
+  /** Jobs per status, for the metrics gauge. */
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.job.groupBy({ by: ['status'], _count: { _all: true } });
+    return Object.fromEntries(rows.map((row) => [row.status, row._count._all]));
+  }
+
+  async activeIds(): Promise<string[]> {
+    const rows = await this.db.job.findMany({ where: { status: { in: ACTIVE_STATUSES } }, orderBy: { createdAt: 'asc' }, select: { id: true } });
+    return rows.map((row) => row.id);
+  }
+
+  /** QUEUED → RUNNING; a job already running (resumed after a crash) keeps its startedAt. */
+  async markRunning(id: string): Promise<JobRecord | null> {
+    await this.db.job.updateMany({ where: { id, status: 'QUEUED' }, data: { status: 'RUNNING', startedAt: new Date() } });
+    return this.findById(id);
+  }
+
+  pendingItems(jobId: string): Promise<JobItemRecord[]> {
+    return this.db.jobItem.findMany({ where: { jobId, status: 'PENDING' }, orderBy: { position: 'asc' } });
+  }
+
+  itemsOf(jobIds: readonly string[]): Promise<JobItemWithAnswer[]> {
+    return this.db.jobItem.findMany({ where: { jobId: { in: [...jobIds] } }, orderBy: [{ jobId: 'asc' }, { position: 'asc' }], include: { answer: true } });
+  }
+
+  /**
+   * Records outcomes of still-pending items and moves the job's counters by
+   * exactly the items it changed, in one transaction (a cancelled item stays cancelled).
+   */
+  async recordOutcomes(jobId: string, outcomes: readonly ItemOutcome[]): Promise<JobRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      let done = 0;
+      let failed = 0;
+      for (const outcome of outcomes) {
+        const data =
+          'answerId' in outcome
+            ? { status: 'SUCCEEDED', answerId: outcome.answerId, attempts: outcome.attempts }
+            : { status: 'FAILED', errorCode: outcome.errorCode, error: outcome.error, attempts: outcome.attempts };
+        const { count } = await tx.jobItem.updateMany({ where: { id: outcome.itemId, jobId, status: 'PENDING' }, data });
+        if ('answerId' in outcome) done += count;
+        else failed += count;
+      }
+      if (done + failed === 0) return tx.job.findUnique({ where: { id: jobId } });
+      return tx.job.update({ where: { id: jobId }, data: { done: { increment: done }, failed: { increment: failed } } });
+    });
+  }
+
+  /** Ends an active job; returns null when it had already ended. */
+  async finish(id: string, status: Exclude<JobStatus, 'QUEUED' | 'RUNNING'>, error: string | null = null): Promise<JobRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({ where: { id, status: { in: ACTIVE_STATUSES } }, data: { status, error, finishedAt: new Date() } });
+      if (count === 0) return null;
+      if (status === 'CANCELLED') await tx.jobItem.updateMany({ where: { jobId: id, status: 'PENDING' }, data: { status: 'CANCELLED' } });
+      return tx.job.findUnique({ where: { id } });
+    });
+  }
+}

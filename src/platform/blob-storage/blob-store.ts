@@ -1,0 +1,286 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { link, mkdir, open, opendir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { GatewayError } from '../errors.js';
+import { diskFaultCode, storageFull } from './disk-faults.js';
+
+/**
+ * Where a blob lives. An original image's key is its sha256; blobs derived
+ * from one (thumbnails) have keys of their own, made by `thumbnailKey`. Every
+ * key is checked against these shapes before a path is built, so no path can
+ * ever come from user input.
+ */
+export type BlobKey = string;
+
+/** Where storage reports what the operator must hear about; the stores themselves only throw coded errors. */
+export interface StorageMonitor {
+  /** A write failed with a disk fault. */
+  diskFault(error: unknown): void;
+  /** A write went through: a full-disk episode, if any, is over. */
+  diskWritable(): void;
+  /** A read found a blob gone, or bytes that no longer match their key. */
+  blobLost(key: BlobKey, reason: 'missing' | 'damaged'): void;
+}
+
+const ORIGINAL_KEY = /^[0-9a-f]{64}$/;
+const THUMBNAIL_KEY = /^thumbnails\/([0-9a-f]{64})-([1-9][0-9]{0,3})\.webp$/;
+
+/** The key of the WebP thumbnail of an original whose longest side is at most `size`. */
+export function thumbnailKey(sha256: string, size: number): BlobKey {
+  return `thumbnails/${sha256}-${size}.webp`;
+}
+
+/** The sha256 of the original a blob is (or was derived from): what an image row points at. */
+export function originalOf(key: BlobKey): string {
+  return THUMBNAIL_KEY.exec(key)?.[1] ?? key;
+}
+
+/** An inclusive byte range, as HTTP Range and range-parser count. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Content-addressed storage for original image bytes and the blobs derived from them. */
+export interface BlobStore {
+  /** A fresh path for a temporary file on the same filesystem as the blobs, so `put` can rename. */
+  tempPath(): Promise<string>;
+  /**
+   * Atomically moves a finished temporary file into place under its sha256,
+   * replacing any copy there (the same bytes), which repairs a lost or damaged one.
+   */
+  put(sha256: string, tempFile: string): Promise<void>;
+  /** Atomically stores bytes under a key of their own (a derived blob): readers see nothing or all. */
+  write(key: BlobKey, bytes: Buffer): Promise<void>;
+  /** BLOB_MISSING when absent, or (originals) when the bytes no longer hash to their key. */
+  read(key: BlobKey): Promise<Buffer>;
+  /** The blob's bytes, or one range of them, as a stream; BLOB_MISSING when absent. */
+  openRead(key: BlobKey, range?: ByteRange): Promise<Readable>;
+  /** Byte size, or null when there is no such blob. */
+  size(key: BlobKey): Promise<number | null>;
+  /** Writes and removes a small file where uploads land: STORAGE_FULL if that fails. */
+  checkWritable(): Promise<void>;
+  /** Every blob (originals and derived) last written before `before`. */
+  blobsWrittenBefore(before: Date): AsyncIterable<BlobKey>;
+  /** Removes the temporary files last written before `before` (left by a crash); how many. */
+  removeTemporariesBefore(before: Date): Promise<number>;
+  /**
+   * Takes the blob away, then asks `keep` (given its last write time) whether
+   * it must stay after all, and if so puts it back, unless a fresh copy was put
+   * meanwhile. Taking it away first means a concurrent `put` either lands
+   * before (and `keep` sees its write time) or after (and stays). True when removed.
+   */
+  removeUnless(key: BlobKey, keep: (writtenAt: Date) => Promise<boolean>): Promise<boolean>;
+}
+
+/**
+ * The row says the image exists but its bytes are gone: data was lost or
+ * moved under the gateway. A server fault (HTTP 500 on image URLs), never a
+ * 404 that would tell clients and caches the image does not exist; the same
+ * bytes uploaded again put the blob back.
+ */
+export function blobMissing(key: BlobKey, cause?: unknown): GatewayError {
+  return new GatewayError(
+    'BLOB_MISSING',
+    `The stored bytes of this image are missing (blob ${key}). Upload the same image again to restore them; if many are missing, the operator must restore DATA_DIR/blobs.`,
+    { cause },
+  );
+}
+
+/** The bytes on disk are not the ones stored under this key (changed or swapped): they must not be used. */
+function blobDamaged(key: BlobKey): GatewayError {
+  return new GatewayError(
+    'BLOB_MISSING',
+    `The stored bytes of this image are damaged (blob ${key} no longer matches its sha256), so they were not used. Upload the same image again to restore them; the operator should check DATA_DIR/blobs.`,
+  );
+}
+
+const isNotFound = (error: unknown) => (error as { code?: unknown }).code === 'ENOENT';
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** What the writability probe writes: a page or two, as the smallest upload would. */
+const PROBE_BYTES = Buffer.alloc(64 * 1024);
+
+/** Blobs as files under DATA_DIR/blobs: originals at ab/cd/<sha256>, thumbnails at thumbnails/ab/cd/<sha256>-<size>.webp. */
+export class FileBlobStore implements BlobStore {
+  constructor(
+    private readonly blobDir: string,
+    private readonly tmpDir: string,
+    private readonly monitor: StorageMonitor,
+  ) {}
+
+  tempPath(): Promise<string> {
+    return this.writing(async () => {
+      await mkdir(this.tmpDir, { recursive: true });
+      return path.join(this.tmpDir, `${randomUUID()}.part`);
+    });
+  }
+
+  async put(sha256: string, tempFile: string): Promise<void> {
+    if (!ORIGINAL_KEY.test(sha256)) throw new Error('original blob keys are lowercase sha256 hex');
+    await this.writing(async () => {
+      // Written now, as far as the orphan sweep can tell: a blob put moments ago is never old enough to sweep.
+      const now = new Date();
+      await utimes(tempFile, now, now);
+      await this.moveInto(this.pathOf(sha256), tempFile);
+    });
+  }
+
+  async write(key: BlobKey, bytes: Buffer): Promise<void> {
+    const target = this.pathOf(key);
+    const tempFile = await this.tempPath();
+    try {
+      await this.writing(async () => {
+        await writeFile(tempFile, bytes);
+        await this.moveInto(target, tempFile);
+      });
+      this.monitor.diskWritable();
+    } catch (error) {
+      await rm(tempFile, { force: true });
+      throw error;
+    }
+  }
+
+  async read(key: BlobKey): Promise<Buffer> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.pathOf(key));
+    } catch (error) {
+      throw isNotFound(error) ? this.lost(key, 'missing', error) : error;
+    }
+    // An original's key is its hash: bytes that no longer match (bit rot, a swapped file) are never used.
+    if (ORIGINAL_KEY.test(key) && sha256Of(bytes) !== key) throw this.lost(key, 'damaged');
+    return bytes;
+  }
+
+  async openRead(key: BlobKey, range?: ByteRange): Promise<Readable> {
+    // Opened here, not lazily by the stream, so a missing blob is a coded error before any byte is sent.
+    const handle = await open(this.pathOf(key), 'r').catch((error: unknown) => {
+      throw isNotFound(error) ? this.lost(key, 'missing', error) : error;
+    });
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async size(key: BlobKey): Promise<number | null> {
+    try {
+      return (await stat(this.pathOf(key))).size;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    const probe = await this.tempPath();
+    try {
+      await this.writing(() => writeFile(probe, PROBE_BYTES));
+      this.monitor.diskWritable();
+    } finally {
+      await rm(probe, { force: true });
+    }
+  }
+
+  async *blobsWrittenBefore(before: Date): AsyncIterable<BlobKey> {
+    let dir;
+    try {
+      dir = await opendir(this.blobDir, { recursive: true });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    for await (const entry of dir) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const key = this.keyOf(file);
+      if (key === undefined) continue; // not a blob: left alone
+      const written = await stat(file).then((s) => s.mtime, () => undefined); // gone meanwhile: nothing to sweep
+      if (written && written < before) yield key;
+    }
+  }
+
+  async removeTemporariesBefore(before: Date): Promise<number> {
+    const names = await readdir(this.tmpDir).catch((error: unknown) => {
+      if (isNotFound(error)) return [];
+      throw error;
+    });
+    let removed = 0;
+    for (const name of names.filter((n) => n.endsWith('.part'))) {
+      const file = path.join(this.tmpDir, name);
+      const written = await stat(file).then((s) => s.mtime, () => undefined);
+      if (written && written < before) {
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async removeUnless(key: BlobKey, keep: (writtenAt: Date) => Promise<boolean>): Promise<boolean> {
+    const target = this.pathOf(key);
+    // Aside as a temporary file: should the process die before the end, the sweep of temporaries removes it.
+    const aside = await this.tempPath();
+    try {
+      await rename(target, aside);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    let remove = false;
+    try {
+      remove = !(await keep((await stat(aside)).mtime));
+      return remove;
+    } finally {
+      // Back unless removed (or `keep` failed); a link never replaces a copy a concurrent put made meanwhile.
+      if (!remove) {
+        await link(aside, target).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+        });
+      }
+      await rm(aside, { force: true });
+    }
+  }
+
+  /** Runs a write; a disk fault is reported and becomes STORAGE_FULL. */
+  private async writing<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (diskFaultCode(error) === undefined) throw error;
+      this.monitor.diskFault(error);
+      throw storageFull(error);
+    }
+  }
+
+  private lost(key: BlobKey, reason: 'missing' | 'damaged', cause?: unknown): GatewayError {
+    this.monitor.blobLost(key, reason);
+    return reason === 'missing' ? blobMissing(key, cause) : blobDamaged(key);
+  }
+
+  private async moveInto(target: string, tempFile: string): Promise<void> {
+    await mkdir(path.dirname(target), { recursive: true });
+    // rename is atomic on one filesystem: readers see no file or the whole file.
+    await rename(tempFile, target);
+  }
+
+  private pathOf(key: BlobKey): string {
+    if (ORIGINAL_KEY.test(key)) return path.join(this.blobDir, key.slice(0, 2), key.slice(2, 4), key);
+    const thumbnail = THUMBNAIL_KEY.exec(key);
+    if (thumbnail) {
+      const sha256 = thumbnail[1]!;
+      return path.join(this.blobDir, 'thumbnails', sha256.slice(0, 2), sha256.slice(2, 4), `${sha256}-${thumbnail[2]}.webp`);
+    }
+    throw new Error(`not a blob key: ${JSON.stringify(key.slice(0, 100))}`);
+  }
+
+  /** The key whose path this is, or undefined for any other file. */
+  private keyOf(file: string): BlobKey | undefined {
+    const name = path.basename(file);
+    const key = ORIGINAL_KEY.test(name) ? name : `thumbnails/${name}`;
+    try {
+      return this.pathOf(key) === file ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

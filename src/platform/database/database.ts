@@ -1,0 +1,32 @@
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../../generated/prisma/client.js';
+import { PrismaClient as PgPrismaClient } from '../../generated/prisma-pg/client.js';
+import { parseDatabaseUrl, pgPoolConfig, prepareSqliteFile, SQLITE_BUSY_TIMEOUT_MS } from './database-url.js';
+
+// The app's database handle. Both generated clients come from the same
+// models (prisma/postgres/schema.prisma is derived from prisma/schema.prisma),
+// so they expose the same API and the SQLite client's type stands for both.
+export type Db = PrismaClient;
+
+/**
+ * Opens DATABASE_URL: `file:` → SQLite via better-sqlite3 (WAL, busy
+ * timeout), `postgres://` / `postgresql://` → PostgreSQL via pg (honouring
+ * Prisma's `?schema=`). Does not migrate: call migrateDatabase first.
+ */
+export async function openDatabase(databaseUrl: string): Promise<Db> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind === 'sqlite') {
+    prepareSqliteFile(target.path);
+    const adapter = new PrismaBetterSqlite3({ url: `file:${target.path}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+    const db = new PrismaClient({ adapter });
+    await db.$connect();
+    return db;
+  }
+  // The adapter's `schema` makes queries schema-qualified; search_path covers
+  // raw SQL. Given a config, the adapter owns its pool and $disconnect() ends it.
+  const adapter = new PrismaPg(pgPoolConfig(target), { schema: target.schema });
+  const db = new PgPrismaClient({ adapter });
+  await db.$connect(); // fail fast on a bad host or credentials
+  return db as unknown as Db;
+}

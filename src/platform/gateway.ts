@@ -1,0 +1,69 @@
+import type { RequestHandler, Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from './config.js';
+import type { ResolverClass } from './graphql/schema.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * What the HTTP and WebSocket wiring (server.ts, graphql/websocket.ts) needs
+ * of the application, said without naming a module: the composition root
+ * (src/app.ts) fills it in from the modules, so platform code never imports one.
+ */
+
+/** As much of a caller as the platform reads: its tenant, and its key (null when the gateway runs open). */
+export interface CallerIdentity {
+  tenant: string;
+  apiKeyId: string | null;
+}
+
+/** What every operation's context carries, whatever else the modules put in it. */
+export interface OperationContext<TCaller extends CallerIdentity = CallerIdentity> {
+  caller: TCaller;
+  /** Where minted URLs point: PUBLIC_URL or the request's own origin, no trailing slash. */
+  baseUrl: string;
+}
+
+/** Who may call: the same checks for an HTTP request and a WebSocket (connection_init and each operation). */
+export interface CallerGate<TCaller extends CallerIdentity> {
+  /** The caller an Authorization value names; a coded error (UNAUTHENTICATED, FORBIDDEN) when none. */
+  authenticate(authorization: string | undefined): Promise<TCaller>;
+  /** Counts one operation against the caller's per-minute limit; RATE_LIMITED when over it. */
+  admit(caller: TCaller): Promise<void>;
+}
+
+export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
+  config: Config;
+  logger: Logger;
+  schema: GraphQLSchema;
+  metrics: Metrics;
+  /** Storage writable (no full-disk episode), database reachable and every committed migration applied. */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
+  /** Jobs per status (for the metrics gauge). */
+  jobCounts(): Promise<Record<string, number>>;
+  callers: CallerGate<TCaller>;
+  /** A fresh context (fresh loaders) for one operation, or one subscription event. */
+  contextFor(caller: TCaller, baseUrl: string): OperationContext<TCaller>;
+  http: {
+    /** Mounted before /graphql and needing no API key (the modules' routes: signed image URLs). */
+    routes: RequestHandler[];
+    /** First on /graphql, before the body is read: authenticates and admits the caller, or answers the refusal. */
+    authenticate: RequestHandler;
+    /** The caller `authenticate` admitted for this response. */
+    callerOf(res: Response): TCaller;
+    /** On /graphql after authentication: reads multipart (upload) bodies. */
+    uploads: RequestHandler;
+  };
+}
+
+/**
+ * One capability's registration (src/modules/<name>/index.ts), listed once in
+ * src/modules/index.ts: what it adds to the schema and to the HTTP server.
+ */
+export interface GatewayModule<TServices> {
+  name: string;
+  /** type-graphql resolver classes; their types come with them. */
+  resolvers: ResolverClass[];
+  /** HTTP routes that need no API key, mounted before /graphql. */
+  routes?: (services: TServices, logger: Logger) => RequestHandler;
+}

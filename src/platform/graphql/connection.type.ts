@@ -1,0 +1,51 @@
+import { Field, ObjectType, type ClassType } from 'type-graphql';
+import { encodeCursor, type Page } from '../database/pagination.js';
+
+/** Page sizes of every connection's `first` argument, for resolvers and query costs. */
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../database/pagination.js';
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+}
+
+/** Relay-style connection types, one pair (XEdge, XConnection) per node type. */
+export function ConnectionType<T extends object>(node: ClassType<T>) {
+  @ObjectType(`${node.name}Edge`)
+  class EdgeType {
+    @Field(() => String)
+    cursor!: string;
+
+    @Field(() => node)
+    node!: T;
+  }
+
+  @ObjectType(`${node.name}Connection`)
+  class ConnectionClass implements Connection<T> {
+    @Field(() => [EdgeType])
+    edges!: EdgeType[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+  }
+  return ConnectionClass;
+}
+
+export function toConnection<R extends { createdAt: Date; id: string }, T>(page: Page<R>, map: (row: R) => T): Connection<T> {
+  const edges = page.items.map((row) => ({ cursor: encodeCursor(row), node: map(row) }));
+  return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+}

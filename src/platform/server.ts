@@ -1,0 +1,108 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { createErrorFormatter } from './errors.js';
+import type { CallerIdentity, Gateway, OperationContext } from './gateway.js';
+import { attachWebSocket } from './graphql/websocket.js';
+import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limits.js';
+import { baseUrlOf } from './http/base-url.js';
+import { BrowserOrigins } from './http/browser-origins.js';
+import { consoleRoutes } from './http/console-routes.js';
+import { explorerRoute } from './http/explorer-route.js';
+import { OperationMetrics, operationsPlugin, withHttpResponse } from './graphql/graphql-operations.js';
+import { healthRoutes } from './http/health.js';
+import { jsonErrorHandler, jsonNotFound } from './http/json-errors.js';
+import { metricsRoute } from './http/metrics-route.js';
+import { DOCUMENT_BYTES, operationSizeLimit } from './graphql/operation-size.js';
+import { subscriptionsOverWebSocketOnly } from './graphql/subscriptions-over-websocket.js';
+import { currentRequest } from './http/request-context.js';
+import { rebindRequestScope, requestLogging } from './http/request-logging.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Express + Apollo + graphql-ws on one HTTP server; GraphQL at /graphql for HTTP and WebSocket. */
+export async function startServer<Caller extends CallerIdentity>(app: Gateway<Caller>, port = app.config.port): Promise<RunningServer> {
+  const expressApp = express();
+  const httpServer = http.createServer(expressApp);
+  const production = app.config.env === 'production';
+  const limits = new QueryLimits(queryLimitsFromConfig(app.config));
+  const operationMetrics = new OperationMetrics(app.metrics);
+  let stopping = false;
+  const formatError = createErrorFormatter({
+    includeStacktrace: app.config.env === 'development',
+    logUnexpected: (error) => (currentRequest()?.log ?? app.logger).error({ err: error }, 'unexpected error in a GraphQL operation'),
+  });
+  const origins = new BrowserOrigins(app.config.browser.corsOrigins, app.config.browser.publicUrl);
+  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins });
+  const apollo = new ApolloServer<OperationContext<Caller>>({
+    schema: app.schema,
+    csrfPrevention: true,
+    // One operation per request: a batch would multiply every per-operation limit (answers 400).
+    allowBatchedHttpRequests: false,
+    introspection: limits.options.introspection,
+    // No "Did you mean …?" in production: suggestions map the schema for a caller who may not see it.
+    hideSchemaDetailsFromClientErrors: production,
+    validationRules: limits.validationRules(),
+    includeStacktraceInErrorResponses: app.config.env === 'development',
+    formatError,
+    plugins: [
+      // Apollo's landing pages load from a CDN; browsers get GraphiQL from our own build (explorer-route.ts).
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Subscriptions end (close code 1001) before the HTTP server drains.
+      { serverWillStart: async () => ({ drainServer: () => webSocket.close() }) },
+      // Cost, prompts and variables size, once the operation and its variables are known.
+      subscriptionsOverWebSocketOnly(),
+      limits.apolloPlugin(),
+      operationsPlugin({ metrics: operationMetrics, logPrompts: app.config.logPrompts }),
+    ],
+  });
+  await apollo.start();
+
+  expressApp.disable('x-powered-by');
+  expressApp.use(requestLogging(app.logger));
+  // Before anything that could refuse: a preflight carries no key and no body.
+  expressApp.use(origins.corsMiddleware());
+  expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));
+  expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
+  // The modules' routes (signed image URLs are their own permission): no API key, so <img src> works.
+  for (const route of app.http.routes) expressApp.use(route);
+  // The web console and, for browsers, GraphiQL: static pages that need no key.
+  expressApp.use(consoleRoutes({ publicUrl: app.config.browser.publicUrl, explorer: app.config.explorer }));
+  expressApp.get('/graphql', explorerRoute({ enabled: app.config.explorer, publicUrl: app.config.browser.publicUrl }));
+  expressApp.use(
+    '/graphql',
+    app.http.authenticate,
+    app.http.uploads,
+    express.json({ limit: DOCUMENT_BYTES }),
+    operationSizeLimit(limits),
+    rebindRequestScope,
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), baseUrlOf(req, app.config.browser.publicUrl)), res),
+    }),
+  );
+  expressApp.use(jsonNotFound);
+  expressApp.use(jsonErrorHandler);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, resolve);
+  });
+  const actualPort = (httpServer.address() as AddressInfo).port;
+  return {
+    port: actualPort,
+    url: `http://localhost:${actualPort}/graphql`,
+    close: () => {
+      stopping = true;
+      return apollo.stop();
+    },
+  };
+}
