@@ -2,6 +2,7 @@ import type { Config } from './platform/config.js';
 import type { Gateway } from './platform/gateway.js';
 import type { Caller } from './modules/access/caller.js';
 import type { ApiKeyService } from './modules/access/api-key.service.js';
+import type { TokenPayer } from './modules/access/token-payer.js';
 import type { UsageLimits } from './modules/access/usage-limits.js';
 import type { AnswerService } from './modules/answers/answer.service.js';
 import type { ResultService } from './modules/answers/result.service.js';
@@ -20,6 +21,8 @@ export interface Services {
   jobs: JobService;
   keys: ApiKeyService;
   limits: UsageLimits;
+  /** Whose token budget model work is charged to. */
+  payer: TokenPayer;
   /** Mints signed image URLs (GraphQL side). */
   imageUrls: ImageUrls;
   /** Serves what a signed image URL grants (HTTP side). */

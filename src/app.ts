@@ -12,6 +12,7 @@ import { TokenEstimate } from './model/token-estimate.js';
 import { AnswerCache } from './modules/answers/answer-cache.js';
 import { AnswerService } from './modules/answers/answer.service.js';
 import { ApiKeyService } from './modules/access/api-key.service.js';
+import { TokenPayer } from './modules/access/token-payer.js';
 import { UsageLimits } from './modules/access/usage-limits.js';
 import { ImageDelivery } from './modules/images/image-delivery.js';
 import { ImageService } from './modules/images/image.service.js';
@@ -52,6 +53,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const metrics = new Metrics();
   const keys = new ApiKeyService(new ApiKeyRepository(db), config.auth);
   const limits = new UsageLimits();
+  const payer = new TokenPayer(keys, limits);
   const tokenEstimate = new TokenEstimate({
     maxPixels: config.model.maxPixels,
     promptsPerCall: config.model.maxPromptsPerCall,
@@ -69,7 +71,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       imageConcurrency: config.model.maxConcurrency,
       itemRetries: config.jobs.itemRetries,
       retryDelayMs: config.jobs.retryDelayMs,
-      budgetFor: async (job) => limits.budgetFor(await keys.callerForJob(job.tenant, job.apiKeyId)),
+      budgetFor: (job) => payer.ofJob(job),
     },
     logger,
   );
@@ -91,6 +93,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }),
     keys,
     limits,
+    payer,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
   };

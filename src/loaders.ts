@@ -18,7 +18,7 @@ export interface Loaders {
 
 /** New per operation, so nothing cached here outlives a request. */
 export function createLoaders(services: Services, caller: Caller): Loaders {
-  const budget = services.limits.budgetFor(caller);
+  const budget = services.payer.ofCaller(caller);
   return {
     image: new DataLoader((ids) => services.images.findMany(caller.tenant, ids)),
     captionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'CAPTION')),

@@ -1,9 +1,9 @@
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './platform/config.js';
+import { ConfigError, loadConfig, logLevel } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
 import { startServer } from './platform/server.js';
 
-const logger = createLogger();
+const logger = createLogger(logLevel());
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { GatewayError } from '../platform/errors.js';
-import type { AnswerOptions, CancellableModelProvider } from './answer-options.js';
-import type { ModelImage, ModelResult } from './provider.js';
+import { ModelCallError } from './model-call-error.js';
+import type { AnswerOptions, ModelImage, ModelProvider, ModelResult } from './provider.js';
 
 export type CircuitState = 'closed' | 'half-open' | 'open';
 
@@ -53,8 +52,8 @@ const BUCKETS = 10;
  * quota into none for CIRCUIT_RESET_MS and replace the precise retryAfter with
  * a generic MODEL_UNAVAILABLE. The overflow goes to the fallbacks instead.
  */
-export function isEndpointFailure(result: unknown): result is GatewayError {
-  return result instanceof GatewayError && result.code === 'MODEL_UNAVAILABLE';
+export function isEndpointFailure(result: unknown): result is ModelCallError {
+  return result instanceof ModelCallError && result.code === 'MODEL_UNAVAILABLE';
 }
 
 /** opossum's own rejection of a call that passed its `timeout`. */
@@ -82,7 +81,7 @@ type Answer = (image: ModelImage, prompts: readonly string[], options: AnswerOpt
  * goes through (others still fail fast), and its success closes the circuit
  * and starts a fresh window.
  */
-export class CircuitBreakerProvider implements CancellableModelProvider {
+export class CircuitBreakerProvider implements ModelProvider {
   readonly model: string;
   private readonly breaker: CircuitBreaker<Parameters<Answer>, ModelResult[]>;
   /** Drives opossum's window rotation, so a closing circuit can also clear it. */
@@ -92,7 +91,7 @@ export class CircuitBreakerProvider implements CancellableModelProvider {
   private readonly limit: LimitFunction;
 
   constructor(
-    private readonly inner: CancellableModelProvider,
+    private readonly inner: ModelProvider,
     private readonly options: CircuitOptions,
   ) {
     this.model = inner.model;
@@ -170,21 +169,21 @@ export class CircuitBreakerProvider implements CancellableModelProvider {
     this.breaker.shutdown();
   }
 
-  private openError(): GatewayError {
+  private openError(): ModelCallError {
     const endpoint = `The model endpoint ${this.options.baseUrl} (model ${this.model})`;
     if (this.breaker.halfOpen) {
-      return new GatewayError(
+      return new ModelCallError(
         'MODEL_UNAVAILABLE',
         `${endpoint} has been failing; one request is checking whether it has recovered, so it is not called meanwhile. Retry in a few seconds.`,
-        { retryable: true, extensions: { retryAfter: 1 } },
+        { retryAfter: 1 },
       );
     }
     const retryAt = this.openedAt + this.options.resetMs;
     const seconds = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
-    return new GatewayError(
+    return new ModelCallError(
       'MODEL_UNAVAILABLE',
       `${endpoint} is failing, so the gateway stopped calling it; it will be tried again in ${seconds} s (at ${new Date(retryAt).toISOString()}). Retry later.`,
-      { retryable: true, extensions: { retryAfter: seconds } },
+      { retryAfter: seconds },
     );
   }
 }

@@ -47,6 +47,7 @@ export function createModelProvider(config: Config, metrics: Metrics): ModelProv
       maxConcurrency: model.maxConcurrency,
       maxPixels: model.maxPixels,
       maxPromptsPerCall: model.maxPromptsPerCall,
+      completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
       recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
     });
     return new CircuitBreakerProvider(provider, {

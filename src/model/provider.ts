@@ -27,12 +27,19 @@ export interface ModelAnswer {
 /** Per-prompt outcome: one failing prompt does not sink the others. */
 export type ModelResult = ModelAnswer | Error;
 
+export interface AnswerOptions {
+  /** Aborts the in-flight HTTP request (and any retry or fallback still to come) when it fires. */
+  signal?: AbortSignal;
+}
+
 export interface ModelProvider {
   /** The model name stored with every answer (part of the cache key). */
   readonly model: string;
   /**
    * Answers every prompt about one image, sending the image as few times as
-   * the packing contract allows. Results come back in prompt order.
+   * the packing contract allows. Results come back in prompt order; a failed
+   * prompt's result is a ModelCallError (model-call-error.ts), and prompts cut
+   * short by `signal` fail with its reason. Resolves promptly once `signal` fires.
    */
-  answer(image: ModelImage, prompts: readonly string[]): Promise<ModelResult[]>;
+  answer(image: ModelImage, prompts: readonly string[], options?: AnswerOptions): Promise<ModelResult[]>;
 }

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { GatewayError } from '../platform/errors.js';
+import { badResponse, ModelCallError } from './model-call-error.js';
 
 /** DashScope's code when its content moderation refuses the input. */
 const CONTENT_REFUSED_CODES = new Set(['data_inspection_failed', 'DataInspectionFailed', 'content_filter']);
@@ -17,33 +17,29 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
  * Maps whatever the SDK threw (after its own retries) to the contract's codes.
  * Messages never echo the endpoint's raw body: it may hold prompts.
  */
-export function toModelError(error: unknown, baseUrl: string): GatewayError {
-  if (error instanceof GatewayError) return error;
+export function toModelError(error: unknown, baseUrl: string): ModelCallError {
+  if (error instanceof ModelCallError) return error;
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new GatewayError('MODEL_UNAVAILABLE', `The model endpoint did not answer in time (${baseUrl}). Retry later.`, { retryable: true, cause: error });
+    return new ModelCallError('MODEL_UNAVAILABLE', `The model endpoint did not answer in time (${baseUrl}). Retry later.`, { cause: error });
   }
   if (error instanceof OpenAI.APIConnectionError) {
-    return new GatewayError('MODEL_UNAVAILABLE', `The model endpoint could not be reached (${baseUrl}). Retry later.`, { retryable: true, cause: error });
+    return new ModelCallError('MODEL_UNAVAILABLE', `The model endpoint could not be reached (${baseUrl}). Retry later.`, { cause: error });
   }
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
     if (status === 429) {
       const retryAfter = retryAfterSeconds(error.headers);
-      return new GatewayError('MODEL_RATE_LIMITED', 'The model endpoint is rate limiting this gateway. Retry later.', {
-        retryable: true,
-        cause: error,
-        extensions: retryAfter === undefined ? {} : { retryAfter },
-      });
+      return new ModelCallError('MODEL_RATE_LIMITED', 'The model endpoint is rate limiting this gateway. Retry later.', { cause: error, retryAfter });
     }
     if (status === 401 || status === 403) {
-      return new GatewayError('MODEL_NOT_CONFIGURED', 'The model endpoint refused the API key. Check QWEN_API_KEY (or DASHSCOPE_API_KEY) and QWEN_BASE_URL.', { cause: error });
+      return new ModelCallError('MODEL_NOT_CONFIGURED', 'The model endpoint refused the API key. Check QWEN_API_KEY (or DASHSCOPE_API_KEY) and QWEN_BASE_URL.', { cause: error });
     }
     if (status === 404) {
-      return new GatewayError('MODEL_NOT_CONFIGURED', 'The model endpoint does not know this model or path. Check QWEN_MODEL and QWEN_BASE_URL.', { cause: error });
+      return new ModelCallError('MODEL_NOT_CONFIGURED', 'The model endpoint does not know this model or path. Check QWEN_MODEL and QWEN_BASE_URL.', { cause: error });
     }
     if (status === 400 || status === 422 || CONTENT_REFUSED_CODES.has(String(error.code))) {
       const refused = CONTENT_REFUSED_CODES.has(String(error.code));
-      return new GatewayError(
+      return new ModelCallError(
         'MODEL_REJECTED',
         refused
           ? 'The model endpoint refused this content (content inspection). Try another image or question.'
@@ -52,14 +48,10 @@ export function toModelError(error: unknown, baseUrl: string): GatewayError {
       );
     }
     if (status >= 500 || status === 408 || status === 409) {
-      return new GatewayError('MODEL_UNAVAILABLE', `The model endpoint failed (HTTP ${status}). Retry later.`, { retryable: true, cause: error });
+      return new ModelCallError('MODEL_UNAVAILABLE', `The model endpoint failed (HTTP ${status}). Retry later.`, { cause: error });
     }
-    return new GatewayError('MODEL_BAD_RESPONSE', `The model endpoint answered HTTP ${status}.`, { cause: error });
+    return new ModelCallError('MODEL_BAD_RESPONSE', `The model endpoint answered HTTP ${status}.`, { cause: error });
   }
   if (error instanceof SyntaxError) return badResponse('its reply was not valid JSON', error);
-  return new GatewayError('MODEL_UNAVAILABLE', `The model endpoint failed (${baseUrl}). Retry later.`, { retryable: true, cause: error });
-}
-
-export function badResponse(why: string, cause?: unknown): GatewayError {
-  return new GatewayError('MODEL_BAD_RESPONSE', `The model endpoint gave an unusable reply: ${why}.`, { cause });
+  return new ModelCallError('MODEL_UNAVAILABLE', `The model endpoint failed (${baseUrl}). Retry later.`, { cause: error });
 }

@@ -1,14 +1,13 @@
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ModelAnswer, ModelImage, ModelResult, ModelUsage } from './provider.js';
-import { abortedError, type AnswerOptions, type CancellableModelProvider } from './answer-options.js';
+import type { AnswerOptions, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
+import { abortedError, badResponse, type ModelCallError } from './model-call-error.js';
 import { countingFetch, type UpstreamRecorder } from './upstream-metrics.js';
 import { PACKED_SYSTEM_PROMPT, chunk, packPrompts, unpackAnswers } from './packing.js';
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
-import { badResponse, toModelError } from './qwen-errors.js';
-import type { GatewayError } from '../platform/errors.js';
+import { toModelError } from './qwen-errors.js';
 
 export interface QwenVlOptions {
   baseUrl: string;
@@ -19,6 +18,12 @@ export interface QwenVlOptions {
   maxConcurrency: number;
   maxPixels: number;
   maxPromptsPerCall: number;
+  /**
+   * The completion each answer may take (TOKEN_RESERVE_PER_ANSWER): a call asks
+   * for at most this many tokens per prompt in it (max_tokens), so no reply can
+   * bill more than the token budget reserved for it.
+   */
+  completionTokensPerAnswer: number;
   /** Counts every HTTP call (SDK retries included) and the tokens billed; optional. */
   recorder?: UpstreamRecorder;
 }
@@ -35,7 +40,7 @@ interface Completion {
  * with jitter and honours Retry-After — but with our timeout and retry count,
  * not its 10-minute default.
  */
-export class QwenVlProvider implements CancellableModelProvider {
+export class QwenVlProvider implements ModelProvider {
   readonly model: string;
   private readonly client: OpenAI;
   private readonly limit: LimitFunction;
@@ -73,7 +78,7 @@ export class QwenVlProvider implements CancellableModelProvider {
     if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE, signal)];
     let packed: Completion | undefined;
     try {
-      packed = await this.complete(imageUrl, packPrompts(prompts), true, signal);
+      packed = await this.complete(imageUrl, prompts, signal);
     } catch (error) {
       const failure = this.failure(error, signal);
       // An unusable packed reply is retried prompt by prompt; real failures are not.
@@ -89,7 +94,7 @@ export class QwenVlProvider implements CancellableModelProvider {
 
   private async answerOne(imageUrl: string, prompt: string, carriedUsage: ModelUsage, signal: AbortSignal | undefined): Promise<ModelResult> {
     try {
-      const completion = await this.complete(imageUrl, prompt, false, signal);
+      const completion = await this.complete(imageUrl, [prompt], signal);
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
     } catch (error) {
@@ -98,11 +103,15 @@ export class QwenVlProvider implements CancellableModelProvider {
   }
 
   /** An abort surfaces from the SDK as APIUserAbortError (or a raw AbortError mid-body): report why it was aborted instead. */
-  private failure(error: unknown, signal: AbortSignal | undefined): GatewayError {
+  private failure(error: unknown, signal: AbortSignal | undefined): ModelCallError {
     return signal?.aborted ? abortedError(signal) : toModelError(error, this.options.baseUrl);
   }
 
-  private complete(imageUrl: string, text: string, packed: boolean, signal: AbortSignal | undefined): Promise<Completion> {
+  /** One upstream call: a single prompt as it is, several packed (packing.ts). */
+  private complete(imageUrl: string, prompts: readonly string[], signal: AbortSignal | undefined): Promise<Completion> {
+    const packed = prompts.length > 1;
+    const text = packed ? packPrompts(prompts) : prompts[0]!;
+    const maxTokens = this.options.completionTokensPerAnswer * prompts.length;
     const messages: ChatCompletionMessageParam[] = [
       ...(packed ? [{ role: 'system' as const, content: PACKED_SYSTEM_PROMPT }] : []),
       {
@@ -117,7 +126,7 @@ export class QwenVlProvider implements CancellableModelProvider {
       const started = performance.now();
       let response: ChatCompletion;
       try {
-        response = await this.client.chat.completions.create({ model: this.model, messages }, { signal });
+        response = await this.client.chat.completions.create({ model: this.model, messages, max_tokens: maxTokens }, { signal });
       } catch (error) {
         // Failed HTTP attempts were counted by the counting fetch (an APIError
         // of any kind means the request failed or never went out); anything

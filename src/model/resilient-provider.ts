@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { GatewayError } from '../platform/errors.js';
-import { abortedError, deadlineExceeded, type AnswerOptions, type CancellableModelProvider } from './answer-options.js';
-import type { ModelImage, ModelResult } from './provider.js';
+import { abortedError, deadlineExceeded, ModelCallError } from './model-call-error.js';
+import type { AnswerOptions, ModelImage, ModelProvider, ModelResult } from './provider.js';
 
 export interface ResilienceOptions {
   /** Overall budget for one `answer` call, the SDK's retries and every fallback included (QWEN_DEADLINE_MS). */
@@ -16,8 +15,8 @@ export interface ResilienceOptions {
  * another endpoint would refuse the same content, and a broken reply or a
  * wrong key is something to see, not to hide.
  */
-export function triesFallback(result: unknown): result is GatewayError {
-  return result instanceof GatewayError && (result.code === 'MODEL_UNAVAILABLE' || result.code === 'MODEL_RATE_LIMITED');
+export function triesFallback(result: unknown): result is ModelCallError {
+  return result instanceof ModelCallError && (result.code === 'MODEL_UNAVAILABLE' || result.code === 'MODEL_RATE_LIMITED');
 }
 
 const ABORTED = Symbol('aborted');
@@ -52,12 +51,12 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
  *
  * `model` stays the primary's: it is the cache key for stored answers.
  */
-export class ResilientProvider implements CancellableModelProvider {
+export class ResilientProvider implements ModelProvider {
   readonly model: string;
-  private readonly tiers: readonly CancellableModelProvider[];
+  private readonly tiers: readonly ModelProvider[];
 
   constructor(
-    tiers: readonly CancellableModelProvider[],
+    tiers: readonly ModelProvider[],
     private readonly options: ResilienceOptions,
   ) {
     if (tiers.length === 0) throw new Error('ResilientProvider needs at least one endpoint');

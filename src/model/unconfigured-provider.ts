@@ -1,4 +1,4 @@
-import { GatewayError } from '../platform/errors.js';
+import { ModelCallError } from './model-call-error.js';
 import type { ModelProvider, ModelResult } from './provider.js';
 
 /** Stands in when no endpoint is configured: stored data still serves, new model work explains what to set. */
@@ -6,7 +6,7 @@ export class UnconfiguredProvider implements ModelProvider {
   constructor(readonly model: string) {}
 
   answer(_image: unknown, prompts: readonly string[]): Promise<ModelResult[]> {
-    const error = new GatewayError(
+    const error = new ModelCallError(
       'MODEL_NOT_CONFIGURED',
       'No model endpoint is configured. Set QWEN_API_KEY (or DASHSCOPE_API_KEY) for DashScope, or QWEN_BASE_URL for a local vLLM/Ollama server, and restart.',
     );

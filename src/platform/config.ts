@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -110,129 +111,27 @@ const envSchema = z.object({
   EXPLORER: bool.optional(),
 });
 
-export type Env = z.infer<typeof envSchema>;
-
-export interface Config {
-  env: Env['NODE_ENV'];
-  port: number;
-  dataDir: string;
-  blobDir: string;
-  tmpDir: string;
-  databaseUrl: string;
-  model: {
-    baseUrl: string;
-    /** undefined when no key is set; local servers (vLLM, Ollama) need none. */
-    apiKey: string | undefined;
-    /** false when neither a key nor a non-default endpoint is configured. */
-    configured: boolean;
-    name: string;
-    timeoutMs: number;
-    maxRetries: number;
-    maxConcurrency: number;
-    maxPixels: number;
-    maxPromptsPerCall: number;
-  };
-  limits: {
-    uploadBytes: number;
-    uploadFiles: number;
-    imagePixels: number;
-    questionLength: number;
-  };
-  answerCacheSize: number;
-  /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */
-  cacheScope: 'tenant' | 'global';
-  /** Time limit of one analytics list query (PostgreSQL statement_timeout). */
-  analyticsQueryTimeoutMs: number;
-  jobs: {
-    /** Jobs run at once per process. */
-    concurrency: number;
-    maxItems: number;
-    /** Extra attempts for items whose upstream failure is transient. */
-    itemRetries: number;
-    retryDelayMs: number;
-    /** Jobs QUEUED or RUNNING at once per tenant. */
-    maxActivePerTenant: number;
-    /** Unfinished items across a tenant's active jobs. */
-    maxQueuedItemsPerTenant: number;
-  };
-  /** How long SIGTERM waits for in-flight upstream calls. */
-  shutdownGraceMs: number;
-  resilience: {
-    /** Overall deadline for one model request, retries and fallbacks included. */
-    deadlineMs: number;
-    /** Endpoints (or models) tried in order when the primary is unavailable; unset fields inherit the primary's. */
-    fallbacks: Array<{ baseUrl: string; model: string; apiKey: string | undefined }>;
-    /** Percentage of failed calls (over a rolling window) that opens the circuit. */
-    circuitFailureThreshold: number;
-    circuitMinRequests: number;
-    circuitResetMs: number;
-  };
-  auth: {
-    /** Require API keys even before the first key exists. */
-    required: boolean;
-    requestsPerMinute: number;
-    tokensPerDay: number;
-    /** Completion tokens reserved per answer, with the prompt's estimate, before an upstream call; settled to the billed usage after. */
-    tokenReservePerAnswer: number;
-  };
-  query: {
-    maxDepth: number;
-    maxAliases: number;
-    maxCost: number;
-    maxPrompts: number;
-    maxVariablesBytes: number;
-    /** GraphQL tokens in one document, counted before parsing. */
-    maxTokens: number;
-    maxDirectives: number;
-    /** Variable definitions in one operation. */
-    maxVariables: number;
-  };
-  webSocket: {
-    maxSubscriptions: number;
-    connectionInitTimeoutMs: number;
-    /** A socket is closed (4000, reconnect) after this long, whatever it does. */
-    maxLifetimeSeconds: number;
-    /** ...and after this long with no operation running. */
-    idleTimeoutSeconds: number;
-    maxConnections: number;
-    maxConnectionsPerKey: number;
-    /** A socket whose unsent data passes this is dropped: its client stopped reading. */
-    maxBufferedBytes: number;
-  };
-  imports: {
-    /** Hosts (host or host:port) exempt from the private-address block, for operators. */
-    allowedHosts: string[];
-    timeoutMs: number;
-    maxRedirects: number;
-  };
-  /** Debug flag: log prompts (never image bytes, never keys). */
-  logPrompts: boolean;
-  browser: {
-    /** Origins allowed for CORS and for WebSocket handshakes that carry an Origin. */
-    corsOrigins: string[];
-    /** HMAC key of image URLs; undefined: generated once and kept in the database. */
-    urlSigningSecret: string | undefined;
-    imageUrlTtlSeconds: number;
-    /** Makes minted URLs absolute on this base; undefined: the request's own host. */
-    publicUrl: string | undefined;
-  };
-  /** GraphiQL at GET /graphql for browsers, and introspection on every transport. Default: off in production only. */
-  explorer: boolean;
-}
+/** The configuration: the environment validated, then shaped by `toConfig`, whose return type it is (written once). */
+const configSchema = envSchema.transform((env) => toConfig(env));
+export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
 /** Validates the environment once; every problem is listed, one line per variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
       (issue) => `invalid configuration: ${issue.path.join('.')} ${issue.message}`,
     );
     throw new ConfigError(lines.join('\n'));
   }
-  const env = parsed.data;
+  return parsed.data;
+}
+
+/** The validated variables shaped for the code; its return type is the `Config` every caller names. */
+function toConfig(env: z.infer<typeof envSchema>) {
   const dataDir = path.resolve(env.DATA_DIR);
   const apiKey = env.QWEN_API_KEY ?? env.DASHSCOPE_API_KEY;
   const baseUrl = env.QWEN_BASE_URL.replace(/\/+$/, '');
@@ -245,7 +144,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL ?? `file:${path.join(dataDir, 'gateway.db')}`,
     model: {
       baseUrl,
+      /** undefined when no key is set; local servers (vLLM, Ollama) need none. */
       apiKey,
+      /** false when neither a key nor a non-default endpoint is configured. */
       configured: apiKey !== undefined || baseUrl !== DEFAULT_QWEN_BASE_URL,
       name: env.QWEN_MODEL,
       timeoutMs: env.QWEN_TIMEOUT_MS,
@@ -261,28 +162,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       questionLength: env.MAX_QUESTION_LENGTH,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
+    /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */
     cacheScope: env.CACHE_SCOPE,
+    /** Time limit of one analytics list query (PostgreSQL statement_timeout). */
     analyticsQueryTimeoutMs: env.ANALYTICS_QUERY_TIMEOUT_MS,
     jobs: {
+      /** Jobs run at once per process. */
       concurrency: env.JOB_CONCURRENCY,
       maxItems: env.JOB_MAX_ITEMS,
+      /** Extra attempts for items whose upstream failure is transient. */
       itemRetries: env.JOB_ITEM_RETRIES,
       retryDelayMs: env.JOB_RETRY_DELAY_MS,
+      /** Jobs QUEUED or RUNNING at once per tenant. */
       maxActivePerTenant: env.JOB_MAX_ACTIVE_PER_TENANT,
+      /** Unfinished items across a tenant's active jobs. */
       maxQueuedItemsPerTenant: env.JOB_MAX_QUEUED_ITEMS_PER_TENANT,
     },
+    /** How long SIGTERM waits for in-flight upstream calls. */
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     resilience: {
+      /** Overall deadline for one model request, retries and fallbacks included. */
       deadlineMs: env.QWEN_DEADLINE_MS,
+      /** Endpoints (or models) tried in order when the primary is unavailable; unset fields inherit the primary's. */
       fallbacks: env.QWEN_FALLBACKS.map((f) => ({ baseUrl: (f.baseUrl ?? baseUrl).replace(/\/+$/, ''), model: f.model ?? env.QWEN_MODEL, apiKey: f.apiKey ?? apiKey })),
+      /** Percentage of failed calls (over a rolling window) that opens the circuit. */
       circuitFailureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
       circuitMinRequests: env.CIRCUIT_MIN_REQUESTS,
       circuitResetMs: env.CIRCUIT_RESET_MS,
     },
     auth: {
+      /** Require API keys even before the first key exists. */
       required: env.AUTH_REQUIRED,
       requestsPerMinute: env.RATE_LIMIT_PER_MINUTE,
       tokensPerDay: env.TOKEN_BUDGET_PER_DAY,
+      /** Completion tokens reserved per answer, with the prompt's estimate, before an upstream call; settled to the billed usage after. */
       tokenReservePerAnswer: env.TOKEN_RESERVE_PER_ANSWER,
     },
     query: {
@@ -291,27 +204,59 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxCost: env.QUERY_MAX_COST,
       maxPrompts: env.QUERY_MAX_PROMPTS,
       maxVariablesBytes: env.QUERY_MAX_VARIABLES_BYTES,
+      /** GraphQL tokens in one document, counted before parsing. */
       maxTokens: env.QUERY_MAX_TOKENS,
       maxDirectives: env.QUERY_MAX_DIRECTIVES,
+      /** Variable definitions in one operation. */
       maxVariables: env.QUERY_MAX_VARIABLES,
     },
     webSocket: {
       maxSubscriptions: env.WS_MAX_SUBSCRIPTIONS,
       connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS,
+      /** A socket is closed (4000, reconnect) after this long, whatever it does. */
       maxLifetimeSeconds: env.WS_MAX_LIFETIME_SECONDS,
+      /** ...and after this long with no operation running. */
       idleTimeoutSeconds: env.WS_IDLE_TIMEOUT_SECONDS,
       maxConnections: env.WS_MAX_CONNECTIONS,
       maxConnectionsPerKey: env.WS_MAX_CONNECTIONS_PER_KEY,
+      /** A socket whose unsent data passes this is dropped: its client stopped reading. */
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
     },
-    imports: { allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()), timeoutMs: env.IMPORT_TIMEOUT_MS, maxRedirects: env.IMPORT_MAX_REDIRECTS },
+    imports: {
+      /** Hosts (host or host:port) exempt from the private-address block, for operators. */
+      allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      timeoutMs: env.IMPORT_TIMEOUT_MS,
+      maxRedirects: env.IMPORT_MAX_REDIRECTS,
+    },
+    /** Debug flag: log prompts (never image bytes, never keys). */
     logPrompts: env.LOG_PROMPTS,
     browser: {
+      /** Origins allowed for CORS and for WebSocket handshakes that carry an Origin. */
       corsOrigins: env.CORS_ORIGINS,
+      /** HMAC key of image URLs; undefined: generated once and kept in the database. */
       urlSigningSecret: env.URL_SIGNING_SECRET,
       imageUrlTtlSeconds: env.IMAGE_URL_TTL_SECONDS,
+      /** Makes minted URLs absolute on this base; undefined: the request's own host. */
       publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     },
+    /** GraphiQL at GET /graphql for browsers, and introspection on every transport. Default: off in production only. */
     explorer: env.EXPLORER ?? env.NODE_ENV !== 'production',
   };
 }
+
+// The few variables read by code that runs before a Config exists or without
+// one (the logger that reports a bad Config, the database tooling); read here
+// all the same, so this file stays the one reader of the environment.
+
+/** LOG_LEVEL, a pino level. */
+export const logLevel = (source: NodeJS.ProcessEnv = process.env): string => source.LOG_LEVEL ?? 'info';
+
+/**
+ * The user of a postgres:// URL that names none, as libpq (psql) picks it:
+ * PGUSER, then USER, then the OS account. pg alone stops at USER, which
+ * service managers and containers often leave unset.
+ */
+export const defaultDatabaseUser = (source: NodeJS.ProcessEnv = process.env): string => source.PGUSER || source.USER || os.userInfo().username;
+
+/** SHADOW_DATABASE_URL: the PostgreSQL server migration diffs create their scratch schema on. */
+export const shadowDatabaseUrl = (source: NodeJS.ProcessEnv = process.env): string | undefined => source.SHADOW_DATABASE_URL;

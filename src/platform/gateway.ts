@@ -39,7 +39,7 @@ export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
   metrics: Metrics;
   /** Storage writable (no full-disk episode), database reachable and every committed migration applied. */
   ready(): Promise<{ ok: boolean; reason?: string }>;
-  /** Jobs per status (for the metrics gauge). */
+  /** Jobs per status, every status present (0 when no job has it), for the metrics gauge. */
   jobCounts(): Promise<Record<string, number>>;
   callers: CallerGate<TCaller>;
   /** A fresh context (fresh loaders) for one operation, or one subscription event. */

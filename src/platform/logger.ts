@@ -4,7 +4,7 @@ import { requestLogMixin } from './http/request-context.js';
 export type { Logger };
 
 /** JSON lines on stdout. Keys and image bytes are never passed to it; `redact` is a second fence. */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level: string): Logger {
   return pino({
     level,
     // Lines logged while serving a request (services, jobs started by it) carry its reqId.

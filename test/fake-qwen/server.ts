@@ -98,7 +98,11 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       image: null,
       prompts: chat.prompts,
       packed: chat.packed,
+      abandoned: false,
     };
+    res.once('close', () => {
+      if (!res.writableFinished) record.abandoned = true;
+    });
     // Record and take the fault synchronously, so both follow arrival order.
     requests.push(record);
     const fault = queue.shift() ?? defaultFault;

@@ -24,6 +24,8 @@ export interface RecordedRequest {
   /** 1 prompt, or the n questions of a packed request; [] when no text part was found. */
   prompts: string[];
   packed: boolean;
+  /** The client closed the connection before a reply was sent (it aborted or timed out). */
+  abandoned: boolean;
 }
 
 export type Fault =

@@ -1,3 +1,6 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAPTION_PROMPTS } from '../../src/modules/answers/prompts.js';
 import {
@@ -11,7 +14,7 @@ import {
   type AnalysisInput,
 } from '../generated/graphql.js';
 import { collect, errorCodes, wsClient } from '../support/client.js';
-import { startHarness, type Harness } from '../support/gateway.js';
+import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
 
 let h: Harness;
@@ -155,9 +158,52 @@ describe('cancelJob', () => {
     }
   });
 
+  it('aborts the upstream call in flight: the endpoint sees the connection closed', async () => {
+    const [image] = await newImages(1);
+    h.fake.setDefaultFault({ kind: 'hang' });
+    const job = await submit({ imageIds: [image!.id], questions: ['Hanging?'] });
+    await expect.poll(() => h.fake.requests.length).toBe(1);
+    expect((await h.gateway.client.request(CancelJobDocument, { id: job.id })).data!.cancelJob.status).toBe('CANCELLED');
+    // Without the abort the call would hang until QWEN_TIMEOUT_MS (60 s).
+    await expect.poll(() => h.fake.requests[0]!.abandoned, { timeout: 2_000 }).toBe(true);
+  });
+
   it('answers NOT_FOUND for an unknown job', async () => {
     expect(errorCodes(await h.gateway.client.request(CancelJobDocument, { id: 'nope' }))).toEqual(['NOT_FOUND']);
     expect((await h.gateway.client.request(GetJobDocument, { id: 'nope' })).data!.job).toBeNull();
+  });
+});
+
+describe('stopping the gateway', () => {
+  /** Every file of the data folder's top level (the SQLite database and its journals) with its size and mtime. */
+  const snapshot = async (dir: string) =>
+    Promise.all((await readdir(dir)).map(async (name) => ({ name, ...(({ size, mtimeMs }) => ({ size, mtimeMs }))(await stat(path.join(dir, name))) })));
+
+  it('aborts upstream calls still hanging when SHUTDOWN_GRACE_MS ends, writes nothing after, and the job resumes on the next start', async () => {
+    const local = await startHarness({ env: { SHUTDOWN_GRACE_MS: '200', QWEN_TIMEOUT_MS: '1000', JOB_ITEM_RETRIES: '0' } });
+    try {
+      const image = await uploadNew(local.gateway.client, { format: 'png', width: 23, height: 21 });
+      local.fake.setDefaultFault({ kind: 'hang' });
+      const job = (await local.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: ['Still there?'] } })).data!.submitAnalysis;
+      await expect.poll(() => local.fake.requests.length).toBe(1);
+
+      await local.gateway.stop();
+      await expect.poll(() => local.fake.requests[0]!.abandoned, { timeout: 1_000 }).toBe(true);
+      // Past QWEN_TIMEOUT_MS, when a call left running would have failed and recorded that.
+      const files = await snapshot(local.gateway.dataDir);
+      await sleep(1_500);
+      expect(await snapshot(local.gateway.dataDir)).toEqual(files);
+
+      local.fake.setDefaultFault(null);
+      const gateway = await restartGateway(local);
+      const client = wsClient(gateway.server.url);
+      const [event] = await collect(client, JobCompletedDocument, { id: job.id });
+      await client.dispose();
+      expect(event!.data!.jobCompleted).toMatchObject({ status: 'SUCCEEDED', done: 1, failed: 0 });
+      expect(local.fake.requests).toHaveLength(2);
+    } finally {
+      await local.close();
+    }
   });
 });
 

@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AskQuestionDocument, CaptionImageDocument, GetImageDocument, ImageInsightsDocument } from '../generated/graphql.js';
-import type { Fault } from '../fake-qwen/index.js';
+import { CaptionImageDocument, GetImageDocument, ImageInsightsDocument } from '../generated/graphql.js';
 import { errorCodes } from '../support/client.js';
 import { startGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
@@ -20,46 +19,8 @@ let counter = 0;
 /** A new image per test so nothing is cached between cases. */
 const freshImage = () => uploadNew(h.gateway.client, { format: 'png', width: 30 + (counter++ % 50), height: 30, color: `#${(0x100000 + counter * 997).toString(16).slice(-6)}` });
 
-/** After a failure: nothing stored, and the same question succeeds once the endpoint recovers. */
-async function expectRecovers(imageId: string, question: string) {
-  const stored = await h.gateway.client.request(GetImageDocument, { id: imageId });
-  expect(stored.data!.image!.questions).toEqual([]);
-  h.fake.reset();
-  const retry = await h.gateway.client.request(AskQuestionDocument, { imageId, question });
-  expect(retry.errors).toBeUndefined();
-  expect(retry.data!.askQuestion.cached).toBe(false);
-}
-
-describe('endpoint failures map to the contract codes', () => {
-  it.each<[string, Fault, string]>([
-    ['429', { kind: 'status', status: 429, retryAfter: '7' }, 'MODEL_RATE_LIMITED'],
-    ['500', { kind: 'status', status: 500 }, 'MODEL_UNAVAILABLE'],
-    ['503', { kind: 'status', status: 503 }, 'MODEL_UNAVAILABLE'],
-    ['a content refusal (400 data_inspection_failed)', { kind: 'status', status: 400 }, 'MODEL_REJECTED'],
-    ['a refused API key (401)', { kind: 'status', status: 401 }, 'MODEL_NOT_CONFIGURED'],
-    ['a hang past QWEN_TIMEOUT_MS', { kind: 'hang' }, 'MODEL_UNAVAILABLE'],
-    ['a connection reset', { kind: 'reset' }, 'MODEL_UNAVAILABLE'],
-    ['a reset mid-body', { kind: 'reset-mid-body' }, 'MODEL_UNAVAILABLE'],
-    ['a non-JSON body', { kind: 'garbage' }, 'MODEL_BAD_RESPONSE'],
-    ['empty choices', { kind: 'empty-choices' }, 'MODEL_BAD_RESPONSE'],
-    ['null content', { kind: 'content', content: null }, 'MODEL_BAD_RESPONSE'],
-    ['an empty answer', { kind: 'content', content: '   ' }, 'MODEL_BAD_RESPONSE'],
-  ])('%s → %s, nothing stored, and the next call succeeds', async (_name, fault, code) => {
-    const image = await freshImage();
-    h.fake.inject(fault);
-    const response = await h.gateway.client.request(AskQuestionDocument, { imageId: image.id, question: 'Fault?' });
-    expect(errorCodes(response)).toEqual([code]);
-    expect(response.errors![0]!.message).not.toMatch(/inappropriate|stack|at .*\.ts/);
-    await expectRecovers(image.id, 'Fault?');
-  });
-
-  it('reports Retry-After as retryAfter seconds on MODEL_RATE_LIMITED', async () => {
-    const image = await freshImage();
-    h.fake.inject({ kind: 'status', status: 429, retryAfter: '7' });
-    const response = await h.gateway.client.request(AskQuestionDocument, { imageId: image.id, question: 'Later?' });
-    expect(response.errors![0]!.extensions).toMatchObject({ code: 'MODEL_RATE_LIMITED', retryAfter: 7 });
-  });
-
+// Each endpoint fault's code, clean message, nothing stored and recovery: bad-input.test.ts ('endpoint' cases).
+describe('endpoint failures', () => {
   it('fails every prompt of a packed call with the call’s code, and other images still succeed', async () => {
     const broken = await freshImage();
     const fine = await freshImage();
@@ -74,6 +35,9 @@ describe('endpoint failures map to the contract codes', () => {
     expect(errorCodes(failed!)).toEqual(Array(4).fill('MODEL_UNAVAILABLE'));
     expect(failed!.data!.image).toMatchObject({ id: broken.id, caption: null, a1: null, a2: null, a3: null });
     expect(succeeded!.data!.image!.a3!.answer).toMatch(/ :: C\?$/);
+    // One packed call per image; the failed one stored nothing.
+    expect(h.fake.requests.map((r) => r.prompts.length)).toEqual([4, 4]);
+    expect((await h.gateway.client.request(GetImageDocument, { id: broken.id })).data!.image).toMatchObject({ captions: [], questions: [] });
   });
 });
 

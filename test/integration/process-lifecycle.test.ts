@@ -107,4 +107,25 @@ describe('a gateway process', () => {
     gateway.process.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
   });
+
+  it('on SIGTERM aborts an upstream call still hanging when SHUTDOWN_GRACE_MS ends, and exits 0 at once', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
+    fake.setDelay(0);
+    const gateway = await spawnGateway({ ...env, SHUTDOWN_GRACE_MS: '300' });
+    children.push(gateway);
+    const [image] = (await gateway.client.request(ListImagesDocument, { first: 1 })).data!.images.edges.map((e) => e.node.id);
+    fake.reset();
+    fake.setDefaultFault({ kind: 'hang' });
+    try {
+      await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image!], questions: ['Hanging at shutdown?'] } });
+      await expect.poll(() => fake.requests.length, { timeout: 10_000, interval: 20 }).toBe(1);
+      const signalled = Date.now();
+      gateway.process.kill('SIGTERM');
+      expect(await gateway.exited).toBe(0);
+      // Left running, the call would hold the shutdown until QWEN_TIMEOUT_MS (60 s).
+      expect(Date.now() - signalled).toBeLessThan(20_000);
+      expect(fake.requests[0]!.abandoned).toBe(true);
+    } finally {
+      fake.setDefaultFault(null);
+    }
+  });
 });

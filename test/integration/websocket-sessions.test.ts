@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { GraphQLClient } from '../support/client.js';
@@ -32,12 +33,15 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
 }
 
 /** A raw socket through the handshake: 'open', or the HTTP status the server refused it with. */
-function rawSocket(url: string): Promise<{ socket?: WebSocket; status?: number }> {
+/** A graphql-ws socket, and the TCP connection under it (from the upgrade response), or the refusal's status. */
+function rawSocket(url: string): Promise<{ socket?: WebSocket; tcp?: Socket; status?: number }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    let tcp: Socket | undefined;
+    socket.once('upgrade', (response) => (tcp = response.socket));
     socket.once('open', () => {
       cleanups.push(async () => socket.terminate());
-      resolve({ socket });
+      resolve({ socket, tcp });
     });
     socket.once('unexpected-response', (_req, response) => resolve({ status: response.statusCode }));
     socket.once('error', (error) => (error.message.includes('Unexpected server response') ? undefined : reject(error)));
@@ -161,13 +165,13 @@ describe('socket caps', () => {
 
   it('drops a socket whose client stopped reading once WS_MAX_BUFFERED_BYTES are waiting', { timeout: 120_000 }, async () => {
     const g = await gateway({ WS_MAX_BUFFERED_BYTES: '65536', WS_MAX_SUBSCRIPTIONS: '1000', QUERY_MAX_COST: '1000000' });
-    const { socket } = await rawSocket(g.server.url);
+    const { socket, tcp } = await rawSocket(g.server.url);
     expect(await init(socket!)).toBe('ack');
     // graphql-ws reports each result that was still being written when the socket went, on the console.
     const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
     cleanups.push(async () => consoleError.mockRestore());
     // Stop reading: the server's writes pile up in the kernel, then in the socket's buffer.
-    (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    tcp!.pause();
     const big = '{ __schema { types { name description fields { name description args { name description } } } } }';
     const dropped = async () => (await g.app.metrics.registry.getSingleMetricAsString('gateway_websocket_closes_total')).includes('reason="backlog"');
     // Keep asking until the server gives up on the socket (the kernel's buffers take megabytes first);

@@ -71,8 +71,7 @@ export async function startHarness(options: GatewayOptions & { fake?: FakeQwenOp
     close: async () => {
       await harness.gateway.stop();
       await fake.close();
-      // A job cut off by the stop may still write while the folder goes: retry as rm itself offers.
-      await rm(harness.gateway.dataDir, { recursive: true, force: true, maxRetries: 5 });
+      await rm(harness.gateway.dataDir, { recursive: true, force: true });
     },
   };
   return harness;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessJobEvents } from '../../src/modules/jobs/job-events.js';
+import { InProcessJobEvents, type JobEvents } from '../../src/modules/jobs/job-events.js';
 import { jobCompletion, jobUpdates } from '../../src/modules/jobs/job-streams.js';
 import type { ReadJob } from '../../src/modules/jobs/job-streams.js';
 import type { JobRecord } from '../../src/modules/jobs/job.repository.js';
@@ -48,9 +48,18 @@ describe('job streams', () => {
   });
 
   it('fails before streaming for an unknown job, and leaves no listener behind', async () => {
-    const events = new InProcessJobEvents();
+    // JobEvents' contract: a subscription ends when its signal aborts.
+    const signals: AbortSignal[] = [];
+    const inner = new InProcessJobEvents();
+    const events: JobEvents = {
+      publish: (j) => inner.publish(j),
+      subscribe: (id, signal) => {
+        signals.push(signal);
+        return inner.subscribe(id, signal);
+      },
+    };
     const repo: ReadJob = async () => null;
     await expect(jobCompletion(events, repo, 'nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect((events as unknown as { emitter: { listenerCount(name: string): number } }).emitter.listenerCount('nope')).toBe(0);
+    expect(signals.map((signal) => signal.aborted)).toEqual([true]);
   });
 });

@@ -2,12 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
-import { GatewayError, type ErrorCode } from '../../src/platform/errors.js';
 import { Metrics } from '../../src/platform/metrics.js';
-import type { AnswerOptions, CancellableModelProvider } from '../../src/model/answer-options.js';
+import { ModelCallError, type ModelErrorCode } from '../../src/model/model-call-error.js';
+import { toApiError } from '../../src/modules/answers/model-errors.js';
+import { GatewayError } from '../../src/platform/errors.js';
 import { CircuitBreakerProvider, type CircuitOptions, type CircuitState } from '../../src/model/circuit.js';
 import { createModelProvider } from '../../src/model/create-provider.js';
-import type { ModelAnswer, ModelImage, ModelResult } from '../../src/model/provider.js';
+import type { AnswerOptions, ModelAnswer, ModelImage, ModelProvider, ModelResult } from '../../src/model/provider.js';
 import { QwenVlProvider } from '../../src/model/qwen-vl-provider.js';
 import { ResilientProvider } from '../../src/model/resilient-provider.js';
 import { UnconfiguredProvider } from '../../src/model/unconfigured-provider.js';
@@ -19,12 +20,12 @@ const IMAGE: ModelImage = { mimeType: 'image/png', width: 1, height: 1, data: Bu
 const USAGE = { promptTokens: 10, completionTokens: 2, totalTokens: 12, cachedTokens: 0 };
 
 const ok = (text: string): ModelAnswer => ({ text, usage: USAGE, latencyMs: 1 });
-const fail = (code: ErrorCode) => new GatewayError(code, `${code} from the stub`, { retryable: code === 'MODEL_UNAVAILABLE' || code === 'MODEL_RATE_LIMITED' });
+const fail = (code: ModelErrorCode) => new ModelCallError(code, `${code} from the stub`);
 
 type Behaviour = (prompt: string, options: AnswerOptions | undefined) => ModelResult | Promise<ModelResult>;
 
 /** A provider at the boundary: records each call and answers per prompt as told. */
-class StubProvider implements CancellableModelProvider {
+class StubProvider implements ModelProvider {
   readonly calls: Array<{ prompts: string[]; signal: AbortSignal | undefined }> = [];
   constructor(
     readonly model: string,
@@ -41,7 +42,7 @@ class StubProvider implements CancellableModelProvider {
 const hangUntilAborted: Behaviour = (_p, options) =>
   new Promise((resolve) => options?.signal?.addEventListener('abort', () => resolve(options.signal!.reason as Error), { once: true }));
 
-const codeOf = (result: ModelResult | undefined) => (result instanceof GatewayError ? result.code : result instanceof Error ? 'Error' : 'answer');
+const codeOf = (result: ModelResult | undefined) => (result instanceof ModelCallError ? result.code : result instanceof Error ? 'Error' : 'answer');
 
 const breakers: CircuitBreakerProvider[] = [];
 afterEach(() => {
@@ -49,7 +50,7 @@ afterEach(() => {
   for (const b of breakers.splice(0)) b.shutdown();
 });
 
-function breaker(inner: CancellableModelProvider, options: Partial<CircuitOptions> = {}) {
+function breaker(inner: ModelProvider, options: Partial<CircuitOptions> = {}) {
   const states: CircuitState[] = [];
   const provider = new CircuitBreakerProvider(inner, {
     baseUrl: 'http://primary.test/v1',
@@ -90,13 +91,13 @@ describe('circuit breaker', () => {
     expect(inner.calls).toHaveLength(4);
     expect(fast).toHaveLength(2);
     for (const result of fast) {
-      expect(result).toBeInstanceOf(GatewayError);
-      const error = result as GatewayError;
+      expect(result).toBeInstanceOf(ModelCallError);
+      const error = result as ModelCallError;
       expect(error.code).toBe('MODEL_UNAVAILABLE');
-      expect(error.retryable).toBe(true);
+      expect(error.isRetryable).toBe(true);
       expect(error.message).toMatch(/http:\/\/primary\.test\/v1 \(model m\) is failing/);
       expect(error.message).toMatch(/tried again in \d+ s \(at \d{4}-\d\d-\d\dT/);
-      expect(error.extensions.retryAfter).toBeGreaterThanOrEqual(1);
+      expect(error.retryAfter).toBeGreaterThanOrEqual(1);
     }
   });
 
@@ -141,7 +142,7 @@ describe('circuit breaker', () => {
     expect(inner.calls).toHaveLength(2);
   });
 
-  it.each<ErrorCode>(['MODEL_REJECTED', 'MODEL_BAD_RESPONSE', 'MODEL_RATE_LIMITED', 'MODEL_NOT_CONFIGURED', 'BAD_USER_INPUT'])(
+  it.each<ModelErrorCode>(['MODEL_REJECTED', 'MODEL_BAD_RESPONSE', 'MODEL_RATE_LIMITED', 'MODEL_NOT_CONFIGURED'])(
     '%s never opens it',
     async (code) => {
       const inner = new StubProvider('m', () => fail(code));
@@ -164,10 +165,10 @@ describe('circuit breaker', () => {
     expect(settled).toBe(0); // opened by the slowness itself, not by the calls finally failing
     const fast = await provider.answer(IMAGE, ['next']);
     expect(codeOf(fast[0])).toBe('MODEL_UNAVAILABLE');
-    expect((fast[0] as GatewayError).extensions.retryAfter).toBeGreaterThanOrEqual(1);
+    expect((fast[0] as ModelCallError).retryAfter).toBeGreaterThanOrEqual(1);
     expect(inner.calls).toHaveLength(4);
     // The slow calls themselves end as their own call ends (here: cancelled), not with opossum's timeout.
-    controller.abort(new GatewayError('MODEL_UNAVAILABLE', 'cancelled by the test'));
+    controller.abort(new ModelCallError('MODEL_UNAVAILABLE', 'cancelled by the test'));
     for (const results of await Promise.all(hung)) expect((results[0] as Error).message).toBe('cancelled by the test');
   });
 
@@ -178,7 +179,7 @@ describe('circuit breaker', () => {
       const stub = new StubProvider('m', (p) => (p === 'first' ? new Promise((resolve) => (releaseFirst = () => resolve(ok(p)))) : ok(p)));
       // Like the real adapter, the endpoint takes one request at a time.
       const oneAtATime = pLimit(1);
-      const inner: CancellableModelProvider = { model: 'm', answer: (image, prompts, options) => oneAtATime(() => stub.answer(image, prompts, options)) };
+      const inner: ModelProvider = { model: 'm', answer: (image, prompts, options) => oneAtATime(() => stub.answer(image, prompts, options)) };
       const { provider } = breaker(inner, { minRequests: 2, failureThreshold: 50, slowCallMs: 1000, maxConcurrency: 1 });
       const calls = ['first', 'a', 'b', 'c'].map((p) => provider.answer(IMAGE, [p]));
       await vi.advanceTimersByTimeAsync(1500); // the first is slow; the others wait behind it, not at the endpoint
@@ -230,7 +231,7 @@ describe('fallbacks', () => {
     expect(results[3]).toMatchObject({ text: 'fallback: throttled', model: 'fallback' });
   });
 
-  it.each<ErrorCode>(['MODEL_REJECTED', 'MODEL_BAD_RESPONSE', 'MODEL_NOT_CONFIGURED', 'BAD_USER_INPUT'])('does not fall back on %s', async (code) => {
+  it.each<ModelErrorCode>(['MODEL_REJECTED', 'MODEL_BAD_RESPONSE', 'MODEL_NOT_CONFIGURED'])('does not fall back on %s', async (code) => {
     const primary = new StubProvider('primary', () => fail(code));
     const fallback = new StubProvider('fallback');
     const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
@@ -247,7 +248,7 @@ describe('fallbacks', () => {
   });
 
   it('when every endpoint is unavailable, answers with the primary’s error (its retryAfter included)', async () => {
-    const limited = new GatewayError('MODEL_RATE_LIMITED', 'slow down', { retryable: true, extensions: { retryAfter: 7 } });
+    const limited = new ModelCallError('MODEL_RATE_LIMITED', 'slow down', { retryAfter: 7 });
     const primary = new StubProvider('primary', () => limited);
     const fallback = new StubProvider('fallback', () => fail('MODEL_UNAVAILABLE'));
     const [result] = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).answer(IMAGE, ['q']);
@@ -286,7 +287,7 @@ describe('deadline', () => {
     const results = await answering;
     for (const result of results) {
       expect(codeOf(result)).toBe('MODEL_UNAVAILABLE');
-      expect((result as GatewayError).retryable).toBe(true);
+      expect((result as ModelCallError).isRetryable).toBe(true);
       expect((result as Error).message).toMatch(/deadline exceeded/);
     }
     expect(primary.calls[0]!.signal!.aborted).toBe(true);
@@ -372,6 +373,7 @@ describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
       maxConcurrency: 4,
       maxPixels: 1_000_000,
       maxPromptsPerCall: 8,
+      completionTokensPerAnswer: 300,
       recorder: upstreamRecorder(metrics, fake.url, 'qwen-vl-test'),
     });
     return { metrics, provider };
@@ -396,13 +398,34 @@ describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
     const { metrics, provider } = await setup(2);
     fake.setDefaultFault({ kind: 'hang' });
     const controller = new AbortController();
-    const reason = new GatewayError('MODEL_UNAVAILABLE', 'deadline exceeded (test)', { retryable: true });
+    const reason = new ModelCallError('MODEL_UNAVAILABLE', 'deadline exceeded (test)');
     setTimeout(() => controller.abort(reason), 100);
     // The fake hangs forever: only the signal can end this call.
     const [result] = await provider.answer(png, ['q'], { signal: controller.signal });
     expect(result).toBe(reason);
     expect(fake.requests).toHaveLength(1);
     expect((await counts(metrics)).calls).toEqual({ MODEL_UNAVAILABLE: 1 });
+  });
+
+  it('caps every call’s completion at TOKEN_RESERVE_PER_ANSWER per prompt in it (max_tokens)', async () => {
+    const { provider } = await setup(0);
+    expect((await provider.answer(png, ['one'])).map(codeOf)).toEqual(['answer']);
+    expect((await provider.answer(png, ['a', 'b', 'c'])).map(codeOf)).toEqual(['answer', 'answer', 'answer']);
+    expect(fake.requests.map((r) => [r.prompts.length, (r.body as { max_tokens?: unknown }).max_tokens])).toEqual([
+      [1, 300],
+      [3, 900],
+    ]);
+  });
+});
+
+describe('provider errors at the API edge', () => {
+  it('become the GatewayError clients see: same code, message, retryability and retryAfter', () => {
+    const limited = toApiError(new ModelCallError('MODEL_RATE_LIMITED', 'slow down', { retryAfter: 7 }));
+    expect(limited).toBeInstanceOf(GatewayError);
+    expect(limited).toMatchObject({ code: 'MODEL_RATE_LIMITED', message: 'slow down', retryable: true, extensions: { retryAfter: 7 } });
+    expect(toApiError(new ModelCallError('MODEL_REJECTED', 'refused'))).toMatchObject({ code: 'MODEL_REJECTED', message: 'refused', retryable: false, extensions: {} });
+    const other = new Error('not a model error');
+    expect(toApiError(other)).toBe(other);
   });
 });
 

@@ -1,9 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { answerKey, type AnswerRecord } from './answer.repository.js';
 
-/** The contract's cache key: (image sha256, normalized prompt, model), as the store keys answers. */
-export const cacheKey = answerKey;
-
 /**
  * CACHE_SCOPE. `tenant` (the default): a tenant is served only its own
  * answers and waits only on its own upstream calls, so nothing one tenant
@@ -33,7 +30,7 @@ export class AnswerCache {
 
   /** The cache key within the scope: in tenant scope, one tenant's key never equals another's. */
   keyFor(tenant: string, sha256: string, prompt: string, model: string): string {
-    const key = cacheKey(sha256, prompt, model);
+    const key = answerKey(sha256, prompt, model);
     return this.scope === 'tenant' ? JSON.stringify([tenant, key]) : key;
   }
 

@@ -4,9 +4,10 @@ import type { Db } from '../../platform/database/database.js';
 import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
 import { NEWEST_FIRST, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
+import type { AnswerKind } from './answer-kind.js';
 
 export type AnswerRecord = Answer;
-export type AnswerKind = 'CAPTION' | 'QUESTION';
+export type { AnswerKind };
 export type NewAnswer = Omit<Answer, 'id' | 'createdAt'>;
 
 /** The cache key: (image sha256, normalized prompt, model), within a cache scope (a tenant, or all of them). */
@@ -38,7 +39,14 @@ export interface AnswerRepositoryOptions {
   queryTimeoutMs: number;
 }
 
-export class AnswerRepository {
+/** What answering reads and writes: AnswerService's whole need of the store. */
+export interface AnswerStore {
+  findByKeys(keys: readonly AnswerKey[], tenant: string | null): Promise<AnswerWithSha[]>;
+  save(answer: NewAnswer): Promise<AnswerRecord>;
+  adopt(answer: NewAnswer): Promise<AnswerRecord>;
+}
+
+export class AnswerRepository implements AnswerStore {
   constructor(
     private readonly db: Db,
     private readonly options: AnswerRepositoryOptions,

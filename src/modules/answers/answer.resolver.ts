@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, type ClassType } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type ClassType } from 'type-graphql';
 import { captionRequest, questionRequest } from './answer-requests.js';
 import type { AnswerKind } from './result.service.js';
 import type { Context } from '../../context.js';
@@ -6,10 +6,11 @@ import { toCaption, toQuestion } from './answer.mappers.js';
 import { AnswerFields } from './answer-fields.type.js';
 import { Caption } from './caption.type.js';
 import { CaptionStyle } from './caption-style.enum.js';
-import { ConnectionType, DEFAULT_PAGE_SIZE, toConnection } from '../../platform/graphql/connection.type.js';
+import { ConnectionArgs, ConnectionType, toConnection } from '../../platform/graphql/connection.type.js';
 import { CaptionFilter, QuestionFilter } from './filters.input.js';
 import { Image } from '../images/image.type.js';
 import { Question } from './question.type.js';
+import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 
 /** `image` on Caption and Question: one batched lookup per operation. */
 function imageFieldResolver<T extends AnswerFields>(type: ClassType<T>) {
@@ -37,13 +38,12 @@ export class CaptionResolver {
   async captions(
     @Ctx() ctx: Context,
     @Arg('filter', () => CaptionFilter, { nullable: true }) filter: CaptionFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
   ) {
-    return toConnection(await ctx.services.results.page(ctx.caller.tenant, CAPTION, filter ?? {}, { first, after }), (row) => toCaption(row));
+    return toConnection(await ctx.services.results.page(ctx.caller.tenant, CAPTION, filter ?? {}, page), (row) => toCaption(row));
   }
 
-  @Mutation(() => Caption, { description: 'Caption an image (cached; refresh: true asks the model again).' })
+  @Mutation(() => Caption, { complexity: FIELD_COSTS.model, description: 'Caption an image (cached; refresh: true asks the model again).' })
   async captionImage(
     @Ctx() ctx: Context,
     @Arg('imageId', () => ID) imageId: string,
@@ -62,13 +62,12 @@ export class QuestionResolver {
   async questions(
     @Ctx() ctx: Context,
     @Arg('filter', () => QuestionFilter, { nullable: true }) filter: QuestionFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
   ) {
-    return toConnection(await ctx.services.results.page(ctx.caller.tenant, QUESTION, filter ?? {}, { first, after }), (row) => toQuestion(row));
+    return toConnection(await ctx.services.results.page(ctx.caller.tenant, QUESTION, filter ?? {}, page), (row) => toQuestion(row));
   }
 
-  @Mutation(() => Question, { description: 'Ask a question about an image (cached; refresh: true asks the model again).' })
+  @Mutation(() => Question, { complexity: FIELD_COSTS.model, description: 'Ask a question about an image (cached; refresh: true asks the model again).' })
   async askQuestion(
     @Ctx() ctx: Context,
     @Arg('imageId', () => ID) imageId: string,

@@ -1,12 +1,14 @@
 import type { Metrics } from '../../platform/metrics.js';
 import type { ModelImage, ModelProvider, ModelResult } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
-import type { AnswerKind, AnswerRecord, AnswerRepository } from './answer.repository.js';
+import type { AnswerKind, AnswerRecord, AnswerStore } from './answer.repository.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { TokenBudget, TokenReservation } from '../access/caller.js';
 import { groupBy } from '../../platform/collections.js';
+import { SharedAbort } from '../../platform/shared-abort.js';
+import { toApiError } from './model-errors.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -45,6 +47,8 @@ interface Call {
   image: ImageRecord;
   items: Deferred[];
   reservation: TokenReservation;
+  /** Fires when every caller waiting on the call has gone. */
+  abort: SharedAbort;
 }
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
@@ -66,9 +70,12 @@ const billedTokens = (results: readonly ModelResult[]) => results.reduce((sum, r
  * billed usage after, so concurrent calls cannot overspend it.
  */
 export class AnswerService {
+  /** The abort shared by the callers of each upstream call, by the single-flight work it is registered under. */
+  private readonly abortOf = new WeakMap<Promise<AnswerRecord>, SharedAbort>();
+
   constructor(
-    private readonly answers: AnswerRepository,
-    private readonly blobs: BlobStore,
+    private readonly answers: AnswerStore,
+    private readonly blobs: Pick<BlobStore, 'read'>,
     private readonly provider: ModelProvider,
     private readonly cache: AnswerCache,
     private readonly estimate: TokenEstimate,
@@ -82,9 +89,11 @@ export class AnswerService {
   /**
    * Results in request order; a failure is returned in place, not thrown, so
    * others still succeed. A call whose reservation does not fit in `budget`
-   * is not made: its prompts fail with RATE_LIMITED.
+   * is not made: its prompts fail with RATE_LIMITED. `signal` says the caller
+   * has gone: an upstream call stops waiting once all its callers have (a call
+   * started for one caller may serve others through single flight).
    */
-  async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget): Promise<Array<AnswerResult | Error>> {
+  async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget, signal?: AbortSignal): Promise<Array<AnswerResult | Error>> {
     const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.model));
     const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
     const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.cache.pending(keys[i]!);
@@ -95,7 +104,7 @@ export class AnswerService {
     requests.forEach((request, i) => {
       const slot = slots[i]!;
       if (outcomes.has(slot) || misses.has(slot)) return;
-      const served = this.serve(request, keys[i]!, stored);
+      const served = this.serve(request, keys[i]!, stored, signal);
       if (served) outcomes.set(slot, served);
       else misses.set(slot, { request, key: keys[i]!, slot });
     });
@@ -103,11 +112,13 @@ export class AnswerService {
     const calls: Call[] = [];
     for (const planned of await this.reserve([...misses.values()], budget)) {
       const items: Deferred[] = [];
+      const abort = new SharedAbort();
+      abort.join(signal);
       for (const miss of planned.misses) {
-        outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items)));
+        outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored, signal) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items, abort)));
       }
       if (planned.reservation === null) continue;
-      if (items.length > 0) calls.push({ image: items[0]!.request.image, items, reservation: planned.reservation });
+      if (items.length > 0) calls.push({ image: items[0]!.request.image, items, reservation: planned.reservation, abort });
       // Everything it was for was started by someone else while it was being reserved.
       else release(planned.reservation);
     }
@@ -116,7 +127,7 @@ export class AnswerService {
   }
 
   /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
-  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>): Promise<AnswerResult> | undefined {
+  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
     if (request.refresh) return undefined;
     const rows = stored.get(key) ?? [];
     const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
@@ -126,16 +137,20 @@ export class AnswerService {
       return this.own(request, hit).then((record) => ({ record, cached: true }));
     }
     const pending = this.cache.pending(key);
-    if (!pending) return undefined;
+    const abort = pending && this.abortOf.get(pending);
+    // A call every caller has left is being cut short: ask again rather than inherit its abort.
+    if (!pending || abort?.signal.aborted) return undefined;
+    abort?.join(signal);
     this.metrics?.cacheLookups.inc({ result: 'hit' });
     return pending.then((record) => this.own(request, record)).then((record) => ({ record, cached: true }));
   }
 
   /** Registers the miss as in flight, to be asked in its planned call. */
-  private schedule(miss: Miss, items: Deferred[]): Promise<AnswerResult> {
+  private schedule(miss: Miss, items: Deferred[], abort: SharedAbort): Promise<AnswerResult> {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
     this.cache.track(miss.key, work);
+    this.abortOf.set(work, abort);
     return work.then((record) => ({ record, cached: false }));
   }
 
@@ -192,21 +207,25 @@ export class AnswerService {
 
   /** Reads the image once for all its calls. */
   private async askForImage(image: ImageRecord, calls: Call[]): Promise<void> {
-    let data: Buffer;
     try {
-      data = await this.blobs.read(image.sha256);
-    } catch (error) {
-      for (const call of calls) this.fail(call, error);
-      return;
+      let data: Buffer;
+      try {
+        data = await this.blobs.read(image.sha256);
+      } catch (error) {
+        for (const call of calls) this.fail(call, error);
+        return;
+      }
+      const sent: ModelImage = { mimeType: image.mimeType, width: image.width, height: image.height, data };
+      await Promise.all(calls.map((call) => this.ask(sent, call)));
+    } finally {
+      for (const call of calls) call.abort.release();
     }
-    const sent: ModelImage = { mimeType: image.mimeType, width: image.width, height: image.height, data };
-    await Promise.all(calls.map((call) => this.ask(sent, call)));
   }
 
   private async ask(image: ModelImage, call: Call): Promise<void> {
     let results: ModelResult[];
     try {
-      results = await this.provider.answer(image, call.items.map((item) => item.request.prompt));
+      results = await this.provider.answer(image, call.items.map((item) => item.request.prompt), { signal: call.abort.signal });
     } catch (error) {
       this.fail(call, error);
       return;
@@ -223,12 +242,12 @@ export class AnswerService {
   /** Nothing was billed, so the reservation is given back. */
   private fail(call: Call, error: unknown): void {
     release(call.reservation);
-    for (const item of call.items) item.reject(asError(error));
+    for (const item of call.items) item.reject(toApiError(asError(error)));
   }
 
   private async save(item: Deferred, result: ModelResult | undefined): Promise<void> {
     if (!result) return item.reject(new Error('the model provider returned fewer results than prompts'));
-    if (result instanceof Error) return item.reject(result);
+    if (result instanceof Error) return item.reject(toApiError(result));
     try {
       const { request } = item;
       const record = await this.answers.save({

@@ -10,7 +10,12 @@ export type NewImage = Omit<Image, 'createdAt' | 'tenant'>;
 /** Each lost race with a concurrent upload of the same bytes costs one attempt. */
 const INSERT_ATTEMPTS = 3;
 
-export class ImageRepository {
+/** A tenant's images by id (missing and foreign ids are left out). */
+export interface ImageLookup {
+  findByIds(tenant: string, ids: readonly string[]): Promise<ImageRecord[]>;
+}
+
+export class ImageRepository implements ImageLookup {
   constructor(private readonly db: Db) {}
 
   findById(tenant: string, id: string): Promise<ImageRecord | null> {

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { captionRequest, questionRequest } from '../answers/answer-requests.js';
 import type { Context } from '../../context.js';
 import { toCaption, toQuestion } from '../answers/answer.mappers.js';
@@ -7,8 +7,9 @@ import { UploadScalar, type Upload } from '../../platform/graphql/scalars.js';
 import { discardUnread, openUpload } from './uploads.js';
 import { Caption } from '../answers/caption.type.js';
 import { CaptionStyle } from '../answers/caption-style.enum.js';
-import { ConnectionType, DEFAULT_PAGE_SIZE, toConnection } from '../../platform/graphql/connection.type.js';
+import { ConnectionArgs, ConnectionType, toConnection } from '../../platform/graphql/connection.type.js';
 import { Image } from './image.type.js';
+import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 import { Question } from '../answers/question.type.js';
 
 const ImageConnection = ConnectionType(Image);
@@ -23,26 +24,26 @@ export class ImageResolver {
   @Query(() => ImageConnection, { description: 'Stored images, newest first.' })
   async images(
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
   ) {
-    return toConnection(await ctx.services.images.page(ctx.caller.tenant, { first, after }), (row) => row);
+    return toConnection(await ctx.services.images.page(ctx.caller.tenant, page), (row) => row);
   }
 
-  @Mutation(() => Image, { description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })
+  @Mutation(() => Image, { complexity: FIELD_COSTS.imageIntake, description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })
   async uploadImage(@Arg('file', () => UploadScalar) file: Upload | FileUpload, @Ctx() ctx: Context): Promise<Image> {
     const [image] = await ctx.services.images.upload(ctx.caller.tenant, [openUpload(file)]);
     return image!;
   }
 
   @Mutation(() => Image, {
+    complexity: FIELD_COSTS.imageIntake,
     description: 'Fetch an image by http(s) URL, with the same checks as an upload. Private and other non-public addresses are refused (FORBIDDEN).',
   })
   importImage(@Arg('url', () => String) url: string, @Ctx() ctx: Context): Promise<Image> {
     return ctx.services.images.importFromUrl(ctx.caller.tenant, url);
   }
 
-  @Mutation(() => [Image], { description: 'Upload several images at once: all are stored, or none.' })
+  @Mutation(() => [Image], { complexity: FIELD_COSTS.imageIntake, description: 'Upload several images at once: all are stored, or none.' })
   async uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
     try {
       return await ctx.services.images.upload(ctx.caller.tenant, files.map(openUpload));
@@ -54,6 +55,7 @@ export class ImageResolver {
 
   @FieldResolver(() => Caption, {
     nullable: true,
+    complexity: FIELD_COSTS.model,
     description: 'Computed on demand by the model, cached. Null, with an error at this path, when the model work fails: the image and its other fields still arrive.',
   })
   async caption(
@@ -68,6 +70,7 @@ export class ImageResolver {
 
   @FieldResolver(() => Question, {
     nullable: true,
+    complexity: FIELD_COSTS.model,
     description: 'Computed on demand by the model, cached. Null, with an error at this path, when the model work fails: the image and its other fields still arrive.',
   })
   async answer(

@@ -2,8 +2,8 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { GatewayError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
-import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
-import type { ItemOutcome, JobItemRecord, JobRecord, JobRepository } from './job.repository.js';
+import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
+import type { ItemOutcome, JobItemRecord, JobRecord, JobRunStore } from './job.repository.js';
 import type { AnswerResult, AnswerService } from '../answers/answer.service.js';
 import type { TokenBudget } from '../access/caller.js';
 import { groupBy } from '../../platform/collections.js';
@@ -37,16 +37,21 @@ interface BudgetState {
  */
 export class JobRunner {
   constructor(
-    private readonly jobs: JobRepository,
-    private readonly images: ImageRepository,
+    private readonly jobs: JobRunStore,
+    private readonly images: ImageLookup,
     private readonly answers: AnswerService,
     private readonly events: JobEvents,
     private readonly options: JobRunnerOptions,
     private readonly logger: Logger,
   ) {}
 
-  /** `signal` aborts on cancel or shutdown: nothing more is sent upstream, in-flight calls finish and are recorded. */
-  async run(jobId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * `stop` fires on cancel or shutdown: nothing more is sent upstream. `abort`
+   * fires on cancel or when the shutdown grace ends: the upstream calls in
+   * flight are aborted and their outcomes not recorded (the items stay
+   * pending for the next start). Without it, in-flight calls finish and are recorded.
+   */
+  async run(jobId: string, stop: AbortSignal, abort?: AbortSignal): Promise<void> {
     const job = await this.jobs.markRunning(jobId);
     if (!job || isFinal(job)) return;
     this.events.publish(job);
@@ -57,8 +62,8 @@ export class JobRunner {
       const budget = await this.options.budgetFor(job);
       const limit = pLimit(this.options.imageConcurrency);
       const spent: BudgetState = { refusal: null };
-      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, spent, signal))));
-      if (!signal.aborted) await this.finish(jobId, spent);
+      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, spent, stop, abort))));
+      if (!stop.aborted) await this.finish(jobId, spent);
     } catch (error) {
       this.logger.error({ err: error, jobId }, 'job failed unexpectedly');
       await this.end(jobId, 'FAILED', 'The job failed unexpectedly; the gateway logged the cause. Submit it again.');
@@ -71,9 +76,10 @@ export class JobRunner {
     items: JobItemRecord[],
     budget: TokenBudget,
     spent: BudgetState,
-    signal: AbortSignal,
+    stop: AbortSignal,
+    abort: AbortSignal | undefined,
   ): Promise<void> {
-    if (signal.aborted) return;
+    if (stop.aborted) return;
     if (!image) {
       await this.record(jobId, items.map((item) => failure(item, 1, new GatewayError('NOT_FOUND', 'The image was deleted.'))));
       return;
@@ -81,13 +87,14 @@ export class JobRunner {
     let remaining = items;
     await pRetry(
       async (attempt) => {
-        if (signal.aborted) return;
+        if (stop.aborted) return;
         if (spent.refusal) {
           await this.record(jobId, remaining.map((item) => failure(item, attempt, spent.refusal!)));
           return;
         }
         const requests = remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false }));
-        const results = await this.answers.answerAll(requests, budget);
+        const results = await this.answers.answerAll(requests, budget, abort);
+        if (abort?.aborted) return;
         const lastTry = attempt > this.options.itemRetries;
         const outcomes: ItemOutcome[] = [];
         const retry: JobItemRecord[] = [];

@@ -1,13 +1,14 @@
 import { notFound } from '../../platform/errors.js';
 import type { JobRecord } from './job.repository.js';
 import type { JobEvents } from './job-events.js';
+import { FINAL_STATUSES, JobStatus } from './job-status.js';
 
-const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 export const isFinal = (job: Pick<JobRecord, 'status'>) => FINAL.has(job.status);
 
 /** Orders snapshots: events can arrive late or twice, and a stale one must never be sent after a newer one. */
 function progressOf(job: JobRecord): number {
-  const stage = isFinal(job) ? 2 : job.status === 'RUNNING' ? 1 : 0;
+  const stage = isFinal(job) ? 2 : job.status === JobStatus.RUNNING ? 1 : 0;
   return stage * 1e12 + job.done + job.failed;
 }
 

@@ -1,15 +1,13 @@
 import type { Answer, Job, JobItem } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
 import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from '../../platform/database/pagination.js';
+import { ACTIVE_STATUSES, JobItemStatus, JobStatus, type FinalStatus } from './job-status.js';
 
 export type JobRecord = Job;
 export type JobItemRecord = JobItem;
 export type JobItemWithAnswer = JobItem & { answer: Answer | null };
-export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-export type JobItemStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type { JobStatus };
 export type NewJobItem = Pick<JobItem, 'imageId' | 'kind' | 'style' | 'prompt'>;
-
-export const ACTIVE_STATUSES: JobStatus[] = ['QUEUED', 'RUNNING'];
 
 /** A tenant's jobs still queued or running, and their items not yet answered. */
 export interface ActiveWork {
@@ -24,7 +22,16 @@ export type ItemOutcome =
   | { itemId: string; attempts: number; answerId: string }
   | { itemId: string; attempts: number; errorCode: string; error: string };
 
-export class JobRepository {
+/** What running a job reads and writes: JobRunner's whole need of the store. */
+export interface JobRunStore {
+  markRunning(id: string): Promise<JobRecord | null>;
+  pendingItems(jobId: string): Promise<JobItemRecord[]>;
+  recordOutcomes(jobId: string, outcomes: readonly ItemOutcome[]): Promise<JobRecord | null>;
+  findById(id: string): Promise<JobRecord | null>;
+  finish(id: string, status: FinalStatus, error?: string | null): Promise<JobRecord | null>;
+}
+
+export class JobRepository implements JobRunStore {
   constructor(private readonly db: Db) {}
 
   /**
@@ -35,7 +42,7 @@ export class JobRepository {
    */
   async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[], admit: (active: ActiveWork) => void): Promise<JobRecord> {
     const { id } = job;
-    const rows = items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: 'PENDING' }));
+    const rows = items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: JobItemStatus.PENDING }));
     return this.db.$transaction(
       async (tx) => {
         const active = await tx.job.aggregate({
@@ -45,7 +52,7 @@ export class JobRepository {
         });
         const { total, done, failed } = active._sum;
         admit({ jobs: active._count._all, pendingItems: (total ?? 0) - (done ?? 0) - (failed ?? 0) });
-        const created = await tx.job.create({ data: { ...job, status: 'QUEUED', total: items.length } });
+        const created = await tx.job.create({ data: { ...job, status: JobStatus.QUEUED, total: items.length } });
         for (let start = 0; start < rows.length; start += ITEMS_PER_STATEMENT) {
           await tx.jobItem.createMany({ data: rows.slice(start, start + ITEMS_PER_STATEMENT) });
         }
@@ -88,12 +95,12 @@ export class JobRepository {
 
   /** QUEUED → RUNNING; a job already running (resumed after a crash) keeps its startedAt. */
   async markRunning(id: string): Promise<JobRecord | null> {
-    await this.db.job.updateMany({ where: { id, status: 'QUEUED' }, data: { status: 'RUNNING', startedAt: new Date() } });
+    await this.db.job.updateMany({ where: { id, status: JobStatus.QUEUED }, data: { status: JobStatus.RUNNING, startedAt: new Date() } });
     return this.findById(id);
   }
 
   pendingItems(jobId: string): Promise<JobItemRecord[]> {
-    return this.db.jobItem.findMany({ where: { jobId, status: 'PENDING' }, orderBy: { position: 'asc' } });
+    return this.db.jobItem.findMany({ where: { jobId, status: JobItemStatus.PENDING }, orderBy: { position: 'asc' } });
   }
 
   itemsOf(jobIds: readonly string[]): Promise<JobItemWithAnswer[]> {
@@ -111,9 +118,9 @@ export class JobRepository {
       for (const outcome of outcomes) {
         const data =
           'answerId' in outcome
-            ? { status: 'SUCCEEDED', answerId: outcome.answerId, attempts: outcome.attempts }
-            : { status: 'FAILED', errorCode: outcome.errorCode, error: outcome.error, attempts: outcome.attempts };
-        const { count } = await tx.jobItem.updateMany({ where: { id: outcome.itemId, jobId, status: 'PENDING' }, data });
+            ? { status: JobItemStatus.SUCCEEDED, answerId: outcome.answerId, attempts: outcome.attempts }
+            : { status: JobItemStatus.FAILED, errorCode: outcome.errorCode, error: outcome.error, attempts: outcome.attempts };
+        const { count } = await tx.jobItem.updateMany({ where: { id: outcome.itemId, jobId, status: JobItemStatus.PENDING }, data });
         if ('answerId' in outcome) done += count;
         else failed += count;
       }
@@ -123,11 +130,11 @@ export class JobRepository {
   }
 
   /** Ends an active job; returns null when it had already ended. */
-  async finish(id: string, status: Exclude<JobStatus, 'QUEUED' | 'RUNNING'>, error: string | null = null): Promise<JobRecord | null> {
+  async finish(id: string, status: FinalStatus, error: string | null = null): Promise<JobRecord | null> {
     return this.db.$transaction(async (tx) => {
       const { count } = await tx.job.updateMany({ where: { id, status: { in: ACTIVE_STATUSES } }, data: { status, error, finishedAt: new Date() } });
       if (count === 0) return null;
-      if (status === 'CANCELLED') await tx.jobItem.updateMany({ where: { jobId: id, status: 'PENDING' }, data: { status: 'CANCELLED' } });
+      if (status === JobStatus.CANCELLED) await tx.jobItem.updateMany({ where: { jobId: id, status: JobItemStatus.PENDING }, data: { status: JobItemStatus.CANCELLED } });
       return tx.job.findUnique({ where: { id } });
     });
   }

@@ -1,13 +1,15 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { JobService } from './job.service.js';
 import type { JobRecord } from './job.service.js';
 import type { Context } from '../../context.js';
 import { toCaption, toQuestion } from '../answers/answer.mappers.js';
 import { Caption } from '../answers/caption.type.js';
-import { ConnectionType, DEFAULT_PAGE_SIZE, toConnection } from '../../platform/graphql/connection.type.js';
+import { ConnectionArgs, ConnectionType, toConnection } from '../../platform/graphql/connection.type.js';
 import { Image } from '../images/image.type.js';
-import { AnalysisInput, Job, JobItem, JobStatus } from './job.type.js';
+import { JobStatus } from './job-status.js';
+import { AnalysisInput, Job, JobItem } from './job.type.js';
 import { Question } from '../answers/question.type.js';
+import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 
 const JobConnection = ConnectionType(Job);
 
@@ -26,13 +28,13 @@ export class JobResolver {
   async jobs(
     @Ctx() ctx: Context,
     @Arg('status', () => JobStatus, { nullable: true }) status: JobStatus | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
   ) {
-    return toConnection(await ctx.services.jobs.page(ctx.caller.tenant, status, { first, after }), (row) => row);
+    return toConnection(await ctx.services.jobs.page(ctx.caller.tenant, status, page), (row) => row);
   }
 
-  @Mutation(() => Job, { description: 'Queues captions and answers for many images; returns at once with a QUEUED job.' })
+  // Queues model work; its size is bounded separately by JOB_MAX_ITEMS.
+  @Mutation(() => Job, { complexity: FIELD_COSTS.model, description: 'Queues captions and answers for many images; returns at once with a QUEUED job.' })
   submitAnalysis(@Arg('input', () => AnalysisInput) input: AnalysisInput, @Ctx() ctx: Context): Promise<JobRecord> {
     return ctx.services.jobs.submit(ctx.caller, input);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badInput, GatewayError, notFound } from '../../platform/errors.js';
+import { AnswerKind } from '../answers/answer-kind.js';
 import type { AnswerRecord } from '../answers/result.service.js';
 import type { ImageRepository } from '../images/image.repository.js';
 import type { ActiveWork, JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from './job.repository.js';
@@ -10,6 +11,7 @@ import { byKeys, groupsByKeys } from '../../platform/collections.js';
 import type { JobEvents } from './job-events.js';
 import type { JobQueue } from './job-queue.js';
 import { isFinal, jobCompletion, jobUpdates } from './job-streams.js';
+import { JOB_STATUSES } from './job-status.js';
 
 /** The records this service hands out, for its callers (resolvers, loaders) to name without reaching the repository. */
 export type { JobItemWithAnswer, JobRecord } from './job.repository.js';
@@ -77,8 +79,9 @@ export class JobService {
     return this.jobs.page(tenant, status, args);
   }
 
-  countByStatus(): Promise<Record<string, number>> {
-    return this.jobs.countByStatus();
+  /** Jobs per status, every status present (0 when no job has it), so dashboards need no absent() tricks. */
+  async countByStatus(): Promise<Record<string, number>> {
+    return { ...Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])), ...(await this.jobs.countByStatus()) };
   }
 
   /** Items with their stored answers, per job, in submission order. */
@@ -86,7 +89,7 @@ export class JobService {
     return groupsByKeys(jobIds, await this.jobs.itemsOf(jobIds), (item) => item.jobId);
   }
 
-  static answersOf(items: readonly JobItemWithAnswer[], kind: 'CAPTION' | 'QUESTION'): AnswerRecord[] {
+  static answersOf(items: readonly JobItemWithAnswer[], kind: AnswerKind): AnswerRecord[] {
     return items.filter((item) => item.kind === kind && item.answer).map((item) => item.answer!);
   }
 
@@ -126,8 +129,8 @@ export class JobService {
     const missing = imageIds.find((id) => !found.has(id));
     if (missing) throw notFound('image', missing);
     return imageIds.flatMap((imageId) => [
-      ...styles.map((style) => ({ imageId, kind: 'CAPTION', style, prompt: captionPrompt(style) })),
-      ...questions.map((prompt) => ({ imageId, kind: 'QUESTION', style: null, prompt })),
+      ...styles.map((style) => ({ imageId, kind: AnswerKind.CAPTION, style, prompt: captionPrompt(style) })),
+      ...questions.map((prompt) => ({ imageId, kind: AnswerKind.QUESTION, style: null, prompt })),
     ]);
   }
 }

@@ -1,17 +1,14 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
+import { AnswerKind } from '../answers/answer-kind.js';
 import { CaptionStyle } from '../answers/caption-style.enum.js';
+import { JobItemStatus, JobStatus } from './job-status.js';
 
-export const JobStatus = { QUEUED: 'QUEUED', RUNNING: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
-export type JobStatus = keyof typeof JobStatus;
 registerEnumType(JobStatus, { name: 'JobStatus' });
-
-export const JobItemStatus = { PENDING: 'PENDING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
-export type JobItemStatus = keyof typeof JobItemStatus;
 registerEnumType(JobItemStatus, { name: 'JobItemStatus' });
 
-export const JobItemKind = { CAPTION: 'CAPTION', QUESTION: 'QUESTION' } as const;
-export type JobItemKind = keyof typeof JobItemKind;
+/** An item's kind is its answer's kind; a copy of the object, since type-graphql keys an enum's name by the object. */
+const JobItemKind = { ...AnswerKind };
 registerEnumType(JobItemKind, { name: 'JobItemKind' });
 
 @ObjectType({ description: 'A background analysis. Follow it with the jobUpdated or jobCompleted subscription.' })
@@ -52,7 +49,7 @@ export class JobItem {
   imageId!: string;
 
   @Field(() => JobItemKind)
-  kind!: JobItemKind;
+  kind!: AnswerKind;
 
   @Field(() => CaptionStyle, { nullable: true })
   style!: CaptionStyle | null;

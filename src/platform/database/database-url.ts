@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { PoolConfig } from 'pg';
+import { defaultDatabaseUser } from '../config.js';
 
 // One parser for DATABASE_URL so the app client, the migrator and the CLIs
 // agree on which file / server / schema a URL means.
@@ -22,9 +22,7 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
     const url = new URL(databaseUrl);
     const schema = url.searchParams.get('schema') || 'public';
     url.searchParams.delete('schema');
-    // libpq (psql) defaults the user to the OS account; pg only reads $USER,
-    // which service managers and containers often leave unset.
-    if (!url.username) url.username = encodeURIComponent(process.env.PGUSER || process.env.USER || os.userInfo().username);
+    if (!url.username) url.username = encodeURIComponent(defaultDatabaseUser());
     return { kind: 'postgresql', url: databaseUrl, connectionString: url.toString(), schema };
   }
   throw new Error(

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { shadowDatabaseUrl } from '../config.js';
 import { parseDatabaseUrl, pgPoolConfig, quoteIdent, type DatabaseTarget } from './database-url.js';
 import { PRISMA_DIR, paths, readMigrationsList, type Flavor } from './migration-files.js';
 import { toPostgresSchema } from './postgres-schema.js';
@@ -60,7 +61,7 @@ async function withScratchDatabase<T>(
     }
   }
 
-  const base = parseDatabaseUrl(pgScratchUrl ?? process.env.SHADOW_DATABASE_URL ?? DEFAULT_PG_SCRATCH_URL);
+  const base = parseDatabaseUrl(pgScratchUrl ?? shadowDatabaseUrl() ?? DEFAULT_PG_SCRATCH_URL);
   if (base.kind !== 'postgresql') throw new Error('the scratch database for PostgreSQL diffs must be postgres://');
   const target = { ...base, schema: `prisma_scratch_${randomBytes(6).toString('hex')}` };
   try {

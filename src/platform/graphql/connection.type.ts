@@ -1,8 +1,22 @@
-import { Field, ObjectType, type ClassType } from 'type-graphql';
-import { encodeCursor, type Page } from '../database/pagination.js';
+import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { DEFAULT_PAGE_SIZE, encodeCursor, type Page, type PageArgs } from '../database/pagination.js';
 
-/** Page sizes of every connection's `first` argument, for resolvers and query costs. */
+/** Page sizes of every connection's `first` argument, for query costs. */
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../database/pagination.js';
+
+/**
+ * `first` and `after`, the paging arguments of every list query. The SDL
+ * lists them in this order, before the query's own arguments (type-graphql
+ * emits parameters last to first).
+ */
+@ArgsType()
+export class ConnectionArgs implements PageArgs {
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE })
+  first!: number | null;
+}
 
 @ObjectType()
 export class PageInfo {

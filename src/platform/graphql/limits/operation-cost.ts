@@ -5,23 +5,24 @@ import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-co
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../connection.type.js';
 
 
-/** Cost of any field not listed below, scalars included. */
+/** Cost of a field that states none, scalars included. */
 const FIELD_COST = 1;
 
 /**
- * Fields far dearer than a stored read: each one may send a prompt (and an
- * image of hundreds of tokens) to the model, or fetch and decode images.
+ * Costs of fields far dearer than a stored read, which their resolvers state
+ * next to the field (type-graphql's `complexity` option, read back here from
+ * the field's extensions).
  */
-const FIELD_COSTS: Readonly<Record<string, number>> = {
-  'Image.caption': 50,
-  'Image.answer': 50,
-  'Mutation.captionImage': 50,
-  'Mutation.askQuestion': 50,
-  // Queues model work; its size is bounded separately by JOB_MAX_ITEMS.
-  'Mutation.submitAnalysis': 50,
-  'Mutation.uploadImage': 10,
-  'Mutation.uploadImages': 10,
-  'Mutation.importImage': 10,
+export const FIELD_COSTS = {
+  /** May send a prompt (and an image of hundreds of tokens) to the model, or queue such work. */
+  model: 50,
+  /** Receives or fetches images and decodes them. */
+  imageIntake: 10,
+} as const;
+
+const ownCost = (field: GraphQLField<unknown, unknown>): number => {
+  const stated = field.extensions.complexity;
+  return typeof stated === 'number' ? stated : FIELD_COST;
 };
 
 /** Fields that ask the model within the operation itself (one prompt per selection and parent). */
@@ -69,7 +70,7 @@ export function costEstimator(): ComplexityEstimator {
     // Introspection reads the schema, whose size is fixed: each field once, no list guesses
     // (GraphiQL's introspection query would otherwise "cost" hundreds of thousands).
     if (estimate.field.name.startsWith('__') || estimate.type.name.startsWith('__')) return FIELD_COST + estimate.childComplexity;
-    const own = FIELD_COSTS[keyOf(estimate.type, estimate.field)] ?? FIELD_COST;
+    const own = ownCost(estimate.field);
     const each = keyOf(estimate.type, estimate.field) === 'Mutation.uploadImages' ? multiplier(estimate, () => 1) : 1;
     return own * each + multiplier(estimate, () => DEFAULT_PAGE_SIZE) * estimate.childComplexity;
   };

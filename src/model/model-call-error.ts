@@ -1,0 +1,47 @@
+/**
+ * The provider boundary's own error: what went wrong with a model call, in
+ * terms a caller can act on (modelled on the Vercel AI SDK's APICallError).
+ * `code` is one of the API's model codes so the edge maps it without a
+ * table (see modules/answers/model-errors.ts); nothing here knows GraphQL or HTTP.
+ */
+export type ModelErrorCode = 'MODEL_NOT_CONFIGURED' | 'MODEL_RATE_LIMITED' | 'MODEL_UNAVAILABLE' | 'MODEL_BAD_RESPONSE' | 'MODEL_REJECTED';
+
+export interface ModelCallErrorOptions {
+  cause?: unknown;
+  /** Seconds after which asking again may succeed (Retry-After, an open circuit). */
+  retryAfter?: number | undefined;
+}
+
+export class ModelCallError extends Error {
+  readonly code: ModelErrorCode;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ModelErrorCode, message: string, options: ModelCallErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ModelCallError';
+    this.code = code;
+    this.retryAfter = options.retryAfter;
+  }
+
+  /** Asking again later may succeed: the endpoint was unavailable or rate limiting, not refusing this content. */
+  get isRetryable(): boolean {
+    return this.code === 'MODEL_UNAVAILABLE' || this.code === 'MODEL_RATE_LIMITED';
+  }
+}
+
+export function deadlineExceeded(deadlineMs: number): ModelCallError {
+  return new ModelCallError(
+    'MODEL_UNAVAILABLE',
+    `The model did not answer within ${deadlineMs} ms (QWEN_DEADLINE_MS, retries and fallbacks included): deadline exceeded. Retry later.`,
+  );
+}
+
+/** The error for work cut short by `signal`: its reason when that is a model error (the deadline), else a generic one. */
+export function abortedError(signal: AbortSignal): ModelCallError {
+  if (signal.reason instanceof ModelCallError) return signal.reason;
+  return new ModelCallError('MODEL_UNAVAILABLE', 'The model request was cancelled before the endpoint answered. Retry later.', { cause: signal.reason });
+}
+
+export function badResponse(why: string, cause?: unknown): ModelCallError {
+  return new ModelCallError('MODEL_BAD_RESPONSE', `The model endpoint gave an unusable reply: ${why}.`, { cause });
+}

@@ -1,0 +1,16 @@
+import { ModelCallError } from '../../model/model-call-error.js';
+import { GatewayError } from '../../platform/errors.js';
+
+/**
+ * The edge between the provider boundary and the API: a ModelCallError
+ * becomes the GatewayError clients see, with the same code, message and
+ * retryAfter (the contract's MODEL_* codes). Any other error passes through.
+ */
+export function toApiError(error: Error): Error {
+  if (!(error instanceof ModelCallError)) return error;
+  return new GatewayError(error.code, error.message, {
+    retryable: error.isRetryable,
+    cause: error,
+    extensions: error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter },
+  });
+}
