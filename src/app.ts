@@ -112,7 +112,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     schema: await buildGatewaySchema(),
     metrics,
     callers: { authenticate: (authorization) => keys.authenticate(authorization), admit: (caller) => limits.admitRequest(caller) },
-    contextFor: (caller, baseUrl) => createContext(services, caller, baseUrl),
+    contextFor: (caller, baseUrl, signal) => createContext(services, caller, baseUrl, signal),
     http: {
       routes: modules.flatMap((module) => (module.routes ? [module.routes(services, logger)] : [])),
       authenticate: authenticate(services),

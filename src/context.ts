@@ -10,8 +10,10 @@ export interface Context {
   loaders: Loaders;
   /** Where minted URLs (images, thumbnails) point: PUBLIC_URL or the request's own origin, no trailing slash. */
   baseUrl: string;
+  /** Fires when the client is gone; upstream calls made only for it are then aborted. */
+  signal?: AbortSignal;
 }
 
-export function createContext(services: Services, caller: Caller, baseUrl: string): Context {
-  return { services, caller, loaders: createLoaders(services, caller), baseUrl };
+export function createContext(services: Services, caller: Caller, baseUrl: string, signal?: AbortSignal): Context {
+  return { services, caller, loaders: createLoaders(services, caller, signal), baseUrl, signal };
 }

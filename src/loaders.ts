@@ -16,8 +16,12 @@ export interface Loaders {
   modelWork: DataLoader<AnswerRequest, AnswerResult, string>;
 }
 
-/** New per operation, so nothing cached here outlives a request. */
-export function createLoaders(services: Services, caller: Caller): Loaders {
+/**
+ * New per operation, so nothing cached here outlives a request. `signal` (the
+ * client going away) reaches the upstream calls of this operation's model work;
+ * a call other requests also wait on goes on for them.
+ */
+export function createLoaders(services: Services, caller: Caller, signal?: AbortSignal): Loaders {
   const budget = services.payer.ofCaller(caller);
   return {
     image: new DataLoader((ids) => services.images.findMany(caller.tenant, ids)),
@@ -25,7 +29,7 @@ export function createLoaders(services: Services, caller: Caller): Loaders {
     questionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'QUESTION')),
     job: new DataLoader((ids) => services.jobs.findMany(caller.tenant, ids)),
     jobItems: new DataLoader((ids) => services.jobs.itemsOf(ids)),
-    modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget), {
+    modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget, signal), {
       cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh]),
       // Wait for the whole operation's resolvers to ask before sending anything upstream.
       batchScheduleFn: (callback) => setTimeout(callback, 0),

@@ -22,6 +22,8 @@ export interface OperationContext<TCaller extends CallerIdentity = CallerIdentit
   caller: TCaller;
   /** Where minted URLs point: PUBLIC_URL or the request's own origin, no trailing slash. */
   baseUrl: string;
+  /** Fires when the client is gone (its HTTP response closed early, its socket closed): model work for it may stop. */
+  signal?: AbortSignal;
 }
 
 /** Who may call: the same checks for an HTTP request and a WebSocket (connection_init and each operation). */
@@ -43,7 +45,7 @@ export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
   jobCounts(): Promise<Record<string, number>>;
   callers: CallerGate<TCaller>;
   /** A fresh context (fresh loaders) for one operation, or one subscription event. */
-  contextFor(caller: TCaller, baseUrl: string): OperationContext<TCaller>;
+  contextFor(caller: TCaller, baseUrl: string, signal?: AbortSignal): OperationContext<TCaller>;
   http: {
     /** Mounted before /graphql and needing no API key (the modules' routes: signed image URLs). */
     routes: RequestHandler[];

@@ -10,6 +10,7 @@ import type { CallerIdentity, Gateway, OperationContext } from './gateway.js';
 import { attachWebSocket } from './graphql/websocket.js';
 import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limits.js';
 import { baseUrlOf } from './http/base-url.js';
+import { responseGone } from './http/client-gone.js';
 import { BrowserOrigins } from './http/browser-origins.js';
 import { consoleRoutes } from './http/console-routes.js';
 import { explorerRoute } from './http/explorer-route.js';
@@ -86,7 +87,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     operationSizeLimit(limits),
     rebindRequestScope,
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), baseUrlOf(req, app.config.browser.publicUrl)), res),
+      context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), baseUrlOf(req, app.config.browser.publicUrl), responseGone(res)), res),
     }),
   );
   expressApp.use(jsonNotFound);

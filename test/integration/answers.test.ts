@@ -264,3 +264,26 @@ describe('upstream concurrency', () => {
     }
   });
 });
+
+describe('a client that goes away', () => {
+  it('stops the upstream call made only for it', async () => {
+    const image = await uploadNew(client(), { format: 'png', width: 44, height: 33 });
+    h.fake.setDefaultFault({ kind: 'hang' });
+    try {
+      const controller = new AbortController();
+      const asking = fetch(h.gateway.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation($id: ID!) { askQuestion(imageId: $id, question: "Anyone there?") { answer } }', variables: { id: image.id } }),
+        signal: controller.signal,
+      }).catch(() => 'aborted');
+      await expect.poll(() => h.fake.requests.length, { timeout: 20_000 }).toBe(1);
+      controller.abort();
+      expect(await asking).toBe('aborted');
+      // Left running, the call would hang until QWEN_TIMEOUT_MS (60 s); the deadline here is a backstop below that.
+      await expect.poll(() => h.fake.requests[0]!.abandoned, { timeout: 20_000 }).toBe(true);
+    } finally {
+      h.fake.setDefaultFault(null);
+    }
+  });
+});

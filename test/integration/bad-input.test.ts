@@ -1095,7 +1095,7 @@ describe('hostile input', () => {
     expect(after.rows[0]).toEqual({ images: before.rows[0]!.images + adds.images, answers: before.rows[0]!.answers + adds.answers, jobs: before.rows[0]!.jobs + adds.jobs });
     expect(after.rows.slice(1)).toEqual(before.rows.slice(1));
     expect(after.blobs).toBe(before.blobs + adds.images);
-    await expect.poll(() => filesUnder(path.join(world.h.gateway.dataDir, 'tmp')), { timeout: 2000 }).toEqual([]);
+    await expect.poll(() => filesUnder(path.join(world.h.gateway.dataDir, 'tmp')), { timeout: 20_000 }).toEqual([]);
     // The model endpoint was asked exactly as often as the case allows (refusals: never).
     expect(after.upstream - before.upstream).toBe(c.upstream ?? 0);
 

@@ -259,7 +259,7 @@ describe('query limits over graphql-ws', () => {
 
       // Ending one frees a slot on the same socket.
       first();
-      await expect.poll(async () => (await wsRun(client, `{ job(id: "${jobId}") { id } }`)).data, { timeout: 2000 }).toEqual({ job: { id: jobId } });
+      await expect.poll(async () => (await wsRun(client, `{ job(id: "${jobId}") { id } }`)).data, { timeout: 20_000 }).toEqual({ job: { id: jobId } });
       expect(closed).toBe(false);
     } finally {
       await client.dispose();

@@ -4,6 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { GatewayError } from '../errors.js';
 import { baseUrlOf } from '../http/base-url.js';
+import { socketGone } from '../http/client-gone.js';
 import type { BrowserOrigins } from '../http/browser-origins.js';
 import type { OperationMetrics } from './graphql-operations.js';
 import { requestIdFrom, runInRequest, type RequestScope } from '../http/request-context.js';
@@ -199,11 +200,11 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
         operationsOf(ctx.extra).set(id, operation);
         return 'errors' in prepared ? prepared.errors : prepared.args;
       },
-      context: (ctx) => app.contextFor((ctx.extra as unknown as { caller: Caller }).caller, baseUrl(ctx.extra.request)),
+      context: (ctx) => app.contextFor((ctx.extra as unknown as { caller: Caller }).caller, baseUrl(ctx.extra.request), socketGone(ctx.extra.socket)),
       // Every event gets fresh loaders: nothing read for one event is served to the next.
       subscribe: (args) => {
-        const { caller, baseUrl: base } = args.contextValue as OperationContext<Caller>;
-        return subscribePerEvent(args, () => app.contextFor(caller, base));
+        const { caller, baseUrl: base, signal } = args.contextValue as OperationContext<Caller>;
+        return subscribePerEvent(args, () => app.contextFor(caller, base, signal));
       },
       onNext: (ctx, id, _payload, _args, result) => {
         if (sessions.dropIfBacklogged(ctx.extra.socket)) return undefined;
