@@ -1,5 +1,3 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-
 /** The contract's stable `extensions.code` values (ARCHITECTURE.md). */
 export type ErrorCode =
   | 'BAD_REQUEST'
@@ -21,12 +19,36 @@ export type ErrorCode =
   | 'STORAGE_FULL'
   | 'INTERNAL_SERVER_ERROR';
 
-/** HTTP status for errors that mean the whole request was unacceptable. */
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+/**
+ * The one table from code to HTTP status, for answers the gateway writes
+ * itself (refusals before GraphQL, the image routes) and for errors that fail
+ * a whole GraphQL request. Inside GraphQL, a field's error leaves the response
+ * at 200 unless the error fails the request as a whole (WHOLE_REQUEST).
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  BAD_USER_INPUT: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  IMAGE_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  MODEL_NOT_CONFIGURED: 503,
+  MODEL_RATE_LIMITED: 503,
+  MODEL_UNAVAILABLE: 503,
+  MODEL_BAD_RESPONSE: 502,
+  MODEL_REJECTED: 422,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  QUERY_TOO_COMPLEX: 400,
+  BLOB_MISSING: 500,
   // 507 Insufficient Storage: the server could not store what it was sent; the client did nothing wrong.
   STORAGE_FULL: 507,
+  INTERNAL_SERVER_ERROR: 500,
 };
+
+/** Codes that fail the whole GraphQL request wherever they are raised. */
+const WHOLE_REQUEST = new Set<ErrorCode>(['PAYLOAD_TOO_LARGE', 'STORAGE_FULL', 'UNAUTHENTICATED']);
 
 export interface GatewayErrorOptions {
   retryable?: boolean;
@@ -54,105 +76,10 @@ export class GatewayError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.extensions = options.extensions ?? {};
-    this.httpStatus = options.httpStatus ?? HTTP_STATUS[code];
+    this.httpStatus = options.httpStatus ?? (WHOLE_REQUEST.has(code) ? HTTP_STATUS[code] : undefined);
   }
 
-  toGraphQLError(): GraphQLError {
-    const status = this.httpStatus;
-    return new GraphQLError(this.message, {
-      originalError: this,
-      extensions: { code: this.code, ...this.extensions, ...(status ? { http: { status } } : {}) },
-    });
-  }
 }
 
 export const badInput = (message: string) => new GatewayError('BAD_USER_INPUT', message);
 export const notFound = (what: string, id: string) => new GatewayError('NOT_FOUND', `No ${what} with id "${id}".`);
-
-/** Codes Apollo and graphql-js produce themselves; they are already safe to show. */
-const FRAMEWORK_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
-
-export interface ErrorFormatterOptions {
-  includeStacktrace: boolean;
-  logUnexpected: (error: unknown) => void;
-}
-
-/**
- * The one formatter for HTTP and WebSocket: coded errors keep their code and
- * message; anything unexpected becomes INTERNAL_SERVER_ERROR with a generic
- * message (the original is logged, never shown).
- */
-export function createErrorFormatter(options: ErrorFormatterOptions) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = findGatewayError(error) ?? rootCause(error);
-    const stack = options.includeStacktrace && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {};
-    if (original instanceof GatewayError) {
-      return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code, ...original.extensions, ...stack } };
-    }
-    if (formatted.extensions?.validationErrorCode === 'INTROSPECTION_DISABLED') return introspectionDisabled(formatted);
-    if (isUncodedRequestError(original)) {
-      // Apollo's own refusals of a request (a persisted query whose hash does not match, an unsupported
-      // version) carry a 4xx status but no code: they are the client's mistake, not an internal error.
-      return { message: (original as Error).message, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
-    }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
-      return options.includeStacktrace ? formatted : withoutStack(formatted);
-    }
-    options.logUnexpected(original);
-    return {
-      message: 'Internal server error. The failure was logged; retry later or contact the operator.',
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: 'INTERNAL_SERVER_ERROR', ...stack },
-    };
-  };
-}
-
-/**
- * graphql-js wraps a resolver's error (even a GraphQLError) once more, and
- * `instanceof GraphQLError` is unreliable when ESM and CJS copies of graphql
- * meet, so follow `originalError` links instead.
- */
-function originalErrors(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let current = error; current && chain.length < 5; current = (current as { originalError?: unknown }).originalError) chain.push(current);
-  return chain;
-}
-
-function findGatewayError(error: unknown): GatewayError | undefined {
-  return originalErrors(error).find((e): e is GatewayError => e instanceof GatewayError);
-}
-
-function rootCause(error: unknown): unknown {
-  return originalErrors(error).at(-1);
-}
-
-/** Apollo's own wording tells the operator to change code; tell the client where the schema is instead. */
-function introspectionDisabled(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  return {
-    message: 'Introspection is disabled (EXPLORER=false, the default with NODE_ENV=production). The schema is published as schema/schema.graphql in the gateway repository.',
-    locations: formatted.locations,
-    extensions: { code: 'INTROSPECTION_DISABLED' },
-  };
-}
-
-function isUncodedRequestError(error: unknown): boolean {
-  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | undefined)?.extensions;
-  const status = extensions?.http?.status;
-  return extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
-}
-
-function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
-  const { stacktrace: _omit, ...extensions } = formatted.extensions;
-  return { ...formatted, extensions };
-}

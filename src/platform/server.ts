@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { createErrorFormatter } from './errors.js';
+import { createErrorFormatter } from './graphql/error-formatter.js';
 import type { CallerIdentity, Gateway, OperationContext } from './gateway.js';
 import { attachWebSocket } from './graphql/websocket.js';
 import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limits.js';

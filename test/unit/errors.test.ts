@@ -1,9 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { createErrorFormatter, GatewayError } from '../../src/platform/errors.js';
+import { GatewayError } from '../../src/platform/errors.js';
+import { createErrorFormatter, toGraphQLError } from '../../src/platform/graphql/error-formatter.js';
 
 const resolverError = (original: Error) =>
-  new GraphQLError(original.message, { path: ['field'], originalError: original instanceof GatewayError ? original.toGraphQLError() : original });
+  new GraphQLError(original.message, { path: ['field'], originalError: original instanceof GatewayError ? toGraphQLError(original) : original });
 
 describe('formatError', () => {
   it('keeps a coded error’s code, message and extensions', () => {

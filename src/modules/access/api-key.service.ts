@@ -25,7 +25,7 @@ const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-const unauthenticated = (message: string) => new GatewayError('UNAUTHENTICATED', message, { httpStatus: 401 });
+const unauthenticated = (message: string) => new GatewayError('UNAUTHENTICATED', message);
 
 /** API keys: created by the operator's CLI, presented as `Authorization: Bearer <key>`. Only hashes are stored. */
 export class ApiKeyService {

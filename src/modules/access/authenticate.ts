@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { GatewayError } from '../../platform/errors.js';
+import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
 import type { ApiKeyService } from './api-key.service.js';
 import type { Caller } from './caller.js';
 import type { UsageLimits } from './usage-limits.js';
@@ -19,7 +19,7 @@ export function authenticate(services: { keys: ApiKeyService; limits: UsageLimit
       next();
     } catch (error) {
       if (!(error instanceof GatewayError)) return next(error);
-      const status = error.code === 'RATE_LIMITED' ? 429 : (error.httpStatus ?? 400);
+      const status = error.httpStatus ?? HTTP_STATUS[error.code];
       const retryAfter = error.extensions.retryAfter;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');

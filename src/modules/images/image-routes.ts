@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import rangeParser from 'range-parser';
-import { GatewayError, type ErrorCode } from '../../platform/errors.js';
+import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Delivery, ImageDelivery } from './image-delivery.js';
 import type { ByteRange } from '../../platform/blob-storage/blob-store.js';
@@ -23,8 +23,6 @@ const SAFE_HEADERS = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
 
-/** BLOB_MISSING is a server fault: see blobMissing in blob-store.ts. */
-const STATUS: Partial<Record<ErrorCode, number>> = { BAD_USER_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404, BLOB_MISSING: 500, STORAGE_FULL: 507 };
 
 export interface ImageRoutesOptions {
   delivery: ImageDelivery;
@@ -105,7 +103,8 @@ function fail(req: Request, res: Response, error: unknown, logger: Logger): void
   res.removeHeader('ETag');
   res.removeHeader('Accept-Ranges');
   res.setHeader('Cache-Control', 'no-store');
-  const status = error instanceof GatewayError ? (STATUS[error.code] ?? 500) : 500;
+  // BLOB_MISSING is a server fault (500): see blobMissing in blob-store.ts.
+  const status = error instanceof GatewayError ? HTTP_STATUS[error.code] : 500;
   if (status >= 500) logger.error({ err: error }, 'could not deliver an image');
   if (error instanceof GatewayError) {
     sendRequestError(req, res, status, error.code, error.message);

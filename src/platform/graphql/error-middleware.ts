@@ -1,6 +1,7 @@
 import type { MiddlewareFn } from 'type-graphql';
 import { GatewayError } from '../errors.js';
 import { isUploadParserError, toUploadError } from './upload-errors.js';
+import { toGraphQLError } from './error-formatter.js';
 
 /**
  * Turns coded errors into GraphQLErrors carrying their code (and HTTP status
@@ -11,8 +12,8 @@ export const CodedErrors: MiddlewareFn = async (_action, next) => {
   try {
     return await next();
   } catch (error) {
-    if (error instanceof GatewayError) throw error.toGraphQLError();
-    if (isUploadParserError(error)) throw toUploadError(error).toGraphQLError();
+    if (error instanceof GatewayError) throw toGraphQLError(error);
+    if (isUploadParserError(error)) throw toGraphQLError(toUploadError(error));
     throw error;
   }
 };

@@ -123,7 +123,7 @@ export class SocketSessions<C extends CallerIdentity = CallerIdentity> {
       if (!(error instanceof GatewayError) || error.code !== 'UNAUTHENTICATED') throw error;
       const refusal = this.refusalFor(session.caller);
       this.close(socket, refusal);
-      throw new GatewayError('UNAUTHENTICATED', refusal.message, { httpStatus: 401 });
+      throw new GatewayError('UNAUTHENTICATED', refusal.message);
     }
   }
 

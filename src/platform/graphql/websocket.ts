@@ -14,6 +14,7 @@ import { createOperationPreparer } from './limits/prepare-operation.js';
 import { limitError, type QueryLimits } from './limits/query-limits.js';
 import { SocketRefusal, SocketSessions, CLOSE } from './socket-sessions.js';
 import { subscribePerEvent } from './subscribe-per-event.js';
+import { toGraphQLError } from './error-formatter.js';
 
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
   const value = params?.authorization ?? params?.Authorization;
@@ -166,7 +167,7 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
         // The key as it stands now (revoked keys and the end of open mode close the socket).
         const current = await sessions.recheck(ctx.extra.socket).then(
           (caller) => caller,
-          (error: unknown) => (error instanceof GatewayError ? error.toGraphQLError() : Promise.reject(error)),
+          (error: unknown) => (error instanceof GatewayError ? toGraphQLError(error) : Promise.reject(error)),
         );
         if (!('tenant' in current)) {
           operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
@@ -186,7 +187,7 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
         // Each operation on a socket counts against the key's per-minute limit, as each HTTP request does.
         const refusal = await app.callers.admit((ctx.extra as unknown as { caller: Caller }).caller).then(
           () => null,
-          (error: unknown) => (error instanceof GatewayError ? error.toGraphQLError() : Promise.reject(error)),
+          (error: unknown) => (error instanceof GatewayError ? toGraphQLError(error) : Promise.reject(error)),
         );
         if (refusal) {
           operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });

@@ -5,6 +5,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from '../../config.js';
 import { GatewayError } from '../../errors.js';
+import { toGraphQLError } from '../error-formatter.js';
 import { MAX_MEASURED_NODES, measureOperation, TooManyNodesError, type CostOptions } from './operation-cost.js';
 import { countTokens } from './token-count.js';
 
@@ -26,7 +27,7 @@ export type LimitVariable =
  */
 export function limitError(limit: LimitVariable, message: string, maximum: number, actual?: number): GraphQLError {
   const extensions = { limit, maximum, ...(actual === undefined ? {} : { actual }) };
-  return new GatewayError('QUERY_TOO_COMPLEX', message, { httpStatus: 400, extensions }).toGraphQLError();
+  return toGraphQLError(new GatewayError('QUERY_TOO_COMPLEX', message, { httpStatus: 400, extensions }));
 }
 
 export interface QueryLimitsOptions extends CostOptions {
@@ -61,11 +62,11 @@ export interface OperationToCheck {
  * that can spend model tokens.
  */
 const modelWorkOverGet = () =>
-  new GatewayError(
+  toGraphQLError(new GatewayError(
     'BAD_REQUEST',
     'This query asks the model (caption or answer fields), which can spend tokens: send it as a POST with a JSON body. GET runs only reads of stored data.',
     { httpStatus: 405 },
-  ).toGraphQLError();
+  ));
 
 /**
  * The per-operation limits, enforced before any resolver runs. Depth and
