@@ -1,4 +1,4 @@
-/** The contract's stable `extensions.code` values (ARCHITECTURE.md). */
+/** The stable `extensions.code` values clients branch on (README, "Errors"). */
 export type ErrorCode =
   | 'BAD_REQUEST'
   | 'BAD_USER_INPUT'

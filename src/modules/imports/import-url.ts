@@ -42,10 +42,6 @@ export function originOf(url: URL): string {
   return url.origin;
 }
 
-export function isIpLiteral(url: URL): boolean {
-  return isIP(hostOf(url)) !== 0;
-}
-
 /**
  * Whether an operator exempted this URL's host from the address check.
  * Entries are `host` (any port) or `host:port`, matched case-insensitively
