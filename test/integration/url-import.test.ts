@@ -157,8 +157,6 @@ describe('openRemoteImage: addresses', () => {
   it('fetches an allow-listed host:port, or host on any port', async () => {
     for (const allowedHosts of [[`127.0.0.1:${main.port}`], ['127.0.0.1']]) {
       const image = await openRemoteImage(base('/image?x=1'), options({ allowedHosts }));
-      expect(image.contentType).toBe('image/png');
-      expect(image.finalUrl).toBe(base('/image?x=1'));
       expect(await readAll(image.stream)).toEqual(IMAGE);
     }
   });
@@ -215,7 +213,6 @@ describe('openRemoteImage: addresses', () => {
 describe('openRemoteImage: redirects', () => {
   it('follows up to maxRedirects, re-checking each hop', async () => {
     const image = await openRemoteImage(base('/redirect/3'), allowMain());
-    expect(image.finalUrl).toBe(base('/image'));
     expect(await readAll(image.stream)).toEqual(IMAGE);
     // A fresh connection (so a fresh lookup and check) per hop.
     expect(main.connections).toBe(4);

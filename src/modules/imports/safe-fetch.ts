@@ -22,10 +22,6 @@ export interface UrlImportOptions {
 export interface RemoteImage {
   /** The response body. Fails with a GatewayError past maxBytes, past the deadline or when the connection breaks. */
   stream: Readable;
-  /** The URL the body came from, after redirects. May carry secrets in its path or query: do not log it. */
-  finalUrl: string;
-  /** As the remote server declared it; not to be trusted for the image type. */
-  contentType: string | undefined;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -76,7 +72,7 @@ export async function openRemoteImage(input: string, options: UrlImportOptions):
         response.destroy();
         throw tooLarge(url, options.maxBytes, declared);
       }
-      return { stream: meteredBody(response, url, options.maxBytes, deadline), finalUrl: url.href, contentType: response.headers['content-type'] };
+      return { stream: meteredBody(response, url, options.maxBytes, deadline) };
     }
   } catch (error) {
     deadline.clear();
