@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   AskQuestionDocument,
   CancelJobDocument,
@@ -8,14 +12,16 @@ import {
   GetImageDocument,
   GetJobDocument,
   JobCompletedDocument,
+  JobUpdatedDocument,
   ListImagesDocument,
   ListJobsDocument,
   ListQuestionsDocument,
   SubmitAnalysisDocument,
+  UploadImageDocument,
 } from '../generated/graphql.js';
-import { collect, errorCodes, GraphQLClient, wsClient } from '../support/client.js';
+import { collect, errorCodes, GraphQLClient, wsClient, type GraphQLResponse } from '../support/client.js';
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
-import { uploadNew } from '../support/flows.js';
+import { filesUnder, uploadNew } from '../support/flows.js';
 import { makeImage } from '../support/images.js';
 
 const run = promisify(execFile);
@@ -60,6 +66,36 @@ describe('with keys', () => {
   let bob: GraphQLClient;
   let aliceKey: string;
   let bobKey: string;
+  /** Alice's image, a question about it and a finished job: what Bob must not be able to reach. */
+  let aliceImage: string;
+  let aliceQuestion: string;
+  let aliceJob: string;
+  let bobImage: string;
+
+  /** Runs a subscription over graphql-ws with a key and returns every event. */
+  async function subscribeAs<T>(key: string, doc: TypedDocumentNode<T, { id: string }>, id: string) {
+    const client = wsClient(h.gateway.server.url, { authorization: `Bearer ${key}` });
+    try {
+      return await collect(client, doc, { id });
+    } finally {
+      await client.dispose();
+    }
+  }
+
+  const rows = async (client: GraphQLClient) => {
+    const [images, questions, jobs] = await Promise.all([
+      client.request(ListImagesDocument, { first: 100 }),
+      client.request(ListQuestionsDocument, { first: 100 }),
+      client.request(ListJobsDocument, { first: 100 }),
+    ]);
+    return { images: images.data!.images.edges.length, questions: questions.data!.questions.edges.length, jobs: jobs.data!.jobs.edges.length };
+  };
+  /** What a refused request must leave as it was: both tenants' rows, the blobs, temporary files and the model endpoint. */
+  const state = async () => ({ alice: await rows(alice), bob: await rows(bob), blobs: (await filesUnder(path.join(h.gateway.dataDir, 'blobs'))).length, upstream: h.fake.requests.length });
+  async function expectUntouched(before: Awaited<ReturnType<typeof state>>) {
+    expect(await state()).toEqual(before);
+    await expect.poll(() => filesUnder(path.join(h.gateway.dataDir, 'tmp'))).toEqual([]);
+  }
 
   beforeAll(async () => {
     h = await startHarness();
@@ -68,64 +104,145 @@ describe('with keys', () => {
     bobKey = (await keys.create({ tenant: 'bob' })).key;
     alice = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${aliceKey}` });
     bob = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${bobKey}` });
+    aliceImage = (await uploadNew(alice, { format: 'png', width: 50, height: 40, color: '#5a5a10' })).id;
+    bobImage = (await uploadNew(bob, { format: 'png', width: 44, height: 30, color: '#105a5a' })).id;
+    aliceQuestion = (await alice.request(AskQuestionDocument, { imageId: aliceImage, question: 'Private?' })).data!.askQuestion.id;
+    aliceJob = (await alice.request(SubmitAnalysisDocument, { input: { imageIds: [aliceImage], captionStyles: ['BRIEF'] } })).data!.submitAnalysis.id;
+    // Finished before any test runs, so no background write lands inside a test's before/after comparison.
+    expect((await subscribeAs(aliceKey, JobCompletedDocument, aliceJob))[0]!.data!.jobCompleted.status).toBe('SUCCEEDED');
   });
   afterAll(() => h.close());
 
   it.each([
-    ['no header', {}],
-    ['a malformed header', { authorization: 'Basic abc' }],
-    ['an unknown key', { authorization: 'Bearer qvg_not-a-real-key' }],
-  ])('refuses %s with 401 UNAUTHENTICATED, before reading an upload', async (_name, headers) => {
-    const client = new GraphQLClient(h.gateway.server.url, headers);
-    const response = await client.upload('mutation($file: Upload!) { uploadImage(file: $file) { id } }', { file: null }, [
-      { path: 'variables.file', file: { name: 'a.png', bytes: await makeImage({ format: 'png', width: 12, height: 12 }) } },
+    ['no Authorization header', () => ({})],
+    ['a Basic scheme', () => ({ authorization: `Basic ${Buffer.from('alice:secret').toString('base64')}` })],
+    ['a valid key without the Bearer scheme', () => ({ authorization: aliceKey })],
+    ['"Bearer" with no key', () => ({ authorization: 'Bearer ' })],
+    ['"Bearer" with two tokens', () => ({ authorization: `Bearer ${aliceKey} ${bobKey}` })],
+    ['an unknown, well-formed key', () => ({ authorization: `Bearer qvg_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}` })],
+    ['a valid key cut short by one character', () => ({ authorization: `Bearer ${aliceKey.slice(0, -1)}` })],
+  ] as Array<[string, () => Record<string, string>]>)('refuses %s with 401 UNAUTHENTICATED, before reading an upload, storing nothing', async (_name, headers) => {
+    const before = await state();
+    const response = await new GraphQLClient(h.gateway.server.url, headers()).upload(UploadImageDocument, { file: null }, [
+      { path: 'variables.file', file: { name: 'a.png', bytes: await makeImage({ format: 'png', width: 12, height: 12, color: '#0c0c0c' }) } },
     ]);
     expect(response.status).toBe(401);
     expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(response.data ?? null).toBeNull();
+    await expectUntouched(before);
   });
 
-  it('refuses a revoked key', async () => {
+  it('refuses a revoked key with 401, for queries and uploads', async () => {
     const keys = h.gateway.app.services.keys;
     const { record, key } = await keys.create({ tenant: 'carol' });
     const carol = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${key}` });
     expect((await carol.request(ListImagesDocument, {})).status).toBe(200);
     await keys.revoke(record.id);
-    expect(errorCodes(await carol.request(ListImagesDocument, {}))).toEqual(['UNAUTHENTICATED']);
-  });
-
-  it('keeps each tenant’s data to itself: another tenant’s ids behave like ids that do not exist', async () => {
-    const image = await uploadNew(alice, { format: 'png', width: 50, height: 40, color: '#5a5a10' });
-    const asked = (await alice.request(AskQuestionDocument, { imageId: image.id, question: 'Private?' })).data!.askQuestion;
-    const job = (await alice.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], captionStyles: ['BRIEF'] } })).data!.submitAnalysis;
-
-    expect((await bob.request(GetImageDocument, { id: image.id })).data!.image).toBeNull();
-    expect(errorCodes(await bob.request(CaptionImageDocument, { imageId: image.id }))).toEqual(['NOT_FOUND']);
-    expect(errorCodes(await bob.request(AskQuestionDocument, { imageId: image.id, question: 'Private?' }))).toEqual(['NOT_FOUND']);
-    expect(errorCodes(await bob.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: ['Q?'] } }))).toEqual(['NOT_FOUND']);
-    expect((await bob.request(ListImagesDocument, { first: 100 })).data!.images.edges.map((e) => e.node.id)).not.toContain(image.id);
-    expect((await bob.request(ListQuestionsDocument, { first: 100 })).data!.questions.edges.map((e) => e.node.id)).not.toContain(asked.id);
-    expect((await bob.request(GetJobDocument, { id: job.id })).data!.job).toBeNull();
-    expect(errorCodes(await bob.request(CancelJobDocument, { id: job.id }))).toEqual(['NOT_FOUND']);
-    expect((await bob.request(ListJobsDocument, { first: 100 })).data!.jobs.edges.map((e) => e.node.id)).not.toContain(job.id);
-
-    const bobSocket = wsClient(h.gateway.server.url, { authorization: `Bearer ${bobKey}` });
-    const events = await collect(bobSocket, JobCompletedDocument, { id: job.id });
-    await bobSocket.dispose();
-    expect(errorCodes(events[0]!)).toEqual(['NOT_FOUND']);
-
-    const aliceSocket = wsClient(h.gateway.server.url, { authorization: `Bearer ${aliceKey}` });
-    const done = await collect(aliceSocket, JobCompletedDocument, { id: job.id });
-    await aliceSocket.dispose();
-    expect(done[0]!.data!.jobCompleted.status).toBe('SUCCEEDED');
+    const before = await state();
+    const query = await carol.request(ListImagesDocument, {});
+    expect(query.status).toBe(401);
+    expect(errorCodes(query)).toEqual(['UNAUTHENTICATED']);
+    const upload = await carol.upload(UploadImageDocument, { file: null }, [
+      { path: 'variables.file', file: { name: 'a.png', bytes: await makeImage({ format: 'png', width: 12, height: 12, color: '#0d0d0d' }) } },
+    ]);
+    expect(upload.status).toBe(401);
+    expect(errorCodes(upload)).toEqual(['UNAUTHENTICATED']);
+    await expectUntouched(before);
   });
 
   it('closes a WebSocket without a valid key with 4401', async () => {
     const codes: number[] = [];
     const client = wsClient(h.gateway.server.url, { authorization: 'Bearer wrong' });
     client.on('closed', (event) => codes.push((event as { code: number }).code));
-    await expect(collect(client, JobCompletedDocument, { id: 'x' })).rejects.toBeTruthy();
+    await expect(collect(client, JobCompletedDocument, { id: aliceJob })).rejects.toBeTruthy();
     expect(codes).toContain(4401);
     await client.dispose();
+  });
+
+  it('closes a WebSocket that skips connection_init with 4401, before it can subscribe', async () => {
+    const socket = new WebSocket(h.gateway.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { jobCompleted(id: "${aliceJob}") { id status } }` } }));
+    const messages: string[] = [];
+    socket.on('message', (data: Buffer) => messages.push(data.toString()));
+    const code = await new Promise<number>((resolve) => socket.once('close', resolve));
+    expect(code).toBe(4401);
+    expect(messages.join('')).not.toContain(aliceJob);
+  });
+
+  it('lists only the tenant’s own images, questions and jobs', async () => {
+    expect((await bob.request(ListImagesDocument, { first: 100 })).data!.images.edges.map((e) => e.node.id)).not.toContain(aliceImage);
+    expect((await bob.request(ListQuestionsDocument, { first: 100 })).data!.questions.edges.map((e) => e.node.id)).not.toContain(aliceQuestion);
+    expect((await bob.request(ListJobsDocument, { first: 100 })).data!.jobs.edges.map((e) => e.node.id)).not.toContain(aliceJob);
+  });
+
+  /**
+   * The contract for another tenant's ids: the answer is exactly the one for an id that does not
+   * exist (same status, codes, messages, data), once the id itself is blanked out; and nothing is
+   * computed or stored for either tenant.
+   */
+  describe('another tenant’s ids behave like ids that do not exist', () => {
+    interface ForeignCase {
+      name: string;
+      foreignId: () => string;
+      run: (id: string) => Promise<unknown>;
+      expectAnswer: (answer: GraphQLResponse<unknown> & Array<GraphQLResponse<unknown>>) => void;
+    }
+    const notFound = (response: GraphQLResponse<unknown>) => {
+      expect(response.status).toBe(200);
+      expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+    };
+    const oneNotFoundEvent = (events: Array<GraphQLResponse<unknown>>) => {
+      expect(events).toHaveLength(1);
+      expect(errorCodes(events[0]!)).toEqual(['NOT_FOUND']);
+    };
+    const cases: ForeignCase[] = [
+      {
+        name: 'image(id) is null',
+        foreignId: () => aliceImage,
+        run: (id) => bob.request(GetImageDocument, { id }),
+        expectAnswer: (response) => {
+          expect(response).toMatchObject({ status: 200, data: { image: null } });
+          expect(response.errors).toBeUndefined();
+        },
+      },
+      {
+        name: 'Image.caption and Image.answer through image(id) compute nothing and are null',
+        foreignId: () => aliceImage,
+        run: (id) => bob.request(`query($id: ID!) { image(id: $id) { caption(style: DETAILED, refresh: true) { text } answer(question: "Secret?") { answer } } }`, { id }),
+        expectAnswer: (response) => expect(response.data).toEqual({ image: null }),
+      },
+      { name: 'askQuestion is NOT_FOUND', foreignId: () => aliceImage, run: (id) => bob.request(AskQuestionDocument, { imageId: id, question: 'Private?', refresh: true }), expectAnswer: notFound },
+      { name: 'captionImage is NOT_FOUND', foreignId: () => aliceImage, run: (id) => bob.request(CaptionImageDocument, { imageId: id, style: 'ALT_TEXT' }), expectAnswer: notFound },
+      {
+        name: 'submitAnalysis (a foreign id among Bob’s own) is NOT_FOUND and creates no job',
+        foreignId: () => aliceImage,
+        run: (id) => bob.request(SubmitAnalysisDocument, { input: { imageIds: [bobImage, id], questions: ['Q?'] } }),
+        expectAnswer: notFound,
+      },
+      {
+        name: 'questions(filter: { imageId }) is empty',
+        foreignId: () => aliceImage,
+        run: (id) => bob.request(ListQuestionsDocument, { filter: { imageId: id }, first: 10 }),
+        expectAnswer: (response) => expect(response.data).toEqual({ questions: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } }),
+      },
+      { name: 'job(id) is null', foreignId: () => aliceJob, run: (id) => bob.request(GetJobDocument, { id }), expectAnswer: (response) => expect(response.data).toEqual({ job: null }) },
+      { name: 'cancelJob is NOT_FOUND', foreignId: () => aliceJob, run: (id) => bob.request(CancelJobDocument, { id }), expectAnswer: notFound },
+      { name: 'jobCompleted over graphql-ws is NOT_FOUND', foreignId: () => aliceJob, run: (id) => subscribeAs(bobKey, JobCompletedDocument, id), expectAnswer: oneNotFoundEvent },
+      { name: 'jobUpdated over graphql-ws is NOT_FOUND', foreignId: () => aliceJob, run: (id) => subscribeAs(bobKey, JobUpdatedDocument, id), expectAnswer: oneNotFoundEvent },
+    ];
+
+    it.each(cases)('$name', async ({ foreignId, run, expectAnswer }) => {
+      const before = await state();
+      const foreign = foreignId();
+      const missing = randomUUID();
+      const asForeign = JSON.stringify(await run(foreign)).replaceAll(foreign, '<id>');
+      const asMissing = JSON.stringify(await run(missing)).replaceAll(missing, '<id>');
+      expect(asForeign).toBe(asMissing);
+      expectAnswer(JSON.parse(asForeign) as GraphQLResponse<unknown> & Array<GraphQLResponse<unknown>>);
+      await expectUntouched(before);
+      expect((await alice.request(GetJobDocument, { id: aliceJob })).data!.job!.status).toBe('SUCCEEDED');
+    });
   });
 });
 

@@ -32,12 +32,15 @@ describe('endpoint failures', () => {
     const failed = [a, b].find((r) => r.errors);
     const succeeded = [a, b].find((r) => !r.errors);
     // Every prompt of the failed call fails at its own path; the image and its other fields survive.
+    // (The fault hits whichever image's call reaches the endpoint first.)
     expect(errorCodes(failed!)).toEqual(Array(4).fill('MODEL_UNAVAILABLE'));
-    expect(failed!.data!.image).toMatchObject({ id: broken.id, caption: null, a1: null, a2: null, a3: null });
+    const failedId = failed!.data!.image!.id;
+    expect([broken.id, fine.id]).toContain(failedId);
+    expect(failed!.data!.image).toMatchObject({ caption: null, a1: null, a2: null, a3: null });
     expect(succeeded!.data!.image!.a3!.answer).toMatch(/ :: C\?$/);
     // One packed call per image; the failed one stored nothing.
     expect(h.fake.requests.map((r) => r.prompts.length)).toEqual([4, 4]);
-    expect((await h.gateway.client.request(GetImageDocument, { id: broken.id })).data!.image).toMatchObject({ captions: [], questions: [] });
+    expect((await h.gateway.client.request(GetImageDocument, { id: failedId })).data!.image).toMatchObject({ captions: [], questions: [] });
   });
 });
 
