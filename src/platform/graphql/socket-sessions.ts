@@ -112,11 +112,11 @@ export class SocketSessions<C extends CallerIdentity = CallerIdentity> {
   }
 
   /** Before each operation: the caller as the key stands now; closes the socket (and throws) when it no longer may act. */
-  async recheck(socket: WebSocket): Promise<C> {
+  async recheck(socket: WebSocket, authenticate: Authenticate<C> = this.authenticate): Promise<C> {
     const session = this.sessions.get(socket);
     if (!session?.caller) throw new GatewayError('UNAUTHENTICATED', 'The connection is not authenticated.');
     try {
-      session.caller = await this.authenticate(session.authorization);
+      session.caller = await authenticate(session.authorization);
       return session.caller;
     } catch (error) {
       // Anything but a refused key (the database briefly unreachable) fails this operation, not the socket.
@@ -188,9 +188,16 @@ export class SocketSessions<C extends CallerIdentity = CallerIdentity> {
 
   /** Sockets holding long subscriptions make no new operations: their keys are checked on a timer too. */
   private async recheckAll(): Promise<void> {
+    // One lookup per distinct key per round, however many sockets share it.
+    const verdicts = new Map<string | undefined, Promise<C>>();
+    const once: Authenticate<C> = (authorization) => {
+      let verdict = verdicts.get(authorization);
+      if (!verdict) verdicts.set(authorization, (verdict = this.authenticate(authorization)));
+      return verdict;
+    };
     for (const [socket, session] of this.sessions) {
       if (!session.caller) continue;
-      await this.recheck(socket).catch(() => undefined);
+      await this.recheck(socket, once).catch(() => undefined);
     }
   }
 
