@@ -4,6 +4,7 @@
  *   npm run bench              full run (about 1–3 minutes on 2 cores)
  *   npm run bench -- --quick   smaller run (under 30 s)
  *   npm run bench -- --only uploads,cache
+ *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway process)
  *
  * Boots the real gateway in this process against the fake Qwen endpoint
  * (test/support, test/fake-qwen) on temp DATA_DIRs, on 127.0.0.1 only.
@@ -22,9 +23,10 @@ import { now } from './lib/stats.js';
 import { runBatching } from './scenarios/batching.js';
 import { runCache } from './scenarios/cache.js';
 import { runJob } from './scenarios/job.js';
+import { runPeers } from './scenarios/peers.js';
 import { runUploads } from './scenarios/uploads.js';
 
-const SCENARIOS = ['uploads', 'batching', 'cache', 'job'] as const;
+const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Profile {
@@ -41,6 +43,16 @@ interface Profile {
   databaseHits: number;
   jobImages: number;
   jobDelayMs: number;
+  /** Peers: interleaved rounds of each side, their length, autocannon connections. */
+  peerRounds: number;
+  peerRoundSeconds: number;
+  peerConnections: number;
+  /** Peers: one-at-a-time cached queries per side; fresh question pairs (gateway, direct). */
+  peerSequentialCalls: number;
+  peerFreshPairs: number;
+  peerDelayMs: number;
+  /** Questions about one image in one operation (B4). */
+  peerQuestionsPerImage: number;
   /** The whole run is aborted past this. */
   watchdogMs: number;
 }
@@ -58,7 +70,14 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     databaseHits: 200,
     jobImages: 50,
     jobDelayMs: 100,
-    watchdogMs: 6 * 60_000,
+    peerRounds: 3,
+    peerRoundSeconds: 10,
+    peerConnections: 10,
+    peerSequentialCalls: 300,
+    peerFreshPairs: 60,
+    peerDelayMs: 200,
+    peerQuestionsPerImage: 5,
+    watchdogMs: 8 * 60_000,
   },
   quick: {
     // As many as the full run: fewer bytes could not be told apart from V8's Buffer garbage (see README).
@@ -73,7 +92,14 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     databaseHits: 50,
     jobImages: 50,
     jobDelayMs: 100,
-    watchdogMs: 2 * 60_000,
+    peerRounds: 3,
+    peerRoundSeconds: 3,
+    peerConnections: 10,
+    peerSequentialCalls: 100,
+    peerFreshPairs: 20,
+    peerDelayMs: 200,
+    peerQuestionsPerImage: 5,
+    watchdogMs: 3 * 60_000,
   },
 };
 
@@ -81,13 +107,18 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function usage(): never {
-  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job]');
+  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers] [--cpu-prof]');
   process.exit(0);
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     allowPositionals: false,
   });
   if (values.help) usage();
@@ -118,6 +149,7 @@ async function main(): Promise<number> {
     sequential: smallSpecs('sequential', selected.has('batching') && profile.sequentialBaseline ? profile.batchImages : 0),
     cache: smallSpecs('cache', selected.has('cache') ? 1 : 0),
     job: smallSpecs('job', selected.has('job') ? profile.jobImages : 0),
+    peers: smallSpecs('peers', selected.has('peers') ? 2 : 0),
   };
   const all = Object.values(sets).flat();
   const { fixtures, generated, generateMs } = await ensureFixtures(all, log);
@@ -145,6 +177,26 @@ async function main(): Promise<number> {
   if (selected.has('job')) {
     log('4. job:');
     results.job = await runJob(pick(sets.job), { delayMs: profile.jobDelayMs, maxConcurrency: profile.maxConcurrency }, log);
+  }
+
+  if (selected.has('peers')) {
+    log('5. against peers:');
+    const cpuProfileDir = values['cpu-prof'] ? path.join(RESULTS_DIR, 'profiles') : undefined;
+    results.peers = await runPeers(
+      pick(sets.peers),
+      {
+        rounds: profile.peerRounds,
+        roundSeconds: profile.peerRoundSeconds,
+        connections: profile.peerConnections,
+        sequentialCalls: profile.peerSequentialCalls,
+        freshPairs: profile.peerFreshPairs,
+        delayMs: profile.peerDelayMs,
+        questionsPerImage: profile.peerQuestionsPerImage,
+        cpuProfileDir,
+      },
+      log,
+    );
+    if (cpuProfileDir) log(`  the gateway's CPU profile is in ${path.relative(process.cwd(), cpuProfileDir)} (open it in Chrome DevTools)`);
   }
 
   const durationMs = Math.round(now() - started);

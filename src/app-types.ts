@@ -5,11 +5,16 @@ import type { ApiKeyService } from './modules/access/api-key.service.js';
 import type { TokenPayer } from './modules/access/token-payer.js';
 import type { UsageLimits } from './modules/access/usage-limits.js';
 import type { AnswerService } from './modules/answers/answer.service.js';
+import type { AnswerStreamService } from './modules/answers/answer-stream.service.js';
 import type { ResultService } from './modules/answers/result.service.js';
 import type { ImageDelivery } from './modules/images/image-delivery.js';
 import type { ImageService } from './modules/images/image.service.js';
 import type { ImageUrls } from './modules/images/image-urls.js';
 import type { JobService } from './modules/jobs/job.service.js';
+import type { ConversationService } from './modules/conversations/conversation.service.js';
+import type { VisionService } from './modules/vision/vision.service.js';
+import type { ImagesAnswerService } from './modules/vision/images-answer.service.js';
+import type { SqlStatements } from './platform/database/sql-statements.js';
 
 /** The composition root's types (src/app.ts builds them), in their own file so nothing imports app.ts back. */
 
@@ -17,8 +22,15 @@ export interface Services {
   config: Config;
   images: ImageService;
   answers: AnswerService;
+  /** answerStream: answers as the model writes them. */
+  answerStreams: AnswerStreamService;
   results: ResultService;
   jobs: JobService;
+  conversations: ConversationService;
+  /** Moderation, text reading and object detection: structured answers (modules/vision). */
+  vision: VisionService;
+  /** askAboutImages: one question about several images. */
+  imagesAnswers: ImagesAnswerService;
   keys: ApiKeyService;
   limits: UsageLimits;
   /** Whose token budget model work is charged to. */
@@ -32,6 +44,8 @@ export interface Services {
 /** The running application: what the server wires (Gateway) plus the services and the workers' lifecycle. */
 export interface App extends Gateway<Caller> {
   services: Services;
+  /** Every SQL statement sent, for gateway_db_statements_total and for tests that count them. */
+  statements: SqlStatements;
   /** Starts the job worker (resuming unfinished jobs) and the orphan sweep. */
   startWorkers(): Promise<void>;
   /** Takes no new job work; in-flight upstream calls get SHUTDOWN_GRACE_MS to finish. */

@@ -2,6 +2,7 @@
 import type { BatchingResult, BatchRun } from '../scenarios/batching.js';
 import type { CacheResult } from '../scenarios/cache.js';
 import type { JobResult } from '../scenarios/job.js';
+import type { PeersResult } from '../scenarios/peers.js';
 import type { UploadsResult } from '../scenarios/uploads.js';
 
 export interface BenchResults {
@@ -9,6 +10,7 @@ export interface BenchResults {
   batching?: BatchingResult;
   cache?: CacheResult;
   job?: JobResult;
+  peers?: PeersResult;
 }
 
 export interface Check {
@@ -72,8 +74,44 @@ export function checks(r: BenchResults): Check[] {
     check('job: SUCCEEDED with every item done', j.status === 'SUCCEEDED' && j.done === j.items && j.failed === 0, `${j.status}, ${j.done}/${j.items} done, ${j.failed} failed`);
     check('job: one upstream call per image', j.upstreamCalls === j.images, `${j.upstreamCalls} calls for ${j.images} images`);
   }
+  if (r.peers) {
+    const p = r.peers;
+    const failures = [...p.cachedAnswer.gateway, ...p.cachedAnswer.helloApollo].reduce((sum, run) => sum + run.failures, 0);
+    check('peers: every load-test response was 200 with the expected body', failures === 0, `${failures} failures`);
+    check('peers: every fresh question was asked upstream once, every direct call answered', p.addedLatency.anomalies === 0, `${p.addedLatency.anomalies} anomalies`);
+    check(
+      `peers: ${p.imageTokens.questionsPerImage} questions about one image took one upstream call`,
+      p.imageTokens.upstreamCalls === 1,
+      `${p.imageTokens.upstreamCalls} upstream calls`,
+    );
+  }
   return out;
 }
+
+/**
+ * The issue's targets (#11): reported with the numbers, never failing the
+ * run, since they are ratios measured on whatever machine runs it.
+ */
+export function targets(r: BenchResults): Check[] {
+  const out: Check[] = [];
+  const target = (name: string, ok: boolean, detail: string) => out.push({ name, ok, detail });
+  if (r.peers) {
+    const { cachedAnswer: b1, addedLatency: b2, imageTokens: b4 } = r.peers;
+    target('B1 cached answer ≥ 0.6 × hello-world Apollo (stretch 0.8)', b1.ratio >= 0.6, `${b1.ratio} (${b1.medianGatewayRps} vs ${b1.medianHelloApolloRps} req/s)`);
+    target('B2 added latency ≤ 3 ms at p50', b2.addedP50Ms <= 3, `${signed(b2.addedP50Ms)} ms`);
+    target('B2 added latency ≤ 8 ms at p95', b2.addedP95Ms <= 8, `${signed(b2.addedP95Ms)} ms`);
+    target(`B4 image tokens per answered question ≤ 0.25 of one call per question (${b4.questionsPerImage} questions)`, b4.ratio <= 0.25, String(b4.ratio));
+    target('one log line per request at info', b1.logLinesPerRequest <= 1.01, `${b1.logLinesPerRequest} lines per request`);
+  }
+  const sequential = r.uploads?.phases.find((phase) => phase.concurrency === 1);
+  if (r.uploads && sequential) {
+    const ratio = round2(r.uploads.rawWrite.throughputMBps / sequential.throughputMBps);
+    target('B5 sequential uploads within 2× the time of writing the same bytes to disk', ratio <= 2, `${ratio}× (${sequential.throughputMBps} vs ${r.uploads.rawWrite.throughputMBps} MB/s raw)`);
+  }
+  return out;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export function summary(meta: { mode: string; startedAt: string; durationMs: number; environment: Record<string, unknown>; resultsFile: string }, r: BenchResults, list: Check[]): string {
   const lines: string[] = [];
@@ -90,6 +128,7 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
         `| ${p.concurrency === 1 ? 'sequential' : `${p.concurrency} at a time`} | ${ms(p.wallMs)} | ${p.throughputMBps} | ${p.filesPerSecond} | ${ms(p.latency.p50Ms)} | ${ms(p.latency.p95Ms)} | ${signed(p.memory.peakDelta.rssMB)} MB | ${pct(p.rssGrowthPerTotalBytes)} | ${signed(p.memory.residualRssMB)} MB | ${signed(p.warmupRssMB)} MB | ${pct(p.eventLoopUtilization)} |`,
       );
     }
+    lines.push(`| raw write (B5's yardstick): the same files streamed to disk, no HTTP | ${ms(u.rawWrite.wallMs)} | ${u.rawWrite.throughputMBps} | | | | | | | | |`);
     lines.push(
       '',
       `Keeping every file in memory would add ~${u.phases[0]?.totalMB ?? '?'} MB. A streaming gateway still shows up to ~30 MB of Buffer garbage that V8 has not collected yet. ` +
@@ -135,6 +174,33 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
         `submitAnalysis answered in ${ms(j.submitMs)}; stored run (finishedAt − createdAt) ${j.serverRunMs === null ? 'n/a' : ms(j.serverRunMs)}; ${j.upstreamCalls} upstream calls (max ${j.maxUpstreamInFlight} in flight); ${j.status}, ${j.done}/${j.items} done.`,
       '',
     );
+  }
+
+  if (r.peers) {
+    const p = r.peers;
+    const b1 = p.cachedAnswer;
+    lines.push(`## 5. Against peers — ${p.rounds} interleaved rounds × ${p.roundSeconds} s, ${p.connections} connections (autocannon)`, '');
+    lines.push('| B1 cached answer | req/s per round | median | p50 one at a time |', '| --- | --- | --- | --- |');
+    lines.push(`| gateway (own process, production, SQLite) | ${b1.gateway.map((run) => run.requestsPerSecond).join(', ')} | ${b1.medianGatewayRps} | ${ms2(b1.sequential.gateway.p50Ms)} |`);
+    lines.push(`| hello-world Apollo Server 5 + Express 5 | ${b1.helloApollo.map((run) => run.requestsPerSecond).join(', ')} | ${b1.medianHelloApolloRps} | ${ms2(b1.sequential.helloApollo.p50Ms)} |`, '');
+    lines.push(`Ratio **${b1.ratio}**. The gateway logged ${b1.logLinesPerRequest} lines per request.`, '');
+    const b2 = p.addedLatency;
+    lines.push(`| B2 fresh question, endpoint delayed ${b2.delayMs} ms (${b2.pairs} pairs, one at a time) | p50 | p95 |`, '| --- | --- | --- |');
+    lines.push(`| askQuestion through the gateway | ${ms2(b2.gateway.p50Ms)} | ${ms2(b2.gateway.p95Ms)} |`);
+    lines.push(`| the same image and question straight to the endpoint | ${ms2(b2.direct.p50Ms)} | ${ms2(b2.direct.p95Ms)} |`);
+    lines.push(`| **added by the gateway** | **${signed(b2.addedP50Ms)} ms** | **${signed(b2.addedP95Ms)} ms** |`, '');
+    const b4 = p.imageTokens;
+    lines.push(
+      `B4: ${b4.questionsPerImage} questions about one image took ${b4.upstreamCalls} upstream call(s): ${b4.perAnsweredQuestion} image input tokens per answered question against ${b4.perQuestionOneCallEach} with one call per question (ratio **${b4.ratio}**).`,
+      '',
+    );
+  }
+
+  const goals = targets(r);
+  if (goals.length > 0) {
+    lines.push('## Targets (issue #11; reported, not failing the run)', '');
+    for (const g of goals) lines.push(`- ${g.ok ? 'MET' : 'NOT MET'} ${g.name} — ${g.detail}`);
+    lines.push('');
   }
 
   lines.push('## Checks', '');

@@ -8,7 +8,12 @@
  * uploads to disk stays flat; one that buffers whole files grows by about
  * the bytes in flight, and one that keeps them grows by all of them.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { startBenchGateway } from '../lib/gateway.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { forceGc, now, pool, round, sleep, startEluMeter, startMemorySampler, summarize, toMB, type LatencySummary, type MemoryPeaks } from '../lib/stats.js';
@@ -41,6 +46,8 @@ export interface UploadsResult {
   imageSize: string;
   gcAvailable: boolean;
   phases: UploadPhaseResult[];
+  /** B5's yardstick: the same files streamed to disk one after another by this process, no HTTP, no checks. */
+  rawWrite: { totalMB: number; wallMs: number; throughputMBps: number };
 }
 
 async function settledRss(): Promise<number> {
@@ -97,12 +104,28 @@ async function uploadPhase(fixtures: readonly Fixture[], warmup: readonly Fixtur
   }
 }
 
+/** Copies each file to a temporary folder, one after another, as plain streams (no fsync: the gateway does none either). */
+async function rawWrite(fixtures: readonly Fixture[]): Promise<UploadsResult['rawWrite']> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-raw-'));
+  try {
+    const started = now();
+    for (const [i, fixture] of fixtures.entries()) await pipeline(createReadStream(fixture.path), createWriteStream(path.join(dir, String(i))));
+    const wallMs = now() - started;
+    const totalMB = toMB(fixtures.reduce((sum, f) => sum + f.bytes, 0));
+    return { totalMB, wallMs: Math.round(wallMs), throughputMBps: round(totalMB / (wallMs / 1000), 1) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runUploads(photos: readonly Fixture[], warmup: readonly Fixture[], concurrencies: readonly number[], log: (line: string) => void): Promise<UploadsResult> {
   const phases: UploadPhaseResult[] = [];
   for (const concurrency of concurrencies) {
     log(`  ${photos.length} uploads, ${concurrency === 1 ? 'sequential' : `${concurrency} at a time`} (after ${warmup.length} warm-up uploads)…`);
     phases.push(await uploadPhase(photos, warmup, concurrency));
   }
+  log(`  the same ${photos.length} files written straight to disk (B5's yardstick)…`);
+  const raw = await rawWrite(photos);
   const sizes = photos.map((p) => p.bytes);
   return {
     fileCount: photos.length,
@@ -113,5 +136,6 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
     imageSize: `${photos[0]!.width}×${photos[0]!.height} JPEG q${photos[0]!.quality}`,
     gcAvailable: forceGc(),
     phases,
+    rawWrite: raw,
   };
 }

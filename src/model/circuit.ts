@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ModelCallError } from './model-call-error.js';
-import type { AnswerOptions, ModelImage, ModelProvider, ModelResult } from './provider.js';
+import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from './provider.js';
 
 export type CircuitState = 'closed' | 'half-open' | 'open';
 
@@ -66,24 +66,20 @@ class EndpointFailure extends Error {
   }
 }
 
-/** Where a fired call leaves its own promise, so a caller can still await it after opossum timed it out. */
-interface Running {
-  results?: Promise<ModelResult[]>;
-}
-
-type Answer = (image: ModelImage, prompts: readonly string[], options: AnswerOptions | undefined, running: Running) => Promise<ModelResult[]>;
+/** One call to the wrapped provider, fired through the breaker (it rejects when the call counts as failed). */
+type Work = () => Promise<unknown>;
 
 /**
  * A circuit breaker (opossum) around one endpoint's provider. One call is one
- * `answer` (one image, its prompts); it is a failure when any of its prompts
- * failed with an endpoint failure. While open, every call fails fast with
- * MODEL_UNAVAILABLE without reaching the provider; after `resetMs` one probe
- * goes through (others still fail fast), and its success closes the circuit
- * and starts a fresh window.
+ * `answer` (one image, its prompts), a failure when any of its prompts failed
+ * with an endpoint failure; or one `chat`, a failure when it throws one.
+ * While open, every call fails fast with MODEL_UNAVAILABLE without reaching
+ * the provider; after `resetMs` one probe goes through (others still fail
+ * fast), and its success closes the circuit and starts a fresh window.
  */
 export class CircuitBreakerProvider implements ModelProvider {
   readonly model: string;
-  private readonly breaker: CircuitBreaker<Parameters<Answer>, ModelResult[]>;
+  private readonly breaker: CircuitBreaker<[Work], unknown>;
   /** Drives opossum's window rotation, so a closing circuit can also clear it. */
   private readonly rotation = new EventEmitter();
   private readonly rotationTimer: NodeJS.Timeout;
@@ -98,15 +94,9 @@ export class CircuitBreakerProvider implements ModelProvider {
     this.limit = pLimit(options.maxConcurrency ?? Number.POSITIVE_INFINITY);
     // opossum counts a call when it starts and its failure when it ends: both must fall in one window.
     const windowMs = Math.max(options.windowMs ?? DEFAULT_WINDOW_MS, 2 * (options.slowCallMs ?? 0));
-    const action: Answer = async (image, prompts, answerOptions, running) => {
-      running.results = inner.answer(image, prompts, answerOptions);
-      const results = await running.results;
-      if (results.some(isEndpointFailure)) throw new EndpointFailure(results);
-      return results;
-    };
-    this.breaker = new CircuitBreaker(action, {
+    this.breaker = new CircuitBreaker((work: Work) => work(), {
       name: `${options.baseUrl}#${inner.model}`,
-      // Counts a slow call as failed when it becomes slow; answer() below lets the call finish
+      // Counts a slow call as failed when it becomes slow; answer() and chat() below let the call finish
       // (the deadline, QWEN_DEADLINE_MS, and the SDK's timeout are what bound it).
       timeout: options.slowCallMs ?? false,
       // opossum opens when the rate is strictly above its threshold; the setting means "reaches".
@@ -142,25 +132,60 @@ export class CircuitBreakerProvider implements ModelProvider {
     return this.breaker.halfOpen ? 'half-open' : 'closed';
   }
 
-  async answer(image: ModelImage, prompts: readonly string[], answerOptions?: AnswerOptions): Promise<ModelResult[]> {
+  async answer(image: ModelImage, prompts: readonly ModelPrompt[], answerOptions?: AnswerOptions): Promise<ModelResult[]> {
     if (prompts.length === 0) return [];
     return this.limit(() => this.admitted(image, prompts, answerOptions));
   }
 
-  private async admitted(image: ModelImage, prompts: readonly string[], answerOptions: AnswerOptions | undefined): Promise<ModelResult[]> {
+  private async admitted(image: ModelImage, prompts: readonly ModelPrompt[], answerOptions: AnswerOptions | undefined): Promise<ModelResult[]> {
     // opossum's own admission test, checked first so a rejected call is not counted as a call in the window.
-    if (!this.breaker.closed && !this.breaker.pendingClose) return prompts.map(() => this.openError());
-    const running: Running = {};
+    if (!this.admits()) return prompts.map(() => this.openError());
+    /** The call's own promise, so it can still be awaited after opossum timed it out. */
+    let running: Promise<ModelResult[]> | undefined;
     try {
-      return await this.breaker.fire(image, prompts, answerOptions, running);
+      return (await this.breaker.fire(async () => {
+        running = this.inner.answer(image, prompts, answerOptions);
+        const results = await running;
+        if (results.some(isEndpointFailure)) throw new EndpointFailure(results);
+        return results;
+      })) as ModelResult[];
     } catch (error) {
       if (error instanceof EndpointFailure) return error.results;
       // Already counted as a failure; the caller still gets whatever the call ends with.
-      if (isSlowCall(error) && running.results) return running.results;
+      if (isSlowCall(error) && running) return running;
       if (error instanceof Error && CircuitBreaker.isOurError(error)) return prompts.map(() => this.openError());
       const failure = error instanceof Error ? error : new Error(String(error));
       return prompts.map(() => failure);
     }
+  }
+
+  /**
+   * The same limit and breaker as `answer`; a thrown endpoint failure counts
+   * against the circuit. A streamed reply counts as a success at its first
+   * piece: a long answer being written is a healthy endpoint, not a slow one
+   * (a failure after that still reaches the caller, and the deadline bounds it).
+   */
+  chat(request: ChatRequest, chatOptions?: ChatOptions): Promise<ModelAnswer> {
+    return this.limit(async () => {
+      if (!this.admits()) throw this.openError();
+      let running: Promise<ModelAnswer> | undefined;
+      let firstPiece = () => {};
+      const streaming = new Promise<void>((resolve) => (firstPiece = resolve));
+      const onDelta = chatOptions?.onDelta;
+      const options: ChatOptions | undefined = onDelta ? { ...chatOptions, onDelta: (delta) => { firstPiece(); onDelta(delta); } } : chatOptions;
+      try {
+        await this.breaker.fire(() => Promise.race([(running = this.inner.chat(request, options)), streaming]));
+        return await running!;
+      } catch (error) {
+        if (isSlowCall(error) && running) return running;
+        if (error instanceof Error && CircuitBreaker.isOurError(error)) throw this.openError();
+        throw error;
+      }
+    });
+  }
+
+  private admits(): boolean {
+    return this.breaker.closed || this.breaker.pendingClose;
   }
 
   /** Stops the window's timer and the breaker's; the provider must not be used afterwards. */

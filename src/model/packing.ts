@@ -1,7 +1,11 @@
 /**
  * The upstream packing contract: n ≥ 2 prompts about one image travel in one
  * request as JSON, and the model answers with a JSON object in the same order.
+ * A structured prompt (reply-format.ts) travels as its instruction with its
+ * JSON Schema spelled out, and its element of `answers` is the JSON object
+ * itself (a string holding that JSON is accepted too).
  */
+import { isStructured, parseJsonReply, promptText, type ModelPrompt } from './reply-format.js';
 
 export const PACKED_SYSTEM_PROMPT = [
   'You answer several questions about the same image.',
@@ -10,28 +14,30 @@ export const PACKED_SYSTEM_PROMPT = [
   'Answer each question as if it had been asked alone.',
 ].join(' ');
 
-export function packPrompts(prompts: readonly string[]): string {
-  return JSON.stringify({ questions: prompts });
+/** Appended to the system prompt only when a packed call holds structured prompts, so plain packing stays as it was. */
+export const PACKED_STRUCTURED_RULE =
+  'A question that asks for a JSON object matching a JSON schema is answered with that JSON object itself, not a string, in its place in "answers".';
+
+export function packedSystemPrompt(prompts: readonly ModelPrompt[]): string {
+  return prompts.some(isStructured) ? `${PACKED_SYSTEM_PROMPT} ${PACKED_STRUCTURED_RULE}` : PACKED_SYSTEM_PROMPT;
 }
 
-const FENCED = /^```(?:json|JSON)?\s*\n?([\s\S]*?)\n?```$/;
+export function packPrompts(prompts: readonly ModelPrompt[]): string {
+  return JSON.stringify({ questions: prompts.map(promptText) });
+}
 
-/** The n answers of a packed reply, or null when the reply breaks the contract. */
-export function unpackAnswers(content: string | null | undefined, count: number): string[] | null {
+/** The n elements of a packed reply's `answers`, unchecked, or null when the reply is not such an object. */
+export function unpackReplies(content: string | null | undefined, count: number): unknown[] | null {
   if (typeof content !== 'string') return null;
-  const trimmed = content.trim();
-  const body = FENCED.exec(trimmed)?.[1] ?? trimmed;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return null;
-  }
+  const parsed = parseJsonReply(content);
   if (typeof parsed !== 'object' || parsed === null || !('answers' in parsed)) return null;
   const answers = (parsed as { answers: unknown }).answers;
-  if (!Array.isArray(answers) || answers.length !== count) return null;
-  if (!answers.every((a): a is string => typeof a === 'string' && a.trim() !== '')) return null;
-  return answers;
+  return Array.isArray(answers) && answers.length === count ? answers : null;
+}
+
+/** A plain prompt's element: a non-empty string, or null when it breaks the contract. */
+export function plainAnswer(element: unknown): string | null {
+  return typeof element === 'string' && element.trim() !== '' ? element : null;
 }
 
 /** Splits prompts into groups of at most `size`, keeping their order. */

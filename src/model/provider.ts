@@ -1,4 +1,7 @@
 /** The model provider boundary: everything above it is vendor-neutral. */
+import type { ModelPrompt } from './reply-format.js';
+
+export type { ModelPrompt, ReplyFormat, StructuredPrompt } from './reply-format.js';
 
 export interface ModelUsage {
   promptTokens: number;
@@ -32,6 +35,32 @@ export interface AnswerOptions {
   signal?: AbortSignal;
 }
 
+/** One turn of a conversation as sent upstream. */
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+/**
+ * A free-form request: `images` go once, in the first user turn (before its
+ * text, in the order given, each downscaled to QWEN_MAX_PIXELS), then every
+ * turn's text in order. The last turn is the user's.
+ */
+export interface ChatRequest {
+  images: readonly ModelImage[];
+  turns: readonly ChatTurn[];
+}
+
+export interface ChatOptions extends AnswerOptions {
+  /**
+   * When given, the reply is streamed (`stream: true`, usage included) and
+   * each piece of text is passed here as the endpoint produces it; the
+   * returned answer still carries the whole text and its usage. Once a piece
+   * has been delivered, a failure is final (no fallback replays the text).
+   */
+  onDelta?: (delta: string) => void;
+}
+
 export interface ModelProvider {
   /** The model name stored with every answer (part of the cache key). */
   readonly model: string;
@@ -40,6 +69,15 @@ export interface ModelProvider {
    * the packing contract allows. Results come back in prompt order; a failed
    * prompt's result is a ModelCallError (model-call-error.ts), and prompts cut
    * short by `signal` fail with its reason. Resolves promptly once `signal` fires.
+   * A structured prompt's answer text is its reply as validated JSON
+   * (reply-format.ts); a reply that does not validate is asked once more
+   * alone, then fails with MODEL_BAD_RESPONSE.
    */
-  answer(image: ModelImage, prompts: readonly string[], options?: AnswerOptions): Promise<ModelResult[]>;
+  answer(image: ModelImage, prompts: readonly ModelPrompt[], options?: AnswerOptions): Promise<ModelResult[]>;
+  /**
+   * One reply to a conversation (or one question about several images, as a
+   * single upstream request: never packed). Throws a ModelCallError on
+   * failure, the reason of `signal` when cut short.
+   */
+  chat(request: ChatRequest, options?: ChatOptions): Promise<ModelAnswer>;
 }

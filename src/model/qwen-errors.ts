@@ -14,6 +14,14 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
 }
 
 /**
+ * The endpoint refused the request itself (400/422), not its content: an
+ * unsupported parameter such as `response_format: json_schema`, say.
+ */
+export function refusesRequest(error: unknown): boolean {
+  return error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422) && !CONTENT_REFUSED_CODES.has(String(error.code));
+}
+
+/**
  * Maps whatever the SDK threw (after its own retries) to the contract's codes.
  * Messages never echo the endpoint's raw body: it may hold prompts.
  */

@@ -1,13 +1,16 @@
 import OpenAI from 'openai';
-import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { AnswerOptions, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
+import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
 import { abortedError, badResponse, type ModelCallError } from './model-call-error.js';
 import { countingFetch, type UpstreamRecorder } from './upstream-metrics.js';
-import { PACKED_SYSTEM_PROMPT, chunk, packPrompts, unpackAnswers } from './packing.js';
+import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } from './packing.js';
+import { isStructured, structuredAnswer, withSchema, type ModelPrompt, type StructuredPrompt } from './reply-format.js';
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
-import { toModelError } from './qwen-errors.js';
+import { refusesRequest, toModelError } from './qwen-errors.js';
+import { chatMessages, imageMessage } from './chat-messages.js';
+import { readCompletion, readStream, type Completion } from './completion-reader.js';
 
 export interface QwenVlOptions {
   baseUrl: string;
@@ -28,10 +31,14 @@ export interface QwenVlOptions {
   recorder?: UpstreamRecorder;
 }
 
-interface Completion {
-  content: string;
-  usage: ModelUsage;
+interface TimedCompletion extends Completion {
   latencyMs: number;
+}
+
+interface CallOptions {
+  /** Streams the reply, passing each piece here. */
+  onDelta?: (delta: string) => void;
+  responseFormat?: ChatCompletionCreateParamsNonStreaming['response_format'];
 }
 
 /**
@@ -45,6 +52,8 @@ export class QwenVlProvider implements ModelProvider {
   private readonly client: OpenAI;
   private readonly limit: LimitFunction;
   private readonly recorder: UpstreamRecorder | undefined;
+  /** This endpoint answered 400 to `response_format: json_schema` and took json_object: ask it that way. */
+  private jsonSchemaRefused = false;
 
   constructor(private readonly options: QwenVlOptions) {
     this.model = options.model;
@@ -61,7 +70,7 @@ export class QwenVlProvider implements ModelProvider {
   }
 
   /** `signal` aborts the in-flight request and the SDK's remaining retries; cut-short prompts fail with its reason. */
-  async answer(image: ModelImage, prompts: readonly string[], { signal }: AnswerOptions = {}): Promise<ModelResult[]> {
+  async answer(image: ModelImage, prompts: readonly ModelPrompt[], { signal }: AnswerOptions = {}): Promise<ModelResult[]> {
     if (prompts.length === 0) return [];
     let imageUrl: string;
     try {
@@ -74,31 +83,114 @@ export class QwenVlProvider implements ModelProvider {
     return results.flat();
   }
 
-  private async answerGroup(imageUrl: string, prompts: string[], signal: AbortSignal | undefined): Promise<ModelResult[]> {
+  private async answerGroup(imageUrl: string, prompts: ModelPrompt[], signal: AbortSignal | undefined): Promise<ModelResult[]> {
     if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE, signal)];
-    let packed: Completion | undefined;
+    let packed: TimedCompletion | undefined;
     try {
-      packed = await this.complete(imageUrl, prompts, signal);
+      packed = await this.completePacked(imageUrl, prompts, signal);
     } catch (error) {
       const failure = this.failure(error, signal);
       // An unusable packed reply is retried prompt by prompt; real failures are not.
       if (failure.code !== 'MODEL_BAD_RESPONSE') return prompts.map(() => failure);
     }
-    const answers = packed ? unpackAnswers(packed.content, prompts.length) : null;
+    const elements = packed ? unpackReplies(packed.content, prompts.length) : null;
+    const answers = elements ? prompts.map((prompt, i) => this.readElement(prompt, elements[i])) : null;
+    // The failed (or unusable) call was billed too, so its usage is carried by the answers that replace it.
     const usages = splitUsage(packed?.usage ?? ZERO_USAGE, prompts.length);
-    if (packed && answers) return answers.map((text, i) => ({ text, usage: usages[i]!, latencyMs: packed.latencyMs }));
-    // The reply broke the contract: ask one by one. The failed call was billed
-    // too, so its usage is carried by the answers that replace it.
-    return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!, signal)));
+    if (!packed || !answers || prompts.some((prompt, i) => !isStructured(prompt) && answers[i] === null)) {
+      // The reply broke the contract: ask one by one.
+      return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!, signal)));
+    }
+    return Promise.all(
+      prompts.map((prompt, i) => {
+        const text = answers[i];
+        if (typeof text === 'string') return { text, usage: usages[i]!, latencyMs: packed.latencyMs } satisfies ModelAnswer;
+        // A structured element that did not validate: asked alone once more, its one retry.
+        return this.answerOne(imageUrl, prompt, usages[i]!, signal, 1);
+      }),
+    );
   }
 
-  private async answerOne(imageUrl: string, prompt: string, carriedUsage: ModelUsage, signal: AbortSignal | undefined): Promise<ModelResult> {
+  /** A packed element as an answer's text, or null when it does not do for its prompt. */
+  private readElement(prompt: ModelPrompt, element: unknown): string | null {
+    if (!isStructured(prompt)) return plainAnswer(element);
     try {
-      const completion = await this.complete(imageUrl, [prompt], signal);
+      return structuredAnswer(element, prompt.format, { model: this.model });
+    } catch {
+      return null;
+    }
+  }
+
+  /** One prompt alone; a structured reply that does not validate is asked again until `attempts` are spent. */
+  private async answerOne(imageUrl: string, prompt: ModelPrompt, carriedUsage: ModelUsage, signal: AbortSignal | undefined, attempts = 2): Promise<ModelResult> {
+    try {
+      if (isStructured(prompt)) return await this.answerStructured(imageUrl, prompt, carriedUsage, signal, attempts);
+      const completion = await this.call([imageMessage([imageUrl], prompt)], this.options.completionTokensPerAnswer, signal);
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
     } catch (error) {
       return this.failure(error, signal);
+    }
+  }
+
+  private async answerStructured(imageUrl: string, prompt: StructuredPrompt, carriedUsage: ModelUsage, signal: AbortSignal | undefined, attempts: number): Promise<ModelAnswer> {
+    let usage = carriedUsage;
+    let invalid: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const completion = await this.completeStructured(imageUrl, prompt, signal);
+      usage = addUsage(usage, completion.usage);
+      try {
+        return { text: structuredAnswer(completion.content, prompt.format, { model: this.model }), usage, latencyMs: completion.latencyMs };
+      } catch (error) {
+        invalid = error;
+      }
+    }
+    throw invalid;
+  }
+
+  /**
+   * A structured prompt alone: with `json_schema` (strict) while the endpoint
+   * takes it. The first 400 to it (other than a content refusal) is answered
+   * by asking once more with `json_object` and the schema in the instruction;
+   * when that goes through, this endpoint and model get json_object from then
+   * on (remembered in memory, for the life of the process).
+   */
+  private async completeStructured(imageUrl: string, prompt: StructuredPrompt, signal: AbortSignal | undefined): Promise<TimedCompletion> {
+    const maxTokens = this.options.completionTokensPerAnswer;
+    const asJsonObject = () => this.call([imageMessage([imageUrl], withSchema(prompt))], maxTokens, signal, { responseFormat: { type: 'json_object' } });
+    if (this.jsonSchemaRefused) return asJsonObject();
+    const { name, schema } = prompt.format;
+    try {
+      return await this.call([imageMessage([imageUrl], prompt.text)], maxTokens, signal, {
+        responseFormat: { type: 'json_schema', json_schema: { name, strict: true, schema: { ...schema } } },
+      });
+    } catch (error) {
+      if (signal?.aborted || !refusesRequest(error)) throw error;
+    }
+    const completion = await asJsonObject();
+    this.jsonSchemaRefused = true;
+    return completion;
+  }
+
+  /**
+   * One reply to a conversation, never packed. With `onDelta` it is streamed
+   * (usage in the last chunk); a stream cut short by `signal` fails with the
+   * signal's reason, never with the partial text.
+   */
+  async chat(request: ChatRequest, { signal, onDelta }: ChatOptions = {}): Promise<ModelAnswer> {
+    let imageUrls: string[];
+    try {
+      imageUrls = await Promise.all(request.images.map((image) => toDataUrl(image, this.options.maxPixels)));
+    } catch (error) {
+      throw new Error('The stored images could not be prepared for the model.', { cause: error });
+    }
+    const messages = chatMessages(imageUrls, request.turns);
+    try {
+      const completion = await this.call(messages, this.options.completionTokensPerAnswer, signal, onDelta ? { onDelta } : {});
+      if (completion.content.trim() === '') throw badResponse('the answer was empty');
+      return { text: completion.content, usage: completion.usage, latencyMs: completion.latencyMs };
+    } catch (error) {
+      throw this.failure(error, signal);
     }
   }
 
@@ -107,39 +199,46 @@ export class QwenVlProvider implements ModelProvider {
     return signal?.aborted ? abortedError(signal) : toModelError(error, this.options.baseUrl);
   }
 
-  /** One upstream call: a single prompt as it is, several packed (packing.ts). */
-  private complete(imageUrl: string, prompts: readonly string[], signal: AbortSignal | undefined): Promise<Completion> {
-    const packed = prompts.length > 1;
-    const text = packed ? packPrompts(prompts) : prompts[0]!;
-    const maxTokens = this.options.completionTokensPerAnswer * prompts.length;
-    const messages: ChatCompletionMessageParam[] = [
-      ...(packed ? [{ role: 'system' as const, content: PACKED_SYSTEM_PROMPT }] : []),
-      {
-        role: 'user',
-        content: [
-          { type: 'image_url', image_url: { url: imageUrl } },
-          { type: 'text', text },
-        ],
-      },
-    ];
+  /** n ≥ 2 prompts in one upstream call (packing.ts). */
+  private completePacked(imageUrl: string, prompts: readonly ModelPrompt[], signal: AbortSignal | undefined): Promise<TimedCompletion> {
+    const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: packedSystemPrompt(prompts) }, imageMessage([imageUrl], packPrompts(prompts))];
+    return this.call(messages, this.options.completionTokensPerAnswer * prompts.length, signal);
+  }
+
+  /**
+   * One upstream request under the concurrency limit, streamed when `onDelta`
+   * is given. Every outcome is recorded: failed HTTP attempts by the counting
+   * fetch (an APIError from `create` means the request failed or never went
+   * out), anything that breaks while reading a 2xx body here, and the tokens
+   * billed even when the reply turns out unusable.
+   */
+  private call(
+    messages: ChatCompletionMessageParam[],
+    maxTokens: number,
+    signal: AbortSignal | undefined,
+    { onDelta, responseFormat }: CallOptions = {},
+  ): Promise<TimedCompletion> {
     return this.limit(async () => {
       const started = performance.now();
-      let response: ChatCompletion;
+      const body = { model: this.model, messages, max_tokens: maxTokens, ...(responseFormat ? { response_format: responseFormat } : {}) };
+      let reply: ChatCompletion | AsyncIterable<ChatCompletionChunk>;
       try {
-        response = await this.client.chat.completions.create({ model: this.model, messages, max_tokens: maxTokens }, { signal });
+        reply = onDelta
+          ? await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal })
+          : await this.client.chat.completions.create(body, { signal });
       } catch (error) {
-        // Failed HTTP attempts were counted by the counting fetch (an APIError
-        // of any kind means the request failed or never went out); anything
-        // else broke while reading a 2xx body, which that fetch let through.
         if (!(error instanceof OpenAI.APIError)) this.recorder?.call(this.failure(error, signal).code);
         throw error;
       }
-      this.recordTokens(response);
       try {
-        const completion = readCompletion(response, Math.round(performance.now() - started));
+        const completion = onDelta ? await readStream(reply as AsyncIterable<ChatCompletionChunk>, onDelta) : readCompletion(reply as ChatCompletion);
+        // The SDK ends a stream quietly when its request is aborted: partial text is not a reply.
+        signal?.throwIfAborted();
+        this.recorder?.tokens(completion.usage.promptTokens, completion.usage.completionTokens);
         this.recorder?.call('ok');
-        return completion;
+        return { ...completion, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
+        if (!onDelta) this.recordTokens(reply as ChatCompletion);
         this.recorder?.call(this.failure(error, signal).code);
         throw error;
       }
@@ -151,26 +250,4 @@ export class QwenVlProvider implements ModelProvider {
     if (!this.recorder || typeof response !== 'object' || response === null) return;
     this.recorder.tokens(response.usage?.prompt_tokens ?? 0, response.usage?.completion_tokens ?? 0);
   }
-}
-
-function readCompletion(response: ChatCompletion, latencyMs: number): Completion {
-  // A 200 with a non-JSON body reaches us as a string, not an object.
-  if (typeof response !== 'object' || response === null || !Array.isArray(response.choices)) {
-    throw badResponse('it was not a chat completion');
-  }
-  const content = response.choices[0]?.message?.content;
-  if (typeof content !== 'string') throw badResponse('it had no answer text');
-  const usage = response.usage;
-  const promptTokens = usage?.prompt_tokens ?? 0;
-  const completionTokens = usage?.completion_tokens ?? 0;
-  return {
-    content,
-    latencyMs,
-    usage: {
-      promptTokens,
-      completionTokens,
-      totalTokens: usage?.total_tokens ?? promptTokens + completionTokens,
-      cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
-    },
-  };
 }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { abortedError, deadlineExceeded, ModelCallError } from './model-call-error.js';
-import type { AnswerOptions, ModelImage, ModelProvider, ModelResult } from './provider.js';
+import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from './provider.js';
 
 export interface ResilienceOptions {
   /** Overall budget for one `answer` call, the SDK's retries and every fallback included (QWEN_DEADLINE_MS). */
@@ -64,14 +64,9 @@ export class ResilientProvider implements ModelProvider {
     this.model = tiers[0]!.model;
   }
 
-  async answer(image: ModelImage, prompts: readonly string[], answerOptions: AnswerOptions = {}): Promise<ModelResult[]> {
+  async answer(image: ModelImage, prompts: readonly ModelPrompt[], answerOptions: AnswerOptions = {}): Promise<ModelResult[]> {
     if (prompts.length === 0) return [];
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(deadlineExceeded(this.options.deadlineMs)), this.options.deadlineMs);
-    const signal = answerOptions.signal ? AbortSignal.any([answerOptions.signal, deadline.signal]) : deadline.signal;
-    // The SDK adds an abort listener per HTTP attempt; many prompt groups and retries are expected, not a leak.
-    setMaxListeners(0, deadline.signal, signal);
-
+    const { signal, clear } = this.deadline(answerOptions.signal);
     const results = new Array<ModelResult | undefined>(prompts.length);
     /** The first endpoint's error for each prompt still open. */
     const firstErrors = new Map<number, Error>();
@@ -101,10 +96,57 @@ export class ResilientProvider implements ModelProvider {
         });
       }
     } finally {
-      clearTimeout(timer);
+      clear();
     }
     // Only prompts cut short by the deadline (or the caller's signal) are still open here.
     for (const index of open) results[index] = signal.aborted ? abortedError(signal) : firstErrors.get(index)!;
     return results as ModelResult[];
+  }
+
+  /**
+   * The endpoints in order under the deadline, like `answer`, but only until
+   * the first piece of a streamed reply has been delivered: from then on a
+   * failure is final, since another endpoint would start the text over.
+   */
+  async chat(request: ChatRequest, chatOptions: ChatOptions = {}): Promise<ModelAnswer> {
+    const { signal, clear } = this.deadline(chatOptions.signal);
+    const { onDelta } = chatOptions;
+    let delivered = false;
+    const forward = onDelta
+      ? (delta: string) => {
+          // A tier cut short by the deadline may still be winding down: nothing of it reaches the caller.
+          if (signal.aborted) return;
+          delivered = true;
+          onDelta(delta);
+        }
+      : undefined;
+    let firstError: ModelCallError | undefined;
+    try {
+      for (const tier of this.tiers) {
+        const call = tier.chat(request, { signal, ...(forward ? { onDelta: forward } : {}) });
+        call.catch(() => {});
+        try {
+          const answer = await untilAborted(call, signal);
+          if (answer === ABORTED) break;
+          return { ...answer, model: answer.model ?? tier.model };
+        } catch (error) {
+          if (signal.aborted || delivered || !triesFallback(error)) throw signal.aborted ? abortedError(signal) : error;
+          firstError ??= error;
+        }
+      }
+    } finally {
+      clear();
+    }
+    throw signal.aborted ? abortedError(signal) : firstError!;
+  }
+
+  /** The caller's signal combined with QWEN_DEADLINE_MS; `clear` stops the deadline's timer. */
+  private deadline(callerSignal: AbortSignal | undefined): { signal: AbortSignal; clear: () => void } {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(deadlineExceeded(this.options.deadlineMs)), this.options.deadlineMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
+    // The SDK adds an abort listener per HTTP attempt; many prompt groups and retries are expected, not a leak.
+    setMaxListeners(0, deadline.signal, signal);
+    return { signal, clear: () => clearTimeout(timer) };
   }
 }

@@ -1,4 +1,5 @@
-import { PACKED_SYSTEM_PROMPT, chunk, packPrompts } from './packing.js';
+import { chunk, packedSystemPrompt, packPrompts } from './packing.js';
+import { promptText, type ModelPrompt } from './reply-format.js';
 import { fitWithin } from './upstream-image.js';
 
 /**
@@ -46,13 +47,20 @@ export class TokenEstimate {
   }
 
   /** Tokens one call about an image of this size with these prompts may bill. */
-  forCall(image: { width: number; height: number }, prompts: readonly string[]): number {
-    const text = prompts.length === 1 ? prompts[0]! : PACKED_SYSTEM_PROMPT + packPrompts(prompts);
+  forCall(image: { width: number; height: number }, prompts: readonly ModelPrompt[]): number {
+    // A structured prompt alone sends its schema as response_format: counted as if in the text.
+    const text = prompts.length === 1 ? promptText(prompts[0]!) : packedSystemPrompt(prompts) + packPrompts(prompts);
     return (
       imageTokens(image.width, image.height, this.options.maxPixels) +
       textTokens(text) +
       TEMPLATE_TOKENS +
       this.options.completionTokensPerAnswer * prompts.length
     );
+  }
+
+  /** Tokens one call with several images and one prompt (ModelProvider.chat) may bill. */
+  forImages(images: ReadonlyArray<{ width: number; height: number }>, prompt: string): number {
+    const imagesTokens = images.reduce((sum, image) => sum + imageTokens(image.width, image.height, this.options.maxPixels), 0);
+    return imagesTokens + textTokens(prompt) + TEMPLATE_TOKENS + this.options.completionTokensPerAnswer;
   }
 }

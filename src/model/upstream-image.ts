@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import type { ModelImage } from './provider.js';
 
@@ -12,14 +14,27 @@ export function fitWithin(width: number, height: number, maxPixels: number): { w
 }
 
 /**
+ * Data URLs already built, by image content and QWEN_MAX_PIXELS, bounded by
+ * their size: an image asked about again (a fresh question, the next turn of
+ * a conversation) is not decoded, rotated, resized or base64-encoded again.
+ */
+const encoded = new LRUCache<string, string>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (url) => url.length });
+
+/**
  * Builds the data URL sent upstream. Images within maxPixels keep their width
  * and height; larger ones are downscaled. EXIF orientation is applied before
  * any re-encoding so the model sees the picture the way people do. The stored
  * original is never touched.
  */
 export async function toDataUrl(image: ModelImage, maxPixels: number): Promise<string> {
-  const { data, mimeType } = await encodeForUpstream(image, maxPixels);
-  return `data:${mimeType};base64,${data.toString('base64')}`;
+  const key = `${maxPixels}:${image.mimeType}:${createHash('sha256').update(image.data).digest('hex')}`;
+  let url = encoded.get(key);
+  if (url === undefined) {
+    const { data, mimeType } = await encodeForUpstream(image, maxPixels);
+    url = `data:${mimeType};base64,${data.toString('base64')}`;
+    encoded.set(key, url);
+  }
+  return url;
 }
 
 async function encodeForUpstream(image: ModelImage, maxPixels: number): Promise<{ data: Buffer; mimeType: string }> {

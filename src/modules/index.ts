@@ -8,6 +8,8 @@ import { buildSchemaOf, type ResolverClass } from '../platform/graphql/schema.js
 import { answersModule } from './answers/index.js';
 import { imagesModule } from './images/index.js';
 import { jobsModule } from './jobs/index.js';
+import { conversationsModule } from './conversations/index.js';
+import { visionModule } from './vision/index.js';
 
 /**
  * The one list of capabilities: the schema is built from their resolvers and
@@ -15,7 +17,7 @@ import { jobsModule } from './jobs/index.js';
  * beside these and one line here. (access and imports add no fields or routes
  * of their own: the composition root hands their services to the others.)
  */
-export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule];
+export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule];
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchemaOf(modules.flatMap((module) => module.resolvers) as NonEmptyArray<ResolverClass>);

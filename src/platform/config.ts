@@ -66,6 +66,11 @@ const envSchema = z.object({
   MAX_UPLOAD_FILES: int(1, 1000).default(20),
   MAX_IMAGE_PIXELS: int(100).default(40_000_000),
   MAX_QUESTION_LENGTH: int(1).default(2000),
+  MAX_IMAGES_PER_QUESTION: int(1, 64).default(8),
+  MODERATION_POLICY: z.string().max(4000).optional(),
+  MODERATE_UPLOADS: bool.default(false),
+  QWEN_BOX_FORMAT: z.enum(['auto', 'absolute', 'relative1000'], { error: 'must be auto, absolute or relative1000' }).default('auto'),
+  CONVERSATION_MAX_CONTEXT_TOKENS: int(100).default(24_000),
   ANSWER_CACHE_SIZE: int(0).default(10_000),
   CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant'),
   ANALYTICS_QUERY_TIMEOUT_MS: int(1).default(5_000),
@@ -80,6 +85,7 @@ const envSchema = z.object({
   CIRCUIT_MIN_REQUESTS: int(1).default(5),
   CIRCUIT_RESET_MS: int(100).default(30_000),
   AUTH_REQUIRED: bool.default(false),
+  KEY_CACHE_SECONDS: int(0, 3600).default(5),
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
   TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000),
   TOKEN_RESERVE_PER_ANSWER: int(1).default(512),
@@ -160,6 +166,18 @@ function toConfig(env: z.infer<typeof envSchema>) {
       uploadFiles: env.MAX_UPLOAD_FILES,
       imagePixels: env.MAX_IMAGE_PIXELS,
       questionLength: env.MAX_QUESTION_LENGTH,
+      /** Images in one multi-image question or conversation. */
+      imagesPerQuestion: env.MAX_IMAGES_PER_QUESTION,
+    },
+    vision: {
+      /** Operator policy text appended to the moderation instruction (part of its cache key). */
+      moderationPolicy: env.MODERATION_POLICY?.trim() ?? '',
+      /** How the model writes boxes: absolute pixels of the image sent (Qwen2.5-VL) or 0..1000 (Qwen3-VL); auto: by model name. */
+      boxFormat: env.QWEN_BOX_FORMAT,
+    },
+    conversations: {
+      /** Context sent with a conversation turn: the images, the first turn and the newest turns that fit (README, "Conversations"). */
+      maxContextTokens: env.CONVERSATION_MAX_CONTEXT_TOKENS,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
     /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */
@@ -177,6 +195,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxActivePerTenant: env.JOB_MAX_ACTIVE_PER_TENANT,
       /** Unfinished items across a tenant's active jobs. */
       maxQueuedItemsPerTenant: env.JOB_MAX_QUEUED_ITEMS_PER_TENANT,
+      /** Every newly stored image is moderated in the background, as a job of its tenant's (MODERATE_UPLOADS). */
+      moderateUploads: env.MODERATE_UPLOADS,
     },
     /** How long SIGTERM waits for in-flight upstream calls. */
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
@@ -193,6 +213,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     auth: {
       /** Require API keys even before the first key exists. */
       required: env.AUTH_REQUIRED,
+      /** How long a key lookup, and "no key exists yet", are trusted from memory: what the CLI does elsewhere takes effect within it. 0: ask every time. */
+      cacheSeconds: env.KEY_CACHE_SECONDS,
       requestsPerMinute: env.RATE_LIMIT_PER_MINUTE,
       tokensPerDay: env.TOKEN_BUDGET_PER_DAY,
       /** Completion tokens reserved per answer, with the prompt's estimate, before an upstream call; settled to the billed usage after. */

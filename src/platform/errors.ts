@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COMPLEX'
   | 'BLOB_MISSING'
+  | 'CONFLICT'
   | 'STORAGE_FULL'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -42,6 +43,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   QUERY_TOO_COMPLEX: 400,
   BLOB_MISSING: 500,
+  // Another operation holds what this one needs (a conversation already being answered): retry after it.
+  CONFLICT: 409,
   // 507 Insufficient Storage: the server could not store what it was sent; the client did nothing wrong.
   STORAGE_FULL: 507,
   INTERNAL_SERVER_ERROR: 500,

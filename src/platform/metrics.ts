@@ -43,6 +43,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly dbStatements = new Counter({
+    name: 'gateway_db_statements_total',
+    help: 'SQL statements sent to the database (a cached answer should send none).',
+    registers: [this.registry],
+  });
+
   readonly circuitState = new Gauge({
     name: 'gateway_circuit_state',
     help: 'Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.',

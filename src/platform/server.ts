@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -57,6 +57,8 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     plugins: [
       // Apollo's landing pages load from a CDN; browsers get GraphiQL from our own build (explorer-route.ts).
       ApolloServerPluginLandingPageDisabled(),
+      // No field states a cache hint, and the default cache-control plugin would wrap every resolver to look for one.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subscriptions end (close code 1001) before the HTTP server drains.
       { serverWillStart: async () => ({ drainServer: () => webSocket.close() }) },
@@ -72,12 +74,8 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   expressApp.use(requestLogging(app.logger));
   // Before anything that could refuse: a preflight carries no key and no body.
   expressApp.use(origins.corsMiddleware());
-  expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));
-  expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
-  // The modules' routes (signed image URLs are their own permission): no API key, so <img src> works.
-  for (const route of app.http.routes) expressApp.use(route);
-  // The web console and, for browsers, GraphiQL: static pages that need no key.
-  expressApp.use(consoleRoutes({ publicUrl: app.config.browser.publicUrl, explorer: app.config.explorer }));
+  // GraphQL first, the hot path: the routes below have paths of their own, so the order changes no answer.
+  // For browsers, GraphiQL at GET /graphql: a static page that needs no key.
   expressApp.get('/graphql', explorerRoute({ enabled: app.config.explorer, publicUrl: app.config.browser.publicUrl }));
   expressApp.use(
     '/graphql',
@@ -90,6 +88,12 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
       context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), baseUrlOf(req, app.config.browser.publicUrl), responseGone(res)), res),
     }),
   );
+  expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));
+  expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
+  // The modules' routes (signed image URLs are their own permission): no API key, so <img src> works.
+  for (const route of app.http.routes) expressApp.use(route);
+  // The web console: static pages that need no key.
+  expressApp.use(consoleRoutes({ publicUrl: app.config.browser.publicUrl, explorer: app.config.explorer }));
   expressApp.use(jsonNotFound);
   expressApp.use(jsonErrorHandler);
 

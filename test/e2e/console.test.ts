@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/gateway.js';
-import { compressScreenshot, E2E_OFF, launchChromium, makePhoto } from './browser.js';
+import { E2E_OFF, launchChromium, makePhoto } from './browser.js';
+import { WatchedPage } from './watched-page.js';
 
 // The web console and GraphiQL, driven in real Chromium against a real gateway
 // and the fake model endpoint. One browser for the file; the tests run in
@@ -10,14 +11,11 @@ import { compressScreenshot, E2E_OFF, launchChromium, makePhoto } from './browse
 // Every test also checks that the page logged no error; the last one checks
 // that no request left 127.0.0.1. SCREENSHOTS=1 refreshes the README's PNGs.
 
-const SCREENSHOTS = process.env.SCREENSHOTS === '1';
-
 // The page.evaluate callbacks below run in Chromium. The project's type library is Node's (no DOM,
 // on purpose), so the few browser objects they touch are declared here, in this module only.
 declare const document: { querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null; body: object };
 declare const window: Record<string, unknown>;
 declare const sessionStorage: Record<string, string>;
-declare function scrollTo(x: number, y: number): void;
 declare class DataTransfer {
   items: { add(file: File): void };
 }
@@ -31,24 +29,11 @@ declare class MutationObserver {
 
 let h: Harness;
 let browser: Browser;
-let context: BrowserContext;
+let watched: WatchedPage;
 let page: Page;
 let origin: string;
-/** Every URL the page asked for: documents, scripts, fetches, images, WebSockets. */
-const requested: string[] = [];
-/** Console errors and uncaught exceptions since the last test. */
-let pageErrors: string[] = [];
-/** Errors a test provokes on purpose (e.g. the 415 of a text file sent as an image). */
-let expectedErrors: RegExp[] = [];
-/** HTTP errors since the last test, to explain a console error. */
-let failedResponses: string[] = [];
 
-/** README screenshots (SCREENSHOTS=1 only, so ordinary runs never rewrite committed files), from the top of the page. */
-const shot = async (name: string, fullPage = false) => {
-  if (!SCREENSHOTS) return;
-  await page.evaluate(() => scrollTo(0, 0));
-  await compressScreenshot(await page.screenshot({ fullPage }), new URL(`../../docs/${name}.png`, import.meta.url).pathname);
-};
+const shot = (name: string, fullPage = false) => watched.screenshot(name, { fullPage });
 
 /** Image ids in the grid, newest first, read from the page's own links. */
 const gridIds = async () => Promise.all((await page.locator('.grid a.tile').all()).map(async (link) => (await link.getAttribute('href'))!.split('/').pop()!));
@@ -61,34 +46,15 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
     browser = await launchChromium();
     h = await startHarness({ env: { EXPLORER: 'true' } });
     origin = `http://127.0.0.1:${h.gateway.server.port}`;
-    context = await browser.newContext({ viewport: { width: 1000, height: 700 }, acceptDownloads: true });
-    context.on('request', (request) => requested.push(request.url()));
-    page = await context.newPage();
-    // A backstop for waits on a busy machine (CI runs the suite beside other work), not a measure.
-    page.setDefaultTimeout(30_000);
-    page.on('websocket', (socket) => requested.push(socket.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
-    // Kept to explain a failure: which request answered an error, and what it said.
-    page.on('response', async (response) => {
-      if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}: ${(await response.text().catch(() => '')).slice(0, 300)}`);
-    });
+    watched = await WatchedPage.open(browser);
+    page = watched.page;
     // 800×600 stored, EXIF orientation 6: it displays (and the model sees it) as 600×800.
     photos.street = await makePhoto({ width: 800, height: 600, orientation: 6, tint: [90, 140, 200], seed: 1 });
     photos.field = await makePhoto({ width: 640, height: 480, tint: [120, 190, 80], seed: 2 });
     photos.sunset = await makePhoto({ width: 480, height: 640, tint: [230, 120, 60], seed: 3 });
   }, 60_000);
 
-  afterEach(() => {
-    const unexpected = pageErrors.filter((text) => !expectedErrors.some((pattern) => pattern.test(text)));
-    const responses = failedResponses;
-    pageErrors = [];
-    expectedErrors = [];
-    failedResponses = [];
-    expect(unexpected, `the browser console logged errors (failed responses: ${responses.join(' | ') || 'none'})`).toEqual([]);
-  });
+  afterEach(() => watched.checkErrors());
 
   afterAll(async () => {
     await browser?.close();
@@ -132,7 +98,7 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
       { name: 'sunset.jpg', type: 'image/jpeg', base64: photos.sunset!.toString('base64') },
     ];
     // The gateway answers the text file with 415; Chromium logs every failed resource.
-    expectedErrors = [/Failed to load resource: the server responded with a status of 415/];
+    watched.expectErrors(/Failed to load resource: the server responded with a status of 415/);
     await page.getByTestId('dropzone').evaluate((zone, list) => {
       const transfer = new DataTransfer();
       for (const f of list) transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
@@ -151,7 +117,7 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
     await shot('console-images');
   });
 
-  it('asks a question and lists the answer with cached and token usage; asking again is served from the cache', async () => {
+  it('asks a question and lists the streamed answer with cached and token usage; asking again is served from the cache', async () => {
     const street = (await page.locator('.grid a.tile', { hasText: '600×800' }).getAttribute('href'))!;
     await page.goto(`${origin}/${street}`);
     await page.getByTestId('caption-BRIEF').waitFor();
@@ -159,7 +125,8 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
     await page.getByRole('button', { name: 'Ask' }).click();
     const answers = page.getByRole('list', { name: 'Answers' });
     const first = answers.locator('li').first();
-    await first.getByText('600x800', { exact: false }).waitFor();
+    // The text streams in; the badge comes with the stored answer, at the end.
+    await first.locator('.badge').waitFor();
     expect(await first.locator('.prompt').textContent()).toBe('What is in the picture?');
     expect(await first.locator('.answer').textContent()).toMatch(/^600x800 #[0-9a-f]{6} :: What is in the picture\?$/);
     expect(await first.locator('.badge').textContent()).toBe('new');
@@ -289,7 +256,7 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
   it('needs the API key once keys exist: clear UNAUTHENTICATED and RATE_LIMITED messages, and the key works over HTTP and WebSocket', async () => {
     const { key } = await h.gateway.app.services.keys.create({ tenant: 'default' });
     // The page's requests now answer 401 until it has the key.
-    expectedErrors = [/Failed to load resource: the server responded with a status of 401/];
+    watched.expectErrors(/Failed to load resource: the server responded with a status of 401/);
     await page.goto(`${origin}/#/images`);
     const alert = page.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' });
     await alert.waitFor();
@@ -306,7 +273,7 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
 
     // A key allowed one request a minute: the next one is refused with retryAfter.
     const { key: slow } = await h.gateway.app.services.keys.create({ tenant: 'default', requestsPerMinute: 1 });
-    expectedErrors.push(/Failed to load resource: the server responded with a status of 429/);
+    watched.expectErrors(/Failed to load resource: the server responded with a status of 429/);
     await page.getByLabel('API key').fill(slow);
     await page.getByRole('button', { name: 'Use key' }).click();
     await page.getByRole('link', { name: 'Answers' }).click();
@@ -316,8 +283,7 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
   });
 
   it('sent no request anywhere but the gateway on 127.0.0.1', () => {
-    const foreign = requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`ws://127.0.0.1:${h.gateway.server.port}/`) && !/^(data|blob):/.test(url));
-    expect(foreign).toEqual([]);
-    expect(requested.some((url) => url.startsWith('ws://'))).toBe(true);
+    expect(watched.foreignRequests(origin)).toEqual([]);
+    expect(watched.requested.some((url) => url.startsWith('ws://'))).toBe(true);
   });
 });

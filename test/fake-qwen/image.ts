@@ -36,10 +36,14 @@ export async function describeImage(buf: Buffer, mime: string): Promise<Recorded
   };
 }
 
+type Seen = Pick<RecordedImage, 'width' | 'height' | 'meanColor'>;
+
 /** The fake's deterministic answer: derived from the image so tests can see it arrived intact. */
-export function expectedAnswer(
-  image: Pick<RecordedImage, 'width' | 'height' | 'meanColor'>,
-  prompt: string,
-): string {
-  return `${image.width}x${image.height} ${image.meanColor} :: ${prompt}`;
+export function expectedAnswer(image: Seen, prompt: string): string {
+  return expectedImagesAnswer([image], prompt);
+}
+
+/** The answer about several images (a multi-image question or a conversation): each image, in order, then the last prompt. */
+export function expectedImagesAnswer(images: readonly Seen[], prompt: string): string {
+  return `${images.map((image) => `${image.width}x${image.height} ${image.meanColor}`).join(' + ')} :: ${prompt}`;
 }

@@ -1,5 +1,6 @@
 /** Test double of the Qwen VL endpoint: a real HTTP server speaking OpenAI Chat Completions. */
 export { startFakeQwen } from './server.js';
-export { describeImage, expectedAnswer, meanColorHex } from './image.js';
+export { describeImage, expectedAnswer, expectedImagesAnswer, meanColorHex } from './image.js';
 export { defaultErrorBody } from './wire.js';
-export type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
+export { centreBox } from './structured.js';
+export type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedMessage, RecordedRequest } from './types.js';

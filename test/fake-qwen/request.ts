@@ -1,16 +1,29 @@
-/** Reads a Chat Completions request body the way the packing contract defines it. */
+/** Reads a Chat Completions request body the way the packing contract (and a conversation) defines it. */
 
 export interface DataUrl {
   mime: string;
   bytes: Buffer;
 }
 
+/** One message as sent: its role, its text parts joined, and how many images it carried. */
+export interface MessageSummary {
+  role: string;
+  text: string;
+  images: number;
+}
+
 export interface ChatRequest {
   model: string;
+  /** The last user message's text: 1 prompt, or the n questions of a packed request. */
   prompts: string[];
   packed: boolean;
-  /** Decoded data URL of the image part, null when absent or malformed. */
-  image: DataUrl | null;
+  /** Every image part in message order, decoded from its data URL (null when malformed). */
+  images: Array<DataUrl | null>;
+  messages: MessageSummary[];
+  /** `stream: true`: the reply goes out as server-sent chunks. */
+  stream: boolean;
+  /** `stream_options.include_usage`: a last chunk carries the usage. */
+  includeUsage: boolean;
   /** First reason a real endpoint would answer 400, or null when the request is well-formed. */
   problem: string | null;
 }
@@ -40,51 +53,58 @@ export function packedQuestions(text: string): string[] | null {
   return qs.length >= 2 && qs.every((q) => typeof q === 'string') ? (qs as string[]) : null;
 }
 
-function imagePart(parts: Part[]): { url: string | null } | null {
-  const p = parts.find((x) => x.type === 'image_url');
-  if (!p) return null;
-  const url = isRecord(p.image_url) && typeof p.image_url.url === 'string' ? p.image_url.url : null;
-  return { url };
-}
+const parts = (message: unknown): Part[] =>
+  isRecord(message) && Array.isArray(message.content) ? (message.content as Part[]).filter(isRecord) : [];
 
-/** Every message's text, to apply OpenAI's rule that json_object mode needs the word "json". */
-function allText(messages: unknown[]): string {
-  return messages
-    .map((m) => (isRecord(m) ? m.content : undefined))
-    .flatMap((c) => (typeof c === 'string' ? [c] : Array.isArray(c) ? c.map((p: Part) => p?.text) : []))
-    .filter((t): t is string => typeof t === 'string')
+const imageUrls = (message: unknown): Array<string | null> =>
+  parts(message)
+    .filter((p) => p.type === 'image_url')
+    .map((p) => (isRecord(p.image_url) && typeof p.image_url.url === 'string' ? p.image_url.url : null));
+
+function textOf(message: unknown): string {
+  if (!isRecord(message)) return '';
+  if (typeof message.content === 'string') return message.content;
+  return parts(message)
+    .filter((p) => p.type === 'text' && typeof p.text === 'string')
+    .map((p) => p.text as string)
     .join('\n');
 }
 
+function summarize(message: unknown): MessageSummary {
+  return { role: isRecord(message) && typeof message.role === 'string' ? message.role : '', text: textOf(message), images: imageUrls(message).length };
+}
+
 export function readChatRequest(body: unknown): ChatRequest {
-  const out: ChatRequest = { model: '', prompts: [], packed: false, image: null, problem: null };
+  const out: ChatRequest = {
+    model: '', prompts: [], packed: false, images: [], messages: [], stream: false, includeUsage: false, problem: null,
+  };
   if (!isRecord(body)) return { ...out, problem: 'Request body must be a JSON object.' };
   if (typeof body.model === 'string') out.model = body.model;
+  out.stream = body.stream === true;
+  out.includeUsage = out.stream && isRecord(body.stream_options) && body.stream_options.include_usage === true;
   const messages = Array.isArray(body.messages) ? body.messages : null;
+  out.messages = (messages ?? []).map(summarize);
 
-  const user = messages?.find(
-    (m): m is { role: string; content: Part[] } =>
-      isRecord(m) && m.role === 'user' && Array.isArray(m.content) && imagePart(m.content as Part[]) !== null,
-  );
-  if (user) {
-    const texts = user.content.filter((p) => p.type === 'text' && typeof p.text === 'string');
-    const text = texts.map((p) => p.text as string).join('\n');
-    const questions = texts.length > 0 ? packedQuestions(text) : null;
-    out.packed = questions !== null;
-    out.prompts = questions ?? (texts.length > 0 ? [text] : []);
-    const url = imagePart(user.content)?.url;
-    out.image = url ? parseDataUrl(url) : null;
-  }
+  const withImage = messages?.find((m) => isRecord(m) && m.role === 'user' && imageUrls(m).length > 0);
+  const lastUser = messages?.findLast((m) => isRecord(m) && m.role === 'user');
+  const text = textOf(lastUser);
+  const questions = text ? packedQuestions(text) : null;
+  out.packed = questions !== null;
+  out.prompts = questions ?? (text ? [text] : []);
+  out.images = (messages ?? []).flatMap(imageUrls).map((url) => (url ? parseDataUrl(url) : null));
 
   const rf = body.response_format;
   out.problem =
     !out.model ? "Missing required parameter: 'model'."
     : !messages || messages.length === 0 ? "Missing required parameter: 'messages'."
-    : body.stream === true ? 'Streaming is not supported by this endpoint; send stream: false.'
-    : !user ? 'No user message with an image_url part.'
-    : out.prompts.length === 0 ? 'The user message with the image has no text part.'
-    : !out.image ? 'The image_url must be a data URL: data:<mime>;base64,<data>.'
-    : isRecord(rf) && rf.type === 'json_object' && !/json/i.test(allText(messages))
+    : body.stream !== undefined && typeof body.stream !== 'boolean' ? "'stream' must be a boolean."
+    : !withImage ? 'No user message with an image_url part.'
+    : textOf(withImage) === '' ? 'The user message with the image has no text part.'
+    : out.prompts.length === 0 ? 'The last user message has no text.'
+    : out.images.some((image) => image === null) ? 'The image_url must be a data URL: data:<mime>;base64,<data>.'
+    : isRecord(rf) && rf.type === 'json_schema' && !(isRecord(rf.json_schema) && typeof rf.json_schema.name === 'string' && isRecord(rf.json_schema.schema))
+      ? "'response_format.json_schema' needs a 'name' and a 'schema'."
+    : isRecord(rf) && rf.type === 'json_object' && !/json/i.test(out.messages.map((m) => m.text).join('\n'))
       ? "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
     : null;
   return out;

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { describeImage, expectedAnswer } from './image.js';
+import { describeImage, expectedImagesAnswer } from './image.js';
 import { readChatRequest, type ChatRequest } from './request.js';
-import type { FakeQwen, FakeQwenOptions, Fault, RecordedRequest } from './types.js';
-import { completionBody, defaultErrorBody, errorBody, modelsBody, newId, usageFor } from './wire.js';
+import { instanceForPrompt, responseFormatOf, structuredInstance } from './structured.js';
+import type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
+import { chunkBodies, completionBody, defaultErrorBody, errorBody, modelsBody, newId, usageFor } from './wire.js';
 
 const DEFAULT_MODEL = 'qwen-vl-max';
 
@@ -45,6 +46,12 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   let closed = false;
   const sockets = new Set<Socket>();
   const sleepers = new Set<() => void>();
+  /** While set, streamed replies wait here after their first chunk (holdStreams). */
+  let streamGate: { promise: Promise<void>; open: () => void } | null = null;
+  const releaseStreams = () => {
+    streamGate?.open();
+    streamGate = null;
+  };
 
   // Resolvable early so close() does not wait out a long setDelay.
   const sleep = (ms: number) =>
@@ -61,9 +68,39 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   const authorized = (req: IncomingMessage) =>
     opts.apiKey === undefined || req.headers.authorization === `Bearer ${opts.apiKey}`;
 
-  function applyFault(req: IncomingMessage, res: ServerResponse, fault: Fault, chat: ChatRequest): void {
+  /**
+   * Writes a reply as server-sent events, chunk by chunk (pausing after the
+   * first while streams are held), then `data: [DONE]`. With `cutAfter`, the
+   * connection is reset after that many chunks instead.
+   */
+  async function sendStream(res: ServerResponse, chunks: unknown[], cutAfter?: number): Promise<void> {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': newId('req') });
+    for (const [i, chunk] of chunks.entries()) {
+      const text = `data: ${JSON.stringify(chunk)}\n\n`;
+      if (i + 1 === cutAfter) {
+        res.write(text, () => res.socket?.destroy());
+        return;
+      }
+      res.write(text);
+      if (i === 0 && streamGate) await streamGate.promise;
+      if (res.destroyed || closed) return;
+    }
+    res.end('data: [DONE]\n\n');
+  }
+
+  function applyFault(req: IncomingMessage, res: ServerResponse, fault: Fault, chat: ChatRequest): void | Promise<void> {
     const model = chat.model || DEFAULT_MODEL;
     const usage = usageFor(chat.prompts.length, opts.usage);
+    if (chat.stream && !chat.problem) {
+      // The faults that shape a 200 reply shape its stream instead.
+      if (fault.kind === 'content') return sendStream(res, chunkBodies(model, fault.content, usage, chat.includeUsage));
+      if (fault.kind === 'empty-choices') return sendStream(res, chunkBodies(model, null, usage, chat.includeUsage, true));
+      if (fault.kind === 'reset-mid-body') {
+        const chunks = chunkBodies(model, 'this answer is cut off', usage, chat.includeUsage);
+        return sendStream(res, chunks, Math.floor(chunks.length / 2));
+      }
+    }
     switch (fault.kind) {
       case 'status':
         return send(res, fault.status, fault.body ?? defaultErrorBody(fault.status),
@@ -96,10 +133,16 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       authorization: req.headers.authorization,
       body,
       image: null,
+      images: [],
+      messages: chat.messages,
       prompts: chat.prompts,
       packed: chat.packed,
+      responseFormat: responseFormatOf(body)?.type ?? null,
+      stream: chat.stream,
+      finished: false,
       abandoned: false,
     };
+    res.once('finish', () => (record.finished = true));
     res.once('close', () => {
       if (!res.writableFinished) record.abandoned = true;
     });
@@ -108,12 +151,13 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     const fault = queue.shift() ?? defaultFault;
 
     let undecodable = false;
-    if (chat.image) {
-      try {
-        record.image = await describeImage(chat.image.bytes, chat.image.mime);
-      } catch {
-        undecodable = true;
-      }
+    try {
+      const seen: RecordedImage[] = [];
+      for (const image of chat.images) if (image) seen.push(await describeImage(image.bytes, image.mime));
+      record.images = seen;
+      record.image = seen[0] ?? null;
+    } catch {
+      undecodable = true;
     }
     if (delayMs > 0 && fault?.kind !== 'hang') await sleep(delayMs);
     if (closed) return;
@@ -121,13 +165,21 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     if (fault) return applyFault(req, res, fault, chat);
     if (!authorized(req)) return send(res, 401, defaultErrorBody(401));
     if (chat.problem) return send(res, 400, errorBody(chat.problem, 'invalid_request_error', 'invalid_parameter_error'));
-    if (undecodable || !record.image) {
+    if (undecodable || record.images.length === 0) {
       return send(res, 400, errorBody('The image could not be decoded.', 'invalid_request_error', 'invalid_image'));
     }
-    const image = record.image;
-    const answers = chat.prompts.map((p) => expectedAnswer(image, p));
-    const content = chat.packed ? JSON.stringify({ answers }) : (answers[0] ?? '');
-    send(res, 200, completionBody(chat.model, content, usageFor(chat.prompts.length, opts.usage)));
+    const format = responseFormatOf(body);
+    if (format?.type === 'json_schema' && opts.rejectJsonSchema) {
+      return send(res, 400, errorBody("'response_format' of type 'json_schema' is not supported by this model.", 'invalid_request_error', 'invalid_parameter_error'));
+    }
+    const seen = record.images[0]!;
+    // A prompt that spells out a JSON schema (packed, or json_object mode) gets an instance of it, as an object.
+    const answers = chat.prompts.map((p) => instanceForPrompt(p, seen, chat.model) ?? expectedImagesAnswer(record.images, p));
+    const asked = format?.type === 'json_schema' ? structuredInstance(format.name, format.schema, seen, chat.model) : null;
+    const content = chat.packed ? JSON.stringify({ answers }) : asked !== null ? JSON.stringify(asked) : typeof answers[0] === 'string' ? answers[0] : JSON.stringify(answers[0]);
+    const usage = usageFor(chat.prompts.length, opts.usage);
+    if (chat.stream) return sendStream(res, chunkBodies(chat.model, content, usage, chat.includeUsage));
+    send(res, 200, completionBody(chat.model, content, usage));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -187,9 +239,17 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     setDefaultFault(f) {
       defaultFault = f;
     },
+    holdStreams() {
+      if (streamGate) return;
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      streamGate = { promise, open };
+    },
+    releaseStreams,
     close() {
       if (closed) return Promise.resolve();
       closed = true;
+      releaseStreams();
       for (const wake of [...sleepers]) wake();
       // Hanging and keep-alive sockets would otherwise keep server.close() waiting forever.
       for (const s of sockets) s.destroy();

@@ -15,16 +15,34 @@ export interface RecordedImage {
   meanColor: string;
 }
 
+/** One message of the request: its role, its text parts joined, and how many images it carried. */
+export interface RecordedMessage {
+  role: string;
+  text: string;
+  images: number;
+}
+
 export interface RecordedRequest {
   model: string;
   authorization: string | undefined;
   /** Parsed JSON body, or the raw text when it was not JSON. */
   body: unknown;
+  /** The first image (`images[0]`), or null when there is none or it could not be decoded. */
   image: RecordedImage | null;
-  /** 1 prompt, or the n questions of a packed request; [] when no text part was found. */
+  /** Every image of every message, in order (filled in once decoded; all or nothing). */
+  images: RecordedImage[];
+  /** Every message in order, system and earlier turns included. */
+  messages: RecordedMessage[];
+  /** The last user message's text: 1 prompt, or the n questions of a packed request; [] when it had none. */
   prompts: string[];
   packed: boolean;
-  /** The client closed the connection before a reply was sent (it aborted or timed out). */
+  /** `response_format.type` of the request (json_schema, json_object), null when none was set. */
+  responseFormat: string | null;
+  /** Asked with `stream: true`: the reply goes out as `chat.completion.chunk` server-sent events. */
+  stream: boolean;
+  /** The whole reply has been written (for a stream: through `data: [DONE]`). */
+  finished: boolean;
+  /** The client closed the connection before the whole reply was sent (it aborted or timed out). */
   abandoned: boolean;
 }
 
@@ -42,6 +60,8 @@ export interface FakeQwenOptions {
   apiKey?: string;
   /** Token counts reported in `usage`; defaults depend on the number of prompts. */
   usage?: { prompt: number; completion: number; cached?: number };
+  /** Answer 400 to `response_format: {type: "json_schema"}`, as endpoints without structured output do. */
+  rejectJsonSchema?: boolean;
   /** Model id listed by GET /v1/models (chat replies echo the requested model). */
   model?: string;
 }
@@ -61,5 +81,13 @@ export interface FakeQwen {
   setDelay(ms: number): void;
   /** Fault applied to every request while set (queued faults take precedence). */
   setDefaultFault(f: Fault | null): void;
+  /**
+   * Streamed replies pause after their first content chunk until
+   * `releaseStreams()`: a test sees the first delta arrive while the
+   * endpoint has not finished (its request is not `finished`).
+   */
+  holdStreams(): void;
+  /** Lets every paused stream go on, and later ones run straight through. */
+  releaseStreams(): void;
   close(): Promise<void>;
 }

@@ -43,6 +43,15 @@ export function usageFor(promptCount: number, override?: { prompt: number; compl
 
 export const newId = (prefix: string): string => `${prefix}-${randomBytes(12).toString('hex')}`;
 
+function usageBody(usage: UsageCounts) {
+  return {
+    prompt_tokens: usage.prompt,
+    completion_tokens: usage.completion,
+    total_tokens: usage.prompt + usage.completion,
+    prompt_tokens_details: { cached_tokens: usage.cached },
+  };
+}
+
 export function completionBody(model: string, content: string | null, usage: UsageCounts, noChoices = false) {
   return {
     id: newId('chatcmpl'),
@@ -52,14 +61,37 @@ export function completionBody(model: string, content: string | null, usage: Usa
     choices: noChoices
       ? []
       : [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' }],
-    usage: {
-      prompt_tokens: usage.prompt,
-      completion_tokens: usage.completion,
-      total_tokens: usage.prompt + usage.completion,
-      prompt_tokens_details: { cached_tokens: usage.cached },
-    },
+    usage: usageBody(usage),
     system_fingerprint: null,
   };
+}
+
+/** How a streamed reply is cut: words with their following whitespace, so the pieces join back to the text exactly. */
+export function streamPieces(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+/** The events of one streamed reply, as DashScope and vLLM send them with `stream: true`. */
+export function chunkBodies(model: string, content: string | null, usage: UsageCounts, includeUsage: boolean, noChoices = false) {
+  const id = newId('chatcmpl');
+  const created = Math.floor(Date.now() / 1000);
+  // With include_usage every chunk carries `usage: null`, and one more chunk (no choices) the totals.
+  const chunk = (choices: unknown[], chunkUsage: ReturnType<typeof usageBody> | null) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices,
+    ...(includeUsage ? { usage: chunkUsage } : {}),
+    system_fingerprint: null,
+  });
+  const delta = (piece: string, i: number) => ({ ...(i === 0 ? { role: 'assistant' } : {}), content: piece });
+  const pieces = noChoices ? [] : streamPieces(content ?? '');
+  return [
+    ...pieces.map((piece, i) => chunk([{ index: 0, delta: delta(piece, i), logprobs: null, finish_reason: null }], null)),
+    ...(noChoices ? [] : [chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], null)]),
+    ...(includeUsage ? [chunk([], usageBody(usage))] : []),
+  ];
 }
 
 export function modelsBody(model: string) {

@@ -25,6 +25,8 @@ interface Row {
   errorCode: string | null;
   error: string | null;
   model: string | null;
+  flagged: boolean | null;
+  categories: string[] | null;
 }
 
 interface Run {
@@ -150,8 +152,8 @@ function expectedRows(): Array<Omit<Row, 'imageId'>> {
     const file = path.join(tree, name);
     const { prefix } = images.get(file)!;
     return [
-      { file, kind: 'CAPTION', style: 'BRIEF', question: null, text: prefix + CAPTION_PROMPTS.BRIEF, status: 'SUCCEEDED', errorCode: null, error: null, model: 'qwen-vl-test' },
-      { file, kind: 'QUESTION', style: null, question: QUESTION, text: prefix + QUESTION, status: 'SUCCEEDED', errorCode: null, error: null, model: 'qwen-vl-test' },
+      { file, kind: 'CAPTION', style: 'BRIEF', question: null, text: prefix + CAPTION_PROMPTS.BRIEF, status: 'SUCCEEDED', errorCode: null, error: null, model: 'qwen-vl-test', flagged: null, categories: null },
+      { file, kind: 'QUESTION', style: null, question: QUESTION, text: prefix + QUESTION, status: 'SUCCEEDED', errorCode: null, error: null, model: 'qwen-vl-test', flagged: null, categories: null },
     ];
   });
 }
@@ -187,7 +189,7 @@ describe('npm run ingest', () => {
     expect(h.fake.requests).toHaveLength(0); // everything was cached by the first run
 
     const [header, ...records] = parseCsv(await readFile(csvFile, 'utf8'));
-    expect(header).toEqual(['file', 'imageId', 'kind', 'style', 'question', 'text', 'status', 'errorCode', 'error', 'model']);
+    expect(header).toEqual(['file', 'imageId', 'kind', 'style', 'question', 'text', 'status', 'errorCode', 'error', 'model', 'flagged', 'categories']);
     const fromJsonl = jsonLines(await readFile(jsonlFile, 'utf8'));
     expect(fromJsonl).toHaveLength(16);
     expect(records).toEqual(fromJsonl.map((row) => header!.map((column) => row[column as keyof Row] ?? '')));
@@ -195,6 +197,41 @@ describe('npm run ingest', () => {
     const odd = records.find((r) => r[0]!.endsWith('newline.png') && r[2] === 'QUESTION')!;
     expect(odd[4]).toBe(QUESTION);
     expect(odd[5]).toBe(`22x18 ${await solidColorHex(images.get(odd[0]!)!.bytes)} :: ${QUESTION}`);
+  });
+
+  it('--moderate and --read-text add a MODERATION row (flagged, categories, the rationale) and a TEXT row per file, in JSON Lines and CSV', async () => {
+    const dir = path.join(work, 'vision');
+    const fixtures = await writeTree(dir, [
+      { name: 'calm.png', image: { format: 'png', width: 36, height: 26, color: '#2a4a6a' } },
+      { name: 'red.png', image: { format: 'png', width: 38, height: 28, color: '#e01010' } },
+    ]);
+    const about = (name: string) => fixtures.get(path.join(dir, name))!.prefix.replace(/ :: $/, '');
+    const run = await runCli([dir, '--moderate', '--read-text', '--url', url]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/× 1 prompt\(s\) = 2 item\(s\)/);
+    const rows = jsonLines(run.stdout).map(({ imageId: _, ...rest }) => rest);
+    const common = { style: null, question: null, status: 'SUCCEEDED', errorCode: null, error: null, model: 'qwen-vl-test' };
+    expect(rows).toEqual([
+      { ...common, file: path.join(dir, 'calm.png'), kind: 'MODERATION', text: `${about('calm.png')} nothing unsafe`, flagged: false, categories: [] },
+      { ...common, file: path.join(dir, 'calm.png'), kind: 'TEXT', text: `TEXT ${about('calm.png')}`, flagged: null, categories: null },
+      { ...common, file: path.join(dir, 'red.png'), kind: 'MODERATION', text: `${about('red.png')} looks like blood`, flagged: true, categories: ['VIOLENCE', 'GORE'] },
+      { ...common, file: path.join(dir, 'red.png'), kind: 'TEXT', text: `TEXT ${about('red.png')}`, flagged: null, categories: null },
+    ]);
+    // No caption by default once something else is asked; the job's moderation and the text are a call each per image.
+    expect(h.fake.requests).toHaveLength(4);
+
+    const csvFile = path.join(work, 'vision.csv');
+    const again = await runCli([dir, '--read-text', '--moderate', '--url', url, '--out', csvFile]);
+    expect(again.code).toBe(0);
+    expect(h.fake.requests).toHaveLength(4); // all cached
+    const [header, ...records] = parseCsv(await readFile(csvFile, 'utf8'));
+    const cell = (record: string[], column: string) => record[header!.indexOf(column)];
+    expect(records.map((record) => [cell(record, 'kind'), cell(record, 'flagged'), cell(record, 'categories')])).toEqual([
+      ['MODERATION', 'false', ''],
+      ['TEXT', '', ''],
+      ['MODERATION', 'true', 'VIOLENCE;GORE'],
+      ['TEXT', '', ''],
+    ]);
   });
 
   it('exits 1 when the gateway refuses a file or the model refuses an image, and reports both', async () => {

@@ -131,6 +131,103 @@ describe('fake Qwen endpoint', () => {
     expect(fake.requests[0]?.image?.sha256).toBe(createHash('sha256').update(big).digest('hex'));
   }, 30_000);
 
+  it('answers a conversation about several images from all of them and the last user turn, recording every turn', async () => {
+    const red = await makeImage({ format: 'png', width: 20, height: 10, color: '#cc3333' });
+    const res = await client(fake).chat.completions.create({
+      model: MODEL,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: toDataUrl(png, 'image/png') } },
+            { type: 'image_url', image_url: { url: toDataUrl(red, 'image/png') } },
+            { type: 'text', text: 'Compare them.' },
+          ],
+        },
+        { role: 'assistant', content: 'They differ.' },
+        { role: 'user', content: 'How?' },
+      ],
+    });
+    expect(res.choices[0]?.message.content).toBe('64x48 #3366cc + 20x10 #cc3333 :: How?');
+    const rec = fake.requests[0]!;
+    expect(rec.images.map((i) => [i.width, i.meanColor])).toEqual([[64, '#3366cc'], [20, '#cc3333']]);
+    expect(rec.image?.meanColor).toBe('#3366cc');
+    expect(rec.prompts).toEqual(['How?']);
+    expect(rec.messages).toEqual([
+      { role: 'user', text: 'Compare them.', images: 2 },
+      { role: 'assistant', text: 'They differ.', images: 0 },
+      { role: 'user', text: 'How?', images: 0 },
+    ]);
+  });
+
+  describe('streaming (stream: true)', () => {
+    afterEach(() => fake.releaseStreams());
+
+    const streamed = (text: string, includeUsage = true) =>
+      client(fake).chat.completions.create({
+        ...chatParams(png, 'image/png', text),
+        stream: true,
+        ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+      });
+
+    it('sends the answer as chunks that join to the whole text, then the usage, then [DONE]', async () => {
+      const deltas: string[] = [];
+      const usages: unknown[] = [];
+      for await (const chunk of await streamed('What is this?')) {
+        expect(chunk.object).toBe('chat.completion.chunk');
+        const delta = chunk.choices[0]?.delta.content;
+        if (delta) deltas.push(delta);
+        if (chunk.usage) usages.push(chunk.usage);
+      }
+      expect(deltas.length).toBeGreaterThan(2);
+      expect(deltas.join('')).toBe('64x48 #3366cc :: What is this?');
+      expect(usages).toEqual([{ prompt_tokens: 1010, completion_tokens: 20, total_tokens: 1030, prompt_tokens_details: { cached_tokens: 0 } }]);
+      expect(fake.requests[0]).toMatchObject({ stream: true, finished: true, abandoned: false });
+    });
+
+    it('sends no usage without include_usage', async () => {
+      const chunks = [];
+      for await (const chunk of await streamed('q', false)) chunks.push(chunk);
+      expect(chunks.some((c) => 'usage' in c)).toBe(false);
+    });
+
+    it('holdStreams pauses after the first chunk until releaseStreams; a client that leaves is recorded as abandoned', async () => {
+      fake.holdStreams();
+      const stream = await streamed('held answer');
+      const iterator = stream[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      expect(first.value?.choices[0]?.delta.content).toBe('64x48 ');
+      expect(fake.requests[0]?.finished).toBe(false);
+      stream.controller.abort();
+      await expect.poll(() => fake.requests[0]?.abandoned).toBe(true);
+
+      const whole = await streamed('released');
+      const pending = (async () => {
+        const deltas: string[] = [];
+        for await (const chunk of whole) deltas.push(chunk.choices[0]?.delta.content ?? '');
+        return deltas.join('');
+      })();
+      await expect.poll(() => fake.requests.length).toBe(2);
+      fake.releaseStreams();
+      expect(await pending).toBe('64x48 #3366cc :: released');
+      expect(fake.requests[1]).toMatchObject({ finished: true, abandoned: false });
+    });
+
+    it('content faults shape the stream; reset-mid-body cuts it after a few chunks', async () => {
+      fake.inject({ kind: 'content', content: '' }, { kind: 'reset-mid-body' });
+      const empty = [];
+      for await (const chunk of await streamed('q')) empty.push(chunk.choices[0]?.delta.content ?? '');
+      expect(empty.join('')).toBe('');
+      const cut: string[] = [];
+      const err = await (async () => {
+        for await (const chunk of await streamed('q')) cut.push(chunk.choices[0]?.delta.content ?? '');
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(cut.join('')).not.toBe('');
+      expect(cut.join('')).not.toBe('this answer is cut off');
+    });
+  });
+
   describe('faults', () => {
     it('status 429 → RateLimitError carrying Retry-After', async () => {
       fake.inject({ kind: 'status', status: 429, retryAfter: '2' });
@@ -239,7 +336,8 @@ describe('fake Qwen endpoint', () => {
       expect(err).toMatchObject({ status: 400, code, type: 'invalid_request_error' });
     };
 
-    it('rejects stream: true', () => rejects400({ ...chatParams(png, 'image/png', 'q'), stream: true }, 'invalid_parameter_error'));
+    it('rejects a stream flag that is not a boolean', () =>
+      rejects400({ ...chatParams(png, 'image/png', 'q'), stream: 'yes' }, 'invalid_parameter_error'));
     it('rejects a message without an image', () =>
       rejects400({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] }, 'invalid_parameter_error'));
     it('rejects an http image URL', () =>

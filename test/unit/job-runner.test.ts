@@ -6,6 +6,7 @@ import { AnswerService } from '../../src/modules/answers/answer.service.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
 import { InProcessJobEvents } from '../../src/modules/jobs/job-events.js';
 import { JobRunner } from '../../src/modules/jobs/job-runner.js';
+import { VisionService } from '../../src/modules/vision/vision.service.js';
 import type { JobRecord, NewJobItem } from '../../src/modules/jobs/job.repository.js';
 import { GatewayError } from '../../src/platform/errors.js';
 import { MemoryAnswers } from '../support/memory/answers.js';
@@ -28,6 +29,7 @@ function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: nu
     jobs,
     images,
     answers,
+    new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520 }),
     events,
     { imageConcurrency: 1, itemRetries: options.itemRetries ?? 2, retryDelayMs: 1, budgetFor: async () => budget },
     pino({ level: 'silent' }),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chunk, packPrompts, unpackAnswers } from '../../src/model/packing.js';
+import { chunk, packPrompts, plainAnswer, unpackReplies } from '../../src/model/packing.js';
+
+/** The answers of a packed reply to plain prompts: n non-empty strings, or null. */
+function unpackAnswers(content: string | null, count: number): string[] | null {
+  const elements = unpackReplies(content, count);
+  const answers = elements?.map(plainAnswer) ?? null;
+  return answers?.every((a) => a !== null) ? (answers as string[]) : null;
+}
 import { splitUsage } from '../../src/model/usage.js';
 
 describe('packing contract', () => {

@@ -8,7 +8,8 @@ import { toApiError } from '../../src/modules/answers/model-errors.js';
 import { GatewayError } from '../../src/platform/errors.js';
 import { CircuitBreakerProvider, type CircuitOptions, type CircuitState } from '../../src/model/circuit.js';
 import { createModelProvider } from '../../src/model/create-provider.js';
-import type { AnswerOptions, ModelAnswer, ModelImage, ModelProvider, ModelResult } from '../../src/model/provider.js';
+import type { ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from '../../src/model/provider.js';
+import { promptText } from '../../src/model/reply-format.js';
 import { QwenVlProvider } from '../../src/model/qwen-vl-provider.js';
 import { ResilientProvider } from '../../src/model/resilient-provider.js';
 import { UnconfiguredProvider } from '../../src/model/unconfigured-provider.js';
@@ -22,9 +23,9 @@ const USAGE = { promptTokens: 10, completionTokens: 2, totalTokens: 12, cachedTo
 const ok = (text: string): ModelAnswer => ({ text, usage: USAGE, latencyMs: 1 });
 const fail = (code: ModelErrorCode) => new ModelCallError(code, `${code} from the stub`);
 
-type Behaviour = (prompt: string, options: AnswerOptions | undefined) => ModelResult | Promise<ModelResult>;
+type Behaviour = (prompt: string, options: ChatOptions | undefined) => ModelResult | Promise<ModelResult>;
 
-/** A provider at the boundary: records each call and answers per prompt as told. */
+/** A provider at the boundary: records each call and answers per prompt (for chat: the last turn) as told. */
 class StubProvider implements ModelProvider {
   readonly calls: Array<{ prompts: string[]; signal: AbortSignal | undefined }> = [];
   constructor(
@@ -32,9 +33,20 @@ class StubProvider implements ModelProvider {
     public behaviour: Behaviour = (p) => ok(`${model}: ${p}`),
   ) {}
 
-  answer(_image: ModelImage, prompts: readonly string[], options?: AnswerOptions): Promise<ModelResult[]> {
-    this.calls.push({ prompts: [...prompts], signal: options?.signal });
-    return Promise.all(prompts.map((p) => this.behaviour(p, options)));
+  answer(_image: ModelImage, prompts: readonly ModelPrompt[], options?: ChatOptions): Promise<ModelResult[]> {
+    const texts = prompts.map(promptText);
+    this.calls.push({ prompts: texts, signal: options?.signal });
+    return Promise.all(texts.map((p) => this.behaviour(p, options)));
+  }
+
+  /** A streamed reply comes as one piece, unless the behaviour delivers pieces itself. */
+  async chat(request: ChatRequest, options?: ChatOptions): Promise<ModelAnswer> {
+    const prompt = request.turns.at(-1)?.text ?? '';
+    this.calls.push({ prompts: [prompt], signal: options?.signal });
+    const result = await this.behaviour(prompt, options);
+    if (result instanceof Error) throw result;
+    options?.onDelta?.(result.text);
+    return result;
   }
 }
 
@@ -179,7 +191,11 @@ describe('circuit breaker', () => {
       const stub = new StubProvider('m', (p) => (p === 'first' ? new Promise((resolve) => (releaseFirst = () => resolve(ok(p)))) : ok(p)));
       // Like the real adapter, the endpoint takes one request at a time.
       const oneAtATime = pLimit(1);
-      const inner: ModelProvider = { model: 'm', answer: (image, prompts, options) => oneAtATime(() => stub.answer(image, prompts, options)) };
+      const inner: ModelProvider = {
+        model: 'm',
+        answer: (image, prompts, options) => oneAtATime(() => stub.answer(image, prompts, options)),
+        chat: (request, options) => oneAtATime(() => stub.chat(request, options)),
+      };
       const { provider } = breaker(inner, { minRequests: 2, failureThreshold: 50, slowCallMs: 1000, maxConcurrency: 1 });
       const calls = ['first', 'a', 'b', 'c'].map((p) => provider.answer(IMAGE, [p]));
       await vi.advanceTimersByTimeAsync(1500); // the first is slow; the others wait behind it, not at the endpoint
@@ -399,9 +415,11 @@ describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
     fake.setDefaultFault({ kind: 'hang' });
     const controller = new AbortController();
     const reason = new ModelCallError('MODEL_UNAVAILABLE', 'deadline exceeded (test)');
-    setTimeout(() => controller.abort(reason), 100);
-    // The fake hangs forever: only the signal can end this call.
-    const [result] = await provider.answer(png, ['q'], { signal: controller.signal });
+    // The fake hangs forever: only the signal can end this call, aborted once the request is there.
+    const answering = provider.answer(png, ['q'], { signal: controller.signal });
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(1), { timeout: 10_000 });
+    controller.abort(reason);
+    const [result] = await answering;
     expect(result).toBe(reason);
     expect(fake.requests).toHaveLength(1);
     expect((await counts(metrics)).calls).toEqual({ MODEL_UNAVAILABLE: 1 });
@@ -471,5 +489,96 @@ describe('createModelProvider', () => {
     expect(gauge).toEqual({ [`${primary.url}#qwen-vl-primary`]: 2, [`${fallback.url}#qwen-vl-fallback`]: 0 });
     const calls = (await metrics.upstreamCalls.get()).values.map((v) => `${v.labels.model} ${v.labels.outcome} ${v.value}`);
     expect(calls.sort()).toEqual(['qwen-vl-fallback ok 1', 'qwen-vl-primary MODEL_UNAVAILABLE 1']);
+  });
+});
+
+describe('chat through the resilience layers', () => {
+  const REQUEST = { images: [IMAGE], turns: [{ role: 'user' as const, text: 'q' }] };
+  const streamInto = (deltas: string[]) => ({ onDelta: (d: string) => deltas.push(d) });
+
+  it('falls back while no piece of the reply has been delivered, and tags the answer with the model that produced it', async () => {
+    const primary = new StubProvider('primary', () => fail('MODEL_UNAVAILABLE'));
+    const fallback = new StubProvider('fallback');
+    const deltas: string[] = [];
+    const answer = await new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).chat(REQUEST, streamInto(deltas));
+    expect(answer).toMatchObject({ text: 'fallback: q', model: 'fallback' });
+    expect(deltas).toEqual(['fallback: q']);
+    expect([primary.calls.length, fallback.calls.length]).toEqual([1, 1]);
+  });
+
+  it('once a piece has been delivered, a failure is final: no fallback starts the text over', async () => {
+    const primary = new StubProvider('primary', (_p, options) => {
+      options?.onDelta?.('half an ');
+      return fail('MODEL_UNAVAILABLE');
+    });
+    const fallback = new StubProvider('fallback');
+    const deltas: string[] = [];
+    await expect(new ResilientProvider([primary, fallback], { deadlineMs: 5_000 }).chat(REQUEST, streamInto(deltas))).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE' });
+    expect(deltas).toEqual(['half an ']);
+    expect(fallback.calls).toHaveLength(0);
+  });
+
+  it('does not fall back on MODEL_REJECTED; when all are unavailable it throws the primary’s error', async () => {
+    const rejecting = new ResilientProvider([new StubProvider('p', () => fail('MODEL_REJECTED')), new StubProvider('f')], { deadlineMs: 5_000 });
+    await expect(rejecting.chat(REQUEST)).rejects.toMatchObject({ code: 'MODEL_REJECTED' });
+    const limited = new ModelCallError('MODEL_RATE_LIMITED', 'slow down', { retryAfter: 7 });
+    const down = new ResilientProvider([new StubProvider('p', () => limited), new StubProvider('f', () => fail('MODEL_UNAVAILABLE'))], { deadlineMs: 5_000 });
+    await expect(down.chat(REQUEST)).rejects.toBe(limited);
+  });
+
+  it('the deadline aborts the in-flight chat and fails it with "deadline exceeded"', async () => {
+    const primary = new StubProvider('primary', hangUntilAborted);
+    const chatting = new ResilientProvider([primary], { deadlineMs: 50 }).chat(REQUEST);
+    await expect(chatting).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE', message: expect.stringMatching(/deadline exceeded/) as string });
+    expect(primary.calls[0]!.signal?.aborted).toBe(true);
+  });
+
+  it('a chat failing with MODEL_UNAVAILABLE counts against the circuit, which then fails chats fast', async () => {
+    const inner = new StubProvider('m', () => fail('MODEL_UNAVAILABLE'));
+    const { provider } = breaker(inner, { minRequests: 2, resetMs: 60_000 });
+    for (let i = 0; i < 2; i++) await expect(provider.chat(REQUEST)).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE' });
+    expect(provider.state).toBe('open');
+    await expect(provider.chat(REQUEST)).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE', message: expect.stringMatching(/is failing/) as string });
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it('a streamed reply still being written past the slow-call time counts as healthy once its first piece arrived', async () => {
+    vi.useFakeTimers();
+    const finish: Array<() => void> = [];
+    const inner = new StubProvider('m', (p, options) => {
+      options?.onDelta?.('first piece ');
+      return new Promise((resolve) => finish.push(() => resolve(ok(p))));
+    });
+    const { provider } = breaker(inner, { minRequests: 2, failureThreshold: 50, slowCallMs: 100 });
+    const deltas: string[] = [];
+    const chats = [0, 1, 2].map(() => provider.chat(REQUEST, streamInto(deltas)));
+    await vi.advanceTimersByTimeAsync(500); // five slow-call times with every reply still being written
+    expect(provider.state).toBe('closed');
+    for (const end of finish) end();
+    expect((await Promise.all(chats)).map((a) => a.text)).toEqual(['q', 'q', 'q']);
+    expect(deltas).toEqual(['first piece ', 'first piece ', 'first piece ', 'q', 'q', 'q']);
+  });
+
+  it('a streamed reply with no piece by the slow-call time counts as slow', async () => {
+    vi.useFakeTimers();
+    let opened = false;
+    const { provider } = breaker(new StubProvider('m', hangUntilAborted), { minRequests: 2, slowCallMs: 100, onStateChange: (s) => (opened ||= s === 'open') });
+    const controller = new AbortController();
+    const chats = [0, 1].map(() => provider.chat(REQUEST, { ...streamInto([]), signal: controller.signal }).catch((error: Error) => error));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(opened).toBe(true);
+    controller.abort(new ModelCallError('MODEL_UNAVAILABLE', 'cancelled by the test'));
+    for (const error of await Promise.all(chats)) expect((error as Error).message).toBe('cancelled by the test');
+  });
+
+  it('a rejected chat does not count against the circuit', async () => {
+    const inner = new StubProvider('m', () => fail('MODEL_REJECTED'));
+    const { provider } = breaker(inner, { minRequests: 2 });
+    for (let i = 0; i < 4; i++) await expect(provider.chat(REQUEST)).rejects.toMatchObject({ code: 'MODEL_REJECTED' });
+    expect(provider.state).toBe('closed');
+  });
+
+  it('the unconfigured provider says what to set', async () => {
+    await expect(new UnconfiguredProvider('m').chat()).rejects.toMatchObject({ code: 'MODEL_NOT_CONFIGURED', message: expect.stringMatching(/QWEN_API_KEY/) as string });
   });
 });

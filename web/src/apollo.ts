@@ -32,6 +32,13 @@ export function createGatewayClient(apiKey: string): GatewayClient {
             images: relayStylePagination(),
             questions: relayStylePagination(['filter']),
             captions: relayStylePagination(['filter']),
+            conversations: relayStylePagination(),
+          },
+        },
+        Conversation: {
+          fields: {
+            // Keyed by page size: the list's first message (first: 1) is not the chat's page (first: 100).
+            messages: relayStylePagination(['first']),
           },
         },
       },

@@ -3,6 +3,8 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { createGatewayClient } from './apollo';
 import { readApiKey, storeApiKey } from './api-key';
 import { AnswersPage } from './pages/answers-page';
+import { ConversationPage } from './pages/conversation-page';
+import { ConversationsPage } from './pages/conversations-page';
 import { ImagePage } from './pages/image-page';
 import { ImagesPage } from './pages/images-page';
 import { JobsPage } from './pages/jobs-page';
@@ -15,7 +17,28 @@ const NAV: Array<{ route: Route; label: string }> = [
   { route: { page: 'images' }, label: 'Images' },
   { route: { page: 'jobs' }, label: 'Jobs' },
   { route: { page: 'answers' }, label: 'Answers' },
+  { route: { page: 'conversations' }, label: 'Conversations' },
 ];
+
+function pageOf(route: Route) {
+  switch (route.page) {
+    case 'image':
+      return <ImagePage key={route.id} id={route.id} />;
+    case 'conversation':
+      return <ConversationPage key={route.id} id={route.id} />;
+    case 'jobs':
+      return <JobsPage />;
+    case 'answers':
+      return <AnswersPage />;
+    case 'conversations':
+      return <ConversationsPage />;
+    case 'images':
+      return <ImagesPage />;
+  }
+}
+
+/** The menu entry a page belongs to (one image under Images, one conversation under Conversations). */
+const SECTION: Record<Route['page'], Route['page']> = { images: 'images', image: 'images', jobs: 'jobs', answers: 'answers', conversations: 'conversations', conversation: 'conversations' };
 
 export function App() {
   const [apiKey, setApiKey] = useState(readApiKey);
@@ -42,9 +65,7 @@ export function App() {
     focusHeading();
   }, [routeKey]);
 
-  const page =
-    route.page === 'image' ? <ImagePage key={route.id} id={route.id} /> : route.page === 'jobs' ? <JobsPage /> : route.page === 'answers' ? <AnswersPage /> : <ImagesPage />;
-  const current = route.page === 'image' ? 'images' : route.page;
+  const current = SECTION[route.page];
 
   return (
     <ApolloProvider client={gateway.client}>
@@ -79,7 +100,7 @@ export function App() {
         <ApiKeyForm apiKey={apiKey} onChange={changeKey} />
       </header>
       <main id="main" ref={main}>
-        {page}
+        {pageOf(route)}
       </main>
     </ApolloProvider>
   );

@@ -25,18 +25,34 @@ export interface UsageLike {
   totalTokens: number;
 }
 
+const tokensOf = (usage: UsageLike) => `${usage.totalTokens} tokens (${usage.promptTokens} in, ${usage.completionTokens} out)`;
+
 /**
  * "new · 1030 tokens (1010 in, 20 out) · 212 ms · qwen-vl-max", or for a result
  * served from the store "cached · no tokens spent now (it cost 1030 tokens when first answered) · …".
  */
 export function ResultMeta({ cached, usage, latencyMs, model }: { cached: boolean; usage: UsageLike; latencyMs: number; model: string }) {
-  const tokens = `${usage.totalTokens} tokens (${usage.promptTokens} in, ${usage.completionTokens} out)`;
+  const tokens = tokensOf(usage);
   return (
     <p className="meta">
       <span className={cached ? 'badge cached' : 'badge fresh'}>{cached ? 'cached' : 'new'}</span>{' '}
       {cached ? `no tokens spent now (it cost ${tokens} when first answered)` : `${tokens} · ${latencyMs} ms`} · {model}
     </p>
   );
+}
+
+/** A conversation reply: "1290 tokens (1270 in, 20 out) · 212 ms · qwen-vl-max" (what its whole turn cost). */
+export function ReplyMeta({ usage, latencyMs, model }: { usage?: UsageLike | null; latencyMs?: number | null; model?: string | null }) {
+  const parts = [usage && tokensOf(usage), latencyMs != null && `${latencyMs} ms`, model].filter(Boolean);
+  return parts.length > 0 ? <p className="meta">{parts.join(' · ')}</p> : null;
+}
+
+/** What a conversation is called: its title, else its first message (shortened), else that it has none yet. */
+export function conversationName(title: string | null | undefined, firstMessage: string | undefined): string {
+  if (title) return title;
+  if (!firstMessage) return 'New conversation';
+  const line = firstMessage.replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 
 /** The ALT_TEXT caption among an image's stored captions, once there is one. */

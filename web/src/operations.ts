@@ -4,6 +4,14 @@
  */
 import { graphql } from './gql';
 
+export const USAGE_FIELDS = graphql(`
+  fragment UsageFields on Usage {
+    promptTokens
+    completionTokens
+    totalTokens
+  }
+`);
+
 export const CAPTION_FIELDS = graphql(`
   fragment CaptionFields on Caption {
     id
@@ -14,9 +22,7 @@ export const CAPTION_FIELDS = graphql(`
     latencyMs
     createdAt
     usage {
-      promptTokens
-      completionTokens
-      totalTokens
+      ...UsageFields
     }
   }
 `);
@@ -31,9 +37,7 @@ export const QUESTION_FIELDS = graphql(`
     latencyMs
     createdAt
     usage {
-      promptTokens
-      completionTokens
-      totalTokens
+      ...UsageFields
     }
   }
 `);
@@ -116,10 +120,14 @@ export const CAPTION_IMAGE = graphql(`
   }
 `);
 
-export const ASK_QUESTION = graphql(`
-  mutation AskQuestion($imageId: ID!, $question: String!, $refresh: Boolean) {
-    askQuestion(imageId: $imageId, question: $question, refresh: $refresh) {
-      ...QuestionFields
+/** The answer as the model writes it: deltas, then a last chunk with the stored Question (graphql-ws). */
+export const ANSWER_STREAM = graphql(`
+  subscription AnswerStream($imageId: ID!, $question: String!, $refresh: Boolean) {
+    answerStream(imageId: $imageId, question: $question, refresh: $refresh) {
+      delta
+      answer {
+        ...QuestionFields
+      }
     }
   }
 `);
@@ -238,5 +246,118 @@ export const CAPTION_ROWS = graphql(`
         endCursor
       }
     }
+  }
+`);
+
+export const MESSAGE_FIELDS = graphql(`
+  fragment MessageFields on Message {
+    id
+    role
+    text
+    model
+    latencyMs
+    createdAt
+    usage {
+      ...UsageFields
+    }
+  }
+`);
+
+/** Newest first, with the first message (a name for untitled ones); thumbnails only (alt texts would multiply the query's cost). */
+export const CONVERSATION_LIST = graphql(`
+  query ConversationList($first: Int!, $after: String, $size: Int!) {
+    conversations(first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          title
+          createdAt
+          updatedAt
+          usage {
+            totalTokens
+          }
+          images {
+            id
+            thumbnailUrl(size: $size)
+          }
+          messages(first: 1) {
+            edges {
+              node {
+                id
+                text
+              }
+            }
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+/** One conversation with a page of its messages, oldest first; `after` fetches the newer ones. */
+export const CONVERSATION_DETAIL = graphql(`
+  query ConversationDetail($id: ID!, $first: Int!, $after: String) {
+    conversation(id: $id) {
+      id
+      title
+      createdAt
+      usage {
+        ...UsageFields
+      }
+      images {
+        id
+        width
+        height
+        thumbnailUrl(size: 96)
+        captions {
+          id
+          style
+          text
+        }
+      }
+      messages(first: $first, after: $after) {
+        edges {
+          cursor
+          node {
+            ...MessageFields
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  }
+`);
+
+export const START_CONVERSATION = graphql(`
+  mutation StartConversation($imageIds: [ID!]!, $title: String) {
+    startConversation(imageIds: $imageIds, title: $title) {
+      id
+    }
+  }
+`);
+
+/** A conversation turn as the model writes it: deltas, then a last chunk with the stored reply (graphql-ws). */
+export const MESSAGE_STREAM = graphql(`
+  subscription MessageStream($conversationId: ID!, $text: String!) {
+    messageStream(conversationId: $conversationId, text: $text) {
+      delta
+      message {
+        ...MessageFields
+      }
+    }
+  }
+`);
+
+export const DELETE_CONVERSATION = graphql(`
+  mutation DeleteConversation($id: ID!) {
+    deleteConversation(id: $id)
   }
 `);

@@ -14,7 +14,7 @@ export interface JobState {
 }
 
 export interface JobItem {
-  kind: 'CAPTION' | 'QUESTION';
+  kind: 'CAPTION' | 'QUESTION' | 'MODERATION';
   style: CaptionStyle | null;
   prompt: string;
   status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -23,6 +23,15 @@ export interface JobItem {
   image: { id: string };
   caption: { text: string; model: string } | null;
   question: { answer: string; model: string } | null;
+}
+
+/** A job's moderation verdict on one image (Job.moderations). */
+export interface Verdict {
+  image: { id: string };
+  flagged: boolean;
+  categories: string[];
+  rationale: string;
+  model: string;
 }
 
 const JOB_FIELDS = 'id status total done failed error';
@@ -35,13 +44,20 @@ const ITEMS = `query IngestJobItems($id: ID!) {
   job(id: $id) {
     ${JOB_FIELDS}
     items { kind style prompt status errorCode error image { id } caption { text model } question { answer model } }
+    moderations { image { id } flagged categories rationale model }
   }
 }`;
 
 export const isFinal = (job: Pick<JobState, 'status'>) => job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED';
 
-export async function submitJob(client: GatewayClient, imageIds: readonly string[], captionStyles: readonly CaptionStyle[], questions: readonly string[]): Promise<JobState> {
-  const data = await client.call<{ submitAnalysis: JobState }>(SUBMIT, { input: { imageIds, captionStyles, questions } });
+export interface JobWork {
+  captionStyles: readonly CaptionStyle[];
+  questions: readonly string[];
+  moderate: boolean;
+}
+
+export async function submitJob(client: GatewayClient, imageIds: readonly string[], work: JobWork): Promise<JobState> {
+  const data = await client.call<{ submitAnalysis: JobState }>(SUBMIT, { input: { imageIds, ...work } });
   return data.submitAnalysis;
 }
 
@@ -49,11 +65,11 @@ export async function cancelJob(client: GatewayClient, id: string): Promise<JobS
   return (await client.call<{ cancelJob: JobState }>(CANCEL, { id })).cancelJob;
 }
 
-export async function jobItems(client: GatewayClient, id: string): Promise<{ job: JobState; items: JobItem[] }> {
-  const data = await client.call<{ job: (JobState & { items: JobItem[] }) | null }>(ITEMS, { id });
+export async function jobItems(client: GatewayClient, id: string): Promise<{ job: JobState; items: JobItem[]; verdicts: Verdict[] }> {
+  const data = await client.call<{ job: (JobState & { items: JobItem[]; moderations: Verdict[] }) | null }>(ITEMS, { id });
   if (!data.job) throw new Error(`job ${id} was not found`);
-  const { items, ...job } = data.job;
-  return { job, items };
+  const { items, moderations, ...job } = data.job;
+  return { job, items, verdicts: moderations };
 }
 
 export interface FollowOptions {

@@ -2,10 +2,11 @@ import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { findImages, MissingPathError } from './find-images.js';
 import { GatewayClient, RequestError, UnreachableError } from './gateway-client.js';
-import { followJob, jobItems, submitJob, type JobItem, type JobState } from './job.js';
+import { followJob, jobItems, submitJob, type JobState } from './job.js';
 import { HelpShown, parseOptions, UsageError, type IngestOptions } from './options.js';
 import { startProgress, type Progress } from './progress.js';
-import { buildRows, failedRow, rowSucceeded } from './results.js';
+import { readTexts } from './read-text.js';
+import { buildRows, failedRow, NO_RESULTS, rowSucceeded, type ImageResults } from './results.js';
 import { writeRows, type ResultRow } from './results-writer.js';
 import { uploadAll } from './upload.js';
 
@@ -79,42 +80,66 @@ async function run(options: IngestOptions, interrupt: Interrupt): Promise<number
   untrack(uploadBar);
   const imageIds = [...new Set(uploaded.outcomes.flatMap((o) => ('imageId' in o ? [o.imageId] : [])))];
   const notTried = uploaded.notTried.map((file) => failedRow(file.path, 'INTERRUPTED', 'not uploaded: the run was interrupted'));
-  const finish = async (items: readonly JobItem[], missing: { errorCode: string; error: string }, job: JobState | null, code?: number) => {
-    const rows = [...buildRows(uploaded.outcomes, items, missing), ...notTried, ...readFailures];
+  const finish = async (analysis: Analysis) => {
+    const rows = [...buildRows(uploaded.outcomes, analysis.results, analysis.missing), ...notTried, ...readFailures];
     await writeRows(rows, options.out);
-    summarize(rows, scan.images.length, imageIds.length, job, options);
-    if (code !== undefined) return code;
-    return rows.every(rowSucceeded) && (!job || job.status === 'SUCCEEDED') ? EXIT.OK : EXIT.FAILED;
+    summarize(rows, scan.images.length, imageIds.length, analysis.job, options);
+    if (analysis.code !== undefined) return analysis.code;
+    return rows.every(rowSucceeded) && (!analysis.job || analysis.job.status === 'SUCCEEDED') ? EXIT.OK : EXIT.FAILED;
   };
 
-  if (interrupt.fired) return finish([], { errorCode: 'INTERRUPTED', error: 'uploaded, but not analysed: the run was interrupted' }, null, EXIT.INTERRUPTED);
-  if (imageIds.length === 0) return finish([], { errorCode: 'NOT_UPLOADED', error: 'not uploaded' }, null);
+  if (interrupt.fired) return finish(nothing({ errorCode: 'INTERRUPTED', error: 'uploaded, but not analysed: the run was interrupted' }, EXIT.INTERRUPTED));
+  if (imageIds.length === 0) return finish(nothing({ errorCode: 'NOT_UPLOADED', error: 'not uploaded' }));
 
-  // One job for every distinct image.
+  const uploadedFiles = uploaded.outcomes.filter((o) => 'imageId' in o).length;
+  const hasJobWork = options.captions.length + options.questions.length > 0 || options.moderate;
+  const analysis = hasJobWork ? await analyse(client, imageIds, uploadedFiles, options, interrupt) : nothing({ errorCode: 'NOT_ANALYSED', error: 'no results for this image' });
+  if (!options.readText || interrupt.fired) return finish(analysis);
+
+  // The text in each image, through Image.text (jobs have no text items).
+  const textBar = track(startProgress(imageIds.length, { label: 'reading text', unit: 'images', failedWord: 'failed' }));
+  const texts = await readTexts(client, imageIds, { progress: textBar, interrupted: () => interrupt.fired });
+  untrack(textBar);
+  return finish({ ...analysis, results: { ...analysis.results, texts }, code: analysis.code ?? (interrupt.fired ? EXIT.INTERRUPTED : undefined) });
+}
+
+/** What the rows are built from, and the exit code when the run's outcome already decides it. */
+interface Analysis {
+  results: ImageResults;
+  /** The row of an uploaded image with no results. */
+  missing: { errorCode: string; error: string };
+  job: JobState | null;
+  code?: number;
+}
+
+const nothing = (missing: Analysis['missing'], code?: number): Analysis => ({ results: NO_RESULTS, missing, job: null, code });
+
+/** One job for every distinct image: submitted, followed to its end (or cancelled on Ctrl-C), and read back. */
+async function analyse(client: GatewayClient, imageIds: readonly string[], uploadedFiles: number, options: IngestOptions, interrupt: Interrupt): Promise<Analysis> {
   let job: JobState;
   try {
-    job = await submitJob(client, imageIds, options.captions, options.questions);
+    job = await submitJob(client, imageIds, { captionStyles: options.captions, questions: options.questions, moderate: options.moderate });
   } catch (error) {
     const { code, message } = describe(error);
     warn(`error: submitAnalysis failed: ${code}: ${message}`);
-    return finish([], { errorCode: code, error: `the analysis job was not created: ${message}` }, null, EXIT.FAILED);
+    return nothing({ errorCode: code, error: `the analysis job was not created: ${message}` }, EXIT.FAILED);
   }
-  const prompts = options.captions.length + options.questions.length;
-  const uploadedFiles = uploaded.outcomes.filter((o) => 'imageId' in o).length;
+  const prompts = options.captions.length + options.questions.length + (options.moderate ? 1 : 0);
   warn(`submitted job ${job.id}: ${imageIds.length} image(s) from ${uploadedFiles} file(s) × ${prompts} prompt(s) = ${job.total} item(s)`);
 
   const jobBar = track(startProgress(job.total, { label: 'analysing', unit: 'items', failedWord: 'failed' }));
   const followed = await followJob(client, job, { progress: jobBar, interrupted: interrupt.promise });
   untrack(jobBar);
+  const code = followed.cancelledByUser ? EXIT.INTERRUPTED : undefined;
 
   // Read every item with its answer; what did not finish comes back PENDING or CANCELLED.
   try {
     const read = await jobItems(client, job.id);
-    return finish(read.items, { errorCode: 'NOT_ANALYSED', error: 'the job has no items for this image' }, read.job, followed.cancelledByUser ? EXIT.INTERRUPTED : undefined);
+    return { results: { items: read.items, verdicts: read.verdicts, texts: new Map() }, missing: { errorCode: 'NOT_ANALYSED', error: 'the job has no items for this image' }, job: read.job, code };
   } catch (error) {
-    const { code, message } = describe(error);
-    warn(`error: cannot read the results of job ${job.id}: ${code}: ${message}`);
-    return finish([], { errorCode: code, error: `results of job ${job.id} could not be read: ${message}` }, followed.job, followed.cancelledByUser ? EXIT.INTERRUPTED : EXIT.FAILED);
+    const { code: errorCode, message } = describe(error);
+    warn(`error: cannot read the results of job ${job.id}: ${errorCode}: ${message}`);
+    return { results: NO_RESULTS, missing: { errorCode, error: `results of job ${job.id} could not be read: ${message}` }, job: followed.job, code: code ?? EXIT.FAILED };
   }
 }
 

@@ -9,6 +9,10 @@ export interface IngestOptions {
   paths: string[];
   captions: CaptionStyle[];
   questions: string[];
+  /** A moderation verdict per image, as items of the job. */
+  moderate: boolean;
+  /** The text in each image (Image.text), read after the job. */
+  readText: boolean;
   url: string;
   /** null: JSON Lines on stdout. */
   out: { file: string; format: OutputFormat } | null;
@@ -63,15 +67,18 @@ function buildProgram(): Command {
     .name('npm run ingest --')
     .description(
       'Uploads every JPEG, PNG, WebP and GIF under the given files or folders to the gateway, runs one analysis job ' +
-        'for all of them (captions and questions) with a progress bar on stderr, and writes one row per file and item.',
+        'for all of them (captions, questions, moderation) with a progress bar on stderr, reads the text in each ' +
+        'image when asked, and writes one row per file and item.',
     )
     .argument('<paths...>', 'image files or folders (walked recursively)')
     .addOption(
-      new Option('--caption <style>', 'caption style: BRIEF, DETAILED or ALT_TEXT (repeatable; default BRIEF when neither --caption nor --ask is given)').argParser(
+      new Option('--caption <style>', 'caption style: BRIEF, DETAILED or ALT_TEXT (repeatable; default BRIEF when no --caption, --ask, --moderate or --read-text is given)').argParser(
         collect(parseStyle),
       ),
     )
     .addOption(new Option('--ask <question>', 'a question to ask about every image (repeatable)').argParser(collect(parseQuestion)))
+    .addOption(new Option('--moderate', 'a moderation verdict for every image (rows of kind MODERATION: flagged, categories, the rationale as text)'))
+    .addOption(new Option('--read-text', 'read the text in every image (rows of kind TEXT)'))
     .addOption(new Option('--url <url>', 'the gateway GraphQL endpoint (WebSocket on the same path)').default(DEFAULT_URL).argParser(parseUrl))
     .addOption(new Option('--out <file>', 'write results to a .jsonl/.ndjson (JSON Lines) or .csv file instead of JSON Lines on stdout'))
     .addOption(new Option('--api-key <key>', 'sent as "Authorization: Bearer <key>"').env('GATEWAY_API_KEY'))
@@ -96,7 +103,7 @@ export function parseOptions(argv: readonly string[], write: { out: (s: string) 
     }
     throw error;
   }
-  const opts = program.opts<{ caption?: CaptionStyle[]; ask?: string[]; url: string; out?: string; apiKey?: string }>();
+  const opts = program.opts<{ caption?: CaptionStyle[]; ask?: string[]; moderate?: boolean; readText?: boolean; url: string; out?: string; apiKey?: string }>();
   let out: IngestOptions['out'] = null;
   if (opts.out !== undefined) {
     const format = outputFormatOf(opts.out);
@@ -105,10 +112,15 @@ export function parseOptions(argv: readonly string[], write: { out: (s: string) 
   }
   const captions = [...new Set(opts.caption ?? [])];
   const questions = opts.ask ?? [];
+  const moderate = opts.moderate ?? false;
+  const readText = opts.readText ?? false;
+  const nothingAsked = captions.length === 0 && questions.length === 0 && !moderate && !readText;
   return {
     paths: program.args,
-    captions: captions.length === 0 && questions.length === 0 ? ['BRIEF'] : captions,
+    captions: nothingAsked ? ['BRIEF'] : captions,
     questions,
+    moderate,
+    readText,
     url: opts.url,
     out,
     apiKey: opts.apiKey?.trim() || null,

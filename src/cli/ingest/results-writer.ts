@@ -7,18 +7,22 @@ import type { OutputFormat } from './options.js';
 export interface ResultRow {
   file: string;
   imageId: string | null;
-  kind: 'CAPTION' | 'QUESTION' | null;
+  kind: 'CAPTION' | 'QUESTION' | 'MODERATION' | 'TEXT' | null;
   style: string | null;
   question: string | null;
-  /** The caption text or the answer. */
+  /** The caption text, the answer, a moderation's rationale or the text read from the image. */
   text: string | null;
   status: string;
   errorCode: string | null;
   error: string | null;
   model: string | null;
+  /** Moderation rows: the verdict. */
+  flagged: boolean | null;
+  /** Moderation rows: the categories found (in CSV, joined with ";"). */
+  categories: string[] | null;
 }
 
-export const COLUMNS: ReadonlyArray<keyof ResultRow> = ['file', 'imageId', 'kind', 'style', 'question', 'text', 'status', 'errorCode', 'error', 'model'];
+export const COLUMNS: ReadonlyArray<keyof ResultRow> = ['file', 'imageId', 'kind', 'style', 'question', 'text', 'status', 'errorCode', 'error', 'model', 'flagged', 'categories'];
 
 export function toJsonLine(row: ResultRow): string {
   return `${JSON.stringify(Object.fromEntries(COLUMNS.map((c) => [c, row[c]])))}\n`;
@@ -28,7 +32,9 @@ export function toJsonLine(row: ResultRow): string {
 export { csvField };
 
 export const csvHeader = () => `${COLUMNS.join(',')}\r\n`;
-export const toCsvLine = (row: ResultRow) => `${COLUMNS.map((c) => csvField(row[c])).join(',')}\r\n`;
+/** A cell's text: lists joined with ";", booleans as true/false. */
+const cellText = (value: ResultRow[keyof ResultRow]) => (Array.isArray(value) ? value.join(';') : typeof value === 'boolean' ? String(value) : value);
+export const toCsvLine = (row: ResultRow) => `${COLUMNS.map((c) => csvField(cellText(row[c]))).join(',')}\r\n`;
 
 export function formatRows(rows: readonly ResultRow[], format: OutputFormat): string {
   return format === 'csv' ? csvHeader() + rows.map(toCsvLine).join('') : rows.map(toJsonLine).join('');

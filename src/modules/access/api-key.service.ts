@@ -7,6 +7,12 @@ import { OPEN_TENANT, type Caller } from './caller.js';
 export interface KeyDefaults {
   /** Keys required even before the first exists (AUTH_REQUIRED). */
   required: boolean;
+  /**
+   * KEY_CACHE_SECONDS: how long a key lookup, and "no key exists yet", are
+   * trusted from memory. A key revoked or the first key created by another
+   * process (the CLI) takes effect within it; this process's own changes at once.
+   */
+  cacheSeconds: number;
   requestsPerMinute: number;
   tokensPerDay: number;
 }
@@ -19,8 +25,6 @@ export interface NewKeyOptions {
 }
 
 const KEY_PREFIX = 'qvg_';
-/** Lookups are cached briefly; a revoked key stops working within this time, even from another process (the CLI). */
-const AUTH_CACHE_TTL_MS = 5_000;
 const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -29,14 +33,19 @@ const unauthenticated = (message: string) => new GatewayError('UNAUTHENTICATED',
 
 /** API keys: created by the operator's CLI, presented as `Authorization: Bearer <key>`. Only hashes are stored. */
 export class ApiKeyService {
-  private readonly byHash = new LRUCache<string, { key: ApiKeyRecord | null }>({ max: 10_000, ttl: AUTH_CACHE_TTL_MS });
+  /** null when KEY_CACHE_SECONDS is 0 (every lookup asks the database). */
+  private readonly byHash: LRUCache<string, { key: ApiKeyRecord | null }> | null;
   /** Once keys exist they always will (they are revoked, never deleted), so `true` is final. */
   private keysExist = false;
+  /** Until then "no key exists" is trusted without asking the database (Date.now() ms). */
+  private openUntil = 0;
 
   constructor(
     private readonly keys: ApiKeyRepository,
     private readonly defaults: KeyDefaults,
-  ) {}
+  ) {
+    this.byHash = defaults.cacheSeconds > 0 ? new LRUCache({ max: 10_000, ttl: defaults.cacheSeconds * 1000 }) : null;
+  }
 
   async create(options: NewKeyOptions): Promise<{ record: ApiKeyRecord; key: string }> {
     if (!TENANT_NAME.test(options.tenant)) throw badInput('A tenant name is 1–64 letters, digits, dots, dashes or underscores.');
@@ -61,14 +70,16 @@ export class ApiKeyService {
   async revoke(id: string): Promise<ApiKeyRecord> {
     const revoked = await this.keys.revoke(id);
     if (!revoked) throw notFound('active API key', id);
-    this.byHash.clear();
+    this.byHash?.clear();
     return revoked;
   }
 
   /** Whether requests must carry a key: AUTH_REQUIRED, or once the first key exists. */
   async keysRequired(): Promise<boolean> {
     if (this.defaults.required || this.keysExist) return true;
+    if (Date.now() < this.openUntil) return false;
     this.keysExist = await this.keys.anyExists();
+    if (!this.keysExist) this.openUntil = Date.now() + this.defaults.cacheSeconds * 1000;
     return this.keysExist;
   }
 
@@ -101,10 +112,10 @@ export class ApiKeyService {
   }
 
   private async lookup(hash: string): Promise<ApiKeyRecord | null> {
-    const cached = this.byHash.get(hash);
+    const cached = this.byHash?.get(hash);
     if (cached) return cached.key;
     const key = await this.keys.findByHash(hash);
-    this.byHash.set(hash, { key });
+    this.byHash?.set(hash, { key });
     return key;
   }
 }

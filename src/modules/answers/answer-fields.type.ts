@@ -2,13 +2,11 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { Usage } from './usage.type.js';
 
-/** Fields Caption and Question share; `imageId` backs the `image` field resolver. */
+/** Fields every stored model result shares, about one image or several (ImagesAnswer). */
 @ObjectType() // abstract: never referenced by a field, so never emitted
-export abstract class AnswerFields {
+export abstract class ResultFields {
   @Field(() => ID)
   id!: string;
-
-  imageId!: string;
 
   @Field(() => String, { description: 'The model that produced it.' })
   model!: string;
@@ -24,4 +22,10 @@ export abstract class AnswerFields {
 
   @Field(() => DateTimeScalar)
   createdAt!: Date;
+}
+
+/** Fields Caption and Question (and the vision results about one image) share; `imageId` backs the `image` field resolver. */
+@ObjectType() // abstract, like ResultFields
+export abstract class AnswerFields extends ResultFields {
+  imageId!: string;
 }

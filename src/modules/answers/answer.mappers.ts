@@ -4,7 +4,8 @@ import type { Caption } from './caption.type.js';
 import type { Question } from './question.type.js';
 import type { AnswerFields } from './answer-fields.type.js';
 
-function answerFields(row: AnswerRecord, cached: boolean): AnswerFields {
+/** The fields every stored result shares (vision results too). */
+export function answerFields(row: AnswerRecord, cached: boolean): AnswerFields {
   return {
     id: row.id,
     imageId: row.imageId,

@@ -8,7 +8,8 @@ import type { AnswerKind } from './answer-kind.js';
 
 export type AnswerRecord = Answer;
 export type { AnswerKind };
-export type NewAnswer = Omit<Answer, 'id' | 'createdAt'>;
+/** `flagged` and `categories` are set only for moderation verdicts (the moderations list filters on them). */
+export type NewAnswer = Omit<Answer, 'id' | 'createdAt' | 'flagged' | 'categories'> & Partial<Pick<Answer, 'flagged' | 'categories'>>;
 
 /** The cache key: (image sha256, normalized prompt, model), within a cache scope (a tenant, or all of them). */
 export interface AnswerKey {
@@ -31,6 +32,15 @@ export interface AnswerFilter {
   createdAfter?: Date | null;
   createdBefore?: Date | null;
   promptContains?: string | null;
+  /** Moderation verdicts only. */
+  flagged?: boolean | null;
+  /** Moderation verdicts naming this category. */
+  category?: string | null;
+}
+
+/** How `categories` is stored: delimited at both ends, so one category is matched exactly by a substring test. */
+export function storedCategories(categories: readonly string[]): string {
+  return `,${categories.join(',')},`;
 }
 
 export interface AnswerRepositoryOptions {
@@ -118,6 +128,9 @@ export class AnswerRepository implements AnswerStore {
       ...(filter.createdAfter ? [Prisma.sql`"createdAt" >= ${filter.createdAfter}`] : []),
       ...(filter.createdBefore ? [Prisma.sql`"createdAt" < ${filter.createdBefore}`] : []),
       ...(filter.promptContains ? [containsText(this.options.dialect, Prisma.sql`"prompt"`, filter.promptContains)] : []),
+      // SQLite keeps booleans as 0/1 and binds no JS boolean.
+      ...(typeof filter.flagged === 'boolean' ? [Prisma.sql`"flagged" = ${this.options.dialect === 'sqlite' ? Number(filter.flagged) : filter.flagged}`] : []),
+      ...(filter.category ? [containsText(this.options.dialect, Prisma.sql`"categories"`, storedCategories([filter.category]))] : []),
     ];
     return readPage(args, (take, after) => {
       const where = after ? [...conditions, Prisma.sql`("createdAt" < ${after.createdAt} OR ("createdAt" = ${after.createdAt} AND "id" < ${after.id}))`] : conditions;

@@ -12,8 +12,8 @@ import { Image } from '../images/image.type.js';
 import { Question } from './question.type.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 
-/** `image` on Caption and Question: one batched lookup per operation. */
-function imageFieldResolver<T extends AnswerFields>(type: ClassType<T>) {
+/** `image` on Caption and Question (and the vision results): one batched lookup per operation. */
+export function imageFieldResolver<T extends AnswerFields>(type: ClassType<T>) {
   @Resolver(() => type)
   class AnswerImageResolver {
     @FieldResolver(() => Image)

@@ -1,5 +1,5 @@
 import type { Metrics } from '../../platform/metrics.js';
-import type { ModelImage, ModelProvider, ModelResult } from '../../model/provider.js';
+import type { ModelImage, ModelPrompt, ModelProvider, ModelResult, ReplyFormat } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
 import type { AnswerKind, AnswerRecord, AnswerStore } from './answer.repository.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
@@ -15,9 +15,26 @@ export interface AnswerRequest {
   image: ImageRecord;
   kind: AnswerKind;
   style: string | null;
-  /** Already normalized. */
+  /** Already normalized: the cache key's prompt, and what is sent upstream (unless structured). */
   prompt: string;
   refresh: boolean;
+  /** Set when the answer is JSON of a given shape (a vision result) rather than text. */
+  structured?: StructuredRequest;
+}
+
+/** Columns of the stored row that lists filter by, read from a structured answer's JSON. */
+export type FilterColumns = Partial<Pick<AnswerRecord, 'flagged' | 'categories'>>;
+
+export interface StructuredRequest {
+  format: ReplyFormat;
+  /** What is sent upstream (the cache key's prompt may add a version to it). */
+  instruction: string;
+  columns?: (json: string) => FilterColumns;
+}
+
+/** The request as the provider takes it. */
+function modelPrompt(request: AnswerRequest): ModelPrompt {
+  return request.structured ? { text: request.structured.instruction, format: request.structured.format } : request.prompt;
 }
 
 export interface AnswerResult {
@@ -126,6 +143,17 @@ export class AnswerService {
     return Promise.all(slots.map((slot) => outcomes.get(slot)!.catch(asError)));
   }
 
+  /**
+   * What `answerAll` would serve this request with no new upstream call of
+   * its own (memory, the store, or a call already under way, within the
+   * cache's scope), or undefined on a miss or a refresh.
+   */
+  async cached(request: AnswerRequest, signal?: AbortSignal): Promise<AnswerResult | undefined> {
+    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.model);
+    const known = request.refresh || this.cache.get(key) || this.cache.pending(key);
+    return this.serve(request, key, known ? new Map() : await this.findStored([request]), signal);
+  }
+
   /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
   private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
     if (request.refresh) return undefined;
@@ -164,7 +192,7 @@ export class AnswerService {
     const planned = [...groupBy(misses, (miss) => miss.request.image.id).values()].flatMap((group) => this.estimate.calls(group));
     return Promise.all(
       planned.map(async (group): Promise<PlannedCall> => {
-        const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => miss.request.prompt));
+        const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => modelPrompt(miss.request)));
         try {
           return { misses: group, reservation: await budget.reserve(tokens), refusal: null };
         } catch (error) {
@@ -189,6 +217,8 @@ export class AnswerService {
       prompt: request.prompt,
       model: record.model,
       text: record.text,
+      flagged: record.flagged,
+      categories: record.categories,
       promptTokens: 0,
       completionTokens: 0,
       totalTokens: 0,
@@ -225,7 +255,7 @@ export class AnswerService {
   private async ask(image: ModelImage, call: Call): Promise<void> {
     let results: ModelResult[];
     try {
-      results = await this.provider.answer(image, call.items.map((item) => item.request.prompt), { signal: call.abort.signal });
+      results = await this.provider.answer(image, call.items.map((item) => modelPrompt(item.request)), { signal: call.abort.signal });
     } catch (error) {
       this.fail(call, error);
       return;
@@ -260,6 +290,7 @@ export class AnswerService {
         text: result.text,
         latencyMs: result.latencyMs,
         ...result.usage,
+        ...request.structured?.columns?.(result.text),
       });
       this.cache.set(item.key, record);
       item.resolve(record);

@@ -3,7 +3,7 @@ import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { CaptionStyle } from './caption-style.enum.js';
 
 @InputType() // abstract: never referenced by a field, so never emitted
-abstract class AnswerFilterFields {
+export abstract class AnswerFilterFields {
   @Field(() => ID, { nullable: true })
   imageId?: string | null;
 

@@ -18,10 +18,6 @@ export interface ImageLookup {
 export class ImageRepository implements ImageLookup {
   constructor(private readonly db: Db) {}
 
-  findById(tenant: string, id: string): Promise<ImageRecord | null> {
-    return this.db.image.findFirst({ where: { id, tenant } });
-  }
-
   /**
    * In whichever tenant holds it: only for signed image URLs, whose signature
    * (minted for a caller who could read the image) is the capability.

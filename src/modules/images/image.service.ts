@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { GatewayError, notFound } from '../../platform/errors.js';
 import type { BlobStore, StorageMonitor } from '../../platform/blob-storage/blob-store.js';
 import { diskFaultCode, storageFull } from '../../platform/blob-storage/disk-faults.js';
-import type { ImageRecord, ImageRepository } from './image.repository.js';
+import type { ImageLookup, ImageRecord, ImageRepository } from './image.repository.js';
 import type { Page, PageArgs } from '../../platform/database/pagination.js';
 import type { BlobsInFlight } from './blobs-in-flight.js';
 import { byKeys } from '../../platform/collections.js';
@@ -31,23 +31,27 @@ interface CheckedFile extends ReceivedFile, ImageFacts {}
 export class ImageService {
   constructor(
     private readonly images: ImageRepository,
+    /** Rows by id for reads (ImageCache: no database round trip for an image seen before). */
+    private readonly lookup: ImageLookup,
     private readonly blobs: BlobStore,
     private readonly limits: UploadLimits,
     private readonly openRemote: OpenRemote,
     private readonly monitor: StorageMonitor,
     private readonly inFlight: BlobsInFlight,
+    /** Told of the rows an upload created (not the tenant's existing rows for the same bytes) once committed; must not throw. */
+    private readonly onStored: (tenant: string, created: ImageRecord[]) => void = () => {},
   ) {}
 
   /** Another tenant's image is exactly as unknown as one that does not exist. */
   async get(tenant: string, id: string): Promise<ImageRecord> {
-    const image = await this.images.findById(tenant, id);
+    const [image] = await this.lookup.findByIds(tenant, [id]);
     if (!image) throw notFound('image', id);
     return image;
   }
 
   /** Batch lookup for loaders: results in the order of `ids`, null where unknown. */
   async findMany(tenant: string, ids: readonly string[]): Promise<Array<ImageRecord | null>> {
-    return byKeys(ids, await this.images.findByIds(tenant, ids), (row) => row.id);
+    return byKeys(ids, await this.lookup.findByIds(tenant, ids), (row) => row.id);
   }
 
   page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {
@@ -112,10 +116,11 @@ export class ImageService {
     const release = this.inFlight.hold(unique.map((file) => file.sha256));
     try {
       for (const file of unique) await this.blobs.put(file.sha256, file.path);
-      const rows = await this.images.insertAll(
-        tenant,
-        unique.map((file) => ({ id: randomUUID(), sha256: file.sha256, mimeType: file.mimeType, width: file.width, height: file.height, byteSize: file.byteSize })),
-      );
+      const fresh = unique.map((file) => ({ id: randomUUID(), sha256: file.sha256, mimeType: file.mimeType, width: file.width, height: file.height, byteSize: file.byteSize }));
+      const rows = await this.images.insertAll(tenant, fresh);
+      const freshIds = new Set<string>(fresh.map((row) => row.id));
+      const created = [...rows.values()].filter((row) => freshIds.has(row.id));
+      if (created.length > 0) this.onStored(tenant, created);
       return files.map((file) => rows.get(file.sha256)!);
     } catch (error) {
       release();

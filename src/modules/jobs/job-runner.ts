@@ -4,7 +4,9 @@ import { GatewayError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
 import type { ItemOutcome, JobItemRecord, JobRecord, JobRunStore } from './job.repository.js';
-import type { AnswerResult, AnswerService } from '../answers/answer.service.js';
+import type { AnswerRequest, AnswerResult, AnswerService } from '../answers/answer.service.js';
+import type { AnswerKind } from '../answers/answer-kind.js';
+import type { VisionService } from '../vision/vision.service.js';
 import type { TokenBudget } from '../access/caller.js';
 import { groupBy } from '../../platform/collections.js';
 import type { JobEvents } from './job-events.js';
@@ -40,6 +42,7 @@ export class JobRunner {
     private readonly jobs: JobRunStore,
     private readonly images: ImageLookup,
     private readonly answers: AnswerService,
+    private readonly vision: Pick<VisionService, 'moderationRequest'>,
     private readonly events: JobEvents,
     private readonly options: JobRunnerOptions,
     private readonly logger: Logger,
@@ -92,7 +95,7 @@ export class JobRunner {
           await this.record(jobId, remaining.map((item) => failure(item, attempt, spent.refusal!)));
           return;
         }
-        const requests = remaining.map((item) => ({ image, kind: item.kind as 'CAPTION' | 'QUESTION', style: item.style, prompt: item.prompt, refresh: false }));
+        const requests = remaining.map((item) => this.requestFor(item, image));
         const results = await this.answers.answerAll(requests, budget, abort);
         if (abort?.aborted) return;
         const lastTry = attempt > this.options.itemRetries;
@@ -110,6 +113,12 @@ export class JobRunner {
       },
       { retries: this.options.itemRetries, minTimeout: this.options.retryDelayMs, factor: 2, randomize: true },
     );
+  }
+
+  /** The item as model work: a moderation as the vision service asks it (its reply format), others by their stored prompt. */
+  private requestFor(item: JobItemRecord, image: ImageRecord): AnswerRequest {
+    if (item.kind === 'MODERATION') return this.vision.moderationRequest(image, false);
+    return { image, kind: item.kind as AnswerKind, style: item.style, prompt: item.prompt, refresh: false };
   }
 
   private async record(jobId: string, outcomes: ItemOutcome[]): Promise<void> {

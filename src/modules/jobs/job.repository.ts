@@ -1,4 +1,4 @@
-import type { Answer, Job, JobItem } from '../../generated/prisma/client.js';
+import { Prisma, type Answer, type Job, type JobItem } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
 import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { ACTIVE_STATUSES, JobItemStatus, JobStatus, type FinalStatus } from './job-status.js';
@@ -109,23 +109,17 @@ export class JobRepository implements JobRunStore {
 
   /**
    * Records outcomes of still-pending items and moves the job's counters by
-   * exactly the items it changed, in one transaction (a cancelled item stays cancelled).
+   * exactly the items it changed, in one transaction (a cancelled item stays
+   * cancelled): one UPDATE for the successes, one for the failures, however many items.
    */
   async recordOutcomes(jobId: string, outcomes: readonly ItemOutcome[]): Promise<JobRecord | null> {
+    const succeeded = outcomes.filter((outcome) => 'answerId' in outcome);
+    const failed = outcomes.filter((outcome) => 'errorCode' in outcome);
     return this.db.$transaction(async (tx) => {
-      let done = 0;
-      let failed = 0;
-      for (const outcome of outcomes) {
-        const data =
-          'answerId' in outcome
-            ? { status: JobItemStatus.SUCCEEDED, answerId: outcome.answerId, attempts: outcome.attempts }
-            : { status: JobItemStatus.FAILED, errorCode: outcome.errorCode, error: outcome.error, attempts: outcome.attempts };
-        const { count } = await tx.jobItem.updateMany({ where: { id: outcome.itemId, jobId, status: JobItemStatus.PENDING }, data });
-        if ('answerId' in outcome) done += count;
-        else failed += count;
-      }
-      if (done + failed === 0) return tx.job.findUnique({ where: { id: jobId } });
-      return tx.job.update({ where: { id: jobId }, data: { done: { increment: done }, failed: { increment: failed } } });
+      const done = await settlePending(tx, jobId, JobItemStatus.SUCCEEDED, succeeded, { answerId: (o) => o.answerId });
+      const failures = await settlePending(tx, jobId, JobItemStatus.FAILED, failed, { errorCode: (o) => o.errorCode, error: (o) => o.error });
+      if (done + failures === 0) return tx.job.findUnique({ where: { id: jobId } });
+      return tx.job.update({ where: { id: jobId }, data: { done: { increment: done }, failed: { increment: failures } } });
     });
   }
 
@@ -138,4 +132,24 @@ export class JobRepository implements JobRunStore {
       return tx.job.findUnique({ where: { id } });
     });
   }
+}
+
+type Tx = Pick<Db, '$executeRaw'>;
+
+/**
+ * Moves the job's still-pending items among `outcomes` to `status`, each
+ * with its own attempts and `columns`, in one UPDATE (a CASE on the item id
+ * per column); returns how many it changed. Raw SQL because Prisma updates
+ * rows with different values one statement each.
+ */
+function settlePending<T extends ItemOutcome>(tx: Tx, jobId: string, status: string, outcomes: readonly T[], columns: Record<string, (outcome: T) => string>): Promise<number> {
+  if (outcomes.length === 0) return Promise.resolve(0);
+  const perItem = (value: (outcome: T) => string | number) => Prisma.sql`CASE "id" ${Prisma.join(outcomes.map((o) => Prisma.sql`WHEN ${o.itemId} THEN ${value(o)}`), ' ')} END`;
+  const assignments = [
+    Prisma.sql`"status" = ${status}`,
+    // CAST: PostgreSQL reads the CASE's parameters as text.
+    Prisma.sql`"attempts" = CAST(${perItem((o) => o.attempts)} AS INTEGER)`,
+    ...Object.entries(columns).map(([column, value]) => Prisma.sql`${Prisma.raw(`"${column}"`)} = ${perItem(value)}`),
+  ];
+  return tx.$executeRaw`UPDATE "JobItem" SET ${Prisma.join(assignments, ', ')} WHERE "jobId" = ${jobId} AND "status" = ${JobItemStatus.PENDING} AND "id" IN (${Prisma.join(outcomes.map((o) => o.itemId))})`;
 }

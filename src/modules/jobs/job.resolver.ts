@@ -10,6 +10,8 @@ import { JobStatus } from './job-status.js';
 import { AnalysisInput, Job, JobItem } from './job.type.js';
 import { Question } from '../answers/question.type.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
+import { Moderation } from '../vision/moderation.type.js';
+import { toModeration } from '../vision/vision.mappers.js';
 
 const JobConnection = ConnectionType(Job);
 
@@ -34,7 +36,7 @@ export class JobResolver {
   }
 
   // Queues model work; its size is bounded separately by JOB_MAX_ITEMS.
-  @Mutation(() => Job, { complexity: FIELD_COSTS.model, description: 'Queues captions and answers for many images; returns at once with a QUEUED job.' })
+  @Mutation(() => Job, { complexity: FIELD_COSTS.model, description: 'Queues captions, answers and moderations for many images; returns at once with a QUEUED job.' })
   submitAnalysis(@Arg('input', () => AnalysisInput) input: AnalysisInput, @Ctx() ctx: Context): Promise<JobRecord> {
     return ctx.services.jobs.submit(ctx.caller, input);
   }
@@ -68,6 +70,11 @@ export class JobResolver {
   @FieldResolver(() => [Question], { description: 'Answers this job produced, in submission order.' })
   async questions(@Root() job: JobRecord, @Ctx() ctx: Context): Promise<Question[]> {
     return JobService.answersOf(await ctx.loaders.jobItems.load(job.id), 'QUESTION').map((row) => toQuestion(row));
+  }
+
+  @FieldResolver(() => [Moderation], { description: 'Moderation verdicts this job produced (input.moderate, or MODERATE_UPLOADS), in submission order.' })
+  async moderations(@Root() job: JobRecord, @Ctx() ctx: Context): Promise<Moderation[]> {
+    return JobService.answersOf(await ctx.loaders.jobItems.load(job.id), 'MODERATION').map((row) => toModeration(row));
   }
 
   @FieldResolver(() => [JobItem], { description: 'Every item with its status and, when it failed, why.' })

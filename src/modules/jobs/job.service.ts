@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { badInput, GatewayError, notFound } from '../../platform/errors.js';
 import { AnswerKind } from '../answers/answer-kind.js';
 import type { AnswerRecord } from '../answers/result.service.js';
-import type { ImageRepository } from '../images/image.repository.js';
+import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
+import type { VisionService } from '../vision/vision.service.js';
 import type { ActiveWork, JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from './job.repository.js';
 import type { Page, PageArgs } from '../../platform/database/pagination.js';
 import { captionPrompt, normalizeQuestion, type CaptionStyle } from '../answers/prompts.js';
@@ -20,6 +21,8 @@ export interface AnalysisInput {
   imageIds: readonly string[];
   captionStyles?: readonly CaptionStyle[] | null;
   questions?: readonly string[] | null;
+  /** Adds a moderation verdict per image. */
+  moderate?: boolean | null;
 }
 
 export interface JobLimits {
@@ -44,7 +47,22 @@ export class JobService {
     private readonly queue: JobQueue,
     private readonly events: JobEvents,
     private readonly limits: JobLimits,
+    /** What a moderation item asks (its prompt is the request's). */
+    private readonly vision: Pick<VisionService, 'moderationRequest'>,
   ) {}
+
+  /**
+   * Queues a moderation of images just stored (MODERATE_UPLOADS), as a job
+   * of their tenant's, paid from the tenant's own budget (the upload's key is
+   * not known here). Best effort: a refusal (the tenant's job limits) leaves
+   * the images unmoderated until asked, and is returned for the caller to log.
+   */
+  async moderateUploads(tenant: string, images: readonly ImageRecord[]): Promise<JobRecord> {
+    const items = images.map((image) => this.moderationItem(image));
+    const job = await this.jobs.create({ id: randomUUID(), tenant, apiKeyId: null }, items, (active) => this.admit(active, items.length));
+    this.queue.enqueue(job.id);
+    return job;
+  }
 
   /** Validates everything, writes the job and its items, and only then answers: nothing submitted is lost. */
   async submit(caller: Caller, input: AnalysisInput): Promise<JobRecord> {
@@ -119,18 +137,24 @@ export class JobService {
     const imageIds = unique(input.imageIds);
     const styles = unique(input.captionStyles ?? []);
     const questions = unique((input.questions ?? []).map((q) => normalizeQuestion(q, this.limits.questionLength)));
+    const moderations = input.moderate ? 1 : 0;
     if (imageIds.length === 0) throw badInput('imageIds is empty: name at least one image.');
-    if (styles.length + questions.length === 0) throw badInput('Ask for at least one caption style or question.');
-    const total = imageIds.length * (styles.length + questions.length);
+    if (styles.length + questions.length + moderations === 0) throw badInput('Ask for at least one caption style or question, or moderate: true.');
+    const total = imageIds.length * (styles.length + questions.length + moderations);
     if (total > this.limits.maxItems) {
-      throw badInput(`This job has ${total} items (images × (styles + questions)); the limit is ${this.limits.maxItems} (JOB_MAX_ITEMS). Split it.`);
+      throw badInput(`This job has ${total} items (images × (styles + questions + moderation)); the limit is ${this.limits.maxItems} (JOB_MAX_ITEMS). Split it.`);
     }
-    const found = new Set((await this.images.findByIds(tenant, imageIds)).map((image) => image.id));
+    const found = new Map((await this.images.findByIds(tenant, imageIds)).map((image) => [image.id, image]));
     const missing = imageIds.find((id) => !found.has(id));
     if (missing) throw notFound('image', missing);
     return imageIds.flatMap((imageId) => [
       ...styles.map((style) => ({ imageId, kind: AnswerKind.CAPTION, style, prompt: captionPrompt(style) })),
       ...questions.map((prompt) => ({ imageId, kind: AnswerKind.QUESTION, style: null, prompt })),
+      ...(moderations ? [this.moderationItem(found.get(imageId)!)] : []),
     ]);
+  }
+
+  private moderationItem(image: ImageRecord): NewJobItem {
+    return { imageId: image.id, kind: AnswerKind.MODERATION, style: null, prompt: this.vision.moderationRequest(image, false).prompt };
   }
 }

@@ -19,7 +19,7 @@ export class Job {
   @Field(() => JobStatus)
   status!: JobStatus;
 
-  @Field(() => Int, { description: 'Items: images × (caption styles + questions).' })
+  @Field(() => Int, { description: 'Items: images × (caption styles + questions + 1 when moderating).' })
   total!: number;
 
   @Field(() => Int, { description: 'Items answered successfully.' })
@@ -77,4 +77,7 @@ export class AnalysisInput {
 
   @Field(() => [String], { nullable: true })
   questions?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: a moderation verdict per image as well (Job.moderations).' })
+  moderate?: boolean | null;
 }

@@ -9,24 +9,38 @@ import { parseDatabaseUrl, pgPoolConfig, prepareSqliteFile, SQLITE_BUSY_TIMEOUT_
 // so they expose the same API and the SQLite client's type stands for both.
 export type Db = PrismaClient;
 
+export interface DatabaseOptions {
+  /** Called with each SQL statement sent (Prisma's query events), e.g. SqlStatements.record. */
+  onStatement?: (sql: string) => void;
+}
+
+/** Query events only when someone listens: Prisma builds each event (SQL text, parameters, timing) for nothing otherwise. */
+function observe(db: { $on(event: 'query', callback: (event: { query: string }) => void): unknown }, onStatement: DatabaseOptions['onStatement']): void {
+  if (onStatement) db.$on('query', (event) => onStatement(event.query));
+}
+
+const logFor = (options: DatabaseOptions) => (options.onStatement ? [{ emit: 'event' as const, level: 'query' as const }] : []);
+
 /**
  * Opens DATABASE_URL: `file:` → SQLite via better-sqlite3 (WAL, busy
  * timeout), `postgres://` / `postgresql://` → PostgreSQL via pg (honouring
  * Prisma's `?schema=`). Does not migrate: call migrateDatabase first.
  */
-export async function openDatabase(databaseUrl: string): Promise<Db> {
+export async function openDatabase(databaseUrl: string, options: DatabaseOptions = {}): Promise<Db> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind === 'sqlite') {
     prepareSqliteFile(target.path);
     const adapter = new PrismaBetterSqlite3({ url: `file:${target.path}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
-    const db = new PrismaClient({ adapter });
+    const db = new PrismaClient({ adapter, log: logFor(options) });
+    observe(db, options.onStatement);
     await db.$connect();
-    return db;
+    return db as unknown as Db;
   }
   // The adapter's `schema` makes queries schema-qualified; search_path covers
   // raw SQL. Given a config, the adapter owns its pool and $disconnect() ends it.
   const adapter = new PrismaPg(pgPoolConfig(target), { schema: target.schema });
-  const db = new PgPrismaClient({ adapter });
+  const db = new PgPrismaClient({ adapter, log: logFor(options) });
+  observe(db, options.onStatement);
   await db.$connect(); // fail fast on a bad host or credentials
   return db as unknown as Db;
 }

@@ -16,6 +16,17 @@ export function currentRequest(): RequestScope | undefined {
   return storage.getStore();
 }
 
+/** A request's scope whose logger is made on first use: most requests log nothing but their completion line. */
+export function requestScope(logger: Logger, reqId: string): RequestScope {
+  let log: Logger | undefined;
+  return {
+    reqId,
+    get log() {
+      return (log ??= logger.child({ reqId }));
+    },
+  };
+}
+
 export function runInRequest<T>(scope: RequestScope, fn: () => T): T {
   return storage.run(scope, fn);
 }
@@ -26,9 +37,10 @@ export function runInRequest<T>(scope: RequestScope, fn: () => T): T {
  * Loggers already bound to a reqId (req.log, child loggers) get nothing, so
  * no line has the key twice.
  */
-export function requestLogMixin(_merge: object, _level: number, logger?: Logger): { reqId?: string } {
+export function requestLogMixin(merge: object, _level: number, logger?: Logger): { reqId?: string } {
   const scope = storage.getStore();
-  if (!scope || logger?.bindings().reqId !== undefined) return {};
+  // A line that names its reqId itself (a request's completion line) needs no lookup of the logger's bindings.
+  if (!scope || 'reqId' in merge || logger?.bindings().reqId !== undefined) return {};
   return { reqId: scope.reqId };
 }
 

@@ -1,9 +1,11 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { altTextOf, formatBytes, formatDate, ResultMeta } from '../format';
-import type { CaptionFieldsFragment, CaptionStyle, QuestionFieldsFragment } from '../gql/graphql';
-import { ASK_QUESTION, BRIEF_CAPTION, CAPTION_IMAGE, IMAGE_DETAIL } from '../operations';
+import type { CaptionFieldsFragment, CaptionStyle } from '../gql/graphql';
+import { BRIEF_CAPTION, CAPTION_IMAGE, IMAGE_DETAIL } from '../operations';
 import { ErrorNotice } from '../problems';
+import { ImageChat } from './image-chat';
+import { ImageQuestions } from './image-questions';
 
 const STYLES: Array<{ style: CaptionStyle; label: string }> = [
   { style: 'BRIEF', label: 'Brief' },
@@ -11,20 +13,17 @@ const STYLES: Array<{ style: CaptionStyle; label: string }> = [
   { style: 'ALT_TEXT', label: 'Alt text' },
 ];
 
-/** One image: the picture, its captions (BRIEF fetched on open), and questions with their answers. */
+/** One image: the picture, its captions (BRIEF fetched on open), questions with their streamed answers, and a chat. */
 export function ImagePage({ id }: { id: string }) {
   const detail = useQuery(IMAGE_DETAIL, { variables: { id } });
   // Sent with the detail query, not after it. The model may fail while the image is fine:
   // 'all' keeps the data and reports the error at `caption`.
   const brief = useQuery(BRIEF_CAPTION, { variables: { id }, errorPolicy: 'all' });
   const [captionImage] = useMutation(CAPTION_IMAGE);
-  const [askQuestion] = useMutation(ASK_QUESTION);
-  /** Results of this visit, newest first, over what was stored. */
+  /** Captions of this visit, over what was stored. */
   const [captions, setCaptions] = useState<Partial<Record<CaptionStyle, CaptionFieldsFragment>>>({});
-  const [answers, setAnswers] = useState<QuestionFieldsFragment[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
-  const [question, setQuestion] = useState('');
 
   const image = detail.data?.image;
   if (detail.error) return <ErrorNotice error={detail.error} title="The image could not be loaded." />;
@@ -61,19 +60,6 @@ export function ImagePage({ id }: { id: string }) {
       const value = result.data?.captionImage;
       if (value) setCaptions((all) => ({ ...all, [style]: value }));
     });
-  const ask = (prompt: string, refresh: boolean) =>
-    run(refresh ? `ask-refresh-${prompt}` : 'ask', async () => {
-      const result = await askQuestion({ variables: { imageId: id, question: prompt, refresh } });
-      const value = result.data?.askQuestion;
-      if (value) setAnswers((all) => [value, ...all.filter((a) => a.id !== value.id)]);
-    });
-  const onAsk = (event: FormEvent) => {
-    event.preventDefault();
-    if (question.trim()) void ask(question, false);
-  };
-
-  // Answers of this visit first, then the stored ones not repeated.
-  const shownAnswers = [...answers, ...image.questions.filter((q) => !answers.some((a) => a.id === q.id))];
   const briefProblem = brief.error && !captions.BRIEF;
 
   return (
@@ -121,34 +107,8 @@ export function ImagePage({ id }: { id: string }) {
               );
             })}
           </section>
-          <section aria-labelledby="questions-heading">
-            <h2 id="questions-heading">Questions</h2>
-            <form onSubmit={onAsk} className="ask">
-              <label htmlFor="question">Question about this image</label>
-              <div className="row">
-                <input id="question" value={question} onChange={(e) => setQuestion(e.target.value)} placeholder="What colour is the car?" maxLength={2000} />
-                <button type="submit" disabled={busy !== null || !question.trim()}>
-                  {busy === 'ask' ? 'Asking…' : 'Ask'}
-                </button>
-              </div>
-            </form>
-            {shownAnswers.length === 0 ? (
-              <p className="hint">No questions yet.</p>
-            ) : (
-              <ol className="answers" aria-label="Answers">
-                {shownAnswers.map((a) => (
-                  <li key={a.id}>
-                    <p className="prompt">{a.prompt}</p>
-                    <p className="answer">{a.answer}</p>
-                    <ResultMeta {...a} />
-                    <button type="button" className="secondary" disabled={busy !== null} onClick={() => void ask(a.prompt, true)}>
-                      {busy === `ask-refresh-${a.prompt}` ? 'Refreshing…' : 'Refresh answer'}
-                    </button>
-                  </li>
-                ))}
-              </ol>
-            )}
-          </section>
+          <ImageQuestions imageId={id} stored={image.questions} />
+          <ImageChat imageId={id} />
         </div>
       </div>
     </>

@@ -26,7 +26,7 @@ const ownCost = (field: GraphQLField<unknown, unknown>): number => {
 };
 
 /** Fields that ask the model within the operation itself (one prompt per selection and parent). */
-const PROMPT_FIELDS: ReadonlySet<string> = new Set(['Image.caption', 'Image.answer', 'Mutation.captionImage', 'Mutation.askQuestion']);
+const PROMPT_FIELDS: ReadonlySet<string> = new Set(['Image.caption', 'Image.answer', 'Mutation.captionImage', 'Mutation.askQuestion', 'Image.moderation', 'Image.text', 'Image.objects', 'Mutation.moderateImage', 'Mutation.askAboutImages', 'Subscription.answerStream', 'Mutation.sendMessage', 'Subscription.messageStream']);
 
 export interface CostOptions {
   /**
@@ -90,7 +90,8 @@ export function promptEstimator(options: CostOptions): ComplexityEstimator {
 function promptCollector(into: string[]): ComplexityEstimator {
   return ({ type, field, args }) => {
     const key = keyOf(type, field);
-    if ((key === 'Image.answer' || key === 'Mutation.askQuestion') && typeof args.question === 'string') into.push(args.question);
+    if ((key === 'Image.answer' || key === 'Mutation.askQuestion' || key === 'Mutation.askAboutImages' || key === 'Subscription.answerStream') && typeof args.question === 'string') into.push(args.question);
+    if ((key === 'Mutation.sendMessage' || key === 'Subscription.messageStream') && typeof args.text === 'string') into.push(args.text);
     const input = args.input as { questions?: unknown } | undefined;
     if (key === 'Mutation.submitAnalysis' && Array.isArray(input?.questions)) into.push(...input.questions.filter((q): q is string => typeof q === 'string'));
     return 0;

@@ -3,10 +3,11 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../../config.js';
 import { GatewayError } from '../../errors.js';
 import { toGraphQLError } from '../error-formatter.js';
-import { MAX_MEASURED_NODES, measureOperation, TooManyNodesError, type CostOptions } from './operation-cost.js';
+import { MAX_MEASURED_NODES, measureOperation, TooManyNodesError, type CostOptions, type OperationMeasure } from './operation-cost.js';
 import { countTokens } from './token-count.js';
 
 /** The environment variable behind each limit: messages name it so an operator knows what to raise. */
@@ -75,6 +76,14 @@ const modelWorkOverGet = () =>
  * variables (`first: $n`), so they are checked once the operation is known.
  */
 export class QueryLimits {
+  /**
+   * A document's measures by operation and variables: measuring walks the
+   * whole document, and a client repeats the same operation with the same
+   * variables (Apollo hands out one DocumentNode per query text). Bounded per
+   * document by entries and by the size of their keys.
+   */
+  private readonly measured = new WeakMap<DocumentNode, LRUCache<string, OperationMeasure | TooManyNodesError>>();
+
   constructor(readonly options: QueryLimitsOptions) {}
 
   /** The document's size in tokens, before it is parsed: parsing and validation cost grows with it. */
@@ -133,21 +142,19 @@ export class QueryLimits {
   /** Variables size, model prompts and cost of the operation that will run; the first breach, if any. */
   checkOperation(input: OperationToCheck): GraphQLError | undefined {
     const { maxVariablesBytes, maxPrompts, maxCost } = this.options;
-    const variablesBytes = input.variables ? jsonBytes(input.variables) : 0;
-    if (!Number.isFinite(variablesBytes)) {
+    const variablesJson = input.variables ? jsonOf(input.variables) : '';
+    if (variablesJson === undefined) {
       return limitError('QUERY_MAX_VARIABLES_BYTES', 'The variables are nested too deeply to process (QUERY_MAX_VARIABLES_BYTES). Flatten them.', maxVariablesBytes);
     }
+    const variablesBytes = Buffer.byteLength(variablesJson);
     if (variablesBytes > maxVariablesBytes) {
       return limitError('QUERY_MAX_VARIABLES_BYTES', `The variables take ${variablesBytes} bytes as JSON; the maximum is ${maxVariablesBytes} (QUERY_MAX_VARIABLES_BYTES). Send large data as uploads, or split the request.`, maxVariablesBytes, variablesBytes);
     }
     const operation = getOperationAST(input.document, input.operationName);
     // No such operation: execution answers that, without running anything.
     if (!operation) return undefined;
-    let measure;
-    try {
-      measure = measureOperation({ ...input, operationName: operation.name?.value }, this.options);
-    } catch (error) {
-      if (!(error instanceof TooManyNodesError)) throw error;
+    const measure = this.measure({ ...input, operationName: operation.name?.value }, variablesJson);
+    if (measure instanceof TooManyNodesError) {
       return limitError('QUERY_MAX_COST', `The operation has more than ${MAX_MEASURED_NODES} selections with its fragments expanded, too many to estimate its cost (QUERY_MAX_COST). Simplify it.`, maxCost);
     }
     if (input.httpMethod === 'GET' && measure.prompts > 0) return modelWorkOverGet();
@@ -158,6 +165,27 @@ export class QueryLimits {
       return limitError('QUERY_MAX_COST', `The operation's estimated cost is ${measure.cost}; the maximum is ${maxCost} (QUERY_MAX_COST). Ask for smaller pages (first), fewer nested lists or fewer model-backed fields.`, maxCost, measure.cost);
     }
     return undefined;
+  }
+
+  /** The operation's measure, from the cache when this document ran with these variables before. */
+  private measure(input: OperationToCheck, variablesJson: string): OperationMeasure | TooManyNodesError {
+    let byVariables = this.measured.get(input.document);
+    if (!byVariables) {
+      byVariables = new LRUCache({ max: 100, maxSize: 256 * 1024, sizeCalculation: (_value, key) => key.length + 1 });
+      this.measured.set(input.document, byVariables);
+    }
+    const key = `${input.operationName ?? ''}\n${variablesJson}`;
+    let measure = byVariables.get(key);
+    if (!measure) {
+      try {
+        measure = measureOperation(input, this.options);
+      } catch (error) {
+        if (!(error instanceof TooManyNodesError)) throw error;
+        measure = error;
+      }
+      byVariables.set(key, measure);
+    }
+    return measure;
   }
 
   /** Runs checkOperation once Apollo knows the operation, before execution. */
@@ -185,12 +213,12 @@ function maxVariablesRule(maxVariables: number): ValidationRule {
   });
 }
 
-/** Size as JSON; nesting too deep to serialize (a stack-overflow attempt) counts as over any limit. */
-function jsonBytes(value: unknown): number {
+/** The variables as JSON; undefined when nested too deeply to serialize (a stack-overflow attempt), which counts as over any limit. */
+function jsonOf(value: unknown): string | undefined {
   try {
-    return Buffer.byteLength(JSON.stringify(value));
+    return JSON.stringify(value);
   } catch (error) {
-    if (error instanceof RangeError) return Number.POSITIVE_INFINITY;
+    if (error instanceof RangeError) return undefined;
     throw error;
   }
 }

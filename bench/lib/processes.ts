@@ -1,0 +1,78 @@
+/**
+ * Servers the peers scenario runs as processes of their own, as users run
+ * them: the gateway (`tsx src/main.ts`, what `npm start` runs after building
+ * the web console) and the hello-world Apollo peer. Each logs to a file in
+ * its own folder, so writing logs costs the server, never this process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess {
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  pid: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port (the OS picks it; released before the server binds it). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Starts `node --import tsx <script>` with `env` (PORT added) and waits until
+ * `ready(origin)` answers true; fails with the log's path if it exits first.
+ */
+export async function startServerProcess(
+  script: string,
+  options: { env: Record<string, string>; logFile: string; ready: (origin: string) => Promise<boolean>; nodeArgs?: string[] },
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const log = openSync(options.logFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env, PORT: String(port) },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exited: number | string | null = null;
+  const exit = once(child, 'exit').then(([code, signal]) => {
+    exited = (code ?? signal) as number | string;
+  });
+  const deadline = Date.now() + 120_000; // a backstop: transpiling and migrating on a busy machine
+  for (;;) {
+    if (exited !== null) throw new Error(`${script} exited (${exited}) before it was ready; see ${options.logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script} was not ready within 120 s; see ${options.logFile}`);
+    }
+    if (await options.ready(origin).catch(() => false)) break;
+    await sleep(100);
+  }
+  return {
+    origin,
+    pid: child.pid!,
+    logFile: options.logFile,
+    stop: async () => {
+      if (exited !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(killer);
+    },
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * 5. Against peers: what a user could run instead, measured side by side.
+ *
+ * - Cached answer (B1): `image(id) { id answer(question) { … } }` whose
+ *   answer is stored, against a hello-world Apollo Server 5 on Express 5
+ *   returning the same shape from memory. Both are processes of their own
+ *   (the gateway as `npm start` runs it: production, SQLite, logging at
+ *   info to a file); autocannon drives each with the same connections, in
+ *   interleaved rounds, so machine noise hits both alike. Ratio of medians.
+ * - Added latency (B2): a fresh question through the gateway (askQuestion,
+ *   the endpoint delayed) against the same image and question sent straight
+ *   to the same endpoint, one request at a time, alternating.
+ * - Image tokens per answered question (B4): n questions about one image in
+ *   one operation, against one upstream call per question.
+ *
+ * The fake endpoint runs in this process (it idles while B1 runs).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startFakeQwen } from '../../test/fake-qwen/index.js';
+import { GraphQLClient } from '../../test/support/client.js';
+import { imageTokens } from '../../src/model/token-estimate.js';
+import type { Fixture } from '../lib/fixtures.js';
+import { load, median, postOnce, sequentialLatency, type GraphQLPost, type LoadResult } from '../lib/load.js';
+import { startServerProcess, type ServerProcess } from '../lib/processes.js';
+import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
+
+const CACHED = 'query($id: ID!, $q: String!) { image(id: $id) { id answer(question: $q) { answer cached usage { totalTokens } } } }';
+const ASK = 'mutation($imageId: ID!, $question: String!) { askQuestion(imageId: $imageId, question: $question) { answer cached } }';
+const UPLOAD = 'mutation($file: Upload!) { uploadImage(file: $file) { id width height } }';
+const QUESTION = 'What colour is the car?';
+const API_KEY = 'bench-key';
+const MODEL = 'qwen-vl-bench';
+/** Qwen's default QWEN_MAX_PIXELS: the bench images are far below it, so they are sent as they are. */
+const MAX_PIXELS = 1_003_520;
+
+export interface PeersOptions {
+  rounds: number;
+  roundSeconds: number;
+  connections: number;
+  sequentialCalls: number;
+  freshPairs: number;
+  delayMs: number;
+  questionsPerImage: number;
+  /** Directory for the gateway's --cpu-prof output, when profiling. */
+  cpuProfileDir?: string;
+}
+
+export interface PeersResult {
+  connections: number;
+  rounds: number;
+  roundSeconds: number;
+  cachedAnswer: {
+    gateway: LoadResult[];
+    helloApollo: LoadResult[];
+    medianGatewayRps: number;
+    medianHelloApolloRps: number;
+    /** medianGatewayRps ÷ medianHelloApolloRps (target ≥ 0.6, stretch 0.8). */
+    ratio: number;
+    sequential: { gateway: LatencySummary; helloApollo: LatencySummary };
+    /** Lines the gateway logged per HTTP request during the rounds (target: 1 at info). */
+    logLinesPerRequest: number;
+  };
+  addedLatency: {
+    delayMs: number;
+    pairs: number;
+    gateway: LatencySummary;
+    direct: LatencySummary;
+    /** gateway − direct, at p50 and p95 (targets ≤ 3 ms and ≤ 8 ms). */
+    addedP50Ms: number;
+    addedP95Ms: number;
+    /** Answers through the gateway that were not fresh, or upstream calls other than one per question (should be 0). */
+    anomalies: number;
+  };
+  imageTokens: {
+    questionsPerImage: number;
+    upstreamCalls: number;
+    imageTokensPerCall: number;
+    /** Image input tokens per answered question through the gateway. */
+    perAnsweredQuestion: number;
+    /** The same, one upstream call per question. */
+    perQuestionOneCallEach: number;
+    /** perAnsweredQuestion ÷ perQuestionOneCallEach (target ≤ 0.25 at 5 questions). */
+    ratio: number;
+  };
+}
+
+const ready = (url: string) => async (origin: string) => (await fetch(`${origin}${url}`)).ok;
+
+async function upload(client: GraphQLClient, fixture: Fixture): Promise<{ id: string; width: number; height: number }> {
+  const response = await client.upload<{ uploadImage: { id: string; width: number; height: number } }>(UPLOAD, { file: null }, [
+    { path: 'variables.file', file: { name: fixture.name, bytes: await readFile(fixture.path), type: 'image/jpeg' } },
+  ]);
+  if (!response.data) throw new Error(`setup upload failed: ${JSON.stringify(response.errors)}`);
+  return response.data.uploadImage;
+}
+
+/** Gateway and peer in alternating order, round after round, so a slow moment of the machine hits both. */
+async function cachedAnswerRounds(gateway: GraphQLPost, hello: GraphQLPost, options: PeersOptions, log: (line: string) => void) {
+  const expected = { gateway: await postOnce(gateway), hello: await postOnce(hello) };
+  if (!expected.gateway.includes('"cached":true')) throw new Error(`the primed answer is not cached: ${expected.gateway}`);
+  const run = (post: GraphQLPost, expectBody: string, seconds: number) => load(post, { connections: options.connections, seconds, expectBody });
+  log(`  warm-up: 2 s each…`);
+  const warmup = await run(gateway, expected.gateway, 2);
+  await run(hello, expected.hello, 2);
+  // Every request the gateway answered in this step, for the log lines per request.
+  const results = { gateway: [] as LoadResult[], hello: [] as LoadResult[], gatewayRequests: 1 + warmup.requests };
+  for (let r = 0; r < options.rounds; r++) {
+    const order = r % 2 === 0 ? (['gateway', 'hello'] as const) : (['hello', 'gateway'] as const);
+    for (const side of order) {
+      const result = await run(side === 'gateway' ? gateway : hello, expected[side], options.roundSeconds);
+      results[side].push(result);
+      if (side === 'gateway') results.gatewayRequests += result.requests;
+      log(`  round ${r + 1}, ${side === 'gateway' ? 'gateway' : 'hello-world Apollo'}: ${result.requestsPerSecond} req/s, p50 ${result.latencyP50Ms} ms${result.failures ? `, ${result.failures} FAILURES` : ''}`);
+    }
+  }
+  return results;
+}
+
+/** askQuestion with a new question each time, against the same question sent straight to the endpoint. */
+async function addedLatency(
+  client: GraphQLClient,
+  direct: { url: string; dataUrl: string },
+  imageId: string,
+  fake: Awaited<ReturnType<typeof startFakeQwen>>,
+  options: PeersOptions,
+): Promise<PeersResult['addedLatency']> {
+  const viaGateway: number[] = [];
+  const straight: number[] = [];
+  let anomalies = 0;
+  const ask = async (question: string) => {
+    const before = fake.requests.length;
+    const started = now();
+    const response = await withTimeout(client.request<{ askQuestion: { cached: boolean } }>(ASK, { imageId, question }), 30_000, 'askQuestion');
+    viaGateway.push(now() - started);
+    if (response.errors || response.data?.askQuestion.cached !== false || fake.requests.length !== before + 1) anomalies++;
+  };
+  const callDirect = async (question: string) => {
+    const body = JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: direct.dataUrl } }, { type: 'text', text: question }] }],
+    });
+    const started = now();
+    const response = await withTimeout(
+      fetch(direct.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body }).then(async (r) => ({ status: r.status, text: await r.text() })),
+      30_000,
+      'a direct call',
+    );
+    straight.push(now() - started);
+    if (response.status !== 200) anomalies++;
+  };
+  for (let i = 0; i < options.freshPairs; i++) {
+    const question = `Fresh question ${i + 1}: what is in the picture?`;
+    if (i % 2 === 0) {
+      await ask(question);
+      await callDirect(question);
+    } else {
+      await callDirect(question);
+      await ask(question);
+    }
+  }
+  const gateway = summarize(viaGateway);
+  const directSummary = summarize(straight);
+  return {
+    delayMs: options.delayMs,
+    pairs: options.freshPairs,
+    gateway,
+    direct: directSummary,
+    addedP50Ms: round(gateway.p50Ms - directSummary.p50Ms, 2),
+    addedP95Ms: round(gateway.p95Ms - directSummary.p95Ms, 2),
+    anomalies,
+  };
+}
+
+/** n questions about one image in one operation: how many times the image is sent. */
+async function imageTokensPerQuestion(
+  client: GraphQLClient,
+  image: { id: string; width: number; height: number },
+  fake: Awaited<ReturnType<typeof startFakeQwen>>,
+  questionsPerImage: number,
+): Promise<PeersResult['imageTokens']> {
+  const aliases = Array.from({ length: questionsPerImage }, (_, i) => `q${i}: answer(question: "Question ${i + 1} about this image?") { answer cached }`);
+  const before = fake.requests.length;
+  const response = await client.request(`query($id: ID!) { image(id: $id) { ${aliases.join(' ')} } }`, { id: image.id });
+  if (response.errors) throw new Error(`the ${questionsPerImage}-question query failed: ${JSON.stringify(response.errors)}`);
+  const upstreamCalls = fake.requests.length - before;
+  const perCall = imageTokens(image.width, image.height, MAX_PIXELS);
+  const perAnsweredQuestion = round((upstreamCalls * perCall) / questionsPerImage, 1);
+  return { questionsPerImage, upstreamCalls, imageTokensPerCall: perCall, perAnsweredQuestion, perQuestionOneCallEach: perCall, ratio: round(perAnsweredQuestion / perCall, 3) };
+}
+
+async function countLogLines(file: string): Promise<number> {
+  const text = await readFile(file, 'utf8');
+  return text.split('\n').filter((line) => line.includes('"msg":"request completed"')).length;
+}
+
+export async function runPeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<PeersResult> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-peers-'));
+  const fake = await startFakeQwen({ apiKey: API_KEY });
+  const started: ServerProcess[] = [];
+  try {
+    log('  starting the gateway (its own process, NODE_ENV=production) and the hello-world Apollo peer…');
+    const gateway = await startServerProcess('src/main.ts', {
+      env: {
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'info',
+        DATA_DIR: dataDir,
+        QWEN_BASE_URL: fake.url,
+        QWEN_API_KEY: API_KEY,
+        QWEN_MODEL: MODEL,
+        QWEN_MAX_RETRIES: '0',
+        // Out of the way: the benchmark is one client sending thousands of requests a minute.
+        RATE_LIMIT_PER_MINUTE: '1000000000',
+        TOKEN_BUDGET_PER_DAY: '1000000000',
+      },
+      logFile: path.join(dataDir, 'gateway.log'),
+      ready: ready('/readyz'),
+      nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+    });
+    started.push(gateway);
+    const hello = await startServerProcess('bench/peers/hello-apollo.ts', {
+      env: { NODE_ENV: 'production' },
+      logFile: path.join(dataDir, 'hello-apollo.log'),
+      ready: async (origin) => (await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).ok,
+    });
+    started.push(hello);
+
+    const client = new GraphQLClient(`${gateway.origin}/graphql`);
+    const [cachedImage, packedImage] = [await upload(client, images[0]!), await upload(client, images[1]!)];
+    const body = JSON.stringify({ query: CACHED, variables: { id: cachedImage.id, q: QUESTION } });
+    await postOnce({ url: `${gateway.origin}/graphql`, body }); // the one miss: asks upstream and stores the answer
+
+    log(`  B1 cached answer: ${options.rounds} interleaved rounds × ${options.roundSeconds} s, ${options.connections} connections…`);
+    const linesBefore = await countLogLines(gateway.logFile);
+    const rounds = await cachedAnswerRounds({ url: `${gateway.origin}/graphql`, body }, { url: `${hello.origin}/graphql`, body }, options, log);
+    const logLines = (await countLogLines(gateway.logFile)) - linesBefore;
+    log(`  sequential latency, ${options.sequentialCalls} calls each…`);
+    const sequential = {
+      gateway: await sequentialLatency({ url: `${gateway.origin}/graphql`, body }, options.sequentialCalls),
+      helloApollo: await sequentialLatency({ url: `${hello.origin}/graphql`, body }, options.sequentialCalls),
+    };
+    const medianGatewayRps = median(rounds.gateway.map((r) => r.requestsPerSecond));
+    const medianHelloApolloRps = median(rounds.hello.map((r) => r.requestsPerSecond));
+
+    log(`  B2 added latency: ${options.freshPairs} fresh questions, through the gateway and straight to the endpoint (delay ${options.delayMs} ms)…`);
+    fake.setDelay(options.delayMs);
+    const dataUrl = `data:image/jpeg;base64,${(await readFile(images[0]!.path)).toString('base64')}`;
+    const added = await addedLatency(client, { url: `${fake.url}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
+    fake.setDelay(0);
+
+    log(`  B4: ${options.questionsPerImage} questions about one image in one operation…`);
+    const tokens = await imageTokensPerQuestion(client, packedImage, fake, options.questionsPerImage);
+    return {
+      connections: options.connections,
+      rounds: options.rounds,
+      roundSeconds: options.roundSeconds,
+      cachedAnswer: {
+        gateway: rounds.gateway,
+        helloApollo: rounds.hello,
+        medianGatewayRps,
+        medianHelloApolloRps,
+        ratio: round(medianGatewayRps / medianHelloApolloRps, 3),
+        sequential,
+        logLinesPerRequest: round(logLines / rounds.gatewayRequests, 3),
+      },
+      addedLatency: added,
+      imageTokens: tokens,
+    };
+  } finally {
+    await Promise.all(started.map((server) => server.stop()));
+    await fake.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+-- CreateTable
+CREATE TABLE "ImagesAnswer" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "tenant" TEXT NOT NULL,
+    "imagesKey" TEXT NOT NULL,
+    "prompt" TEXT NOT NULL,
+    "text" TEXT NOT NULL,
+    "model" TEXT NOT NULL,
+    "promptTokens" INTEGER NOT NULL,
+    "completionTokens" INTEGER NOT NULL,
+    "totalTokens" INTEGER NOT NULL,
+    "cachedTokens" INTEGER NOT NULL DEFAULT 0,
+    "latencyMs" INTEGER NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "ImagesAnswerImage" (
+    "imagesAnswerId" TEXT NOT NULL,
+    "position" INTEGER NOT NULL,
+    "imageId" TEXT NOT NULL,
+
+    PRIMARY KEY ("imagesAnswerId", "position"),
+    CONSTRAINT "ImagesAnswerImage_imagesAnswerId_fkey" FOREIGN KEY ("imagesAnswerId") REFERENCES "ImagesAnswer" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "ImagesAnswerImage_imageId_fkey" FOREIGN KEY ("imageId") REFERENCES "Image" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateIndex
+CREATE INDEX "ImagesAnswer_imagesKey_prompt_model_idx" ON "ImagesAnswer"("imagesKey", "prompt", "model");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ImagesAnswer_tenant_imagesKey_prompt_model_key" ON "ImagesAnswer"("tenant", "imagesKey", "prompt", "model");
+
+-- CreateIndex
+CREATE INDEX "ImagesAnswerImage_imageId_idx" ON "ImagesAnswerImage"("imageId");

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Answer" ADD COLUMN     "categories" TEXT,
+ADD COLUMN     "flagged" BOOLEAN;

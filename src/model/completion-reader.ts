@@ -1,0 +1,57 @@
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { badResponse } from './model-call-error.js';
+import type { ModelUsage } from './provider.js';
+import { ZERO_USAGE } from './usage.js';
+
+/** What one upstream call produced, however it arrived (whole or streamed). */
+export interface Completion {
+  content: string;
+  usage: ModelUsage;
+}
+
+export function toModelUsage(usage: CompletionUsage | null | undefined): ModelUsage {
+  if (!usage) return ZERO_USAGE;
+  const promptTokens = usage.prompt_tokens ?? 0;
+  const completionTokens = usage.completion_tokens ?? 0;
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: usage.total_tokens ?? promptTokens + completionTokens,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+}
+
+/** A whole reply; throws MODEL_BAD_RESPONSE when it is not a chat completion with answer text. */
+export function readCompletion(response: ChatCompletion): Completion {
+  // A 200 with a non-JSON body reaches us as a string, not an object.
+  if (typeof response !== 'object' || response === null || !Array.isArray(response.choices)) {
+    throw badResponse('it was not a chat completion');
+  }
+  const content = response.choices[0]?.message?.content;
+  if (typeof content !== 'string') throw badResponse('it had no answer text');
+  return { content, usage: toModelUsage(response.usage) };
+}
+
+/**
+ * A streamed reply: each content delta goes to `onDelta` as it arrives; the
+ * usage comes from the chunk that carries it (the last one, with
+ * `stream_options.include_usage`), zero when the endpoint sent none.
+ */
+export async function readStream(
+  chunks: AsyncIterable<ChatCompletionChunk>,
+  onDelta: (delta: string) => void,
+): Promise<Completion> {
+  let content = '';
+  let usage: CompletionUsage | null | undefined;
+  for await (const chunk of chunks) {
+    if (typeof chunk !== 'object' || chunk === null) throw badResponse('a streamed chunk was not an object');
+    if (chunk.usage) usage = chunk.usage;
+    const delta = chunk.choices?.[0]?.delta?.content;
+    if (typeof delta === 'string' && delta !== '') {
+      content += delta;
+      onDelta(delta);
+    }
+  }
+  return { content, usage: toModelUsage(usage) };
+}

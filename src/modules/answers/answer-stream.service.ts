@@ -1,0 +1,128 @@
+import type { ModelAnswer, ModelProvider } from '../../model/provider.js';
+import type { TokenEstimate } from '../../model/token-estimate.js';
+import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
+import type { Metrics } from '../../platform/metrics.js';
+import type { TokenBudget, TokenReservation } from '../access/caller.js';
+import type { AnswerCache } from './answer-cache.js';
+import type { AnswerRecord, AnswerStore } from './answer.repository.js';
+import type { AnswerRequest, AnswerService } from './answer.service.js';
+import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
+import { toApiError } from './model-errors.js';
+
+export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * Answers a question about an image as the model writes it (answerStream).
+ * The same cache as AnswerService (its key, scope and stored rows): a cached
+ * answer is one chunk, with no upstream call. Otherwise one streamed upstream
+ * call per image and question at a time, shared by every identical stream
+ * (those about the same image: the answer is stored as that image's row),
+ * with the first caller's tokens reserved before it starts and settled to the
+ * billed usage after. The answer is stored, as askQuestion would store it,
+ * only once the whole reply has arrived; when every listener has gone the
+ * upstream request is cancelled and nothing is stored.
+ *
+ * Streams and askQuestion share the stored answers, not a call in flight: an
+ * askQuestion under way is waited for (one chunk), but an askQuestion that
+ * arrives while a stream runs makes its own call.
+ */
+export class AnswerStreamService {
+  /** The broadcasts under way, by image and cache key. */
+  private readonly running = new Map<string, AnswerBroadcast>();
+
+  constructor(
+    private readonly answers: AnswerService,
+    private readonly store: Pick<AnswerStore, 'save'>,
+    private readonly blobs: Pick<BlobStore, 'read'>,
+    private readonly provider: ModelProvider,
+    private readonly cache: AnswerCache,
+    private readonly estimate: TokenEstimate,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  /**
+   * The chunks of one answer. Refusals (the budget) are thrown before the
+   * stream is returned; failures of the model come as a last chunk with an
+   * error. `signal` says the subscriber has gone.
+   */
+  async open(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
+    const hit = await this.answers.cached(request, signal);
+    if (hit) return once({ delta: hit.record.text, answer: hit });
+
+    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.provider.model);
+    const slot = JSON.stringify([request.image.id, key]);
+    const joined = this.join(slot, signal);
+    if (joined) return joined;
+
+    const reservation = await budget.reserve(this.estimate.forCall(request.image, [request.prompt]));
+    // Someone may have started the same stream while this one reserved.
+    const late = this.join(slot, signal);
+    if (late) {
+      void reservation.settle(0).catch(() => {});
+      return late;
+    }
+    this.metrics?.cacheLookups.inc({ result: 'miss' });
+    const broadcast = new AnswerBroadcast();
+    this.running.set(slot, broadcast);
+    const chunks = broadcast.listen(signal, false);
+    void this.run(broadcast, request, key, reservation).finally(() => {
+      if (this.running.get(slot) === broadcast) this.running.delete(slot);
+      broadcast.abort.release();
+    });
+    return chunks;
+  }
+
+  /** Listens to a broadcast under way, unless it has ended or every listener has left it (it is being cancelled). */
+  private join(slot: string, signal: AbortSignal | undefined): AsyncGenerator<AnswerStreamChunk> | undefined {
+    const broadcast = this.running.get(slot);
+    if (!broadcast?.joinable) return undefined;
+    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    return broadcast.listen(signal, true);
+  }
+
+  private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation): Promise<void> {
+    let answer: ModelAnswer;
+    try {
+      const data = await this.blobs.read(request.image.sha256);
+      const { mimeType, width, height } = request.image;
+      answer = await this.provider.chat(
+        { images: [{ mimeType, width, height, data }], turns: [{ role: 'user', text: request.prompt }] },
+        { signal: broadcast.abort.signal, onDelta: (delta) => broadcast.write(delta) },
+      );
+    } catch (error) {
+      // Never billed (or cut short before the usage came): the reservation goes back.
+      await reservation.settle(0).catch(() => {});
+      broadcast.fail(toApiError(asError(error)));
+      return;
+    }
+    try {
+      await reservation.settle(answer.usage.totalTokens);
+      const record = await this.save(request, answer);
+      this.cache.set(key, record);
+      broadcast.finish(record);
+    } catch (error) {
+      broadcast.fail(asError(error));
+    }
+  }
+
+  /** The row askQuestion would store for the same answer (replacing a stored one: refresh). */
+  private save(request: AnswerRequest, answer: ModelAnswer): Promise<AnswerRecord> {
+    return this.store.save({
+      tenant: request.image.tenant,
+      imageId: request.image.id,
+      kind: request.kind,
+      style: request.style,
+      prompt: request.prompt,
+      model: answer.model ?? this.provider.model,
+      text: answer.text,
+      latencyMs: answer.latencyMs,
+      ...answer.usage,
+    });
+  }
+}
+
+async function* once(chunk: AnswerStreamChunk): AsyncGenerator<AnswerStreamChunk> {
+  yield chunk;
+}

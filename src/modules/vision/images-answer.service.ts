@@ -1,0 +1,163 @@
+import type { ModelImage, ModelProvider } from '../../model/provider.js';
+import type { TokenEstimate } from '../../model/token-estimate.js';
+import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
+import { badInput, notFound } from '../../platform/errors.js';
+import { SharedAbort } from '../../platform/shared-abort.js';
+import type { TokenBudget } from '../access/caller.js';
+import type { CacheScope } from '../answers/answer-cache.js';
+import { toApiError } from '../answers/model-errors.js';
+import { normalizeQuestion } from '../answers/prompts.js';
+import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
+import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
+
+/** The records this service hands out, for resolvers to name without reaching the repository. */
+export type { ImagesAnswerRecord } from './images-answer.repository.js';
+
+export interface ImagesAnswerLimits {
+  /** MAX_IMAGES_PER_QUESTION. */
+  maxImages: number;
+  /** MAX_QUESTION_LENGTH, in characters. */
+  questionLength: number;
+}
+
+export interface ImagesAnswerResult {
+  record: ImagesAnswerRecord;
+  /** True when no upstream call was made for this response. */
+  cached: boolean;
+}
+
+/** One upstream call under way, which identical asks wait on instead of paying again. */
+interface Flight {
+  work: Promise<ImagesAnswerRecord>;
+  /** Fires when every caller waiting on the call has gone. */
+  abort: SharedAbort;
+}
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * The images of a multi-image question, in the order given: 2 to `max`,
+ * each once. A repeated image is refused rather than dropped, since a
+ * question may name images by position ("the second one").
+ */
+export function askedImageIds(ids: readonly string[], max: number): readonly string[] {
+  if (ids.length < 2) throw badInput(`Name at least 2 images (${ids.length} named); for one image use askQuestion.`);
+  if (ids.length > max) throw badInput(`A question covers at most ${max} images (MAX_IMAGES_PER_QUESTION); ${ids.length} were named.`);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated) throw badInput(`Image "${repeated}" is named twice: name each image once, in the order the question refers to them.`);
+  return ids;
+}
+
+/**
+ * One question about several images (askAboutImages), all of them in one
+ * upstream request, in the order given. Served like answers (the cache
+ * contract, CACHE_SCOPE): the stored row, then a call already under way for
+ * the same key, then the model. The key is (the images' sha256s in order,
+ * the normalized question, the model). The call reserves its estimated
+ * tokens from the caller's budget before it is made and settles to the
+ * billed usage after.
+ */
+export class ImagesAnswerService {
+  private readonly inFlight = new Map<string, Flight>();
+
+  constructor(
+    private readonly answers: Pick<ImagesAnswerRepository, 'findForTenant' | 'findByKey' | 'save' | 'adopt' | 'relink'>,
+    private readonly images: ImageLookup,
+    private readonly blobs: Pick<BlobStore, 'read'>,
+    private readonly provider: ModelProvider,
+    private readonly estimate: Pick<TokenEstimate, 'forImages'>,
+    private readonly scope: CacheScope,
+    private readonly limits: ImagesAnswerLimits,
+  ) {}
+
+  find(tenant: string, id: string): Promise<ImagesAnswerRecord | null> {
+    return this.answers.findForTenant(tenant, id);
+  }
+
+  async ask(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, refresh: boolean, signal?: AbortSignal): Promise<ImagesAnswerResult> {
+    const ids = askedImageIds(imageIds, this.limits.maxImages);
+    const prompt = normalizeQuestion(question, this.limits.questionLength);
+    const images = await this.tenantImages(tenant, ids);
+    const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.provider.model };
+    const flightKey = JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key]);
+    if (!refresh) {
+      const stored = await this.answers.findByKey(key, this.scope === 'tenant' ? tenant : null);
+      if (stored) return { record: await this.own(tenant, images, stored), cached: true };
+      const joined = this.join(flightKey, signal);
+      if (joined) return { record: await this.own(tenant, images, await joined), cached: true };
+    }
+    const reservation = await budget.reserve(this.estimate.forImages(images, prompt));
+    // Someone else started the call while the tokens were being reserved: wait for theirs instead.
+    const joined = refresh ? undefined : this.join(flightKey, signal);
+    if (joined) {
+      reservation.settle(0).catch(() => {});
+      return { record: await this.own(tenant, images, await joined), cached: true };
+    }
+    const abort = new SharedAbort();
+    abort.join(signal);
+    const work = this.call(tenant, images, key, abort.signal).then(
+      async (answer) => {
+        await reservation.settle(answer.totalTokens);
+        return answer;
+      },
+      (error: unknown) => {
+        // Nothing was billed: the tokens go back. Should that fail, they stay counted (the budget errs on spending less).
+        reservation.settle(0).catch(() => {});
+        throw toApiError(asError(error));
+      },
+    );
+    const saved = work.then((answer) => this.answers.save(answer));
+    this.track(flightKey, { work: saved, abort });
+    return { record: await saved.finally(() => abort.release()), cached: false };
+  }
+
+  /** The call under way for the key, now also waited on by this caller (undefined when there is none to wait on). */
+  private join(flightKey: string, signal: AbortSignal | undefined): Promise<ImagesAnswerRecord> | undefined {
+    const flight = this.inFlight.get(flightKey);
+    // A call every caller has left is being cut short: ask again rather than inherit its abort.
+    if (!flight || flight.abort.signal.aborted) return undefined;
+    flight.abort.join(signal);
+    return flight.work;
+  }
+
+  /** The caller's images in the order named; another tenant's image is as unknown as a missing one. */
+  private async tenantImages(tenant: string, ids: readonly string[]): Promise<ImageRecord[]> {
+    const found = new Map((await this.images.findByIds(tenant, ids)).map((image) => [image.id, image]));
+    const missing = ids.find((id) => !found.has(id));
+    if (missing) throw notFound('image', missing);
+    return ids.map((id) => found.get(id)!);
+  }
+
+  /** Reads the images and asks the model once, every image in the first (only) user turn. */
+  private async call(tenant: string, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal) {
+    const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
+    const sent: ModelImage[] = images.map((image, i) => ({ mimeType: image.mimeType, width: image.width, height: image.height, data: data[i]! }));
+    const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal });
+    return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text: answer.text, latencyMs: answer.latencyMs, ...answer.usage };
+  }
+
+  /**
+   * The requester's own row: another tenant's answer for the same bytes
+   * (global scope) lends its upstream work, never its row (nor its usage:
+   * the requester was billed nothing). Its own row is pointed at its images
+   * again should one have been deleted and uploaded anew.
+   */
+  private async own(tenant: string, images: readonly ImageRecord[], record: ImagesAnswerRecord): Promise<ImagesAnswerRecord> {
+    const imageIds = images.map((image) => image.id);
+    if (record.tenant !== tenant) {
+      const { imagesKey, prompt, model, text } = record;
+      return this.answers.adopt({ tenant, imagesKey, prompt, model, text, imageIds, promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0, latencyMs: 0 });
+    }
+    const linked = record.images.map((image) => image.id);
+    return linked.join() === imageIds.join() ? record : this.answers.relink(record.id, imageIds);
+  }
+
+  /** Registers the call for its key until it settles (failures are never kept). */
+  private track(key: string, flight: Flight): void {
+    this.inFlight.set(key, flight);
+    const clear = () => {
+      if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+    };
+    flight.work.then(clear, clear);
+  }
+}
