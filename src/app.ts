@@ -16,7 +16,7 @@ import { ApiKeyService } from './modules/access/api-key.service.js';
 import { TokenPayer } from './modules/access/token-payer.js';
 import { UsageLimits } from './modules/access/usage-limits.js';
 import { ImageDelivery } from './modules/images/image-delivery.js';
-import { ImageService } from './modules/images/image.service.js';
+import { ImageService, type Uploader } from './modules/images/image.service.js';
 import { ImageCache } from './modules/images/image-cache.js';
 import { BlobsInFlight } from './modules/images/blobs-in-flight.js';
 import { OrphanSweep } from './modules/images/orphan-sweep.js';
@@ -97,7 +97,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     images: new ImageService(imageRepository, imageCache, blobs, config.limits, async (url) => {
       const remote = await openRemoteImage(url, { ...config.imports, maxBytes: config.limits.uploadBytes });
       return remote.stream;
-    }, storageHealth, blobsInFlight, config.jobs.moderateUploads ? (tenant, created) => moderateUploads(tenant, created) : undefined),
+    }, storageHealth, blobsInFlight, config.jobs.moderateUploads ? moderateUploads : undefined),
     answers,
     answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics),
     results: new ResultService(answerRepository, config.analyticsQueryTimeoutMs),
@@ -132,8 +132,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
   };
   /** MODERATE_UPLOADS: new images are moderated by a background job; the upload never waits for it, nor fails with it. */
-  function moderateUploads(tenant: string, created: ImageRecord[]): void {
-    services.jobs.moderateUploads(tenant, created).catch((error: unknown) => logger.warn({ err: error, tenant, images: created.length }, 'moderation of new uploads could not be queued'));
+  function moderateUploads(uploader: Uploader, created: ImageRecord[]): void {
+    services.jobs.moderateUploads(uploader, created).catch((error: unknown) => logger.warn({ err: error, tenant: uploader.tenant, images: created.length }, 'moderation of new uploads could not be queued'));
   }
   // Leftovers of a crash: blobs without rows and temporary files (see orphan-sweep.ts).
   const orphanSweep = new OrphanSweep(blobs, imageRepository, blobsInFlight, logger);

@@ -31,7 +31,7 @@ export class ImageResolver {
 
   @Mutation(() => Image, { complexity: FIELD_COSTS.imageIntake, description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })
   async uploadImage(@Arg('file', () => UploadScalar) file: Upload | FileUpload, @Ctx() ctx: Context): Promise<Image> {
-    const [image] = await ctx.services.images.upload(ctx.caller.tenant, [openUpload(file)]);
+    const [image] = await ctx.services.images.upload(ctx.caller, [openUpload(file)]);
     return image!;
   }
 
@@ -40,13 +40,13 @@ export class ImageResolver {
     description: 'Fetch an image by http(s) URL, with the same checks as an upload. Private and other non-public addresses are refused (FORBIDDEN).',
   })
   importImage(@Arg('url', () => String) url: string, @Ctx() ctx: Context): Promise<Image> {
-    return ctx.services.images.importFromUrl(ctx.caller.tenant, url);
+    return ctx.services.images.importFromUrl(ctx.caller, url);
   }
 
   @Mutation(() => [Image], { complexity: FIELD_COSTS.imageIntake, description: 'Upload several images at once: all are stored, or none.' })
   async uploadImages(@Arg('files', () => [UploadScalar]) files: Upload[], @Ctx() ctx: Context): Promise<Image[]> {
     try {
-      return await ctx.services.images.upload(ctx.caller.tenant, files.map(openUpload));
+      return await ctx.services.images.upload(ctx.caller, files.map(openUpload));
     } catch (error) {
       discardUnread(files);
       throw error;

@@ -10,6 +10,7 @@ import type { BlobsInFlight } from './blobs-in-flight.js';
 import { byKeys } from '../../platform/collections.js';
 import { detectMimeType, inspectImage, type ImageFacts } from './image-inspection.js';
 import { receiveStream, type ReceivedFile } from './receive-stream.js';
+import type { Caller } from '../access/caller.js';
 
 /** The record this service hands out, for its callers (resolvers, loaders) to name without reaching the repository. */
 export type { ImageRecord } from './image.repository.js';
@@ -28,6 +29,9 @@ export type OpenRemote = (url: string) => Promise<Readable>;
 
 interface CheckedFile extends ReceivedFile, ImageFacts {}
 
+/** Whose images an upload stores (its tenant), and the key that sent it (for work it triggers, e.g. MODERATE_UPLOADS). */
+export type Uploader = Pick<Caller, 'tenant' | 'apiKeyId'>;
+
 export class ImageService {
   constructor(
     private readonly images: ImageRepository,
@@ -38,8 +42,8 @@ export class ImageService {
     private readonly openRemote: OpenRemote,
     private readonly monitor: StorageMonitor,
     private readonly inFlight: BlobsInFlight,
-    /** Told of the rows an upload created (not the tenant's existing rows for the same bytes) once committed; must not throw. */
-    private readonly onStored: (tenant: string, created: ImageRecord[]) => void = () => {},
+    /** Told of the rows an upload created (not the tenant's existing rows for the same bytes) once committed, and by whom; must not throw. */
+    private readonly onStored: (uploader: Uploader, created: ImageRecord[]) => void = () => {},
   ) {}
 
   /** Another tenant's image is exactly as unknown as one that does not exist. */
@@ -59,8 +63,8 @@ export class ImageService {
   }
 
   /** Fetches an image by URL for the caller, with every check an upload gets. */
-  async importFromUrl(tenant: string, url: string): Promise<ImageRecord> {
-    const [image] = await this.upload(tenant, [() => this.openRemote(url)]);
+  async importFromUrl(uploader: Uploader, url: string): Promise<ImageRecord> {
+    const [image] = await this.upload(uploader, [() => this.openRemote(url)]);
     return image!;
   }
 
@@ -69,7 +73,7 @@ export class ImageService {
    * file first, and only when all pass are blobs moved into place and rows written.
    * A full or failing disk is STORAGE_FULL, reported to the operator once per episode.
    */
-  async upload(tenant: string, files: readonly OpenUpload[]): Promise<ImageRecord[]> {
+  async upload(uploader: Uploader, files: readonly OpenUpload[]): Promise<ImageRecord[]> {
     if (files.length === 0) throw new GatewayError('BAD_USER_INPUT', 'No files were sent.');
     if (files.length > this.limits.uploadFiles) {
       throw new GatewayError('PAYLOAD_TOO_LARGE', `At most ${this.limits.uploadFiles} files per request (MAX_UPLOAD_FILES).`);
@@ -78,7 +82,7 @@ export class ImageService {
     try {
       // In order: the multipart parser hands out file N+1 only after file N was read.
       for (const [index, open] of files.entries()) checked.push(await this.receive(open, index, files.length));
-      const stored = await this.store(tenant, checked);
+      const stored = await this.store(uploader, checked);
       this.monitor.diskWritable();
       return stored;
     } catch (error) {
@@ -110,17 +114,17 @@ export class ImageService {
    * crash in between leaves blobs without rows, which the orphan sweep
    * removes, and never part of a batch; a failed transaction takes its blobs back.
    */
-  private async store(tenant: string, files: readonly CheckedFile[]): Promise<ImageRecord[]> {
+  private async store(uploader: Uploader, files: readonly CheckedFile[]): Promise<ImageRecord[]> {
     // The same bytes twice in one batch are one blob and one row.
     const unique = [...new Map(files.map((file) => [file.sha256, file])).values()];
     const release = this.inFlight.hold(unique.map((file) => file.sha256));
     try {
       for (const file of unique) await this.blobs.put(file.sha256, file.path);
       const fresh = unique.map((file) => ({ id: randomUUID(), sha256: file.sha256, mimeType: file.mimeType, width: file.width, height: file.height, byteSize: file.byteSize }));
-      const rows = await this.images.insertAll(tenant, fresh);
+      const rows = await this.images.insertAll(uploader.tenant, fresh);
       const freshIds = new Set<string>(fresh.map((row) => row.id));
       const created = [...rows.values()].filter((row) => freshIds.has(row.id));
-      if (created.length > 0) this.onStored(tenant, created);
+      if (created.length > 0) this.onStored(uploader, created);
       return files.map((file) => rows.get(file.sha256)!);
     } catch (error) {
       release();

@@ -3,6 +3,7 @@ import { badInput, GatewayError, notFound } from '../../platform/errors.js';
 import { AnswerKind } from '../answers/answer-kind.js';
 import type { AnswerRecord } from '../answers/result.service.js';
 import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
+import type { Uploader } from '../images/image.service.js';
 import type { VisionService } from '../vision/vision.service.js';
 import type { ActiveWork, JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from './job.repository.js';
 import type { Page, PageArgs } from '../../platform/database/pagination.js';
@@ -53,13 +54,12 @@ export class JobService {
 
   /**
    * Queues a moderation of images just stored (MODERATE_UPLOADS), as a job
-   * of their tenant's, paid from the tenant's own budget (the upload's key is
-   * not known here). Best effort: a refusal (the tenant's job limits) leaves
+   * of the uploader's, paid like a job it submitted. Best effort: a refusal (the tenant's job limits) leaves
    * the images unmoderated until asked, and is returned for the caller to log.
    */
-  async moderateUploads(tenant: string, images: readonly ImageRecord[]): Promise<JobRecord> {
+  async moderateUploads(uploader: Uploader, images: readonly ImageRecord[]): Promise<JobRecord> {
     const items = images.map((image) => this.moderationItem(image));
-    const job = await this.jobs.create({ id: randomUUID(), tenant, apiKeyId: null }, items, (active) => this.admit(active, items.length));
+    const job = await this.jobs.create({ id: randomUUID(), tenant: uploader.tenant, apiKeyId: uploader.apiKeyId }, items, (active) => this.admit(active, items.length));
     this.queue.enqueue(job.id);
     return job;
   }
