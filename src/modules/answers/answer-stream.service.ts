@@ -5,7 +5,7 @@ import type { Metrics } from '../../platform/metrics.js';
 import type { TokenBudget, TokenReservation } from '../access/caller.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
-import type { AnswerRequest, AnswerService } from './answer.service.js';
+import { answerRow, type AnswerRequest, type AnswerService } from './answer.service.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
 
@@ -109,17 +109,7 @@ export class AnswerStreamService {
 
   /** The row askQuestion would store for the same answer (replacing a stored one: refresh). */
   private save(request: AnswerRequest, answer: ModelAnswer): Promise<AnswerRecord> {
-    return this.store.save({
-      tenant: request.image.tenant,
-      imageId: request.image.id,
-      kind: request.kind,
-      style: request.style,
-      prompt: request.prompt,
-      model: answer.model ?? this.provider.model,
-      text: answer.text,
-      latencyMs: answer.latencyMs,
-      ...answer.usage,
-    });
+    return this.store.save(answerRow(request, answer, this.provider.model));
   }
 }
 

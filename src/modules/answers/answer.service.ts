@@ -1,7 +1,7 @@
 import type { Metrics } from '../../platform/metrics.js';
-import type { ModelImage, ModelPrompt, ModelProvider, ModelResult, ReplyFormat } from '../../model/provider.js';
+import type { ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult, ReplyFormat } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
-import type { AnswerKind, AnswerRecord, AnswerStore } from './answer.repository.js';
+import type { AnswerKind, AnswerRecord, AnswerStore, NewAnswer } from './answer.repository.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerCache } from './answer-cache.js';
@@ -76,6 +76,22 @@ function release(reservation: TokenReservation): void {
 }
 
 const billedTokens = (results: readonly ModelResult[]) => results.reduce((sum, result) => sum + (result instanceof Error ? 0 : result.usage.totalTokens), 0);
+
+/** The row an answer is stored as, from the request and the model's reply (`model`: the provider's, unless a fallback answered). */
+export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: string): NewAnswer {
+  return {
+    tenant: request.image.tenant,
+    imageId: request.image.id,
+    kind: request.kind,
+    style: request.style,
+    prompt: request.prompt,
+    model: answer.model ?? model,
+    text: answer.text,
+    latencyMs: answer.latencyMs,
+    ...answer.usage,
+    ...request.structured?.columns?.(answer.text),
+  };
+}
 
 /**
  * Answers prompts about images: memory, then database, then upstream, each
@@ -280,18 +296,7 @@ export class AnswerService {
     if (result instanceof Error) return item.reject(toApiError(result));
     try {
       const { request } = item;
-      const record = await this.answers.save({
-        tenant: request.image.tenant,
-        imageId: request.image.id,
-        kind: request.kind,
-        style: request.style,
-        prompt: request.prompt,
-        model: result.model ?? this.model,
-        text: result.text,
-        latencyMs: result.latencyMs,
-        ...result.usage,
-        ...request.structured?.columns?.(result.text),
-      });
+      const record = await this.answers.save(answerRow(request, result, this.model));
       this.cache.set(item.key, record);
       item.resolve(record);
     } catch (error) {
