@@ -4,6 +4,7 @@
  *   npm run bench              full run (about 1–3 minutes on 2 cores)
  *   npm run bench -- --quick   smaller run (under 30 s)
  *   npm run bench -- --only uploads,cache
+ *   npm run bench -- --only usage          Query.usage over 1 million generated rows (SQLite, PostgreSQL)
  *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway process)
  *
  * Boots the real gateway in this process against the fake Qwen endpoint
@@ -25,8 +26,9 @@ import { runCache } from './scenarios/cache.js';
 import { runJob } from './scenarios/job.js';
 import { runPeers } from './scenarios/peers.js';
 import { runUploads } from './scenarios/uploads.js';
+import { runUsage } from './scenarios/usage.js';
 
-const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers'] as const;
+const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers', 'usage'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Profile {
@@ -53,6 +55,8 @@ interface Profile {
   peerDelayMs: number;
   /** Questions about one image in one operation (B4). */
   peerQuestionsPerImage: number;
+  /** Usage: generated upstream calls Query.usage is timed over. */
+  usageRows: number;
   /** The whole run is aborted past this. */
   watchdogMs: number;
 }
@@ -77,7 +81,8 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     peerFreshPairs: 60,
     peerDelayMs: 200,
     peerQuestionsPerImage: 5,
-    watchdogMs: 8 * 60_000,
+    usageRows: 1_000_000,
+    watchdogMs: 10 * 60_000,
   },
   quick: {
     // As many as the full run: fewer bytes could not be told apart from V8's Buffer garbage (see README).
@@ -99,6 +104,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     peerFreshPairs: 20,
     peerDelayMs: 200,
     peerQuestionsPerImage: 5,
+    usageRows: 100_000,
     watchdogMs: 3 * 60_000,
   },
 };
@@ -107,7 +113,7 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function usage(): never {
-  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers] [--cpu-prof]');
+  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers,usage] [--cpu-prof]');
   process.exit(0);
 }
 
@@ -197,6 +203,11 @@ async function main(): Promise<number> {
       log,
     );
     if (cpuProfileDir) log(`  the gateway's CPU profile is in ${path.relative(process.cwd(), cpuProfileDir)} (open it in Chrome DevTools)`);
+  }
+
+  if (selected.has('usage')) {
+    log('6. usage:');
+    results.usage = await runUsage(profile.usageRows, process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test', log);
   }
 
   const durationMs = Math.round(now() - started);

@@ -15,6 +15,10 @@ import type { ConversationService } from './modules/conversations/conversation.s
 import type { VisionService } from './modules/vision/vision.service.js';
 import type { ImagesAnswerService } from './modules/vision/images-answer.service.js';
 import type { SqlStatements } from './platform/database/sql-statements.js';
+import type { UsageService } from './modules/analytics/usage.service.js';
+import type { DeletionService } from './modules/lifecycle/deletion.service.js';
+import type { ExportService } from './modules/exports/export.service.js';
+import type { ExportLinks } from './modules/exports/export-links.js';
 
 /** The composition root's types (src/app.ts builds them), in their own file so nothing imports app.ts back. */
 
@@ -31,6 +35,8 @@ export interface Services {
   vision: VisionService;
   /** askAboutImages: one question about several images. */
   imagesAnswers: ImagesAnswerService;
+  /** Query.usage: calls, tokens and cache savings (modules/analytics). */
+  usage: UsageService;
   keys: ApiKeyService;
   limits: UsageLimits;
   /** Whose token budget model work is charged to. */
@@ -39,6 +45,12 @@ export interface Services {
   imageUrls: ImageUrls;
   /** Serves what a signed image URL grants (HTTP side). */
   imageDelivery: ImageDelivery;
+  /** deleteImage, deleteResults, tenant erasure and the retention sweep's batches (modules/lifecycle). */
+  deletion: DeletionService;
+  /** GET /export/<kind>.<format> and `npm run export` (modules/exports). */
+  exports: ExportService;
+  /** exportUrl's signed links, and their check on the route. */
+  exportLinks: ExportLinks;
 }
 
 /** The running application: what the server wires (Gateway) plus the services and the workers' lifecycle. */
@@ -46,7 +58,7 @@ export interface App extends Gateway<Caller> {
   services: Services;
   /** Every SQL statement sent, for gateway_db_statements_total and for tests that count them. */
   statements: SqlStatements;
-  /** Starts the job worker (resuming unfinished jobs) and the orphan sweep. */
+  /** Starts the job worker (resuming unfinished jobs), the orphan sweep and the retention sweep. */
   startWorkers(): Promise<void>;
   /** Takes no new job work; in-flight upstream calls get SHUTDOWN_GRACE_MS to finish. */
   stopWorkers(): Promise<void>;

@@ -15,6 +15,11 @@ import { AnswerStreamService } from './modules/answers/answer-stream.service.js'
 import { ApiKeyService } from './modules/access/api-key.service.js';
 import { TokenPayer } from './modules/access/token-payer.js';
 import { UsageLimits } from './modules/access/usage-limits.js';
+import { redisLimiters } from './modules/access/redis-limiters.js';
+import { RedisAnswerClaims } from './modules/answers/redis-answer-claims.js';
+import { ReplicaCaches } from './modules/lifecycle/replica-caches.js';
+import { readinessOf } from './platform/http/health.js';
+import { RedisUpstreamSlots } from './model/redis-upstream-slots.js';
 import { ImageDelivery } from './modules/images/image-delivery.js';
 import { ImageService, type Uploader } from './modules/images/image.service.js';
 import { ImageCache } from './modules/images/image-cache.js';
@@ -28,6 +33,9 @@ import { UrlSigner } from './modules/images/url-signing.js';
 import { openRemoteImage } from './modules/imports/index.js';
 import { InProcessJobEvents } from './modules/jobs/job-events.js';
 import { InProcessJobQueue, type JobQueue } from './modules/jobs/job-queue.js';
+import { BullMqJobQueue } from './modules/jobs/bullmq-job-queue.js';
+import { RedisJobEvents } from './modules/jobs/redis-job-events.js';
+import { RedisConnections } from './platform/redis/connection.js';
 import { JobRunner } from './modules/jobs/job-runner.js';
 import { JobService } from './modules/jobs/job.service.js';
 import { ConversationContext } from './modules/conversations/conversation-context.js';
@@ -39,7 +47,7 @@ import { ResultService } from './modules/answers/result.service.js';
 import { VisionService } from './modules/vision/vision.service.js';
 import { AnswerRepository } from './modules/answers/answer.repository.js';
 import { ApiKeyRepository } from './modules/access/api-key.repository.js';
-import { FileBlobStore } from './platform/blob-storage/blob-store.js';
+import { createBlobStorage } from './platform/blob-storage/blob-storage.js';
 import { openDatabase } from './platform/database/database.js';
 import { SqlStatements } from './platform/database/sql-statements.js';
 import { parseDatabaseUrl } from './platform/database/database-url.js';
@@ -47,35 +55,60 @@ import { ImageRepository, type ImageRecord } from './modules/images/image.reposi
 import { JobRepository } from './modules/jobs/job.repository.js';
 import { migrateDatabase, pendingMigrations } from './platform/database/migrate.js';
 import { SettingRepository } from './platform/database/setting.repository.js';
+import { UsageLedger } from './modules/analytics/usage-ledger.js';
+import { UsageRepository } from './modules/analytics/usage.repository.js';
+import { UsageService } from './modules/analytics/usage.service.js';
+import { BlobRelease } from './modules/lifecycle/blob-release.js';
+import { InProcessDeletionEffects } from './modules/lifecycle/deletion-effects.js';
+import { DeletionRepository } from './modules/lifecycle/deletion.repository.js';
+import { DeletionService } from './modules/lifecycle/deletion.service.js';
+import { RetentionSweep } from './modules/lifecycle/retention-sweep.js';
+import { ExportService } from './modules/exports/export.service.js';
+import { ExportLinks } from './modules/exports/export-links.js';
 
 /** The composition root: the server and the tests boot the same thing. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const { applied } = await migrateDatabase(config.databaseUrl);
   if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
-  const metrics = new Metrics();
+  const metrics = new Metrics(config.metrics);
   const statements = new SqlStatements();
   statements.watch(() => metrics.dbStatements.inc());
   const db = await openDatabase(config.databaseUrl, { onStatement: statements.record });
+  // REDIS_URL: the shared Redis of a scale-out deployment (README, "Scale-out"); null: everything stays in this process.
+  const redis = config.redis ? new RedisConnections(config.redis, logger) : null;
   const storageHealth = new StorageHealth(logger);
-  const blobs = new FileBlobStore(config.blobDir, config.tmpDir, storageHealth);
+  // S3_BUCKET: an S3-compatible bucket every replica shares; otherwise files under DATA_DIR/blobs.
+  const blobStorage = await createBlobStorage(config, storageHealth);
+  const blobs = blobStorage.store;
   const blobsInFlight = new BlobsInFlight();
   const answerRepository = new AnswerRepository(db, { dialect: parseDatabaseUrl(config.databaseUrl).kind, queryTimeoutMs: config.analyticsQueryTimeoutMs });
   const imageRepository = new ImageRepository(db);
   const imageCache = new ImageCache(imageRepository);
   const jobRepository = new JobRepository(db);
   const keys = new ApiKeyService(new ApiKeyRepository(db), config.auth);
-  const limits = new UsageLimits();
+  const limits = new UsageLimits(redis ? await redisLimiters(redis, logger) : undefined);
   const payer = new TokenPayer(keys, limits);
   const tokenEstimate = new TokenEstimate({
     maxPixels: config.model.maxPixels,
     promptsPerCall: config.model.maxPromptsPerCall,
     completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
   });
-  const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope);
-  const provider = createModelProvider(config, metrics);
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics);
+  // A refresh tells the other replicas to drop their copy (replicaCaches, below: only with REDIS_URL).
+  const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope, (key) => replicaCaches?.answerReplaced(key));
+  const { globalMaxConcurrency } = config.model;
+  // QWEN_GLOBAL_MAX_CONCURRENCY (needs REDIS_URL): a slot lasts at most one request's deadline.
+  const slots = redis && globalMaxConcurrency ? new RedisUpstreamSlots(redis, globalMaxConcurrency, config.resilience.deadlineMs, logger) : undefined;
+  const provider = createModelProvider(config, metrics, slots);
+  const usageRepository = new UsageRepository(db, { dialect: parseDatabaseUrl(config.databaseUrl).kind, queryTimeoutMs: config.analyticsQueryTimeoutMs });
+  // Every upstream call and result served, for Query.usage and the usage metrics.
+  const ledger = new UsageLedger(usageRepository, metrics, logger);
+  const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
+  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims);
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels });
-  const events = new InProcessJobEvents();
+  const events = redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents();
+  // Deletions and refreshes drop this process's memory copies; with REDIS_URL every other replica's too.
+  const localEffects = new InProcessDeletionEffects(imageCache, answerCache, events);
+  const replicaCaches = redis ? new ReplicaCaches(localEffects, answerCache, redis, logger) : null;
   const runner = new JobRunner(
     jobRepository,
     imageCache,
@@ -91,7 +124,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     logger,
   );
   const signer = new UrlSigner(await urlSigningSecret(config.browser.urlSigningSecret, new SettingRepository(db)), config.browser.imageUrlTtlSeconds);
-  const queue: JobQueue = new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
+  const results = new ResultService(answerRepository, config.analyticsQueryTimeoutMs);
+  const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs);
+  const queue: JobQueue = redis
+    ? new BullMqJobQueue(jobRepository, runner, redis, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger)
+    : new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
   const services: Services = {
     config,
     images: new ImageService(imageRepository, imageCache, blobs, config.limits, async (url) => {
@@ -99,8 +136,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return remote.stream;
     }, storageHealth, blobsInFlight, config.jobs.moderateUploads ? moderateUploads : undefined),
     answers,
-    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics),
-    results: new ResultService(answerRepository, config.analyticsQueryTimeoutMs),
+    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger),
+    results,
     vision,
     jobs: new JobService(jobRepository, imageRepository, queue, events, {
       maxItems: config.jobs.maxItems,
@@ -120,16 +157,26 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         completionTokens: config.auth.tokenReservePerAnswer,
         claimTtlMs: config.resilience.deadlineMs,
       },
+      ledger,
     ),
     imagesAnswers: new ImagesAnswerService(new ImagesAnswerRepository(db), imageRepository, blobs, provider, tokenEstimate, config.cacheScope, {
       maxImages: config.limits.imagesPerQuestion,
       questionLength: config.limits.questionLength,
-    }),
+    }, ledger),
     keys,
     limits,
     payer,
+    usage,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
+    exports: new ExportService(results, usage),
+    exportLinks: new ExportLinks(signer),
+    deletion: new DeletionService(
+      new DeletionRepository(db),
+      new BlobRelease(blobs, imageRepository, blobsInFlight),
+      results,
+      replicaCaches ?? localEffects,
+    ),
   };
   /** MODERATE_UPLOADS: new images are moderated by a background job; the upload never waits for it, nor fails with it. */
   function moderateUploads(uploader: Uploader, created: ImageRecord[]): void {
@@ -137,6 +184,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   }
   // Leftovers of a crash: blobs without rows and temporary files (see orphan-sweep.ts).
   const orphanSweep = new OrphanSweep(blobs, imageRepository, blobsInFlight, logger);
+  // RETENTION_DAYS, JOB_RETENTION_DAYS (see retention-sweep.ts).
+  const retentionSweep = new RetentionSweep(services.deletion, config.retention, logger);
   if (!(await keys.keysRequired())) {
     logger.warn('no API key exists yet: the gateway is open, as a single tenant ("default"); create one with `npm run keys -- create --tenant NAME` to require keys');
   }
@@ -158,26 +207,37 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       callerOf,
       uploads: multipartUploads({ uploadBytes: config.limits.uploadBytes, uploadFiles: config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
     },
-    ready: async () => {
-      const storage = await storageHealth.readiness(() => blobs.checkWritable());
-      if (!storage.ok) return storage;
-      try {
-        const { pending } = await pendingMigrations(config.databaseUrl, db);
-        return pending.length === 0 ? { ok: true } : { ok: false, reason: `migrations not applied: ${pending.join(', ')}` };
-      } catch {
-        return { ok: false, reason: 'database unreachable' };
-      }
-    },
+    ready: () =>
+      readinessOf({
+        ...blobStorage.checks,
+        database: async () => {
+          try {
+            const { pending } = await pendingMigrations(config.databaseUrl, db);
+            return pending.length === 0 ? { ok: true } : { ok: false, reason: `migrations not applied: ${pending.join(', ')}` };
+          } catch {
+            return { ok: false, reason: 'database unreachable' };
+          }
+        },
+        ...(redis && { redis: () => redis.check() }),
+      }),
     jobCounts: () => services.jobs.countByStatus(),
     startWorkers: async () => {
+      await replicaCaches?.listen();
       await queue.start();
       orphanSweep.start();
+      retentionSweep.start();
+      ledger.start();
     },
     stopWorkers: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop()]);
+      // After the queue: calls that finished in the grace period are recorded too.
+      await ledger.stop();
     },
     close: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop()]);
+      await ledger.stop();
+      await redis?.close();
+      blobStorage.close();
       await db.$disconnect();
     },
   };

@@ -4,6 +4,7 @@ import type { CacheResult } from '../scenarios/cache.js';
 import type { JobResult } from '../scenarios/job.js';
 import type { PeersResult } from '../scenarios/peers.js';
 import type { UploadsResult } from '../scenarios/uploads.js';
+import { USAGE_TARGET_MS, type UsageResult } from '../scenarios/usage.js';
 
 export interface BenchResults {
   uploads?: UploadsResult;
@@ -11,6 +12,7 @@ export interface BenchResults {
   cache?: CacheResult;
   job?: JobResult;
   peers?: PeersResult;
+  usage?: UsageResult;
 }
 
 export interface Check {
@@ -85,6 +87,7 @@ export function checks(r: BenchResults): Check[] {
       `${p.imageTokens.upstreamCalls} upstream calls`,
     );
   }
+  for (const d of r.usage?.databases ?? []) check(`usage on ${d.database}: every query's calls equal the rows in its range`, d.sumsCorrect, d.sumsCorrect ? 'equal' : 'a sum differed');
   return out;
 }
 
@@ -107,6 +110,11 @@ export function targets(r: BenchResults): Check[] {
   if (r.uploads && sequential) {
     const ratio = round2(r.uploads.rawWrite.throughputMBps / sequential.throughputMBps);
     target('B5 sequential uploads within 2× the time of writing the same bytes to disk', ratio <= 2, `${ratio}× (${sequential.throughputMBps} vs ${r.uploads.rawWrite.throughputMBps} MB/s raw)`);
+  }
+  const pg = r.usage?.databases.find((d) => d.database === 'postgresql');
+  if (pg) {
+    const slowest = pg.queries.reduce((a, b) => (b.medianMs > a.medianMs ? b : a));
+    target(`#15 usage over ${pg.rows.toLocaleString('en')} calls in 30 days < ${USAGE_TARGET_MS} ms on PostgreSQL (every query shape)`, slowest.medianMs < USAGE_TARGET_MS, `slowest: ${slowest.name}, ${slowest.medianMs} ms median`);
   }
   return out;
 }
@@ -196,9 +204,18 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
     );
   }
 
+  if (r.usage) {
+    lines.push(`## 6. Usage — Query.usage over ${r.usage.rows.toLocaleString('en')} generated calls in 30 days`, '');
+    lines.push('| database | query | rows in range | buckets | median | max |', '| --- | --- | --- | --- | --- | --- |');
+    for (const d of r.usage.databases) {
+      for (const q of d.queries) lines.push(`| ${d.database} | ${q.name} | ${q.rowsScanned.toLocaleString('en')} | ${q.buckets} | ${q.medianMs} ms | ${q.maxMs} ms |`);
+    }
+    lines.push('');
+  }
+
   const goals = targets(r);
   if (goals.length > 0) {
-    lines.push('## Targets (issue #11; reported, not failing the run)', '');
+    lines.push('## Targets (issues #11 and #15; reported, not failing the run)', '');
     for (const g of goals) lines.push(`- ${g.ok ? 'MET' : 'NOT MET'} ${g.name} — ${g.detail}`);
     lines.push('');
   }

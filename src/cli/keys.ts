@@ -7,7 +7,7 @@ import { openDatabase } from '../platform/database/database.js';
 import { redact } from '../platform/database/database-url.js';
 import { migrateDatabase } from '../platform/database/migrate.js';
 
-/** `npm run keys -- create --tenant NAME | list | revoke ID`, against DATABASE_URL (or DATA_DIR's SQLite file). */
+/** `npm run keys -- create --tenant NAME [--admin] | list | revoke ID`, against DATABASE_URL (or DATA_DIR's SQLite file). */
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -46,11 +46,13 @@ program
   .option('--label <text>', 'a note to recognise the key by')
   .option('--rpm <n>', 'requests per minute (default RATE_LIMIT_PER_MINUTE)', positiveInt)
   .option('--tokens-per-day <n>', 'upstream model tokens per day (default TOKEN_BUDGET_PER_DAY)', positiveInt)
-  .action(async (options: { tenant: string; label?: string; rpm?: number; tokensPerDay?: number }) => {
+  .option('--admin', "an admin key: may also read every tenant's usage (Query.usage groupBy TENANT)")
+  .action(async (options: { tenant: string; label?: string; rpm?: number; tokensPerDay?: number; admin?: boolean }) => {
     const { record, key } = await withKeys((keys) =>
-      keys.create({ tenant: options.tenant, label: options.label, requestsPerMinute: options.rpm, tokensPerDay: options.tokensPerDay }),
+      keys.create({ tenant: options.tenant, label: options.label, requestsPerMinute: options.rpm, tokensPerDay: options.tokensPerDay, admin: options.admin === true }),
     );
-    console.log(`created key ${record.id} for tenant "${record.tenant}"${record.label ? ` (${record.label})` : ''}. Store it now; it is not shown again:`);
+    const admin = record.admin ? ', admin' : '';
+    console.log(`created key ${record.id} for tenant "${record.tenant}"${admin}${record.label ? ` (${record.label})` : ''}. Store it now; it is not shown again:`);
     console.log(key);
   });
 
@@ -62,7 +64,7 @@ program
     if (rows.length === 0) console.log('no keys: the gateway runs open (single tenant "default")');
     for (const row of rows) {
       const limits = `rpm=${row.requestsPerMinute ?? 'default'} tokens/day=${row.tokensPerDay ?? 'default'}`;
-      const state = row.revokedAt ? `revoked ${row.revokedAt.toISOString()}` : 'active';
+      const state = `${row.revokedAt ? `revoked ${row.revokedAt.toISOString()}` : 'active'}${row.admin ? ' admin' : ''}`;
       console.log([row.id, row.tenant, `${row.prefix}…`, state, limits, row.label ?? ''].join('\t').trimEnd());
     }
   });

@@ -6,6 +6,7 @@ import { QwenVlProvider } from './qwen-vl-provider.js';
 import { ResilientProvider } from './resilient-provider.js';
 import { UnconfiguredProvider } from './unconfigured-provider.js';
 import { circuitLabel, endpointLabel, upstreamRecorder } from './upstream-metrics.js';
+import type { UpstreamSlots } from './upstream-slots.js';
 
 interface Endpoint {
   baseUrl: string;
@@ -19,8 +20,9 @@ interface Endpoint {
  * breaker, all under one QWEN_DEADLINE_MS per request. Upstream calls,
  * tokens and circuit states are recorded into `metrics`. `model` is the
  * primary's name (the cache key); answers carry the model that produced them.
+ * `slots`: QWEN_GLOBAL_MAX_CONCURRENCY, shared by every endpoint's requests.
  */
-export function createModelProvider(config: Config, metrics: Metrics): ModelProvider {
+export function createModelProvider(config: Config, metrics: Metrics, slots?: UpstreamSlots): ModelProvider {
   const { model, resilience } = config;
   if (!model.configured) return new UnconfiguredProvider(model.name);
 
@@ -49,6 +51,7 @@ export function createModelProvider(config: Config, metrics: Metrics): ModelProv
       maxPromptsPerCall: model.maxPromptsPerCall,
       completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
       recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
+      slots,
     });
     return new CircuitBreakerProvider(provider, {
       baseUrl: endpointLabel(endpoint.baseUrl),

@@ -30,9 +30,24 @@ export interface ModelAnswer {
 /** Per-prompt outcome: one failing prompt does not sink the others. */
 export type ModelResult = ModelAnswer | Error;
 
+/** One upstream request as it ended: what `AnswerOptions.onCall` is told. */
+export interface UpstreamCall {
+  /** The model asked (a fallback's, when the request went to one). */
+  model: string;
+  /** The prompts it carried, the very values passed to `answer` (none for `chat`): a packed request carries several. */
+  prompts: readonly ModelPrompt[];
+  /** What the endpoint billed for it: zero when it failed before a reply. */
+  usage: ModelUsage;
+  latencyMs: number;
+  /** 'ok', or the error code it failed with (an unusable reply is still billed). */
+  outcome: string;
+}
+
 export interface AnswerOptions {
   /** Aborts the in-flight HTTP request (and any retry or fallback still to come) when it fires. */
   signal?: AbortSignal;
+  /** Told of every upstream request made for this work, once it has ended (SDK retries of one request count once). */
+  onCall?: (call: UpstreamCall) => void;
 }
 
 /** One turn of a conversation as sent upstream. */

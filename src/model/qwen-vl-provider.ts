@@ -4,13 +4,14 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
 import { abortedError, badResponse, type ModelCallError } from './model-call-error.js';
 import { countingFetch, type UpstreamRecorder } from './upstream-metrics.js';
+import type { UpstreamSlots } from './upstream-slots.js';
 import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } from './packing.js';
 import { isStructured, structuredAnswer, withSchema, type ModelPrompt, type StructuredPrompt } from './reply-format.js';
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
 import { refusesRequest, toModelError } from './qwen-errors.js';
 import { chatMessages, imageMessage } from './chat-messages.js';
-import { readCompletion, readStream, type Completion } from './completion-reader.js';
+import { readCompletion, readStream, toModelUsage, type Completion } from './completion-reader.js';
 
 export interface QwenVlOptions {
   baseUrl: string;
@@ -29,6 +30,8 @@ export interface QwenVlOptions {
   completionTokensPerAnswer: number;
   /** Counts every HTTP call (SDK retries included) and the tokens billed; optional. */
   recorder?: UpstreamRecorder;
+  /** QWEN_GLOBAL_MAX_CONCURRENCY: a slot shared with the other replicas, taken inside this process's own limit. */
+  slots?: UpstreamSlots;
 }
 
 interface TimedCompletion extends Completion {
@@ -39,6 +42,8 @@ interface CallOptions {
   /** Streams the reply, passing each piece here. */
   onDelta?: (delta: string) => void;
   responseFormat?: ChatCompletionCreateParamsNonStreaming['response_format'];
+  /** The prompts the request carries, as reported to `onCall`. */
+  prompts?: readonly ModelPrompt[];
 }
 
 /**
@@ -70,7 +75,7 @@ export class QwenVlProvider implements ModelProvider {
   }
 
   /** `signal` aborts the in-flight request and the SDK's remaining retries; cut-short prompts fail with its reason. */
-  async answer(image: ModelImage, prompts: readonly ModelPrompt[], { signal }: AnswerOptions = {}): Promise<ModelResult[]> {
+  async answer(image: ModelImage, prompts: readonly ModelPrompt[], options: AnswerOptions = {}): Promise<ModelResult[]> {
     if (prompts.length === 0) return [];
     let imageUrl: string;
     try {
@@ -79,17 +84,17 @@ export class QwenVlProvider implements ModelProvider {
       return prompts.map(() => new Error('The stored image could not be prepared for the model.', { cause: error }));
     }
     const groups = chunk(prompts, this.options.maxPromptsPerCall);
-    const results = await Promise.all(groups.map((group) => this.answerGroup(imageUrl, group, signal)));
+    const results = await Promise.all(groups.map((group) => this.answerGroup(imageUrl, group, options)));
     return results.flat();
   }
 
-  private async answerGroup(imageUrl: string, prompts: ModelPrompt[], signal: AbortSignal | undefined): Promise<ModelResult[]> {
-    if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE, signal)];
+  private async answerGroup(imageUrl: string, prompts: ModelPrompt[], options: AnswerOptions): Promise<ModelResult[]> {
+    if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE, options)];
     let packed: TimedCompletion | undefined;
     try {
-      packed = await this.completePacked(imageUrl, prompts, signal);
+      packed = await this.completePacked(imageUrl, prompts, options);
     } catch (error) {
-      const failure = this.failure(error, signal);
+      const failure = this.failure(error, options.signal);
       // An unusable packed reply is retried prompt by prompt; real failures are not.
       if (failure.code !== 'MODEL_BAD_RESPONSE') return prompts.map(() => failure);
     }
@@ -99,14 +104,14 @@ export class QwenVlProvider implements ModelProvider {
     const usages = splitUsage(packed?.usage ?? ZERO_USAGE, prompts.length);
     if (!packed || !answers || prompts.some((prompt, i) => !isStructured(prompt) && answers[i] === null)) {
       // The reply broke the contract: ask one by one.
-      return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!, signal)));
+      return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!, options)));
     }
     return Promise.all(
       prompts.map((prompt, i) => {
         const text = answers[i];
         if (typeof text === 'string') return { text, usage: usages[i]!, latencyMs: packed.latencyMs } satisfies ModelAnswer;
         // A structured element that did not validate: asked alone once more, its one retry.
-        return this.answerOne(imageUrl, prompt, usages[i]!, signal, 1);
+        return this.answerOne(imageUrl, prompt, usages[i]!, options, 1);
       }),
     );
   }
@@ -122,22 +127,22 @@ export class QwenVlProvider implements ModelProvider {
   }
 
   /** One prompt alone; a structured reply that does not validate is asked again until `attempts` are spent. */
-  private async answerOne(imageUrl: string, prompt: ModelPrompt, carriedUsage: ModelUsage, signal: AbortSignal | undefined, attempts = 2): Promise<ModelResult> {
+  private async answerOne(imageUrl: string, prompt: ModelPrompt, carriedUsage: ModelUsage, options: AnswerOptions, attempts = 2): Promise<ModelResult> {
     try {
-      if (isStructured(prompt)) return await this.answerStructured(imageUrl, prompt, carriedUsage, signal, attempts);
-      const completion = await this.call([imageMessage([imageUrl], prompt)], this.options.completionTokensPerAnswer, signal);
+      if (isStructured(prompt)) return await this.answerStructured(imageUrl, prompt, carriedUsage, options, attempts);
+      const completion = await this.call([imageMessage([imageUrl], prompt)], this.options.completionTokensPerAnswer, options, { prompts: [prompt] });
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
     } catch (error) {
-      return this.failure(error, signal);
+      return this.failure(error, options.signal);
     }
   }
 
-  private async answerStructured(imageUrl: string, prompt: StructuredPrompt, carriedUsage: ModelUsage, signal: AbortSignal | undefined, attempts: number): Promise<ModelAnswer> {
+  private async answerStructured(imageUrl: string, prompt: StructuredPrompt, carriedUsage: ModelUsage, options: AnswerOptions, attempts: number): Promise<ModelAnswer> {
     let usage = carriedUsage;
     let invalid: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const completion = await this.completeStructured(imageUrl, prompt, signal);
+      const completion = await this.completeStructured(imageUrl, prompt, options);
       usage = addUsage(usage, completion.usage);
       try {
         return { text: structuredAnswer(completion.content, prompt.format, { model: this.model }), usage, latencyMs: completion.latencyMs };
@@ -155,17 +160,18 @@ export class QwenVlProvider implements ModelProvider {
    * when that goes through, this endpoint and model get json_object from then
    * on (remembered in memory, for the life of the process).
    */
-  private async completeStructured(imageUrl: string, prompt: StructuredPrompt, signal: AbortSignal | undefined): Promise<TimedCompletion> {
+  private async completeStructured(imageUrl: string, prompt: StructuredPrompt, options: AnswerOptions): Promise<TimedCompletion> {
     const maxTokens = this.options.completionTokensPerAnswer;
-    const asJsonObject = () => this.call([imageMessage([imageUrl], withSchema(prompt))], maxTokens, signal, { responseFormat: { type: 'json_object' } });
+    const asJsonObject = () => this.call([imageMessage([imageUrl], withSchema(prompt))], maxTokens, options, { responseFormat: { type: 'json_object' }, prompts: [prompt] });
     if (this.jsonSchemaRefused) return asJsonObject();
     const { name, schema } = prompt.format;
     try {
-      return await this.call([imageMessage([imageUrl], prompt.text)], maxTokens, signal, {
+      return await this.call([imageMessage([imageUrl], prompt.text)], maxTokens, options, {
         responseFormat: { type: 'json_schema', json_schema: { name, strict: true, schema: { ...schema } } },
+        prompts: [prompt],
       });
     } catch (error) {
-      if (signal?.aborted || !refusesRequest(error)) throw error;
+      if (options.signal?.aborted || !refusesRequest(error)) throw error;
     }
     const completion = await asJsonObject();
     this.jsonSchemaRefused = true;
@@ -177,7 +183,7 @@ export class QwenVlProvider implements ModelProvider {
    * (usage in the last chunk); a stream cut short by `signal` fails with the
    * signal's reason, never with the partial text.
    */
-  async chat(request: ChatRequest, { signal, onDelta }: ChatOptions = {}): Promise<ModelAnswer> {
+  async chat(request: ChatRequest, options: ChatOptions = {}): Promise<ModelAnswer> {
     let imageUrls: string[];
     try {
       imageUrls = await Promise.all(request.images.map((image) => toDataUrl(image, this.options.maxPixels)));
@@ -186,11 +192,11 @@ export class QwenVlProvider implements ModelProvider {
     }
     const messages = chatMessages(imageUrls, request.turns);
     try {
-      const completion = await this.call(messages, this.options.completionTokensPerAnswer, signal, onDelta ? { onDelta } : {});
+      const completion = await this.call(messages, this.options.completionTokensPerAnswer, options, options.onDelta ? { onDelta: options.onDelta } : {});
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: completion.usage, latencyMs: completion.latencyMs };
     } catch (error) {
-      throw this.failure(error, signal);
+      throw this.failure(error, options.signal);
     }
   }
 
@@ -200,9 +206,9 @@ export class QwenVlProvider implements ModelProvider {
   }
 
   /** n ≥ 2 prompts in one upstream call (packing.ts). */
-  private completePacked(imageUrl: string, prompts: readonly ModelPrompt[], signal: AbortSignal | undefined): Promise<TimedCompletion> {
+  private completePacked(imageUrl: string, prompts: readonly ModelPrompt[], options: AnswerOptions): Promise<TimedCompletion> {
     const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: packedSystemPrompt(prompts) }, imageMessage([imageUrl], packPrompts(prompts))];
-    return this.call(messages, this.options.completionTokensPerAnswer * prompts.length, signal);
+    return this.call(messages, this.options.completionTokensPerAnswer * prompts.length, options, { prompts });
   }
 
   /**
@@ -210,16 +216,18 @@ export class QwenVlProvider implements ModelProvider {
    * is given. Every outcome is recorded: failed HTTP attempts by the counting
    * fetch (an APIError from `create` means the request failed or never went
    * out), anything that breaks while reading a 2xx body here, and the tokens
-   * billed even when the reply turns out unusable.
+   * billed even when the reply turns out unusable; `onCall` hears of each
+   * request once it has ended.
    */
   private call(
     messages: ChatCompletionMessageParam[],
     maxTokens: number,
-    signal: AbortSignal | undefined,
-    { onDelta, responseFormat }: CallOptions = {},
+    { signal, onCall }: AnswerOptions,
+    { onDelta, responseFormat, prompts = [] }: CallOptions = {},
   ): Promise<TimedCompletion> {
-    return this.limit(async () => {
+    return this.limit(() => this.inSlot(signal, async () => {
       const started = performance.now();
+      const ended = (outcome: string, usage: ModelUsage) => onCall?.({ model: this.model, prompts, usage, latencyMs: Math.round(performance.now() - started), outcome });
       const body = { model: this.model, messages, max_tokens: maxTokens, ...(responseFormat ? { response_format: responseFormat } : {}) };
       let reply: ChatCompletion | AsyncIterable<ChatCompletionChunk>;
       try {
@@ -227,7 +235,9 @@ export class QwenVlProvider implements ModelProvider {
           ? await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal })
           : await this.client.chat.completions.create(body, { signal });
       } catch (error) {
-        if (!(error instanceof OpenAI.APIError)) this.recorder?.call(this.failure(error, signal).code);
+        const { code } = this.failure(error, signal);
+        if (!(error instanceof OpenAI.APIError)) this.recorder?.call(code);
+        ended(code, ZERO_USAGE);
         throw error;
       }
       try {
@@ -236,18 +246,27 @@ export class QwenVlProvider implements ModelProvider {
         signal?.throwIfAborted();
         this.recorder?.tokens(completion.usage.promptTokens, completion.usage.completionTokens);
         this.recorder?.call('ok');
+        ended('ok', completion.usage);
         return { ...completion, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
-        if (!onDelta) this.recordTokens(reply as ChatCompletion);
-        this.recorder?.call(this.failure(error, signal).code);
+        // Billed even when the reply turns out unusable (a stream cut short reports no usage).
+        const billed = onDelta ? ZERO_USAGE : billedUsage(reply as ChatCompletion);
+        this.recorder?.tokens(billed.promptTokens, billed.completionTokens);
+        const { code } = this.failure(error, signal);
+        this.recorder?.call(code);
+        ended(code, billed);
         throw error;
       }
-    });
+    }));
   }
 
-  /** Billed even when the reply turns out unusable. */
-  private recordTokens(response: ChatCompletion): void {
-    if (!this.recorder || typeof response !== 'object' || response === null) return;
-    this.recorder.tokens(response.usage?.prompt_tokens ?? 0, response.usage?.completion_tokens ?? 0);
+  /** Under QWEN_GLOBAL_MAX_CONCURRENCY, `work` also waits for one of the deployment's slots. */
+  private inSlot<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    return this.options.slots ? this.options.slots.run(work, signal) : work();
   }
+}
+
+/** The usage of a reply that may not even be an object (a 200 with a non-JSON body). */
+function billedUsage(response: ChatCompletion): ModelUsage {
+  return typeof response === 'object' && response !== null ? toModelUsage(response.usage) : ZERO_USAGE;
 }

@@ -20,6 +20,11 @@ export function fitWithin(width: number, height: number, maxPixels: number): { w
  */
 const encoded = new LRUCache<string, string>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (url) => url.length });
 
+/** Drops the data URLs built from these bytes (their blob was deleted), whatever QWEN_MAX_PIXELS and type they were built for. */
+export function forgetEncoded(sha256: string): void {
+  for (const key of [...encoded.keys()].filter((k) => k.endsWith(`:${sha256}`))) encoded.delete(key);
+}
+
 /**
  * Builds the data URL sent upstream. Images within maxPixels keep their width
  * and height; larger ones are downscaled. EXIF orientation is applied before

@@ -10,6 +10,9 @@ import { imagesModule } from './images/index.js';
 import { jobsModule } from './jobs/index.js';
 import { conversationsModule } from './conversations/index.js';
 import { visionModule } from './vision/index.js';
+import { lifecycleModule } from './lifecycle/index.js';
+import { analyticsModule } from './analytics/index.js';
+import { exportsModule } from './exports/index.js';
 
 /**
  * The one list of capabilities: the schema is built from their resolvers and
@@ -17,7 +20,7 @@ import { visionModule } from './vision/index.js';
  * beside these and one line here. (access and imports add no fields or routes
  * of their own: the composition root hands their services to the others.)
  */
-export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule];
+export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule];
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchemaOf(modules.flatMap((module) => module.resolvers) as NonEmptyArray<ResolverClass>);

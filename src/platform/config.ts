@@ -14,6 +14,9 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 
 const bool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
+/** A number of days, or `off` (kept for ever). */
+const days = z.union([z.literal('off').transform(() => null), int(1, 36_500)], { error: 'must be a number of days (at least 1) or off' });
+
 const list = z.string().transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean));
 
 /** Browser origins (scheme://host[:port]), normalised the way browsers send them in `Origin`. */
@@ -60,6 +63,7 @@ const envSchema = z.object({
   QWEN_TIMEOUT_MS: int(100).default(60_000),
   QWEN_MAX_RETRIES: int(0, 10).default(2),
   QWEN_MAX_CONCURRENCY: int(1, 1024).default(8),
+  QWEN_GLOBAL_MAX_CONCURRENCY: int(1, 100_000).optional(),
   QWEN_MAX_PIXELS: int(10 * 10).default(1_003_520),
   QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8),
   MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024),
@@ -115,10 +119,28 @@ const envSchema = z.object({
   IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional(),
   EXPLORER: bool.optional(),
+  RETENTION_DAYS: days.default(null),
+  JOB_RETENTION_DAYS: days.default(30),
+  METRICS_TENANT_LABELS: bool.default(false),
+  METRICS_MAX_TENANT_LABELS: int(1, 10_000).default(50),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://minio:9000' }).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_PREFIX: z.string().regex(/^[\w!.*'()/-]*$/, "must use only letters, digits and !_.*'()/- (a key prefix such as gateway/)").optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379').optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').default('qwen-vl-gateway'),
+  JOB_LEASE_MS: int(1000).default(30_000),
 });
 
 /** The configuration: the environment validated, then shaped by `toConfig`, whose return type it is (written once). */
-const configSchema = envSchema.transform((env) => toConfig(env));
+const configSchema = envSchema
+  .superRefine((env, ctx) => {
+    if (env.QWEN_GLOBAL_MAX_CONCURRENCY !== undefined && env.REDIS_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['QWEN_GLOBAL_MAX_CONCURRENCY'], message: 'needs REDIS_URL (the replicas share the cap through Redis)' });
+    }
+  })
+  .transform((env) => toConfig(env));
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
@@ -158,6 +180,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       timeoutMs: env.QWEN_TIMEOUT_MS,
       maxRetries: env.QWEN_MAX_RETRIES,
       maxConcurrency: env.QWEN_MAX_CONCURRENCY,
+      /** With REDIS_URL: upstream requests in flight across all replicas (QWEN_MAX_CONCURRENCY stays the cap of each); null: none. */
+      globalMaxConcurrency: env.QWEN_GLOBAL_MAX_CONCURRENCY ?? null,
       maxPixels: env.QWEN_MAX_PIXELS,
       maxPromptsPerCall: env.QWEN_MAX_PROMPTS_PER_CALL,
     },
@@ -197,7 +221,14 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxQueuedItemsPerTenant: env.JOB_MAX_QUEUED_ITEMS_PER_TENANT,
       /** Every newly stored image is moderated in the background, as a job of its tenant's (MODERATE_UPLOADS). */
       moderateUploads: env.MODERATE_UPLOADS,
+      /** With Redis: a running job's lease; a replica that stops renewing it (killed) loses the job to another within about this long. */
+      leaseMs: env.JOB_LEASE_MS,
     },
+    /**
+     * REDIS_URL set: jobs on BullMQ, job events over Redis pub/sub (README, "Scale-out"); null: all in this process.
+     * Every replica sharing one Redis and database must use the same prefix (tests give each run its own).
+     */
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : null,
     /** How long SIGTERM waits for in-flight upstream calls. */
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     resilience: {
@@ -261,6 +292,35 @@ function toConfig(env: z.infer<typeof envSchema>) {
       /** Makes minted URLs absolute on this base; undefined: the request's own host. */
       publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     },
+    metrics: {
+      /** The usage counters carry a `tenant` label (METRICS_TENANT_LABELS), for the first maxTenantLabels tenants; later ones share `other`. */
+      tenantLabels: env.METRICS_TENANT_LABELS,
+      maxTenantLabels: env.METRICS_MAX_TENANT_LABELS,
+    },
+    /** Periodic deletion (README, "Deletion and retention"); null: kept for ever. */
+    retention: {
+      /** Images and results stored longer ago than this many days are deleted. */
+      days: env.RETENTION_DAYS,
+      /** Jobs that ended longer ago than this many days are deleted. */
+      jobDays: env.JOB_RETENTION_DAYS,
+    },
+    /**
+     * S3_BUCKET set: blobs and thumbnails in this S3-compatible bucket (README, "Scale-out"); null: files under DATA_DIR/blobs.
+     * Credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, instance roles).
+     */
+    s3: env.S3_BUCKET
+      ? {
+          bucket: env.S3_BUCKET,
+          /** MinIO, Cloudflare R2, Ceph...; undefined: AWS. */
+          endpoint: env.S3_ENDPOINT,
+          /** The bucket in the path (http://host/bucket/key), as MinIO and most self-hosted servers want. */
+          forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          /** Prepended to every object key, so one bucket can serve several gateways; ends with "/" when set. */
+          prefix: env.S3_PREFIX ? env.S3_PREFIX.replace(/\/*$/, '/') : '',
+          /** AWS_REGION; S3-compatible servers mostly ignore it, and AWS is followed to the bucket's own. */
+          region: env.AWS_REGION ?? 'us-east-1',
+        }
+      : null,
     /** GraphiQL at GET /graphql for browsers, and introspection on every transport. Default: off in production only. */
     explorer: env.EXPLORER ?? env.NODE_ENV !== 'production',
   };

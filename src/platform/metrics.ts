@@ -1,11 +1,23 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+export interface MetricsOptions {
+  /** METRICS_TENANT_LABELS: the usage counters also carry a `tenant` label. */
+  tenantLabels: boolean;
+  /** METRICS_MAX_TENANT_LABELS: tenants labelled by name; later ones share the label `other`. */
+  maxTenantLabels: number;
+}
+
+/** The tenant label of tenants past METRICS_MAX_TENANT_LABELS. */
+export const OTHER_TENANT_LABEL = 'other';
+
 /**
  * Prometheus metrics, served at /metrics. One registry per app (tests boot
  * several apps in one process), passed to whatever records into it.
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** Tenants given a label of their own, in order of first use (bounded, so series cannot grow without end). */
+  private readonly labelledTenants = new Set<string>();
 
   readonly requests = new Counter({
     name: 'gateway_graphql_requests_total',
@@ -76,7 +88,71 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  // The usage counters (modules/analytics records them): what `Query.usage` sums, as it happens.
+  readonly modelCalls: Counter<string>;
+  readonly modelTokens: Counter<string>;
+  readonly results: Counter<string>;
+  readonly tokensSaved: Counter<string>;
+
+  readonly upstreamLatency = new Histogram({
+    name: 'gateway_upstream_request_duration_seconds',
+    help: 'Latency of upstream model requests (a packed request once), by model, kind and outcome.',
+    labelNames: ['model', 'kind', 'outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  constructor(private readonly options: MetricsOptions = { tenantLabels: false, maxTenantLabels: 0 }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+    const tenant = options.tenantLabels ? ['tenant'] : [];
+    this.modelCalls = new Counter({
+      name: 'gateway_model_calls_total',
+      help: 'Upstream model requests (a packed request once) by model, kind and outcome (ok or an error code).',
+      labelNames: ['model', 'kind', 'outcome', ...tenant],
+      registers: [this.registry],
+    });
+    this.modelTokens = new Counter({
+      name: 'gateway_model_tokens_total',
+      help: 'Tokens billed by model endpoints by model, kind and type (prompt, completion; cached: prompt tokens served from the endpoint cache).',
+      labelNames: ['model', 'kind', 'type', ...tenant],
+      registers: [this.registry],
+    });
+    this.results = new Counter({
+      name: 'gateway_results_total',
+      help: 'Results served by model and kind, by source: model (an upstream call made for it) or cache (no call).',
+      labelNames: ['model', 'kind', 'source', ...tenant],
+      registers: [this.registry],
+    });
+    this.tokensSaved = new Counter({
+      name: 'gateway_tokens_saved_total',
+      help: 'Tokens the results served from the cache would have cost, at their stored usage.',
+      labelNames: ['model', 'kind', ...tenant],
+      registers: [this.registry],
+    });
+    const lookups = this.cacheLookups;
+    new Gauge({
+      name: 'gateway_answer_cache_hit_ratio',
+      help: 'Answer lookups served without an upstream call, as a share of all since the process started (0 before any).',
+      registers: [this.registry],
+      async collect() {
+        const values = (await lookups.get()).values;
+        const count = (result: string) => values.filter((v) => v.labels.result === result).reduce((sum, v) => sum + v.value, 0);
+        const hits = count('hit');
+        const all = hits + count('miss');
+        this.set(all === 0 ? 0 : hits / all);
+      },
+    });
+  }
+
+  /** The usage counters' labels: `base`, plus the tenant when METRICS_TENANT_LABELS is on. */
+  usageLabelsFor(base: Record<string, string>, tenant: string): Record<string, string> {
+    return this.options.tenantLabels ? { ...base, tenant: this.tenantLabel(tenant) } : base;
+  }
+
+  private tenantLabel(tenant: string): string {
+    if (this.labelledTenants.has(tenant)) return tenant;
+    if (this.labelledTenants.size >= this.options.maxTenantLabels) return OTHER_TENANT_LABEL;
+    this.labelledTenants.add(tenant);
+    return tenant;
   }
 }

@@ -206,6 +206,16 @@ describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, ()
     // A cell a spreadsheet would run as a formula is defused with a leading apostrophe.
     expect(csv).toContain(`,"'=HYPERLINK(""http://example.test"",""x"")",`);
 
+    // The whole list, not just the rows shown, through the server's export: a signed link the browser downloads.
+    expect(await page.getByTestId('total-count').textContent()).toBe('10');
+    const exported = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export all as JSON Lines' }).click();
+    const file = await exported;
+    expect(file.suggestedFilename()).toMatch(/^questions-\d{4}-\d{2}-\d{2}\.jsonl$/);
+    const exportedRows = (await readFile((await file.path())!, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { question?: string; prompt?: string });
+    expect(exportedRows).toHaveLength(10);
+    expect(JSON.stringify(exportedRows)).toContain('=HYPERLINK');
+
     await page.getByLabel('Question contains').fill('Any');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForFunction(() => document.querySelector('[data-testid=row-count]')?.textContent === '2');

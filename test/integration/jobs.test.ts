@@ -90,7 +90,7 @@ describe('submitAnalysis', () => {
     const items = (await h.gateway.client.request(GetJobDocument, { id: job.id })).data!.job!.items;
     const failed = items.filter((i) => i.status === 'FAILED');
     expect(failed).toHaveLength(2);
-    expect(new Set(failed.map((i) => i.image.id)).size).toBe(1);
+    expect(new Set(failed.map((i) => i.image?.id)).size).toBe(1);
     expect(failed.every((i) => i.errorCode === 'MODEL_REJECTED' && i.error)).toBe(true);
     expect(h.fake.requests).toHaveLength(2); // a refusal is not retried
   });

@@ -30,7 +30,7 @@ describe('health and readiness', () => {
   it('/readyz answers 200 when the database is reachable and migrated', async () => {
     const response = await fetch(`${base(g)}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ready' });
+    expect(await response.json()).toEqual({ status: 'ready', checks: { storage: 'ok', database: 'ok' } });
   });
 
   it('/readyz answers 503 with a reason when a committed migration is not applied', async () => {

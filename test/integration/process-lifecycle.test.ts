@@ -51,7 +51,7 @@ describe('a gateway process', () => {
     await expect
       .poll(async () => {
         const items = (await gateway.client.request(GetJobDocument, { id: job.id })).data!.job!.items;
-        answered = new Set(items.filter((i) => i.status === 'SUCCEEDED').map((i) => key(shaOf.get(i.image.id)!, i.prompt)));
+        answered = new Set(items.filter((i) => i.status === 'SUCCEEDED').map((i) => key(shaOf.get(i.image!.id)!, i.prompt)));
         return answered.size;
       }, { timeout: 60_000, interval: 50 })
       .toBeGreaterThanOrEqual(4);

@@ -74,7 +74,7 @@ describe.skipIf(typeof tmpfs === 'string')('uploads onto a full disk', () => {
     expect(full.body.reason).toMatch(/storage full or failing \(ENOSPC\)/);
 
     await rm(filler);
-    expect(await readyz()).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await readyz()).toEqual({ status: 200, body: { status: 'ready', checks: { storage: 'ok', database: 'ok' } } });
     expect(logs.lines.filter((line) => /storage is writable again/.test(line.msg))).toHaveLength(1);
     const accepted = await upload(await makeImage({ format: 'png', width: 32, height: 32, color: '#020202' }));
     expect(accepted.errors).toBeUndefined();

@@ -70,7 +70,7 @@ describe('submitAnalysis with moderate: true', () => {
       { image: { id: red.id }, flagged: true, categories: ['VIOLENCE', 'GORE'], model: 'qwen-vl-test' },
       { image: { id: calm.id }, flagged: false, categories: [] },
     ]);
-    expect(read.items.filter((item) => item.kind === 'MODERATION').map((item) => [item.image.id, item.status])).toEqual([
+    expect(read.items.filter((item) => item.kind === 'MODERATION').map((item) => [item.image?.id, item.status])).toEqual([
       [red.id, 'SUCCEEDED'],
       [calm.id, 'SUCCEEDED'],
     ]);
@@ -164,6 +164,6 @@ describe('MODERATE_UPLOADS=true', () => {
     const marker = await newImage(local.gateway.client);
     const fresh = await uploadJob(before);
     expect(fresh).toHaveLength(1);
-    expect((await moderationsOf(local.gateway.client, fresh[0]!.id)).items.map((item) => item.image.id)).toEqual([marker.id]);
+    expect((await moderationsOf(local.gateway.client, fresh[0]!.id)).items.map((item) => item.image?.id)).toEqual([marker.id]);
   });
 });

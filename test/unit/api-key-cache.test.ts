@@ -25,7 +25,7 @@ class MemoryKeys {
 
   /** What the CLI does in another process: a row this service never saw being written. */
   addElsewhere(tenant: string, key: string): void {
-    this.rows.push({ id: `elsewhere-${this.rows.length}`, tenant, label: null, hash: hashKey(key), prefix: key.slice(0, 10), requestsPerMinute: null, tokensPerDay: null, createdAt: new Date(), revokedAt: null });
+    this.rows.push({ id: `elsewhere-${this.rows.length}`, tenant, label: null, hash: hashKey(key), prefix: key.slice(0, 10), requestsPerMinute: null, tokensPerDay: null, admin: false, createdAt: new Date(), revokedAt: null });
   }
 }
 

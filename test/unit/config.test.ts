@@ -24,6 +24,26 @@ describe('configuration', () => {
     expect(() => loadConfig({ CACHE_SCOPE: 'everyone' })).toThrow(/CACHE_SCOPE must be tenant or global/);
   });
 
+  it('keeps blobs in files unless S3_BUCKET is set, and shapes the S3 settings', () => {
+    expect(loadConfig({}).s3).toBeNull();
+    expect(loadConfig({ S3_BUCKET: 'images', S3_ENDPOINT: 'http://minio:9000', S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'gw//' }).s3).toEqual({
+      bucket: 'images',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+      prefix: 'gw/',
+      region: 'us-east-1',
+    });
+    expect(loadConfig({ S3_BUCKET: 'images', AWS_REGION: 'eu-west-3' }).s3).toMatchObject({ endpoint: undefined, forcePathStyle: false, prefix: '', region: 'eu-west-3' });
+    expect(() => loadConfig({ S3_BUCKET: 'Not_A_Bucket' })).toThrow(/S3_BUCKET must be an S3 bucket name/);
+    expect(() => loadConfig({ S3_BUCKET: 'images', S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT must be an http\(s\) URL/);
+  });
+
+  it('takes QWEN_GLOBAL_MAX_CONCURRENCY only with REDIS_URL, where the replicas share it', () => {
+    expect(loadConfig({}).model.globalMaxConcurrency).toBeNull();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', QWEN_GLOBAL_MAX_CONCURRENCY: '16' }).model.globalMaxConcurrency).toBe(16);
+    expect(() => loadConfig({ QWEN_GLOBAL_MAX_CONCURRENCY: '16' })).toThrow(/^invalid configuration: QWEN_GLOBAL_MAX_CONCURRENCY needs REDIS_URL/);
+  });
+
   it('names every invalid variable, one line each', () => {
     try {
       loadConfig({ PORT: 'eighty', QWEN_MAX_CONCURRENCY: '0', DATABASE_URL: 'mysql://x' });

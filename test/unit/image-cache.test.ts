@@ -32,6 +32,16 @@ describe('the image cache', () => {
     expect(store.asked).toEqual([[one!.id], [two!.id, three!.id]]);
   });
 
+  it('asks the store again for an image it was told to forget (deleted)', async () => {
+    const store = new CountingImages();
+    const image = store.add('acme', 'c'.repeat(64));
+    const cache = new ImageCache(store);
+    await cache.findByIds('acme', [image.id]);
+    cache.forget([image.id]);
+    await cache.findByIds('acme', [image.id]);
+    expect(store.asked).toEqual([[image.id], [image.id]]);
+  });
+
   it('hides a cached image from other tenants, as the database would', async () => {
     const store = new CountingImages();
     const image = store.add('acme', 'b'.repeat(64));

@@ -29,7 +29,7 @@ describe('the token estimate of one upstream call', () => {
 });
 
 describe('a token budget', () => {
-  const caller = (tokensPerDay: number): Caller => ({ tenant: 't', apiKeyId: `key-${tokensPerDay}-${Math.random()}`, requestsPerMinute: 100, tokensPerDay });
+  const caller = (tokensPerDay: number): Caller => ({ tenant: 't', apiKeyId: `key-${tokensPerDay}-${Math.random()}`, requestsPerMinute: 100, tokensPerDay, admin: false });
 
   it('lets concurrent reservations together take no more than the budget', async () => {
     const budget = new UsageLimits().budgetFor(caller(1000));

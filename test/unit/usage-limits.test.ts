@@ -6,7 +6,7 @@ import { GatewayError } from '../../src/platform/errors.js';
 // The per-minute request limit; the per-day token reservations are in token-budget.test.ts.
 
 let keys = 0;
-const caller = (requestsPerMinute: number, tenant = 't'): Caller => ({ tenant, apiKeyId: `key-${++keys}`, requestsPerMinute, tokensPerDay: 1000 });
+const caller = (requestsPerMinute: number, tenant = 't'): Caller => ({ tenant, apiKeyId: `key-${++keys}`, requestsPerMinute, tokensPerDay: 1000, admin: false });
 
 async function refusal(work: Promise<unknown>): Promise<GatewayError> {
   const error = await work.then(() => null, (e: unknown) => e);

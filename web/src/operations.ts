@@ -225,6 +225,7 @@ export const QUESTION_ROWS = graphql(`
         hasNextPage
         endCursor
       }
+      totalCount
     }
   }
 `);
@@ -245,7 +246,15 @@ export const CAPTION_ROWS = graphql(`
         hasNextPage
         endCursor
       }
+      totalCount
     }
+  }
+`);
+
+/** A signed link to the whole filtered list as a file (GET /export/…), for a download that needs no header. */
+export const EXPORT_URL = graphql(`
+  query ExportUrl($kind: ExportKind!, $format: ExportFormat!, $questions: QuestionFilter, $captions: CaptionFilter) {
+    exportUrl(kind: $kind, format: $format, questions: $questions, captions: $captions)
   }
 `);
 

@@ -22,6 +22,8 @@ export interface NewKeyOptions {
   label?: string | null;
   requestsPerMinute?: number | null;
   tokensPerDay?: number | null;
+  /** May read every tenant's usage. */
+  admin?: boolean;
 }
 
 const KEY_PREFIX = 'qvg_';
@@ -58,6 +60,7 @@ export class ApiKeyService {
       prefix: key.slice(0, KEY_PREFIX.length + 6),
       requestsPerMinute: options.requestsPerMinute ?? null,
       tokensPerDay: options.tokensPerDay ?? null,
+      admin: options.admin ?? false,
     });
     this.keysExist = true;
     return { record, key };
@@ -86,7 +89,7 @@ export class ApiKeyService {
   /** The caller behind an `Authorization` value (HTTP header or graphql-ws connectionParams). */
   async authenticate(authorization: string | undefined): Promise<Caller> {
     if (!(await this.keysRequired())) {
-      return { tenant: OPEN_TENANT, apiKeyId: null, requestsPerMinute: this.defaults.requestsPerMinute, tokensPerDay: this.defaults.tokensPerDay };
+      return { tenant: OPEN_TENANT, apiKeyId: null, requestsPerMinute: this.defaults.requestsPerMinute, tokensPerDay: this.defaults.tokensPerDay, admin: false };
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw unauthenticated('This gateway requires an API key: send "Authorization: Bearer <key>".');
@@ -97,6 +100,7 @@ export class ApiKeyService {
       apiKeyId: record.id,
       requestsPerMinute: record.requestsPerMinute ?? this.defaults.requestsPerMinute,
       tokensPerDay: record.tokensPerDay ?? this.defaults.tokensPerDay,
+      admin: record.admin,
     };
   }
 
@@ -108,6 +112,7 @@ export class ApiKeyService {
       apiKeyId,
       requestsPerMinute: record?.requestsPerMinute ?? this.defaults.requestsPerMinute,
       tokensPerDay: record?.tokensPerDay ?? this.defaults.tokensPerDay,
+      admin: record?.admin ?? false,
     };
   }
 

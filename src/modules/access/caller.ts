@@ -5,6 +5,8 @@ export interface Caller {
   apiKeyId: string | null;
   requestsPerMinute: number;
   tokensPerDay: number;
+  /** An admin key (`keys create --admin`): may read every tenant's usage. */
+  admin: boolean;
 }
 
 /** The single tenant of a gateway that has no keys yet. */
@@ -16,6 +18,8 @@ export const OPEN_TENANT = 'default';
  * left: each must fit beside what the others have reserved.
  */
 export interface TokenBudget {
+  /** The key whose budget this is (null when the gateway runs open): the work it pays for is recorded as that key's. */
+  readonly apiKeyId: string | null;
   /** Sets `tokens` aside; throws RATE_LIMITED (retryAfter: seconds to the budget's reset) when they do not fit in what is left. */
   reserve(tokens: number): Promise<TokenReservation>;
 }

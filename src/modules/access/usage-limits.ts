@@ -10,13 +10,22 @@ function rateLimited(what: string, res: RateLimiterRes): GatewayError {
   return new GatewayError('RATE_LIMITED', `${what} Retry in ${retryAfter} s.`, { extensions: { retryAfter } });
 }
 
+/** Makes the counter for one limit: `points` per `duration` seconds, its keys under `keyPrefix`. */
+export type LimiterStore = (points: number, duration: number, keyPrefix: string) => RateLimiterAbstract;
+
+/** The embedded default: counters in this process (they restart with it). */
+export const memoryLimiters: LimiterStore = (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix });
+
 /**
  * Requests per minute and upstream tokens per day, per API key (or for the
- * open tenant). rate-limiter-flexible keeps the counters; its Redis limiter
- * has the same interface, for several gateway processes.
+ * open tenant). rate-limiter-flexible keeps the counters: in this process by
+ * default, in Redis with REDIS_URL (redis-limiters.ts), so that every replica
+ * counts against one limit and a restart resets nothing.
  */
 export class UsageLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
+
+  constructor(private readonly store: LimiterStore = memoryLimiters) {}
 
   /** Counts one request; throws RATE_LIMITED past the caller's per-minute limit. */
   async admitRequest(caller: Caller): Promise<void> {
@@ -42,6 +51,7 @@ export class UsageLimits {
       else if (tokens < 0) await limiter.reward(key, -tokens);
     };
     return {
+      apiKeyId: caller.apiKeyId,
       reserve: async (tokens) => {
         try {
           await limiter.consume(key, tokens);
@@ -59,7 +69,7 @@ export class UsageLimits {
     const id = `${points}/${duration}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      limiter = new RateLimiterMemory({ points, duration, keyPrefix: id });
+      limiter = this.store(points, duration, id);
       this.limiters.set(id, limiter);
     }
     return limiter;

@@ -24,6 +24,8 @@ export class AnswerCache {
   constructor(
     maxEntries: number,
     readonly scope: CacheScope,
+    /** Told when a refresh replaced the key's answer: other replicas must drop their copy (replica-caches.ts). */
+    private readonly onReplaced?: (key: string) => void,
   ) {
     this.memory = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : null;
   }
@@ -43,8 +45,22 @@ export class AnswerCache {
     return this.memory?.get(key);
   }
 
-  set(key: string, record: AnswerRecord): void {
+  /** `replaced`: a refresh stored a new answer for the key, so every other copy of it is stale. */
+  set(key: string, record: AnswerRecord, replaced = false): void {
     this.memory?.set(key, record);
+    if (replaced) this.onReplaced?.(key);
+  }
+
+  /** Drops keys whose answer was replaced elsewhere (another replica's refresh): the next read goes to the store. */
+  drop(keys: Iterable<string>): void {
+    for (const key of keys) this.memory?.delete(key);
+  }
+
+  /** Drops every remembered answer `deleted` says was deleted (modules/lifecycle): one pass over at most ANSWER_CACHE_SIZE entries. */
+  forget(deleted: (record: AnswerRecord) => boolean): void {
+    if (!this.memory) return;
+    const keys = [...this.memory.entries()].filter(([, record]) => deleted(record)).map(([key]) => key);
+    for (const key of keys) this.memory.delete(key);
   }
 
   pending(key: string): Promise<AnswerRecord> | undefined {

@@ -8,6 +8,7 @@ import type { AnswerRecord, AnswerStore } from './answer.repository.js';
 import { answerRow, type AnswerRequest, type AnswerService } from './answer.service.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
+import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 
@@ -40,6 +41,7 @@ export class AnswerStreamService {
     private readonly cache: AnswerCache,
     private readonly estimate: TokenEstimate,
     private readonly metrics?: Metrics,
+    private readonly ledger?: UsageLedger,
   ) {}
 
   /**
@@ -48,7 +50,7 @@ export class AnswerStreamService {
    * error. `signal` says the subscriber has gone.
    */
   async open(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
-    const hit = await this.answers.cached(request, signal);
+    const hit = await this.answers.cached(request, budget.apiKeyId, signal);
     if (hit) return once({ delta: hit.record.text, answer: hit });
 
     const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.provider.model);
@@ -67,7 +69,7 @@ export class AnswerStreamService {
     const broadcast = new AnswerBroadcast();
     this.running.set(slot, broadcast);
     const chunks = broadcast.listen(signal, false);
-    void this.run(broadcast, request, key, reservation).finally(() => {
+    void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }).finally(() => {
       if (this.running.get(slot) === broadcast) this.running.delete(slot);
       broadcast.abort.release();
     });
@@ -82,14 +84,14 @@ export class AnswerStreamService {
     return broadcast.listen(signal, true);
   }
 
-  private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation): Promise<void> {
+  private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation, payer: Payer): Promise<void> {
     let answer: ModelAnswer;
     try {
       const data = await this.blobs.read(request.image.sha256);
       const { mimeType, width, height } = request.image;
       answer = await this.provider.chat(
         { images: [{ mimeType, width, height, data }], turns: [{ role: 'user', text: request.prompt }] },
-        { signal: broadcast.abort.signal, onDelta: (delta) => broadcast.write(delta) },
+        { signal: broadcast.abort.signal, onDelta: (delta) => broadcast.write(delta), onCall: (call) => this.ledger?.call(payer, request.kind, call) },
       );
     } catch (error) {
       // Never billed (or cut short before the usage came): the reservation goes back.
@@ -100,7 +102,8 @@ export class AnswerStreamService {
     try {
       await reservation.settle(answer.usage.totalTokens);
       const record = await this.save(request, answer);
-      this.cache.set(key, record);
+      this.cache.set(key, record, request.refresh);
+      this.ledger?.served(payer, record.model, request.kind, null);
       broadcast.finish(record);
     } catch (error) {
       broadcast.fail(asError(error));

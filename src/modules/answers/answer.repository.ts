@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type Answer } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
 import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
-import { NEWEST_FIRST, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
+import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
 
@@ -16,6 +16,8 @@ export interface AnswerKey {
   sha256: string;
   prompt: string;
   model: string;
+  /** The asking tenant's image with these bytes, when known: in a tenant's scope it is the only one. */
+  imageId?: string;
 }
 
 /** The contract's cache key as one string: (image sha256, normalized prompt, model). */
@@ -32,6 +34,8 @@ export interface AnswerFilter {
   createdAfter?: Date | null;
   createdBefore?: Date | null;
   promptContains?: string | null;
+  /** The result's text (a caption, an answer) contains this, literally and case-sensitively. */
+  textContains?: string | null;
   /** Moderation verdicts only. */
   flagged?: boolean | null;
   /** Moderation verdicts naming this category. */
@@ -65,18 +69,15 @@ export class AnswerRepository implements AnswerStore {
   /**
    * Stored answers for these keys: from `tenant`'s own images, or from any
    * tenant's copy of the same bytes when `tenant` is null (a global cache).
-   * Two indexed queries, not one join per key: SQLite allows at most 64
-   * tables in a join.
+   * Two indexed queries, not one join per key (SQLite allows at most 64
+   * tables in a join); one when a tenant's keys name their images (a tenant
+   * has one image row per sha256), as a fresh question's lookup does.
    */
   async findByKeys(keys: readonly AnswerKey[], tenant: string | null): Promise<AnswerWithSha[]> {
     if (keys.length === 0) return [];
     const unique = <T>(values: T[]) => [...new Set(values)];
-    const images = await this.db.image.findMany({
-      where: { sha256: { in: unique(keys.map((k) => k.sha256)) }, ...(tenant === null ? {} : { tenant }) },
-      select: { id: true, sha256: true },
-    });
-    if (images.length === 0) return [];
-    const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
+    const shaOf = tenant !== null && keys.every((k) => k.imageId) ? new Map(keys.map((k) => [k.imageId!, k.sha256])) : await this.imagesWith(keys, tenant);
+    if (shaOf.size === 0) return [];
     const wanted = new Set(keys.map((k) => answerKey(k.sha256, k.prompt, k.model)));
     const rows = await this.db.answer.findMany({
       where: { imageId: { in: [...shaOf.keys()] }, prompt: { in: unique(keys.map((k) => k.prompt)) }, model: { in: unique(keys.map((k) => k.model)) } },
@@ -84,6 +85,15 @@ export class AnswerRepository implements AnswerStore {
     return rows
       .map((row) => ({ ...row, image: { sha256: shaOf.get(row.imageId)! } }))
       .filter((row) => wanted.has(answerKey(row.image.sha256, row.prompt, row.model)));
+  }
+
+  /** The images holding the keys' bytes (in `tenant`, or any tenant's when null): their sha256 by id. */
+  private async imagesWith(keys: readonly AnswerKey[], tenant: string | null): Promise<Map<string, string>> {
+    const images = await this.db.image.findMany({
+      where: { sha256: { in: [...new Set(keys.map((k) => k.sha256))] }, ...(tenant === null ? {} : { tenant }) },
+      select: { id: true, sha256: true },
+    });
+    return new Map(images.map((image) => [image.id, image.sha256]));
   }
 
   /** Stores a fresh answer, replacing the stored one for the same key (refresh). */
@@ -114,12 +124,49 @@ export class AnswerRepository implements AnswerStore {
 
   /**
    * One page of a tenant's results in one query, the whole filter done by the
-   * database. Raw SQL because `promptContains` must be a literal,
-   * case-sensitive substring on both databases, which Prisma's `contains`
-   * (LIKE) is not. Analytics reads run under the statement time limit.
+   * database (and its count in another, when asked). Raw SQL because
+   * `promptContains`/`textContains` must be a literal, case-sensitive
+   * substring on both databases, which Prisma's `contains` (LIKE) is not.
+   * Analytics reads run under the statement time limit.
    */
   page(tenant: string, kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
-    const conditions = [
+    const conditions = this.conditions(tenant, kind, filter);
+    const where = (more: Prisma.Sql[]) => Prisma.join([...conditions, ...more], ' AND ');
+    return readPage(
+      args,
+      (window) => {
+        const { bounds, orderBy } = newestFirstSql(window);
+        return this.query<AnswerRecord>(Prisma.sql`SELECT * FROM "Answer" WHERE ${where(bounds)} ORDER BY ${orderBy} LIMIT ${window.take}`);
+      },
+      async () => {
+        const [row] = await this.query<{ count: number | bigint }>(Prisma.sql`SELECT COUNT(*) AS "count" FROM "Answer" WHERE ${where([])}`);
+        return Number(row?.count ?? 0);
+      },
+    );
+  }
+
+  /**
+   * Every row the filter matches, newest first, in batches: each batch one
+   * keyset query after the last row of the one before (no OFFSET, no open
+   * transaction), so an export of millions of rows holds one batch at a time.
+   */
+  async *scan(tenant: string, kind: AnswerKind, filter: AnswerFilter, batchSize: number): AsyncGenerator<AnswerRecord[]> {
+    const conditions = this.conditions(tenant, kind, filter);
+    for (let after: AnswerRecord | undefined; ; ) {
+      const { bounds, orderBy } = newestFirstSql({ take: batchSize, after, backward: false });
+      const batch = await this.query<AnswerRecord>(Prisma.sql`SELECT * FROM "Answer" WHERE ${Prisma.join([...conditions, ...bounds], ' AND ')} ORDER BY ${orderBy} LIMIT ${batchSize}`);
+      if (batch.length > 0) yield batch;
+      if (batch.length < batchSize) return;
+      after = batch.at(-1);
+    }
+  }
+
+  private query<T>(sql: Prisma.Sql): Promise<T[]> {
+    return queryWithTimeout<T>(this.db, this.options.dialect, this.options.queryTimeoutMs, sql);
+  }
+
+  private conditions(tenant: string, kind: AnswerKind, filter: AnswerFilter): Prisma.Sql[] {
+    return [
       Prisma.sql`"tenant" = ${tenant}`,
       Prisma.sql`"kind" = ${kind}`,
       ...(filter.imageId ? [Prisma.sql`"imageId" = ${filter.imageId}`] : []),
@@ -128,14 +175,10 @@ export class AnswerRepository implements AnswerStore {
       ...(filter.createdAfter ? [Prisma.sql`"createdAt" >= ${filter.createdAfter}`] : []),
       ...(filter.createdBefore ? [Prisma.sql`"createdAt" < ${filter.createdBefore}`] : []),
       ...(filter.promptContains ? [containsText(this.options.dialect, Prisma.sql`"prompt"`, filter.promptContains)] : []),
+      ...(filter.textContains ? [containsText(this.options.dialect, Prisma.sql`"text"`, filter.textContains)] : []),
       // SQLite keeps booleans as 0/1 and binds no JS boolean.
       ...(typeof filter.flagged === 'boolean' ? [Prisma.sql`"flagged" = ${this.options.dialect === 'sqlite' ? Number(filter.flagged) : filter.flagged}`] : []),
       ...(filter.category ? [containsText(this.options.dialect, Prisma.sql`"categories"`, storedCategories([filter.category]))] : []),
     ];
-    return readPage(args, (take, after) => {
-      const where = after ? [...conditions, Prisma.sql`("createdAt" < ${after.createdAt} OR ("createdAt" = ${after.createdAt} AND "id" < ${after.id}))`] : conditions;
-      const query = Prisma.sql`SELECT * FROM "Answer" WHERE ${Prisma.join(where, ' AND ')} ORDER BY "createdAt" DESC, "id" DESC LIMIT ${take}`;
-      return queryWithTimeout<AnswerRecord>(this.db, this.options.dialect, this.options.queryTimeoutMs, query);
-    });
   }
 }

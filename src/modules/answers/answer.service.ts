@@ -5,10 +5,12 @@ import type { AnswerKind, AnswerRecord, AnswerStore, NewAnswer } from './answer.
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerCache } from './answer-cache.js';
+import type { AnswerClaims } from './answer-claims.js';
 import type { TokenBudget, TokenReservation } from '../access/caller.js';
 import { groupBy } from '../../platform/collections.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
+import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -62,6 +64,8 @@ interface Deferred {
 
 interface Call {
   image: ImageRecord;
+  /** Whom the call is made for (the first caller, when single flight shares it). */
+  apiKeyId: string | null;
   items: Deferred[];
   reservation: TokenReservation;
   /** Fires when every caller waiting on the call has gone. */
@@ -74,6 +78,8 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
 function release(reservation: TokenReservation): void {
   reservation.settle(0).catch(() => {});
 }
+
+const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
 const billedTokens = (results: readonly ModelResult[]) => results.reduce((sum, result) => sum + (result instanceof Error ? 0 : result.usage.totalTokens), 0);
 
@@ -113,6 +119,9 @@ export class AnswerService {
     private readonly cache: AnswerCache,
     private readonly estimate: TokenEstimate,
     private readonly metrics?: Metrics,
+    private readonly ledger?: UsageLedger,
+    /** REDIS_URL: single flight across replicas too; none in the embedded default. */
+    private readonly claims?: AnswerClaims,
   ) {}
 
   get model(): string {
@@ -137,48 +146,60 @@ export class AnswerService {
     requests.forEach((request, i) => {
       const slot = slots[i]!;
       if (outcomes.has(slot) || misses.has(slot)) return;
-      const served = this.serve(request, keys[i]!, stored, signal);
+      const served = this.serve(request, keys[i]!, stored, budget.apiKeyId, signal);
       if (served) outcomes.set(slot, served);
       else misses.set(slot, { request, key: keys[i]!, slot });
     });
 
+    const mine = await this.claimAcrossReplicas([...misses.values()], stored, outcomes, budget, signal);
     const calls: Call[] = [];
-    for (const planned of await this.reserve([...misses.values()], budget)) {
+    for (const planned of await this.reserve(mine.misses, budget)) {
       const items: Deferred[] = [];
       const abort = new SharedAbort();
       abort.join(signal);
       for (const miss of planned.misses) {
-        outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored, signal) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items, abort)));
+        outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored, budget.apiKeyId, signal) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items, abort)));
       }
       if (planned.reservation === null) continue;
-      if (items.length > 0) calls.push({ image: items[0]!.request.image, items, reservation: planned.reservation, abort });
+      if (items.length > 0) calls.push({ image: items[0]!.request.image, apiKeyId: budget.apiKeyId, items, reservation: planned.reservation, abort });
       // Everything it was for was started by someone else while it was being reserved.
       else release(planned.reservation);
     }
     for (const group of groupBy(calls, (call) => call.image.id).values()) void this.askForImage(group[0]!.image, group);
+    // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
+    for (const miss of mine.claimed) {
+      const release = () => this.claims?.release(miss.key);
+      outcomes.get(miss.slot)!.then(release, release);
+    }
     return Promise.all(slots.map((slot) => outcomes.get(slot)!.catch(asError)));
   }
 
   /**
    * What `answerAll` would serve this request with no new upstream call of
    * its own (memory, the store, or a call already under way, within the
-   * cache's scope), or undefined on a miss or a refresh.
+   * cache's scope), or undefined on a miss or a refresh. A result served is
+   * recorded as `apiKeyId`'s cache hit.
    */
-  async cached(request: AnswerRequest, signal?: AbortSignal): Promise<AnswerResult | undefined> {
+  async cached(request: AnswerRequest, apiKeyId: string | null, signal?: AbortSignal): Promise<AnswerResult | undefined> {
     const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.model);
     const known = request.refresh || this.cache.get(key) || this.cache.pending(key);
-    return this.serve(request, key, known ? new Map() : await this.findStored([request]), signal);
+    return this.serve(request, key, known ? new Map() : await this.findStored([request]), apiKeyId, signal);
   }
 
   /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
-  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
+  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, apiKeyId: string | null, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
     if (request.refresh) return undefined;
     const rows = stored.get(key) ?? [];
     const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
+    // What the hit would have cost: the usage stored with the answer it is served from.
+    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source.totalTokens);
     if (hit) {
       this.cache.set(key, hit);
       this.metrics?.cacheLookups.inc({ result: 'hit' });
-      return this.own(request, hit).then((record) => ({ record, cached: true }));
+      return this.own(request, hit).then((record) => {
+        saved(hit);
+        return { record, cached: true };
+      });
     }
     const pending = this.cache.pending(key);
     const abort = pending && this.abortOf.get(pending);
@@ -186,7 +207,45 @@ export class AnswerService {
     if (!pending || abort?.signal.aborted) return undefined;
     abort?.join(signal);
     this.metrics?.cacheLookups.inc({ result: 'hit' });
-    return pending.then((record) => this.own(request, record)).then((record) => ({ record, cached: true }));
+    return pending.then(async (source) => {
+      const record = await this.own(request, source);
+      saved(source);
+      return { record, cached: true };
+    });
+  }
+
+  /**
+   * REDIS_URL: claims the misses' keys across replicas. A key another
+   * replica is asking about gets an outcome that waits for it and then
+   * reads the store; a key claimed here is looked up once more, since its
+   * answer may have been stored between the first lookup and the claim.
+   * Refreshes always ask (as in one process). Returns the misses still to ask.
+   */
+  private async claimAcrossReplicas(
+    misses: Miss[],
+    stored: Map<string, AnswerRecord[]>,
+    outcomes: Map<string, Promise<AnswerResult>>,
+    budget: TokenBudget,
+    signal: AbortSignal | undefined,
+  ): Promise<{ misses: Miss[]; claimed: Miss[] }> {
+    const claimable = misses.filter((miss) => !miss.request.refresh);
+    if (!this.claims || claimable.length === 0) return { misses, claimed: [] };
+    const granted = await this.claims.claim(claimable.map((miss) => miss.key));
+    const elsewhere = new Set(claimable.filter((_, i) => !granted[i]));
+    const claimed = claimable.filter((_, i) => granted[i]);
+    for (const miss of elsewhere) outcomes.set(miss.slot, this.afterClaimElsewhere(miss, budget, signal));
+    for (const [key, rows] of await this.findStored(claimed.map((miss) => miss.request))) stored.set(key, rows);
+    return { misses: misses.filter((miss) => !elsewhere.has(miss)), claimed };
+  }
+
+  /** Waits for the replica asking about the key, then serves what it stored; if it stored nothing (its call failed), asks again. */
+  private async afterClaimElsewhere(miss: Miss, budget: TokenBudget, signal: AbortSignal | undefined): Promise<AnswerResult> {
+    await this.claims!.settled(miss.key, signal);
+    const served = this.serve(miss.request, miss.key, await this.findStored([miss.request]), budget.apiKeyId, signal);
+    if (served) return served;
+    const [result] = await this.answerAll([miss.request], budget, signal);
+    if (result instanceof Error) throw result;
+    return result!;
   }
 
   /** Registers the miss as in flight, to be asked in its planned call. */
@@ -246,7 +305,7 @@ export class AnswerService {
   private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
     const byScope = groupBy(requests, (r) => this.cache.storedAnswersOf(r.image.tenant));
     const found = await Promise.all(
-      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model })), tenant)),
+      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model, imageId: r.image.id })), tenant)),
     );
     return groupBy(found.flat(), (row) => this.cache.keyFor(row.tenant, row.image.sha256, row.prompt, row.model));
   }
@@ -269,9 +328,15 @@ export class AnswerService {
   }
 
   private async ask(image: ModelImage, call: Call): Promise<void> {
+    const prompts = call.items.map((item) => modelPrompt(item.request));
+    const kinds = new Map(prompts.map((prompt, i) => [prompt, call.items[i]!.request.kind]));
+    const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
     let results: ModelResult[];
     try {
-      results = await this.provider.answer(image, call.items.map((item) => modelPrompt(item.request)), { signal: call.abort.signal });
+      results = await this.provider.answer(image, prompts, {
+        signal: call.abort.signal,
+        onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), upstream),
+      });
     } catch (error) {
       this.fail(call, error);
       return;
@@ -282,7 +347,7 @@ export class AnswerService {
       for (const item of call.items) item.reject(asError(error));
       return;
     }
-    await Promise.all(call.items.map((item, i) => this.save(item, results[i])));
+    await Promise.all(call.items.map((item, i) => this.save(item, results[i], payer)));
   }
 
   /** Nothing was billed, so the reservation is given back. */
@@ -291,13 +356,14 @@ export class AnswerService {
     for (const item of call.items) item.reject(toApiError(asError(error)));
   }
 
-  private async save(item: Deferred, result: ModelResult | undefined): Promise<void> {
+  private async save(item: Deferred, result: ModelResult | undefined, payer: Payer): Promise<void> {
     if (!result) return item.reject(new Error('the model provider returned fewer results than prompts'));
     if (result instanceof Error) return item.reject(toApiError(result));
     try {
       const { request } = item;
       const record = await this.answers.save(answerRow(request, result, this.model));
-      this.cache.set(item.key, record);
+      this.cache.set(item.key, record, request.refresh);
+      this.ledger?.served(payer, record.model, record.kind, null);
       item.resolve(record);
     } catch (error) {
       item.reject(asError(error));

@@ -17,14 +17,23 @@ export abstract class AnswerFilterFields {
   createdBefore?: Date | null;
 }
 
+/** The text search rule (promptContains too), the same on SQLite and PostgreSQL: a literal, case-sensitive substring. */
+const LITERAL = 'Literal and case-sensitive: % and _ match only themselves.';
+
 @InputType()
 export class QuestionFilter extends AnswerFilterFields {
   @Field(() => String, { nullable: true, description: 'Only questions whose prompt contains this text.' })
   promptContains?: string | null;
+
+  @Field(() => String, { nullable: true, description: `Only questions whose answer contains this text. ${LITERAL}` })
+  textContains?: string | null;
 }
 
 @InputType()
 export class CaptionFilter extends AnswerFilterFields {
   @Field(() => CaptionStyle, { nullable: true })
   style?: CaptionStyle | null;
+
+  @Field(() => String, { nullable: true, description: `Only captions whose text contains this text. ${LITERAL}` })
+  textContains?: string | null;
 }

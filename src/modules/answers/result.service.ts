@@ -5,7 +5,7 @@ import { StatementTimeout } from '../../platform/database/sql-dialect.js';
 import { groupsByKeys } from '../../platform/collections.js';
 
 /** The records this service hands out, for its callers (resolvers, loaders) to name without reaching the repository. */
-export type { AnswerKind, AnswerRecord } from './answer.repository.js';
+export type { AnswerFilter, AnswerKind, AnswerRecord } from './answer.repository.js';
 
 /** Reads of stored captions and answers, for the analytics lists and image pages. */
 export class ResultService {
@@ -14,10 +14,28 @@ export class ResultService {
     private readonly queryTimeoutMs: number,
   ) {}
 
-  /** One page; a list the database cannot produce within ANALYTICS_QUERY_TIMEOUT_MS is refused, not waited for. */
+  /**
+   * One page (and its totalCount); a list or count the database cannot
+   * produce within ANALYTICS_QUERY_TIMEOUT_MS is refused, not waited for.
+   */
   async page(tenant: string, kind: AnswerKind, filter: AnswerFilter, args: PageArgs): Promise<Page<AnswerRecord>> {
+    const page = await this.withinLimit(() => this.answers.page(tenant, kind, filter, args));
+    return { ...page, totalCount: () => this.withinLimit(page.totalCount) };
+  }
+
+  /** Every stored result the filter matches, newest first, a batch at a time (exports). */
+  async *scan(tenant: string, kind: AnswerKind, filter: AnswerFilter, batchSize: number): AsyncGenerator<AnswerRecord[]> {
+    const batches = this.answers.scan(tenant, kind, filter, batchSize);
+    for (;;) {
+      const next = await this.withinLimit(() => batches.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+
+  private async withinLimit<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await this.answers.page(tenant, kind, filter, args);
+      return await read();
     } catch (error) {
       if (!(error instanceof StatementTimeout)) throw error;
       throw new GatewayError(

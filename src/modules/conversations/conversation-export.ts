@@ -1,9 +1,7 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { encodeCursor, type Page } from '../../platform/database/pagination.js';
 import type { Logger } from '../../platform/logger.js';
-import { sendRequestError } from '../../platform/http/json-errors.js';
+import { datedFilename, sendDownload } from '../../platform/http/download.js';
 import { authenticate, callerOf } from '../access/authenticate.js';
 import type { ApiKeyService } from '../access/api-key.service.js';
 import type { UsageLimits } from '../access/usage-limits.js';
@@ -30,33 +28,18 @@ export interface ExportServices {
 
 export function conversationExportRoutes(services: ExportServices, logger: Logger): Router {
   const router = Router();
-  router.get('/export/conversations.jsonl', authenticate(services), async (req, res) => {
-    const { tenant } = callerOf(res);
-    let first: Page<ConversationRecord>;
-    try {
-      first = await services.conversations.page(tenant, { first: PAGE });
-    } catch (error) {
-      logger.error({ err: error }, 'could not export conversations');
-      sendRequestError(req, res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error. The failure was logged; retry later or contact the operator.');
-      return;
-    }
-    res.set({
-      'Content-Type': 'application/x-ndjson; charset=utf-8',
-      'Content-Disposition': `attachment; filename="conversations-${new Date().toISOString().slice(0, 10)}.jsonl"`,
-      'Cache-Control': 'no-store',
-    });
-    try {
-      await pipeline(Readable.from(jsonLines(services.conversations, tenant, first)), res);
-    } catch (error) {
-      // The client went away, or the database failed mid-way: the body ends without its last line.
-      if ((error as { code?: unknown }).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ err: error }, 'conversation export cut short');
-    }
-  });
+  router.get('/export/conversations.jsonl', authenticate(services), (req, res) =>
+    sendDownload(req, res, logger, {
+      filename: datedFilename('conversations', 'jsonl'),
+      contentType: 'application/x-ndjson; charset=utf-8',
+      body: jsonLines(services.conversations, callerOf(res).tenant),
+    }),
+  );
   return router;
 }
 
-async function* jsonLines(conversations: ConversationService, tenant: string, first: Page<ConversationRecord>): AsyncGenerator<string> {
-  let page = first;
+async function* jsonLines(conversations: ConversationService, tenant: string): AsyncGenerator<string> {
+  let page: Page<ConversationRecord> = await conversations.page(tenant, { first: PAGE });
   for (;;) {
     for (const row of page.items) yield* conversationLine(conversations, row);
     const last = page.items.at(-1);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Conversation, Message } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
-import { fetchPage, NEWEST_FIRST, readPage, type Page, type PageArgs, type Position } from '../../platform/database/pagination.js';
+import { fetchPage, NEWEST_FIRST, OLDEST_FIRST, type Page, type PageArgs, type Position } from '../../platform/database/pagination.js';
 import type { ImageRecord } from '../images/image.service.js';
 
 /** A conversation with its images, in the order they are sent. */
@@ -25,7 +25,6 @@ export interface Turn {
 export type Reply = Pick<Message, 'text' | 'model' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'cachedTokens' | 'latencyMs'>;
 
 const WITH_IMAGES = { images: { orderBy: { position: 'asc' as const }, include: { image: true } } };
-const OLDEST_FIRST = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
 
 type Loaded = Conversation & { images: Array<{ image: ImageRecord }> };
 
@@ -36,8 +35,7 @@ function toRecord({ replyingSince: _claim, images, ...conversation }: Loaded): C
 /** Messages of a conversation are written by one turn at a time, so each can be stamped after the one before. */
 const stampAfter = (previous: Date | undefined) => new Date(Math.max(Date.now(), (previous?.getTime() ?? 0) + 1));
 
-/** Rows strictly after (oldest-first order) or before (newest-first order) a position. */
-const later = ({ createdAt, id }: Position) => ({ OR: [{ createdAt: { gt: createdAt } }, { createdAt, id: { gt: id } }] });
+/** Rows strictly before a position in newest-first order. */
 const earlier = ({ createdAt, id }: Position) => ({ OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] });
 
 /**
@@ -67,8 +65,11 @@ export class ConversationRepository {
 
   /** Newest first. */
   async page(tenant: string, args: PageArgs): Promise<Page<ConversationRecord>> {
-    const page = await fetchPage(args, (take, after) =>
-      this.db.conversation.findMany({ where: { tenant, AND: [after] }, orderBy: NEWEST_FIRST, include: WITH_IMAGES, take }),
+    const page = await fetchPage(
+      args,
+      'desc',
+      (window) => this.db.conversation.findMany({ where: { tenant, AND: window.where.AND }, orderBy: window.orderBy, include: WITH_IMAGES, take: window.take }),
+      () => this.db.conversation.count({ where: { tenant } }),
     );
     return { ...page, items: page.items.map(toRecord) };
   }
@@ -81,8 +82,11 @@ export class ConversationRepository {
 
   /** Oldest first. */
   messages(conversationId: string, args: PageArgs): Promise<Page<MessageRecord>> {
-    return readPage(args, (take, position) =>
-      this.db.message.findMany({ where: { conversationId, ...(position ? later(position) : {}) }, orderBy: OLDEST_FIRST, take }),
+    return fetchPage(
+      args,
+      'asc',
+      (window) => this.db.message.findMany({ where: { conversationId, AND: window.where.AND }, orderBy: window.orderBy, take: window.take }),
+      () => this.db.message.count({ where: { conversationId } }),
     );
   }
 

@@ -1,4 +1,4 @@
-import type { ChatRequest, ModelImage, ModelProvider } from '../../model/provider.js';
+import type { ChatRequest, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Page, PageArgs, Position } from '../../platform/database/pagination.js';
 import { GatewayError, notFound } from '../../platform/errors.js';
@@ -9,6 +9,7 @@ import type { ContextMessage, ContextPlan, ConversationContext } from './convers
 import { conversationImageIds, conversationTitle, messageText } from './conversation-input.js';
 import type { ConversationRecord, ConversationRepository, MessageRecord, Turn } from './conversation.repository.js';
 import { PushStream } from './push-stream.js';
+import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
 
 /** The records this service hands out, for its callers (resolvers, routes) to name without reaching the repository. */
 export type { ConversationRecord, MessageRecord } from './conversation.repository.js';
@@ -34,8 +35,12 @@ export interface TurnOptions {
 }
 
 /** A claimed turn with its context planned and its tokens set aside, ready to ask. */
+/** The usage kind of a conversation turn's call and reply. */
+const CONVERSATION_KIND = 'CONVERSATION';
+
 interface PreparedTurn {
   turn: Turn;
+  payer: Payer;
   request: ChatRequest;
   reservation: TokenReservation;
 }
@@ -62,6 +67,7 @@ export class ConversationService {
     private readonly provider: ModelProvider,
     private readonly context: ConversationContext,
     private readonly limits: ConversationLimits,
+    private readonly ledger?: UsageLedger,
   ) {}
 
   async start(tenant: string, imageIds: readonly string[], title: string | null | undefined): Promise<ConversationRecord> {
@@ -127,7 +133,7 @@ export class ConversationService {
         release(reservation);
         throw error;
       });
-      return { turn, reservation, request: { images, turns: plan.turns } };
+      return { turn, payer: { tenant, apiKeyId: budget.apiKeyId }, reservation, request: { images, turns: plan.turns } };
     } catch (error) {
       await this.abandon(turn);
       throw error;
@@ -135,9 +141,10 @@ export class ConversationService {
   }
 
   /** Asks the model, settles the reservation to what it billed and stores the reply. */
-  private async reply({ turn, request, reservation }: PreparedTurn, options: TurnOptions): Promise<MessageRecord> {
+  private async reply({ turn, payer, request, reservation }: PreparedTurn, options: TurnOptions): Promise<MessageRecord> {
     try {
-      const answer = await this.provider.chat(request, options).catch((error: unknown) => {
+      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, CONVERSATION_KIND, call);
+      const answer = await this.provider.chat(request, { ...options, onCall }).catch((error: unknown) => {
         release(reservation);
         throw toApiError(asError(error));
       });
@@ -147,6 +154,7 @@ export class ConversationService {
       if (!stored) {
         throw busy('The conversation changed while this reply was written (it was deleted, or the reply outlived QWEN_DEADLINE_MS and another message took over); the reply was not stored.');
       }
+      this.ledger?.served(payer, stored.model ?? this.provider.model, CONVERSATION_KIND, null);
       return stored;
     } catch (error) {
       await this.abandon(turn);

@@ -9,8 +9,8 @@ const MAX_IMAGES = 20_000;
  * operation (a cached answer included) then needs no database round trip.
  * A row never changes once written (its bytes, type and size are the
  * image), so a cached row cannot go stale; nothing deletes image rows
- * today, and whatever adds deletion must drop them here (and on other
- * replicas, through its events). Unknown ids are not remembered: they ask
+ * except deletion (modules/lifecycle), which must drop them here (and on other
+ * replicas, through its events): `forget`. Unknown ids are not remembered: they ask
  * the database each time, so a row written elsewhere is found at once.
  */
 export class ImageCache implements ImageLookup {
@@ -31,5 +31,10 @@ export class ImageCache implements ImageLookup {
     for (const row of read) this.byId.set(row.id, row);
     // Another tenant's row is exactly as unknown as a missing one.
     return [...cached, ...read].filter((row) => row.tenant === tenant);
+  }
+
+  /** Drops deleted images' rows, so no lookup finds them any more. */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) this.byId.delete(id);
   }
 }

@@ -1,14 +1,24 @@
-import type { Image } from '../../generated/prisma/client.js';
+import type { Image, Prisma } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
-import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from '../../platform/database/pagination.js';
+import { fetchPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
 
 export type ImageRecord = Image;
 /** A row to insert: its tenant is given apart, as the first argument. */
 export type NewImage = Omit<Image, 'createdAt' | 'tenant'>;
 
+const CAPTION = { kind: 'CAPTION' };
+
 /** Each lost race with a concurrent upload of the same bytes costs one attempt. */
 const INSERT_ATTEMPTS = 3;
+
+/** What the images list can be narrowed by. */
+export interface ImageListFilter {
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  mimeType?: string | null;
+  hasCaption?: boolean | null;
+}
 
 /** A tenant's images by id (missing and foreign ids are left out). */
 export interface ImageLookup {
@@ -63,7 +73,20 @@ export class ImageRepository implements ImageLookup {
     }
   }
 
-  page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {
-    return fetchPage(args, (take, after) => this.db.image.findMany({ where: { tenant, AND: [after] }, orderBy: NEWEST_FIRST, take }));
+  /** Newest first; `hasCaption` is an EXISTS on the captions' (imageId, kind) index. */
+  page(tenant: string, filter: ImageListFilter, args: PageArgs): Promise<Page<ImageRecord>> {
+    const where: Prisma.ImageWhereInput = {
+      tenant,
+      ...(filter.mimeType ? { mimeType: filter.mimeType } : {}),
+      ...(filter.createdAfter || filter.createdBefore ? { createdAt: { gte: filter.createdAfter ?? undefined, lt: filter.createdBefore ?? undefined } } : {}),
+      ...(filter.hasCaption === true ? { answers: { some: CAPTION } } : {}),
+      ...(filter.hasCaption === false ? { answers: { none: CAPTION } } : {}),
+    };
+    return fetchPage(
+      args,
+      'desc',
+      (window) => this.db.image.findMany({ where: { ...where, AND: window.where.AND }, orderBy: window.orderBy, take: window.take }),
+      () => this.db.image.count({ where }),
+    );
   }
 }

@@ -9,6 +9,7 @@ import { Caption } from '../answers/caption.type.js';
 import { CaptionStyle } from '../answers/caption-style.enum.js';
 import { ConnectionArgs, ConnectionType, toConnection } from '../../platform/graphql/connection.type.js';
 import { Image } from './image.type.js';
+import { ImageFilter } from './image-filter.input.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 import { Question } from '../answers/question.type.js';
 
@@ -24,9 +25,10 @@ export class ImageResolver {
   @Query(() => ImageConnection, { description: 'Stored images, newest first.' })
   async images(
     @Ctx() ctx: Context,
+    @Arg('filter', () => ImageFilter, { nullable: true }) filter: ImageFilter | null,
     @Args(() => ConnectionArgs) page: ConnectionArgs,
   ) {
-    return toConnection(await ctx.services.images.page(ctx.caller.tenant, page), (row) => row);
+    return toConnection(await ctx.services.images.page(ctx.caller.tenant, filter ?? {}, page), (row) => row);
   }
 
   @Mutation(() => Image, { complexity: FIELD_COSTS.imageIntake, description: 'Upload one image (GraphQL multipart request). The same bytes return the existing Image.' })

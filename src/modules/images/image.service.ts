@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { GatewayError, notFound } from '../../platform/errors.js';
 import type { BlobStore, StorageMonitor } from '../../platform/blob-storage/blob-store.js';
 import { diskFaultCode, storageFull } from '../../platform/blob-storage/disk-faults.js';
-import type { ImageLookup, ImageRecord, ImageRepository } from './image.repository.js';
+import type { ImageListFilter, ImageLookup, ImageRecord, ImageRepository } from './image.repository.js';
 import type { Page, PageArgs } from '../../platform/database/pagination.js';
 import type { BlobsInFlight } from './blobs-in-flight.js';
 import { byKeys } from '../../platform/collections.js';
@@ -58,8 +58,8 @@ export class ImageService {
     return byKeys(ids, await this.lookup.findByIds(tenant, ids), (row) => row.id);
   }
 
-  page(tenant: string, args: PageArgs): Promise<Page<ImageRecord>> {
-    return this.images.page(tenant, args);
+  page(tenant: string, filter: ImageListFilter, args: PageArgs): Promise<Page<ImageRecord>> {
+    return this.images.page(tenant, filter, args);
   }
 
   /** Fetches an image by URL for the caller, with every check an upload gets. */

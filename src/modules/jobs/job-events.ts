@@ -9,10 +9,10 @@ import type { JobRecord } from './job.repository.js';
 export interface JobEvents {
   publish(job: JobRecord): void;
   /**
-   * Starts listening at once (before the caller reads the job's current
-   * state, so no change can slip between the two). Stop by aborting `signal`.
+   * Resolves once listening (the caller reads the job's current state after
+   * it, so no change can slip between the two). Stop by aborting `signal`.
    */
-  subscribe(jobId: string, signal: AbortSignal): AsyncIterable<JobRecord>;
+  subscribe(jobId: string, signal: AbortSignal): Promise<AsyncIterable<JobRecord>>;
 }
 
 export class InProcessJobEvents implements JobEvents {
@@ -26,10 +26,15 @@ export class InProcessJobEvents implements JobEvents {
     this.emitter.emit(job.id, job);
   }
 
-  subscribe(jobId: string, signal: AbortSignal): AsyncIterable<JobRecord> {
+  /** The jobs someone here listens to. */
+  listenedJobIds(): string[] {
+    return this.emitter.eventNames().filter((name) => typeof name === 'string');
+  }
+
+  subscribe(jobId: string, signal: AbortSignal): Promise<AsyncIterable<JobRecord>> {
     // events.on registers the listener now (not at the first read) and buffers events until read.
     const events = on(this.emitter, jobId, { signal });
-    return {
+    return Promise.resolve({
       async *[Symbol.asyncIterator]() {
         try {
           for await (const [job] of events) yield job as JobRecord;
@@ -37,6 +42,6 @@ export class InProcessJobEvents implements JobEvents {
           if (!signal.aborted) throw error; // an abort is the normal end
         }
       },
-    };
+    });
   }
 }

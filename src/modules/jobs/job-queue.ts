@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import type { Logger } from '../../platform/logger.js';
 import type { JobRepository } from './job.repository.js';
 import type { JobRunner } from './job-runner.js';
+import { RunningJobs } from './running-jobs.js';
 
 /**
  * Where submitted jobs wait for a worker. The in-process queue is the
@@ -21,21 +22,15 @@ export interface JobQueue {
   stop(graceMs: number): Promise<void>;
 }
 
-/** A running job's two ways to stop (JobRunner.run): no more work, and abort what is in flight. */
-interface Running {
-  stop: AbortController;
-  abort: AbortController;
-}
-
 export class InProcessJobQueue implements JobQueue {
   // p-queue wakes on `add`, so an idle queue costs nothing (no polling).
   private readonly queue: PQueue;
-  private readonly running = new Map<string, Running>();
+  private readonly running = new RunningJobs();
   private stopping = false;
 
   constructor(
-    private readonly jobs: JobRepository,
-    private readonly runner: JobRunner,
+    private readonly jobs: Pick<JobRepository, 'activeIds'>,
+    private readonly runner: Pick<JobRunner, 'run'>,
     concurrency: number,
     private readonly logger: Logger,
   ) {
@@ -49,36 +44,23 @@ export class InProcessJobQueue implements JobQueue {
   }
 
   enqueue(jobId: string): void {
-    if (this.stopping || this.running.has(jobId)) return;
-    const run: Running = { stop: new AbortController(), abort: new AbortController() };
-    this.running.set(jobId, run);
+    if (this.stopping) return;
+    const run = this.running.track(jobId);
+    if (!run) return;
     this.queue
       .add(() => this.runner.run(jobId, run.stop.signal, run.abort.signal))
       .catch((error: unknown) => this.logger.error({ err: error, jobId }, 'job worker crashed'))
-      .finally(() => this.running.delete(jobId));
+      .finally(() => this.running.release(jobId));
   }
 
   cancel(jobId: string): void {
-    const run = this.running.get(jobId);
-    run?.stop.abort('cancelled');
-    run?.abort.abort('cancelled');
+    this.running.halt(jobId, 'cancelled');
   }
 
   async stop(graceMs: number): Promise<void> {
     if (this.stopping) return this.queue.onIdle();
     this.stopping = true;
     this.queue.clear();
-    for (const run of this.running.values()) run.stop.abort('shutdown');
-    const idle = this.queue.onIdle();
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    });
-    const late = await Promise.race([idle.then(() => false), graceOver]);
-    clearTimeout(timer);
-    if (!late) return;
-    // Calls still in flight would answer after the database is closed: abort them and wait for the runners to return.
-    for (const run of this.running.values()) run.abort.abort('shutdown');
-    await idle;
+    await this.running.drain(this.queue.onIdle(), graceMs);
   }
 }

@@ -61,11 +61,13 @@ export class JobRunner {
     try {
       const pending = await this.jobs.pendingItems(jobId);
       const byImage = groupBy(pending, (item) => item.imageId);
-      const images = new Map((await this.images.findByIds(job.tenant, [...byImage.keys()])).map((image) => [image.id, image]));
+      const imageIds = [...byImage.keys()].filter((id) => id !== null);
+      // A deleted image (its items' imageId is null, or its row is gone) fails its items with NOT_FOUND.
+      const images = new Map((await this.images.findByIds(job.tenant, imageIds)).map((image) => [image.id, image]));
       const budget = await this.options.budgetFor(job);
       const limit = pLimit(this.options.imageConcurrency);
       const spent: BudgetState = { refusal: null };
-      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, images.get(imageId), items, budget, spent, stop, abort))));
+      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, imageId === null ? undefined : images.get(imageId), items, budget, spent, stop, abort))));
       if (!stop.aborted) await this.finish(jobId, spent);
     } catch (error) {
       this.logger.error({ err: error, jobId }, 'job failed unexpectedly');

@@ -22,7 +22,7 @@ export type ReadJob = (jobId: string) => Promise<JobRecord | null>;
 
 export async function jobSnapshots(events: JobEvents, readJob: ReadJob, jobId: string): Promise<AsyncGenerator<JobRecord>> {
   const stop = new AbortController();
-  const changes = events.subscribe(jobId, stop.signal);
+  const changes = await events.subscribe(jobId, stop.signal);
   const current = await readJob(jobId);
   if (!current) {
     stop.abort();

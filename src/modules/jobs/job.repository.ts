@@ -1,6 +1,6 @@
 import { Prisma, type Answer, type Job, type JobItem } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
-import { fetchPage, NEWEST_FIRST, type Page, type PageArgs } from '../../platform/database/pagination.js';
+import { fetchPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { ACTIVE_STATUSES, JobItemStatus, JobStatus, type FinalStatus } from './job-status.js';
 
 export type JobRecord = Job;
@@ -77,8 +77,12 @@ export class JobRepository implements JobRunStore {
   }
 
   page(tenant: string, status: JobStatus | null, args: PageArgs): Promise<Page<JobRecord>> {
-    return fetchPage(args, (take, after) =>
-      this.db.job.findMany({ where: { tenant, ...(status ? { status } : {}), AND: [after] }, orderBy: NEWEST_FIRST, take }),
+    const where = { tenant, ...(status ? { status } : {}) };
+    return fetchPage(
+      args,
+      'desc',
+      (window) => this.db.job.findMany({ where: { ...where, AND: window.where.AND }, orderBy: window.orderBy, take: window.take }),
+      () => this.db.job.count({ where }),
     );
   }
 

@@ -85,9 +85,9 @@ export class JobResolver {
 
 @Resolver(() => JobItem)
 export class JobItemResolver {
-  @FieldResolver(() => Image)
-  async image(@Root() item: JobItem, @Ctx() ctx: Context): Promise<Image> {
-    return (await ctx.loaders.image.load(item.imageId)) ?? ctx.services.images.get(ctx.caller.tenant, item.imageId);
+  @FieldResolver(() => Image, { nullable: true, description: 'Null once the image was deleted (deleteImage, retention).' })
+  image(@Root() item: JobItem, @Ctx() ctx: Context): Promise<Image | null> | null {
+    return item.imageId === null ? null : ctx.loaders.image.load(item.imageId);
   }
 
   @FieldResolver(() => Caption, { nullable: true })

@@ -46,7 +46,8 @@ export class JobItem {
   @Field(() => ID)
   id!: string;
 
-  imageId!: string;
+  /** Null once the image was deleted. */
+  imageId!: string | null;
 
   @Field(() => JobItemKind)
   kind!: AnswerKind;

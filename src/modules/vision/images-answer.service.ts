@@ -1,4 +1,4 @@
-import type { ModelImage, ModelProvider } from '../../model/provider.js';
+import type { ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import { badInput, notFound } from '../../platform/errors.js';
@@ -8,6 +8,7 @@ import type { CacheScope } from '../answers/answer-cache.js';
 import { toApiError } from '../answers/model-errors.js';
 import { normalizeQuestion } from '../answers/prompts.js';
 import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
+import type { UsageLedger } from '../analytics/usage-ledger.js';
 import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
 
 /** The records this service hands out, for resolvers to name without reaching the repository. */
@@ -48,6 +49,9 @@ export function askedImageIds(ids: readonly string[], max: number): readonly str
   return ids;
 }
 
+/** The usage kind of a question about several images. */
+const IMAGES_QUESTION_KIND = 'IMAGES_QUESTION';
+
 /**
  * One question about several images (askAboutImages), all of them in one
  * upstream request, in the order given. Served like answers (the cache
@@ -68,13 +72,22 @@ export class ImagesAnswerService {
     private readonly estimate: Pick<TokenEstimate, 'forImages'>,
     private readonly scope: CacheScope,
     private readonly limits: ImagesAnswerLimits,
+    private readonly ledger?: UsageLedger,
   ) {}
 
   find(tenant: string, id: string): Promise<ImagesAnswerRecord | null> {
     return this.answers.findForTenant(tenant, id);
   }
 
+  /** The answer, from the cache or one upstream call; either is recorded as a result served to the budget's key. */
   async ask(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, refresh: boolean, signal?: AbortSignal): Promise<ImagesAnswerResult> {
+    const result = await this.answer(tenant, budget, imageIds, question, refresh, signal);
+    const { record, cached } = result;
+    this.ledger?.served({ tenant, apiKeyId: budget.apiKeyId }, record.model, IMAGES_QUESTION_KIND, cached ? record.totalTokens : null);
+    return result;
+  }
+
+  private async answer(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, refresh: boolean, signal?: AbortSignal): Promise<ImagesAnswerResult> {
     const ids = askedImageIds(imageIds, this.limits.maxImages);
     const prompt = normalizeQuestion(question, this.limits.questionLength);
     const images = await this.tenantImages(tenant, ids);
@@ -95,7 +108,7 @@ export class ImagesAnswerService {
     }
     const abort = new SharedAbort();
     abort.join(signal);
-    const work = this.call(tenant, images, key, abort.signal).then(
+    const work = this.call(tenant, budget.apiKeyId, images, key, abort.signal).then(
       async (answer) => {
         await reservation.settle(answer.totalTokens);
         return answer;
@@ -129,10 +142,11 @@ export class ImagesAnswerService {
   }
 
   /** Reads the images and asks the model once, every image in the first (only) user turn. */
-  private async call(tenant: string, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal) {
+  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal) {
     const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
     const sent: ModelImage[] = images.map((image, i) => ({ mimeType: image.mimeType, width: image.width, height: image.height, data: data[i]! }));
-    const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal });
+    const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, IMAGES_QUESTION_KIND, call);
+    const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall });
     return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text: answer.text, latencyMs: answer.latencyMs, ...answer.usage };
   }
 

@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { link, mkdir, open, opendir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../errors.js';
-import { diskFaultCode, storageFull } from './disk-faults.js';
+import { LocalTemporaries, type DiskMonitor } from './local-temporaries.js';
 
 /**
  * Where a blob lives. An original image's key is its sha256; blobs derived
@@ -14,11 +14,7 @@ import { diskFaultCode, storageFull } from './disk-faults.js';
 export type BlobKey = string;
 
 /** Where storage reports what the operator must hear about; the stores themselves only throw coded errors. */
-export interface StorageMonitor {
-  /** A write failed with a disk fault. */
-  diskFault(error: unknown): void;
-  /** A write went through: a full-disk episode, if any, is over. */
-  diskWritable(): void;
+export interface StorageMonitor extends DiskMonitor {
   /** A read found a blob gone, or bytes that no longer match their key. */
   blobLost(key: BlobKey, reason: 'missing' | 'damaged'): void;
 }
@@ -34,6 +30,27 @@ export function thumbnailKey(sha256: string, size: number): BlobKey {
 /** The sha256 of the original a blob is (or was derived from): what an image row points at. */
 export function originalOf(key: BlobKey): string {
   return THUMBNAIL_KEY.exec(key)?.[1] ?? key;
+}
+
+/** True when `key` has the shape of a blob key (original or thumbnail); anything else is never a blob. */
+export const isBlobKey = (key: string): boolean => ORIGINAL_KEY.test(key) || THUMBNAIL_KEY.test(key);
+
+/** The key itself, or a thrown error for anything that is not a blob key (never a path or object name from user input). */
+export function checkedBlobKey(key: string): BlobKey {
+  if (!isBlobKey(key)) throw new Error(`not a blob key: ${JSON.stringify(key.slice(0, 100))}`);
+  return key;
+}
+
+/** The sha256 itself, or a thrown error for anything that is not an original's key. */
+export function checkedOriginalKey(sha256: string): string {
+  if (!ORIGINAL_KEY.test(sha256)) throw new Error('original blob keys are lowercase sha256 hex');
+  return sha256;
+}
+
+/** The keys of the thumbnails of `sha256` among `keys` (names listed in a folder or under a prefix). */
+export function thumbnailsOf(sha256: string, keys: readonly string[]): BlobKey[] {
+  checkedOriginalKey(sha256);
+  return keys.filter((key) => THUMBNAIL_KEY.exec(key)?.[1] === sha256);
 }
 
 /** An inclusive byte range, as HTTP Range and range-parser count. */
@@ -63,6 +80,8 @@ export interface BlobStore {
   checkWritable(): Promise<void>;
   /** Every blob (originals and derived) last written before `before`. */
   blobsWrittenBefore(before: Date): AsyncIterable<BlobKey>;
+  /** The keys of the blobs derived from an original (its thumbnails) that exist now. */
+  derivedOf(sha256: string): Promise<BlobKey[]>;
   /** Removes the temporary files last written before `before` (left by a crash); how many. */
   removeTemporariesBefore(before: Date): Promise<number>;
   /**
@@ -83,47 +102,56 @@ export interface BlobStore {
 export function blobMissing(key: BlobKey, cause?: unknown): GatewayError {
   return new GatewayError(
     'BLOB_MISSING',
-    `The stored bytes of this image are missing (blob ${key}). Upload the same image again to restore them; if many are missing, the operator must restore DATA_DIR/blobs.`,
+    `The stored bytes of this image are missing (blob ${key}). Upload the same image again to restore them; if many are missing, the operator must restore the blob storage (DATA_DIR/blobs, or the S3 bucket).`,
     { cause },
   );
 }
 
-/** The bytes on disk are not the ones stored under this key (changed or swapped): they must not be used. */
+/** The stored bytes are not the ones stored under this key (changed or swapped): they must not be used. */
 function blobDamaged(key: BlobKey): GatewayError {
   return new GatewayError(
     'BLOB_MISSING',
-    `The stored bytes of this image are damaged (blob ${key} no longer matches its sha256), so they were not used. Upload the same image again to restore them; the operator should check DATA_DIR/blobs.`,
+    `The stored bytes of this image are damaged (blob ${key} no longer matches its sha256), so they were not used. Upload the same image again to restore them; the operator should check the blob storage (DATA_DIR/blobs, or the S3 bucket).`,
   );
 }
 
-const isNotFound = (error: unknown) => (error as { code?: unknown }).code === 'ENOENT';
-const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+/** Tells the monitor a blob was found lost, and returns the coded error to throw. */
+export function lostBlob(monitor: StorageMonitor, key: BlobKey, reason: 'missing' | 'damaged', cause?: unknown): GatewayError {
+  monitor.blobLost(key, reason);
+  return reason === 'missing' ? blobMissing(key, cause) : blobDamaged(key);
+}
 
-/** What the writability probe writes: a page or two, as the smallest upload would. */
-const PROBE_BYTES = Buffer.alloc(64 * 1024);
+/** The bytes read under `key`, unless it is an original whose bytes no longer hash to it (bit rot, a swapped file): those are never used. */
+export function verifiedBlob(monitor: StorageMonitor, key: BlobKey, bytes: Buffer): Buffer {
+  if (ORIGINAL_KEY.test(key) && createHash('sha256').update(bytes).digest('hex') !== key) throw lostBlob(monitor, key, 'damaged');
+  return bytes;
+}
+
+const isNotFound = (error: unknown) => (error as { code?: unknown }).code === 'ENOENT';
 
 /** Blobs as files under DATA_DIR/blobs: originals at ab/cd/<sha256>, thumbnails at thumbnails/ab/cd/<sha256>-<size>.webp. */
 export class FileBlobStore implements BlobStore {
+  private readonly temporaries: LocalTemporaries;
+
   constructor(
     private readonly blobDir: string,
-    private readonly tmpDir: string,
+    tmpDir: string,
     private readonly monitor: StorageMonitor,
-  ) {}
+  ) {
+    this.temporaries = new LocalTemporaries(tmpDir, monitor);
+  }
 
   tempPath(): Promise<string> {
-    return this.writing(async () => {
-      await mkdir(this.tmpDir, { recursive: true });
-      return path.join(this.tmpDir, `${randomUUID()}.part`);
-    });
+    return this.temporaries.path();
   }
 
   async put(sha256: string, tempFile: string): Promise<void> {
-    if (!ORIGINAL_KEY.test(sha256)) throw new Error('original blob keys are lowercase sha256 hex');
-    await this.writing(async () => {
+    const target = this.pathOf(checkedOriginalKey(sha256));
+    await this.temporaries.writing(async () => {
       // Written now, as far as the orphan sweep can tell: a blob put moments ago is never old enough to sweep.
       const now = new Date();
       await utimes(tempFile, now, now);
-      await this.moveInto(this.pathOf(sha256), tempFile);
+      await this.moveInto(target, tempFile);
     });
   }
 
@@ -131,7 +159,7 @@ export class FileBlobStore implements BlobStore {
     const target = this.pathOf(key);
     const tempFile = await this.tempPath();
     try {
-      await this.writing(async () => {
+      await this.temporaries.writing(async () => {
         await writeFile(tempFile, bytes);
         await this.moveInto(target, tempFile);
       });
@@ -147,17 +175,15 @@ export class FileBlobStore implements BlobStore {
     try {
       bytes = await readFile(this.pathOf(key));
     } catch (error) {
-      throw isNotFound(error) ? this.lost(key, 'missing', error) : error;
+      throw isNotFound(error) ? lostBlob(this.monitor, key, 'missing', error) : error;
     }
-    // An original's key is its hash: bytes that no longer match (bit rot, a swapped file) are never used.
-    if (ORIGINAL_KEY.test(key) && sha256Of(bytes) !== key) throw this.lost(key, 'damaged');
-    return bytes;
+    return verifiedBlob(this.monitor, key, bytes);
   }
 
   async openRead(key: BlobKey, range?: ByteRange): Promise<Readable> {
     // Opened here, not lazily by the stream, so a missing blob is a coded error before any byte is sent.
     const handle = await open(this.pathOf(key), 'r').catch((error: unknown) => {
-      throw isNotFound(error) ? this.lost(key, 'missing', error) : error;
+      throw isNotFound(error) ? lostBlob(this.monitor, key, 'missing', error) : error;
     });
     return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
@@ -171,14 +197,8 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async checkWritable(): Promise<void> {
-    const probe = await this.tempPath();
-    try {
-      await this.writing(() => writeFile(probe, PROBE_BYTES));
-      this.monitor.diskWritable();
-    } finally {
-      await rm(probe, { force: true });
-    }
+  checkWritable(): Promise<void> {
+    return this.temporaries.checkWritable();
   }
 
   async *blobsWrittenBefore(before: Date): AsyncIterable<BlobKey> {
@@ -199,21 +219,17 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async removeTemporariesBefore(before: Date): Promise<number> {
-    const names = await readdir(this.tmpDir).catch((error: unknown) => {
+  async derivedOf(sha256: string): Promise<BlobKey[]> {
+    const dir = path.dirname(this.pathOf(thumbnailKey(checkedOriginalKey(sha256), 1)));
+    const names = await readdir(dir).catch((error: unknown) => {
       if (isNotFound(error)) return [];
       throw error;
     });
-    let removed = 0;
-    for (const name of names.filter((n) => n.endsWith('.part'))) {
-      const file = path.join(this.tmpDir, name);
-      const written = await stat(file).then((s) => s.mtime, () => undefined);
-      if (written && written < before) {
-        await rm(file, { force: true });
-        removed++;
-      }
-    }
-    return removed;
+    return thumbnailsOf(sha256, names.map((name) => `thumbnails/${name}`));
+  }
+
+  removeTemporariesBefore(before: Date): Promise<number> {
+    return this.temporaries.removeBefore(before);
   }
 
   async removeUnless(key: BlobKey, keep: (writtenAt: Date) => Promise<boolean>): Promise<boolean> {
@@ -241,22 +257,6 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  /** Runs a write; a disk fault is reported and becomes STORAGE_FULL. */
-  private async writing<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (diskFaultCode(error) === undefined) throw error;
-      this.monitor.diskFault(error);
-      throw storageFull(error);
-    }
-  }
-
-  private lost(key: BlobKey, reason: 'missing' | 'damaged', cause?: unknown): GatewayError {
-    this.monitor.blobLost(key, reason);
-    return reason === 'missing' ? blobMissing(key, cause) : blobDamaged(key);
-  }
-
   private async moveInto(target: string, tempFile: string): Promise<void> {
     await mkdir(path.dirname(target), { recursive: true });
     // rename is atomic on one filesystem: readers see no file or the whole file.
@@ -264,23 +264,16 @@ export class FileBlobStore implements BlobStore {
   }
 
   private pathOf(key: BlobKey): string {
+    checkedBlobKey(key);
     if (ORIGINAL_KEY.test(key)) return path.join(this.blobDir, key.slice(0, 2), key.slice(2, 4), key);
-    const thumbnail = THUMBNAIL_KEY.exec(key);
-    if (thumbnail) {
-      const sha256 = thumbnail[1]!;
-      return path.join(this.blobDir, 'thumbnails', sha256.slice(0, 2), sha256.slice(2, 4), `${sha256}-${thumbnail[2]}.webp`);
-    }
-    throw new Error(`not a blob key: ${JSON.stringify(key.slice(0, 100))}`);
+    const [, sha256, size] = THUMBNAIL_KEY.exec(key)!;
+    return path.join(this.blobDir, 'thumbnails', sha256!.slice(0, 2), sha256!.slice(2, 4), `${sha256}-${size}.webp`);
   }
 
   /** The key whose path this is, or undefined for any other file. */
   private keyOf(file: string): BlobKey | undefined {
     const name = path.basename(file);
     const key = ORIGINAL_KEY.test(name) ? name : `thumbnails/${name}`;
-    try {
-      return this.pathOf(key) === file ? key : undefined;
-    } catch {
-      return undefined;
-    }
+    return isBlobKey(key) && this.pathOf(key) === file ? key : undefined;
   }
 }

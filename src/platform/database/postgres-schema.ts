@@ -4,11 +4,15 @@ import { paths } from './migration-files.js';
 
 // prisma/schema.prisma (SQLite) is the only schema people edit; the
 // PostgreSQL copy differs in the datasource provider and the client's output
-// folder, and is derived here so the two cannot drift apart.
+// folder, and is derived here so the two cannot drift apart. A line
+// commented `// postgresql: <attribute>` is PostgreSQL's alone (an index
+// SQLite has no form of): the copy has it uncommented.
 
 const HEADER =
   '// GENERATED from prisma/schema.prisma by `npm run db:generate` (prisma/generate.ts).\n' +
   '// Do not edit: change prisma/schema.prisma instead.\n\n';
+
+const POSTGRES_ONLY = /^(\s*)\/\/ postgresql: /gm;
 
 export function toPostgresSchema(sqliteSchema: string): string {
   const out = replaceInBlock(
@@ -17,7 +21,7 @@ export function toPostgresSchema(sqliteSchema: string): string {
     /output\s*=\s*"[^"]*"/,
     'output       = "../../src/generated/prisma-pg"',
   );
-  return HEADER + out;
+  return HEADER + out.replace(POSTGRES_ONLY, '$1');
 }
 
 // Replace exactly one match inside the `{ ... }` block starting at `blockStart`,

@@ -11,10 +11,19 @@ export type SqlDialect = 'sqlite' | 'postgresql';
 
 /**
  * `column` contains `text` literally: no wildcards, case-sensitive, compared
- * character by character, the same rule on both databases.
+ * character by character, the same rule on both databases. SQLite's instr()
+ * knows no wildcards. On PostgreSQL it is a LIKE with %, _ and the escape
+ * character escaped, which a pg_trgm index serves (strpos() would read every
+ * row).
  */
 export function containsText(dialect: SqlDialect, column: Prisma.Sql, text: string): Prisma.Sql {
-  return dialect === 'sqlite' ? Prisma.sql`instr(${column}, ${text}) > 0` : Prisma.sql`strpos(${column}, ${text}) > 0`;
+  if (dialect === 'sqlite') return Prisma.sql`instr(${column}, ${text}) > 0`;
+  return Prisma.sql`${column} LIKE ${`%${escapeLike(text)}%`} ESCAPE '\\'`;
+}
+
+/** `text` as a LIKE pattern matching only itself, backslash being the escape character. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
 /** PostgreSQL's "canceling statement due to statement timeout". */

@@ -5,9 +5,9 @@ import { DEFAULT_PAGE_SIZE, encodeCursor, type Page, type PageArgs } from '../da
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../database/pagination.js';
 
 /**
- * `first` and `after`, the paging arguments of every list query. The SDL
- * lists them in this order, before the query's own arguments (type-graphql
- * emits parameters last to first).
+ * `first`/`after` (forward) and `last`/`before` (backward), the paging
+ * arguments of every list query. The SDL lists them in this order, before the
+ * query's own arguments (type-graphql emits parameters last to first).
  */
 @ArgsType()
 export class ConnectionArgs implements PageArgs {
@@ -16,6 +16,14 @@ export class ConnectionArgs implements PageArgs {
 
   @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE })
   first!: number | null;
+
+  /** Rows before this cursor (pageInfo.startCursor of a later page). No SDL description: the argument lists stay on one line. */
+  @Field(() => String, { nullable: true })
+  before?: string | null;
+
+  /** The last rows of the range (up to `before`, when given), in list order; `first` is then ignored. */
+  @Field(() => Int, { nullable: true })
+  last?: number | null;
 }
 
 @ObjectType()
@@ -25,6 +33,12 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
   endCursor!: string | null;
+
+  @Field(() => Boolean, { description: 'Known when paging backward (`last`); false when paging forward.' })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `before` to get the previous page.' })
+  startCursor!: string | null;
 }
 
 export interface Edge<T> {
@@ -35,6 +49,8 @@ export interface Edge<T> {
 export interface Connection<T> {
   edges: Edge<T>[];
   pageInfo: PageInfo;
+  /** Counts the list's rows: called only when a client selects totalCount. */
+  count: () => Promise<number>;
 }
 
 /** Relay-style connection types, one pair (XEdge, XConnection) per node type. */
@@ -55,11 +71,20 @@ export function ConnectionType<T extends object>(node: ClassType<T>) {
 
     @Field(() => PageInfo)
     pageInfo!: PageInfo;
+
+    count!: () => Promise<number>;
+
+    @Field(() => Int, { description: 'Rows the list (with its filter) holds, paging aside. Counted only when selected.' })
+    totalCount(): Promise<number> {
+      return this.count();
+    }
   }
   return ConnectionClass;
 }
 
 export function toConnection<R extends { createdAt: Date; id: string }, T>(page: Page<R>, map: (row: R) => T): Connection<T> {
   const edges = page.items.map((row) => ({ cursor: encodeCursor(row), node: map(row) }));
-  return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  const { hasNextPage, hasPreviousPage } = page;
+  const pageInfo = { hasNextPage, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
+  return { edges, pageInfo, count: page.totalCount };
 }

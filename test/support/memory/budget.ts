@@ -4,6 +4,7 @@ import { GatewayError } from '../../../src/platform/errors.js';
 /** A token budget that counts in plain numbers, so a test can read what was reserved and settled. */
 export class MemoryBudget implements TokenBudget {
   spent = 0;
+  readonly apiKeyId = null;
   readonly settled: number[] = [];
 
   constructor(private readonly tokens = Number.POSITIVE_INFINITY) {}

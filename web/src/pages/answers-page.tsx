@@ -1,9 +1,9 @@
-import { useQuery } from '@apollo/client/react';
+import { useApolloClient, useQuery } from '@apollo/client/react';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { downloadCsv } from '../csv';
 import { CAPTION_STYLES, Field, formatDate } from '../format';
-import type { CaptionFilter, CaptionRowsQuery, CaptionStyle, QuestionFilter, QuestionRowsQuery } from '../gql/graphql';
-import { CAPTION_ROWS, QUESTION_ROWS } from '../operations';
+import type { CaptionFilter, CaptionRowsQuery, CaptionStyle, ExportFormat, QuestionFilter, QuestionRowsQuery } from '../gql/graphql';
+import { CAPTION_ROWS, EXPORT_URL, QUESTION_ROWS } from '../operations';
 import { ErrorNotice } from '../problems';
 import { hrefOf } from '../route';
 
@@ -169,26 +169,69 @@ const CAPTION_COLUMNS = storedColumns<CaptionRowsQuery['captions']['edges'][numb
 
 function QuestionTable({ filter, pageSize }: TableProps<QuestionFilter>) {
   const rows = useQuery(QUESTION_ROWS, { variables: { filter, first: pageSize }, fetchPolicy: 'cache-and-network', notifyOnNetworkStatusChange: true });
-  return <Results label="questions" columns={QUESTION_COLUMNS} connection={rows.data?.questions} error={rows.error} loading={rows.loading} fetchMore={(after) => void rows.fetchMore({ variables: { after } })} />;
+  return (
+    <Results
+      label="questions"
+      columns={QUESTION_COLUMNS}
+      connection={rows.data?.questions}
+      error={rows.error}
+      loading={rows.loading}
+      fetchMore={(after) => void rows.fetchMore({ variables: { after } })}
+      exportAll={{ kind: 'QUESTIONS', questions: filter }}
+    />
+  );
 }
 
 function CaptionTable({ filter, pageSize }: TableProps<CaptionFilter>) {
   const rows = useQuery(CAPTION_ROWS, { variables: { filter, first: pageSize }, fetchPolicy: 'cache-and-network', notifyOnNetworkStatusChange: true });
-  return <Results label="captions" columns={CAPTION_COLUMNS} connection={rows.data?.captions} error={rows.error} loading={rows.loading} fetchMore={(after) => void rows.fetchMore({ variables: { after } })} />;
+  return (
+    <Results
+      label="captions"
+      columns={CAPTION_COLUMNS}
+      connection={rows.data?.captions}
+      error={rows.error}
+      loading={rows.loading}
+      fetchMore={(after) => void rows.fetchMore({ variables: { after } })}
+      exportAll={{ kind: 'CAPTIONS', captions: filter }}
+    />
+  );
 }
 
 interface ResultsProps<N extends { id: string }> {
   label: string;
   columns: Array<Column<N>>;
-  connection: { edges: Array<{ node: N }>; pageInfo: { hasNextPage: boolean; endCursor?: string | null } } | undefined;
+  connection: { edges: Array<{ node: N }>; pageInfo: { hasNextPage: boolean; endCursor?: string | null }; totalCount: number } | undefined;
   error: unknown;
   loading: boolean;
   fetchMore(after: string | null | undefined): void;
+  /** What the server-side export of the whole filtered list is asked for. */
+  exportAll: { kind: 'QUESTIONS'; questions: QuestionFilter } | { kind: 'CAPTIONS'; captions: CaptionFilter };
+}
+
+/** Starts a download from a signed export link: the browser streams the file to disk, however many rows. */
+function download(url: string): void {
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = '';
+  document.body.append(link);
+  link.click();
+  link.remove();
 }
 
 /** The rows on screen, "Load more" by cursor, and the CSV of exactly those rows. */
-function Results<N extends { id: string }>({ label, columns, connection, error, loading, fetchMore }: ResultsProps<N>) {
+function Results<N extends { id: string }>({ label, columns, connection, error, loading, fetchMore, exportAll }: ResultsProps<N>) {
+  const client = useApolloClient();
+  const [exportError, setExportError] = useState<unknown>(null);
   const nodes = connection?.edges.map((e) => e.node) ?? [];
+  const exportAs = async (format: ExportFormat) => {
+    setExportError(null);
+    try {
+      const result = await client.query({ query: EXPORT_URL, variables: { ...exportAll, format }, fetchPolicy: 'no-cache' });
+      if (result.data?.exportUrl) download(result.data.exportUrl);
+    } catch (error) {
+      setExportError(error);
+    }
+  };
   const shown = columns.filter((c) => c.header);
   const csv = () =>
     downloadCsv(
@@ -200,13 +243,20 @@ function Results<N extends { id: string }>({ label, columns, connection, error, 
     <section aria-labelledby="results-heading">
       <div className="results-head">
         <h2 id="results-heading">
-          <span data-testid="row-count">{nodes.length}</span> {label} shown
+          <span data-testid="row-count">{nodes.length}</span> of <span data-testid="total-count">{connection?.totalCount ?? '…'}</span> {label} shown
         </h2>
         <button type="button" className="secondary" disabled={nodes.length === 0} onClick={csv}>
           Download CSV ({nodes.length} rows)
         </button>
+        <button type="button" className="secondary" disabled={!connection?.totalCount} onClick={() => void exportAs('CSV')}>
+          Export all as CSV
+        </button>
+        <button type="button" className="secondary" disabled={!connection?.totalCount} onClick={() => void exportAs('JSONL')}>
+          Export all as JSON Lines
+        </button>
       </div>
       <ErrorNotice error={error} />
+      <ErrorNotice error={exportError} />
       <div className="table-wrap">
         <table className="rows" aria-labelledby="results-heading" aria-busy={loading}>
           <thead>

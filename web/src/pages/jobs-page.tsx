@@ -158,9 +158,13 @@ function JobProgress({ id, onFinished }: { id: string; onFinished: () => void })
               {job.items.map((item) => (
                 <tr key={item.id} className={item.status.toLowerCase()}>
                   <td>
-                    <a href={hrefOf({ page: 'image', id: item.image.id })}>
-                      <img src={item.image.thumbnailUrl} alt={altTextOf(item.image.captions) ?? `Image ${item.image.id.slice(0, 8)}`} className="thumb-small" />
-                    </a>
+                    {item.image ? (
+                      <a href={hrefOf({ page: 'image', id: item.image.id })}>
+                        <img src={item.image.thumbnailUrl} alt={altTextOf(item.image.captions) ?? `Image ${item.image.id.slice(0, 8)}`} className="thumb-small" />
+                      </a>
+                    ) : (
+                      <span className="hint">deleted</span>
+                    )}
                   </td>
                   <td>{item.kind === 'CAPTION' ? `Caption ${item.style}` : item.prompt}</td>
                   <td>{item.status}</td>

@@ -55,8 +55,9 @@ const keyOf = (type: GraphQLCompositeType, field: GraphQLField<unknown, unknown>
  */
 function multiplier({ type, field, args }: Estimate, unboundedList: (key: string) => number): number {
   if (field.args.some((arg) => arg.name === 'first')) {
-    // A larger `first` is refused (BAD_USER_INPUT) before any row is read: no page is longer.
-    return typeof args.first === 'number' ? Math.min(MAX_PAGE_SIZE, Math.max(0, args.first)) : DEFAULT_PAGE_SIZE;
+    // A larger page is refused (BAD_USER_INPUT) before any row is read: no page is longer. `last` wins over `first`, as in paging.
+    const size = typeof args.last === 'number' ? args.last : args.first;
+    return typeof size === 'number' ? Math.min(MAX_PAGE_SIZE, Math.max(0, size)) : DEFAULT_PAGE_SIZE;
   }
   const key = keyOf(type, field);
   if (key === 'Mutation.uploadImages') return Array.isArray(args.files) ? args.files.length : 1;

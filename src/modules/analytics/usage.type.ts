@@ -1,0 +1,85 @@
+import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeScalar } from '../../platform/graphql/scalars.js';
+import { UsageDimension } from './usage.service.js';
+
+export { UsageDimension };
+
+registerEnumType(UsageDimension, {
+  name: 'UsageDimension',
+  description: 'What usage buckets are grouped by. DAY and HOUR are UTC. TENANT: admin keys only.',
+});
+
+@InputType({ description: 'Narrows usage to one model, kind, key or (admin keys only) tenant.' })
+export class UsageFilter {
+  @Field(() => String, { nullable: true })
+  model?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'CAPTION, QUESTION, MODERATION, TEXT, DETECTION, CONVERSATION, IMAGES_QUESTION, or MIXED (a packed call asking several kinds).' })
+  kind?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  apiKeyId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Admin keys only: one tenant (by default an admin key sees every tenant).' })
+  tenant?: string | null;
+}
+
+@ObjectType({ description: 'Model work and cache savings of one group (a field is null when not grouped by).' })
+export class UsageBucket {
+  @Field(() => DateTimeScalar, { nullable: true, description: 'The UTC day (its start), when grouped by DAY or HOUR.' })
+  day!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'The UTC hour (its start), when grouped by HOUR.' })
+  hour!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  model!: string | null;
+
+  @Field(() => String, { nullable: true })
+  kind!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'null in a group of the open gateway (no key).' })
+  apiKeyId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'When grouped by TENANT (admin keys).' })
+  tenant!: string | null;
+
+  @Field(() => Int, { description: 'Upstream requests (a packed request once, failed ones too).' })
+  calls!: number;
+
+  @Field(() => Int, { description: 'Results served: made by a call, or from the cache.' })
+  results!: number;
+
+  @Field(() => Int, { description: 'Tokens billed by the endpoint for the calls.' })
+  promptTokens!: number;
+
+  @Field(() => Int)
+  completionTokens!: number;
+
+  @Field(() => Int)
+  totalTokens!: number;
+
+  @Field(() => Int, { description: 'Prompt tokens the endpoint served from its own context cache.' })
+  cachedTokens!: number;
+
+  @Field(() => Int, { description: 'Results served without an upstream call.' })
+  cacheHits!: number;
+
+  @Field(() => Int, { description: 'What the cache hits would have cost, at their stored usage.' })
+  tokensSaved!: number;
+}
+
+@ArgsType()
+export class UsageArgs {
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive; default: 30 days before `to`.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive; default: now.' })
+  to?: Date | null;
+
+  @Field(() => [UsageDimension], { nullable: true, defaultValue: ['DAY'] })
+  groupBy?: UsageDimension[] | null;
+
+  @Field(() => UsageFilter, { nullable: true })
+  filter?: UsageFilter | null;
+}

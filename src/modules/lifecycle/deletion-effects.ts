@@ -1,0 +1,56 @@
+import { forgetEncoded } from '../../model/upstream-image.js';
+import type { AnswerCache } from '../answers/answer-cache.js';
+import type { ImageCache } from '../images/image-cache.js';
+import type { JobEvents } from '../jobs/job-events.js';
+import type { JobRecord } from '../jobs/job.repository.js';
+import type { RemovedImage } from './deletion.repository.js';
+
+/**
+ * What a running gateway must do once rows are deleted, beyond the
+ * database: forget them in its memory caches, so nothing deleted is served
+ * again, and tell job subscribers about items that failed. The tenants CLI,
+ * a process of its own, has no memory to clear: NO_EFFECTS.
+ */
+export interface DeletionEffects {
+  imagesDeleted(images: readonly RemovedImage[]): void;
+  /** Originals removed from storage because no row uses their bytes any more. */
+  blobsRemoved(sha256s: readonly string[]): void;
+  answersDeleted(answerIds: ReadonlySet<string>): void;
+  jobsChanged(jobs: readonly JobRecord[]): void;
+}
+
+export const NO_EFFECTS: DeletionEffects = {
+  imagesDeleted: () => {},
+  blobsRemoved: () => {},
+  answersDeleted: () => {},
+  jobsChanged: () => {},
+};
+
+/** This process's caches and job events. */
+export class InProcessDeletionEffects implements DeletionEffects {
+  constructor(
+    private readonly imageCache: Pick<ImageCache, 'forget'>,
+    private readonly answerCache: Pick<AnswerCache, 'forget'>,
+    private readonly jobEvents: Pick<JobEvents, 'publish'>,
+  ) {}
+
+  imagesDeleted(images: readonly RemovedImage[]): void {
+    const ids = new Set(images.map((image) => image.id));
+    this.imageCache.forget(ids);
+    // In CACHE_SCOPE=global an entry may hold another tenant's copy of the same bytes: that one stays.
+    this.answerCache.forget((record) => ids.has(record.imageId));
+  }
+
+  /** Encoded data URLs are keyed by content: only bytes no row uses any more are dropped. */
+  blobsRemoved(sha256s: readonly string[]): void {
+    for (const sha256 of sha256s) forgetEncoded(sha256);
+  }
+
+  answersDeleted(answerIds: ReadonlySet<string>): void {
+    this.answerCache.forget((record) => answerIds.has(record.id));
+  }
+
+  jobsChanged(jobs: readonly JobRecord[]): void {
+    for (const job of jobs) this.jobEvents.publish(job);
+  }
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobCompletion, jobUpdates } from '../../src/modules/jobs/job-streams.js';
+import type { JobRecord } from '../../src/modules/jobs/job.repository.js';
+import { RedisJobEvents } from '../../src/modules/jobs/redis-job-events.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { RedisConnections } from '../../src/platform/redis/connection.js';
+import { REDIS_URL } from '../support/replicas.js';
+
+// RedisJobEvents on the machine's Redis: two instances stand for two replicas.
+
+const job = (id: string, status: string, done: number): JobRecord => ({
+  id, tenant: 'default', apiKeyId: null, status, total: 2, done, failed: 0, error: null, createdAt: new Date(1000), startedAt: new Date(2000), finishedAt: status === 'SUCCEEDED' ? new Date(3000) : null,
+});
+
+async function drain<T>(stream: AsyncGenerator<T>): Promise<T[]> {
+  const values: T[] = [];
+  for await (const value of stream) values.push(value);
+  return values;
+}
+
+describe.skipIf(REDIS_URL === 'off')('job events over Redis', () => {
+  const prefix = `test-${randomBytes(6).toString('hex')}`;
+  const logger = createLogger('silent');
+  const stored = new Map<string, JobRecord>();
+  const reread = async (id: string) => stored.get(id) ?? null;
+  let a: RedisConnections;
+  let b: RedisConnections;
+  let onA: RedisJobEvents;
+  let onB: RedisJobEvents;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    a = new RedisConnections({ url: REDIS_URL, prefix }, logger);
+    b = new RedisConnections({ url: REDIS_URL, prefix }, logger);
+    onA = new RedisJobEvents(a, reread, logger);
+    onB = new RedisJobEvents(b, reread, logger);
+    await Promise.all([onA.listen(), onB.listen()]);
+    admin = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close(), admin?.quit()]);
+  });
+
+  it("delivers another replica's snapshots, dates and all, in order, to the end", async () => {
+    stored.set('j1', job('j1', 'QUEUED', 0));
+    const stream = await jobUpdates(onB, reread, 'j1');
+    const seen = drain(stream);
+    onA.publish(job('j1', 'RUNNING', 0));
+    onA.publish(job('j1', 'RUNNING', 1));
+    onA.publish(job('j1', 'SUCCEEDED', 2));
+    const events = await seen;
+    expect(events.map((j) => `${j.status}:${j.done}`)).toEqual(['QUEUED:0', 'RUNNING:0', 'RUNNING:1', 'SUCCEEDED:2']);
+    expect(events.at(-1)!.finishedAt).toEqual(new Date(3000));
+  });
+
+  it('delivers an end published on another replica while the subscriber reads the state', async () => {
+    // The read returns the stale RUNNING state; the final state is published on A while it is in flight.
+    const racing = async () => {
+      onA.publish(job('j2', 'SUCCEEDED', 2));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return job('j2', 'RUNNING', 1);
+    };
+    const completed = await drain(await jobCompletion(onB, racing, 'j2'));
+    expect(completed.map((j) => j.status)).toEqual(['SUCCEEDED']);
+  });
+
+  it('after losing its Redis connection, re-reads the jobs it follows, so an end it missed still ends their streams', async () => {
+    stored.set('j3', job('j3', 'RUNNING', 1));
+    const seen = drain(await jobCompletion(onB, reread, 'j3'));
+    // The job ends while the replicas' subscribers are cut off: its message never reaches them (here it is not
+    // even sent), only the database knows. Reconnected, B reads the job again and the stream ends.
+    stored.set('j3', job('j3', 'SUCCEEDED', 2));
+    const subscribers = String(await admin.client('LIST'))
+      .split('\n')
+      .filter((line) => line.includes(`name=${prefix}:channel-${prefix}:jobs:events`))
+      .map((line) => /id=(\d+)/.exec(line)![1]!);
+    expect(subscribers).toHaveLength(2); // A's and B's
+    for (const id of subscribers) await admin.client('KILL', 'ID', id);
+    expect((await seen).map((j) => `${j.status}:${j.done}`)).toEqual(['SUCCEEDED:2']);
+  });
+});
