@@ -201,6 +201,27 @@ describe('deleteImage', () => {
   });
 });
 
+describe('deleteImage while its answer is being computed', () => {
+  it('the question asked just before answers NOT_FOUND, and nothing is stored for the deleted image', async () => {
+    const doomed = await upload(alice, await freshBytes());
+    h.fake.reset();
+    // Long enough that the deletion lands while the call is in flight (asserted below).
+    h.fake.setDelay(2_000);
+    try {
+      const asking = alice.request(AskQuestionDocument, { imageId: doomed.id, question: 'Still there?' });
+      await expect.poll(() => h.fake.requests.length).toBe(1);
+      expect(await deleteImage(alice, doomed.id)).toBe(true);
+      expect(h.fake.requests[0]!.finished).toBe(false);
+
+      const response = await asking;
+      expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+      expect(rowsReferencing(doomed.id)).toEqual(NO_ROWS);
+    } finally {
+      h.fake.setDelay(0);
+    }
+  });
+});
+
 describe('deleteResults', () => {
   it('deletes exactly what the list shows with the same filter, in the caller’s tenant only', async () => {
     const image = await upload(alice, await freshBytes());

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type Answer } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
-import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
+import { notFound } from '../../platform/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../platform/database/prisma-errors.js';
 import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
@@ -96,21 +97,30 @@ export class AnswerRepository implements AnswerStore {
     return new Map(images.map((image) => [image.id, image.sha256]));
   }
 
-  /** Stores a fresh answer, replacing the stored one for the same key (refresh). */
-  save(answer: NewAnswer): Promise<AnswerRecord> {
+  /**
+   * Stores a fresh answer, replacing the stored one for the same key
+   * (refresh). An image deleted while its answer was being computed is
+   * NOT_FOUND, as it would have been a moment earlier.
+   */
+  async save(answer: NewAnswer): Promise<AnswerRecord> {
     const { imageId, prompt, model, kind, style, tenant, ...result } = answer;
-    return this.db.answer.upsert({
-      where: { imageId_prompt_model: { imageId, prompt, model } },
-      create: { id: randomUUID(), tenant, imageId, prompt, model, kind, style, ...result },
-      update: { ...result, createdAt: new Date() },
-    });
+    try {
+      return await this.db.answer.upsert({
+        where: { imageId_prompt_model: { imageId, prompt, model } },
+        create: { id: randomUUID(), tenant, imageId, prompt, model, kind, style, ...result },
+        update: { ...result, createdAt: new Date() },
+      });
+    } catch (error) {
+      throw isForeignKeyViolation(error) ? notFound('image', imageId) : error;
+    }
   }
 
-  /** Creates the row if the image has none for this prompt and model; never overwrites one. */
+  /** Creates the row if the image has none for this prompt and model; never overwrites one (NOT_FOUND once the image is deleted). */
   async adopt(answer: NewAnswer): Promise<AnswerRecord> {
     try {
       return await this.db.answer.create({ data: { id: randomUUID(), ...answer } });
     } catch (error) {
+      if (isForeignKeyViolation(error)) throw notFound('image', answer.imageId);
       if (!isUniqueViolation(error)) throw error;
       const existing = await this.db.answer.findUnique({ where: { imageId_prompt_model: { imageId: answer.imageId, prompt: answer.prompt, model: answer.model } } });
       if (!existing) throw error;
