@@ -4,23 +4,29 @@
  * `code` is one of the API's model codes so the edge maps it without a
  * table (see modules/answers/model-errors.ts); nothing here knows GraphQL or HTTP.
  */
+import type { ModelUsage } from './provider.js';
+
 export type ModelErrorCode = 'MODEL_NOT_CONFIGURED' | 'MODEL_RATE_LIMITED' | 'MODEL_UNAVAILABLE' | 'MODEL_BAD_RESPONSE' | 'MODEL_REJECTED';
 
 export interface ModelCallErrorOptions {
   cause?: unknown;
   /** Seconds after which asking again may succeed (Retry-After, an open circuit). */
   retryAfter?: number | undefined;
+  /** What the endpoint billed for the replies that ended in this failure: an unusable reply is paid for too. */
+  billed?: ModelUsage | undefined;
 }
 
 export class ModelCallError extends Error {
   readonly code: ModelErrorCode;
   readonly retryAfter: number | undefined;
+  readonly billed: ModelUsage | undefined;
 
   constructor(code: ModelErrorCode, message: string, options: ModelCallErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'ModelCallError';
     this.code = code;
     this.retryAfter = options.retryAfter;
+    this.billed = options.billed;
   }
 
   /** Asking again later may succeed: the endpoint was unavailable or rate limiting, not refusing this content. */

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
-import { abortedError, badResponse, type ModelCallError } from './model-call-error.js';
+import { abortedError, badResponse, ModelCallError } from './model-call-error.js';
 import { countingFetch, type UpstreamRecorder } from './upstream-metrics.js';
 import type { UpstreamSlots } from './upstream-slots.js';
 import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } from './packing.js';
@@ -150,7 +150,8 @@ export class QwenVlProvider implements ModelProvider {
         invalid = error;
       }
     }
-    throw invalid;
+    // Every attempt was billed: the caller's budget pays for them although nothing is stored.
+    throw invalid instanceof ModelCallError ? new ModelCallError(invalid.code, invalid.message, { cause: invalid.cause, billed: usage }) : invalid;
   }
 
   /**

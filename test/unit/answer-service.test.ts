@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ModelCallError } from '../../src/model/model-call-error.js';
 import { TokenEstimate } from '../../src/model/token-estimate.js';
 import { AnswerCache, type CacheScope } from '../../src/modules/answers/answer-cache.js';
 import { AnswerService, type AnswerRequest, type AnswerResult } from '../../src/modules/answers/answer.service.js';
@@ -146,6 +147,18 @@ describe('AnswerService', () => {
     expect(failed).toMatchObject({ code: 'MODEL_UNAVAILABLE' });
     expect(budget.settled).toEqual([200, 0]);
     expect(budget.spent).toBe(200);
+  });
+
+  it('settles what an unusable reply was billed: a prompt that fails after billed attempts still pays for them', async () => {
+    const billed = { promptTokens: 250, completionTokens: 40, totalTokens: 290, cachedTokens: 0 };
+    const w = world({ reply: (prompt) => (prompt === 'garbled' ? new ModelCallError('MODEL_BAD_RESPONSE', 'not JSON, twice', { billed }) : `answer to ${prompt}`) });
+    const image = w.images.add('t', 'sha');
+    const budget = new MemoryBudget();
+    const [failed, answered] = await w.service().answerAll([ask(image, 'garbled'), ask(image, 'fine')], budget);
+    expect(failed).toMatchObject({ code: 'MODEL_BAD_RESPONSE' });
+    expect(ok(answered).record.text).toBe('answer to fine');
+    expect(budget.settled).toEqual([billed.totalTokens + USAGE_PER_ANSWER.totalTokens]);
+    expect(w.answers.rows.size).toBe(1);
   });
 
   it('refuses a call whose reservation does not fit, without asking or leaving it in flight for others', async () => {

@@ -11,6 +11,7 @@ import { createModelProvider } from '../../src/model/create-provider.js';
 import type { ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from '../../src/model/provider.js';
 import { promptText } from '../../src/model/reply-format.js';
 import { QwenVlProvider } from '../../src/model/qwen-vl-provider.js';
+import { moderationFormat } from '../../src/modules/vision/moderation.format.js';
 import { ResilientProvider } from '../../src/model/resilient-provider.js';
 import { UnconfiguredProvider } from '../../src/model/unconfigured-provider.js';
 import { upstreamRecorder } from '../../src/model/upstream-metrics.js';
@@ -423,6 +424,15 @@ describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
     expect(result).toBe(reason);
     expect(fake.requests).toHaveLength(1);
     expect((await counts(metrics)).calls).toEqual({ MODEL_UNAVAILABLE: 1 });
+  });
+
+  it('a structured reply that never validates fails with MODEL_BAD_RESPONSE carrying what both attempts were billed', async () => {
+    const { provider } = await setup(0);
+    const garbled = { kind: 'content' as const, content: 'not JSON at all' };
+    fake.inject(garbled, garbled);
+    const [result] = await provider.answer(png, [{ text: 'Moderate this image.', format: moderationFormat }]);
+    expect(result).toMatchObject({ code: 'MODEL_BAD_RESPONSE', billed: { promptTokens: 1800, completionTokens: 60, totalTokens: 1860 } });
+    expect(fake.requests).toHaveLength(2);
   });
 
   it('caps every call’s completion at TOKEN_RESERVE_PER_ANSWER per prompt in it (max_tokens)', async () => {

@@ -7,6 +7,7 @@ import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerClaims } from './answer-claims.js';
 import type { TokenBudget, TokenReservation } from '../access/caller.js';
+import { ModelCallError } from '../../model/model-call-error.js';
 import { groupBy } from '../../platform/collections.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
@@ -81,7 +82,9 @@ function release(reservation: TokenReservation): void {
 
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
-const billedTokens = (results: readonly ModelResult[]) => results.reduce((sum, result) => sum + (result instanceof Error ? 0 : result.usage.totalTokens), 0);
+/** What the endpoint billed for a call's results, the unusable replies behind a failure included. */
+const billedTokens = (results: readonly ModelResult[]) =>
+  results.reduce((sum, result) => sum + (result instanceof ModelCallError ? (result.billed?.totalTokens ?? 0) : result instanceof Error ? 0 : result.usage.totalTokens), 0);
 
 /** The row an answer is stored as, from the request and the model's reply (`model`: the provider's, unless a fallback answered). */
 export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: string): NewAnswer {
