@@ -4,7 +4,7 @@
  * `code` is one of the API's model codes so the edge maps it without a
  * table (see modules/answers/model-errors.ts); nothing here knows GraphQL or HTTP.
  */
-import type { ModelUsage } from './provider.js';
+import type { ModelUsage } from './usage.js';
 
 export type ModelErrorCode = 'MODEL_NOT_CONFIGURED' | 'MODEL_RATE_LIMITED' | 'MODEL_UNAVAILABLE' | 'MODEL_BAD_RESPONSE' | 'MODEL_REJECTED';
 

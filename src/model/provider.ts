@@ -1,15 +1,9 @@
 /** The model provider boundary: everything above it is vendor-neutral. */
 import type { ModelPrompt } from './reply-format.js';
+import type { ModelUsage } from './usage.js';
 
 export type { ModelPrompt, ReplyFormat, StructuredPrompt } from './reply-format.js';
-
-export interface ModelUsage {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  /** Prompt tokens the endpoint served from its own context cache, when it reports them. */
-  cachedTokens: number;
-}
+export type { ModelUsage };
 
 /** An image as stored: original bytes plus what the upload learnt from them. */
 export interface ModelImage {

@@ -1,4 +1,11 @@
-import type { ModelUsage } from './provider.js';
+/** What the endpoint billed for a reply. */
+export interface ModelUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** Prompt tokens the endpoint served from its own context cache, when it reports them. */
+  cachedTokens: number;
+}
 
 export const ZERO_USAGE: ModelUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0 };
 
