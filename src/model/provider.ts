@@ -11,6 +11,8 @@ export interface ModelImage {
   width: number;
   height: number;
   data: Buffer;
+  /** The bytes' sha256 when already known (a stored image): spares hashing them again. */
+  sha256?: string;
 }
 
 export interface ModelAnswer {

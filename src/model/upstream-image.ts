@@ -32,7 +32,7 @@ export function forgetEncoded(sha256: string): void {
  * original is never touched.
  */
 export async function toDataUrl(image: ModelImage, maxPixels: number): Promise<string> {
-  const key = `${maxPixels}:${image.mimeType}:${createHash('sha256').update(image.data).digest('hex')}`;
+  const key = `${maxPixels}:${image.mimeType}:${image.sha256 ?? createHash('sha256').update(image.data).digest('hex')}`;
   let url = encoded.get(key);
   if (url === undefined) {
     const { data, mimeType } = await encodeForUpstream(image, maxPixels);

@@ -86,3 +86,6 @@ export class GatewayError extends Error {
 
 export const badInput = (message: string) => new GatewayError('BAD_USER_INPUT', message);
 export const notFound = (what: string, id: string) => new GatewayError('NOT_FOUND', `No ${what} with id "${id}".`);
+
+/** Whatever was thrown, as an Error (a rejection may carry anything). */
+export const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -28,3 +28,8 @@ export interface TokenReservation {
   /** Replaces the reservation by what the endpoint billed: 0 releases it (failed calls are never billed). Call once. */
   settle(billedTokens: number): Promise<void>;
 }
+
+/** Gives unused tokens back. Should that fail, they stay counted: the budget errs on the side of spending less. */
+export function releaseReservation(reservation: TokenReservation): Promise<void> {
+  return reservation.settle(0).catch(() => {});
+}

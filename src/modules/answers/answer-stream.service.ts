@@ -2,17 +2,18 @@ import type { ModelAnswer, ModelProvider } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { TokenBudget, TokenReservation } from '../access/caller.js';
+import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
+import { asError } from '../../platform/errors.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
 import { answerRow, type AnswerRequest, type AnswerService } from './answer.service.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
+import { toModelImage } from '../images/model-image.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * Answers a question about an image as the model writes it (answerStream).
@@ -62,7 +63,7 @@ export class AnswerStreamService {
     // Someone may have started the same stream while this one reserved.
     const late = this.join(slot, signal);
     if (late) {
-      void reservation.settle(0).catch(() => {});
+      void releaseReservation(reservation);
       return late;
     }
     this.metrics?.cacheLookups.inc({ result: 'miss' });
@@ -88,14 +89,13 @@ export class AnswerStreamService {
     let answer: ModelAnswer;
     try {
       const data = await this.blobs.read(request.image.sha256);
-      const { mimeType, width, height } = request.image;
       answer = await this.provider.chat(
-        { images: [{ mimeType, width, height, data }], turns: [{ role: 'user', text: request.prompt }] },
+        { images: [toModelImage(request.image, data)], turns: [{ role: 'user', text: request.prompt }] },
         { signal: broadcast.abort.signal, onDelta: (delta) => broadcast.write(delta), onCall: (call) => this.ledger?.call(payer, request.kind, call) },
       );
     } catch (error) {
       // Never billed (or cut short before the usage came): the reservation goes back.
-      await reservation.settle(0).catch(() => {});
+      await releaseReservation(reservation);
       broadcast.fail(toApiError(asError(error)));
       return;
     }

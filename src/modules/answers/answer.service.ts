@@ -6,11 +6,13 @@ import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerClaims } from './answer-claims.js';
-import type { TokenBudget, TokenReservation } from '../access/caller.js';
+import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
+import { asError } from '../../platform/errors.js';
 import { ModelCallError } from '../../model/model-call-error.js';
 import { groupBy } from '../../platform/collections.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
+import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
 
 /** One piece of model work: a prompt about an image. */
@@ -73,12 +75,7 @@ interface Call {
   abort: SharedAbort;
 }
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
-/** Gives unused tokens back. Should that fail, they stay counted: the budget errs on the side of spending less. */
-function release(reservation: TokenReservation): void {
-  reservation.settle(0).catch(() => {});
-}
 
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
@@ -166,7 +163,7 @@ export class AnswerService {
       if (planned.reservation === null) continue;
       if (items.length > 0) calls.push({ image: items[0]!.request.image, apiKeyId: budget.apiKeyId, items, reservation: planned.reservation, abort });
       // Everything it was for was started by someone else while it was being reserved.
-      else release(planned.reservation);
+      else void releaseReservation(planned.reservation);
     }
     for (const group of groupBy(calls, (call) => call.image.id).values()) void this.askForImage(group[0]!.image, group);
     // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
@@ -323,7 +320,7 @@ export class AnswerService {
         for (const call of calls) this.fail(call, error);
         return;
       }
-      const sent: ModelImage = { mimeType: image.mimeType, width: image.width, height: image.height, data };
+      const sent = toModelImage(image, data);
       await Promise.all(calls.map((call) => this.ask(sent, call)));
     } finally {
       for (const call of calls) call.abort.release();
@@ -355,7 +352,7 @@ export class AnswerService {
 
   /** Nothing was billed, so the reservation is given back. */
   private fail(call: Call, error: unknown): void {
-    release(call.reservation);
+    void releaseReservation(call.reservation);
     for (const item of call.items) item.reject(toApiError(asError(error)));
   }
 

@@ -1,9 +1,10 @@
 import type { ChatRequest, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Page, PageArgs, Position } from '../../platform/database/pagination.js';
-import { GatewayError, notFound } from '../../platform/errors.js';
-import type { TokenBudget, TokenReservation } from '../access/caller.js';
+import { asError, GatewayError, notFound } from '../../platform/errors.js';
+import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
 import { toApiError } from '../answers/model-errors.js';
+import { toModelImage } from '../images/model-image.js';
 import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
 import type { ContextMessage, ContextPlan, ConversationContext } from './conversation-context.js';
 import { conversationImageIds, conversationTitle, messageText } from './conversation-input.js';
@@ -48,7 +49,6 @@ interface PreparedTurn {
 /** Messages read per query while walking back through a conversation for its context. */
 const HISTORY_PAGE = 100;
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * Conversations about images, tenant-scoped (another tenant's conversation
@@ -130,7 +130,7 @@ export class ConversationService {
       const plan = await this.planContext(turn);
       const reservation = await budget.reserve(plan.tokens + this.limits.completionTokens);
       const images = await this.readImages(turn.conversation.images).catch((error: unknown) => {
-        release(reservation);
+        void releaseReservation(reservation);
         throw error;
       });
       return { turn, payer: { tenant, apiKeyId: budget.apiKeyId }, reservation, request: { images, turns: plan.turns } };
@@ -145,7 +145,7 @@ export class ConversationService {
     try {
       const onCall = (call: UpstreamCall) => this.ledger?.call(payer, CONVERSATION_KIND, call);
       const answer = await this.provider.chat(request, { ...options, onCall }).catch((error: unknown) => {
-        release(reservation);
+        void releaseReservation(reservation);
         throw toApiError(asError(error));
       });
       await reservation.settle(answer.usage.totalTokens);
@@ -171,7 +171,7 @@ export class ConversationService {
   /** The images' bytes, to send (a missing blob is BLOB_MISSING). */
   private async readImages(images: readonly ImageRecord[]): Promise<ModelImage[]> {
     const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
-    return images.map((image, i) => ({ mimeType: image.mimeType, width: image.width, height: image.height, data: data[i]! }));
+    return images.map((image, i) => toModelImage(image, data[i]!));
   }
 
   /** The messages between two of a conversation's, newest first, read a page at a time (only as far as the context reads). */
@@ -202,7 +202,3 @@ export class ConversationService {
 
 const busy = (message: string) => new GatewayError('CONFLICT', message, { retryable: true });
 
-/** Gives unused tokens back. Should that fail, they stay counted: the budget errs on the side of spending less. */
-function release(reservation: TokenReservation): void {
-  reservation.settle(0).catch(() => {});
-}

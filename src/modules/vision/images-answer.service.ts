@@ -1,11 +1,12 @@
-import type { ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
+import type { ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
-import { badInput, notFound } from '../../platform/errors.js';
+import { asError, badInput, notFound } from '../../platform/errors.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
-import type { TokenBudget } from '../access/caller.js';
+import { releaseReservation, type TokenBudget } from '../access/caller.js';
 import type { CacheScope } from '../answers/answer-cache.js';
 import { toApiError } from '../answers/model-errors.js';
+import { toModelImage } from '../images/model-image.js';
 import { normalizeQuestion } from '../answers/prompts.js';
 import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
 import type { UsageLedger } from '../analytics/usage-ledger.js';
@@ -34,7 +35,6 @@ interface Flight {
   abort: SharedAbort;
 }
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * The images of a multi-image question, in the order given: 2 to `max`,
@@ -103,7 +103,7 @@ export class ImagesAnswerService {
     // Someone else started the call while the tokens were being reserved: wait for theirs instead.
     const joined = refresh ? undefined : this.join(flightKey, signal);
     if (joined) {
-      reservation.settle(0).catch(() => {});
+      void releaseReservation(reservation);
       return { record: await this.own(tenant, images, await joined), cached: true };
     }
     const abort = new SharedAbort();
@@ -115,7 +115,7 @@ export class ImagesAnswerService {
       },
       (error: unknown) => {
         // Nothing was billed: the tokens go back. Should that fail, they stay counted (the budget errs on spending less).
-        reservation.settle(0).catch(() => {});
+        void releaseReservation(reservation);
         throw toApiError(asError(error));
       },
     );
@@ -144,7 +144,7 @@ export class ImagesAnswerService {
   /** Reads the images and asks the model once, every image in the first (only) user turn. */
   private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal) {
     const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
-    const sent: ModelImage[] = images.map((image, i) => ({ mimeType: image.mimeType, width: image.width, height: image.height, data: data[i]! }));
+    const sent = images.map((image, i) => toModelImage(image, data[i]!));
     const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, IMAGES_QUESTION_KIND, call);
     const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall });
     return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text: answer.text, latencyMs: answer.latencyMs, ...answer.usage };
