@@ -1,4 +1,5 @@
 import { EventEmitter, on } from 'node:events';
+import { closeEarly } from '../../platform/close-early.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import type { AnswerRecord } from './answer.repository.js';
 import type { AnswerResult } from './answer.service.js';
@@ -83,12 +84,6 @@ export class AnswerBroadcast {
         leave.abort();
       }
     })();
-    // Closed while waiting for a chunk (or before the first read), the generator would see it only later: leave now.
-    const close = stream.return.bind(stream);
-    stream.return = (value) => {
-      leave.abort();
-      return close(value);
-    };
-    return stream;
+    return closeEarly(stream, () => leave.abort());
   }
 }

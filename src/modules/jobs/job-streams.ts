@@ -1,3 +1,4 @@
+import { closeEarly } from '../../platform/close-early.js';
 import { notFound } from '../../platform/errors.js';
 import type { JobRecord } from './job.repository.js';
 import type { JobEvents } from './job-events.js';
@@ -43,13 +44,7 @@ export async function jobSnapshots(events: JobEvents, readJob: ReadJob, jobId: s
       stop.abort();
     }
   })();
-  // A generator closed before its first read skips its finally block: stop listening here too.
-  const close = stream.return.bind(stream);
-  stream.return = (value) => {
-    stop.abort();
-    return close(value);
-  };
-  return stream;
+  return closeEarly(stream, () => stop.abort());
 }
 
 /** jobUpdated: every change of status or progress, the final state, then the end. */
