@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../src/model/model-call-error.js';
 import type { ChatRequest, ModelImage } from '../../src/model/provider.js';
-import { QwenVlProvider } from '../../src/model/qwen-vl-provider.js';
-import { upstreamRecorder } from '../../src/model/upstream-metrics.js';
-import { Metrics } from '../../src/platform/metrics.js';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
 import { makeImage } from '../support/images.js';
+import { qwenProviderOn } from '../support/qwen-provider.js';
 
 /** QwenVlProvider.chat against the fake endpoint over real HTTP: conversations, several images, streaming, abort. */
 
@@ -21,19 +19,7 @@ async function image(width: number, height: number, color: string): Promise<Mode
 
 async function setup(options: { maxPixels?: number } = {}) {
   fake = await startFakeQwen({ usage: { prompt: 900, completion: 30 } });
-  const metrics = new Metrics();
-  const provider = new QwenVlProvider({
-    baseUrl: fake.url,
-    apiKey: undefined,
-    model: 'qwen-vl-test',
-    timeoutMs: 5_000,
-    maxRetries: 0,
-    maxConcurrency: 4,
-    maxPixels: options.maxPixels ?? 1_000_000,
-    maxPromptsPerCall: 8,
-    completionTokensPerAnswer: 300,
-    recorder: upstreamRecorder(metrics, fake.url, 'qwen-vl-test'),
-  });
+  const { provider, metrics } = qwenProviderOn(fake, options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels });
   const calls = async () => Object.fromEntries((await metrics.upstreamCalls.get()).values.map((v) => [v.labels.outcome, v.value]));
   const tokens = async () => (await metrics.upstreamTokens.get()).values.map((v) => [v.labels.direction, v.value]);
   return { provider, calls, tokens };

@@ -10,13 +10,12 @@ import { CircuitBreakerProvider, type CircuitOptions, type CircuitState } from '
 import { createModelProvider } from '../../src/model/create-provider.js';
 import type { ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from '../../src/model/provider.js';
 import { promptText } from '../../src/model/reply-format.js';
-import { QwenVlProvider } from '../../src/model/qwen-vl-provider.js';
 import { moderationFormat } from '../../src/modules/vision/moderation.format.js';
 import { ResilientProvider } from '../../src/model/resilient-provider.js';
 import { UnconfiguredProvider } from '../../src/model/unconfigured-provider.js';
-import { upstreamRecorder } from '../../src/model/upstream-metrics.js';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
 import { makeImage } from '../support/images.js';
+import { qwenProviderOn } from '../support/qwen-provider.js';
 
 const IMAGE: ModelImage = { mimeType: 'image/png', width: 1, height: 1, data: Buffer.alloc(0) };
 const USAGE = { promptTokens: 10, completionTokens: 2, totalTokens: 12, cachedTokens: 0 };
@@ -380,20 +379,7 @@ describe('QwenVlProvider against the fake endpoint: metrics and abort', () => {
   async function setup(maxRetries: number) {
     fake = await startFakeQwen({ usage: { prompt: 900, completion: 30 } });
     png = { mimeType: 'image/png', width: 8, height: 8, data: await makeImage({ format: 'png', width: 8, height: 8 }) };
-    const metrics = new Metrics();
-    const provider = new QwenVlProvider({
-      baseUrl: fake.url,
-      apiKey: undefined,
-      model: 'qwen-vl-test',
-      timeoutMs: 5_000,
-      maxRetries,
-      maxConcurrency: 4,
-      maxPixels: 1_000_000,
-      maxPromptsPerCall: 8,
-      completionTokensPerAnswer: 300,
-      recorder: upstreamRecorder(metrics, fake.url, 'qwen-vl-test'),
-    });
-    return { metrics, provider };
+    return qwenProviderOn(fake, { maxRetries });
   }
 
   it('counts every HTTP call (the SDK’s retries included) by outcome, and the billed tokens by direction', async () => {
