@@ -80,4 +80,22 @@ describe.skipIf(REDIS_URL === 'off')('job events over Redis', () => {
     for (const id of subscribers) await admin.client('KILL', 'ID', id);
     expect((await seen).map((j) => `${j.status}:${j.done}`)).toEqual(['SUCCEEDED:2']);
   });
+
+  it('listens again after losing its connection: a snapshot published afterwards still reaches the other replica', async () => {
+    const subscribers = async () =>
+      String(await admin.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(`name=${prefix}:channel-${prefix}:jobs:events`))
+        .map((line) => /id=(\d+)/.exec(line)![1]!);
+    const before = await subscribers();
+    for (const id of before) await admin.client('KILL', 'ID', id);
+    // Both replicas are back once Redis counts two subscribers of the channel on new connections.
+    const listeners = async () => ((await admin.call('PUBSUB', 'NUMSUB', `${prefix}:jobs:events`)) as [string, number])[1];
+    await expect.poll(async () => (await subscribers()).filter((id) => !before.includes(id)), { timeout: 15_000 }).toHaveLength(2);
+    await expect.poll(listeners, { timeout: 15_000 }).toBe(2);
+    stored.set('j4', job('j4', 'RUNNING', 1));
+    const seen = drain(await jobCompletion(onB, reread, 'j4'));
+    onA.publish(job('j4', 'SUCCEEDED', 2));
+    expect((await seen).map((j) => `${j.status}:${j.done}`)).toEqual(['SUCCEEDED:2']);
+  });
 });

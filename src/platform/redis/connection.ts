@@ -12,14 +12,16 @@ export interface RedisSettings {
  * What a connection is for, which decides how it behaves while Redis is down:
  * - `commands`: the shared connection for short commands (limits, locks, publish). A command fails after one
  *   reconnect attempt instead of waiting for Redis to return, so callers can fall back or answer with a clear error.
- * - `subscriber`: pub/sub; its subscriptions are restored on reconnect.
+ * - `subscriber`: pub/sub; RedisChannel restores its subscription on reconnect itself (ioredis'
+ *   own autoResubscribe is off: its SUBSCRIBE promise has no handler, so a connection closed while
+ *   it was pending, e.g. at shutdown right after an outage, was an unhandled rejection).
  * - `worker`: BullMQ (queues and workers retry their own commands; BullMQ requires maxRetriesPerRequest null).
  */
 export type RedisRole = 'commands' | 'subscriber' | 'worker';
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   commands: { maxRetriesPerRequest: 1 },
-  subscriber: { maxRetriesPerRequest: null },
+  subscriber: { maxRetriesPerRequest: null, autoResubscribe: false },
   worker: { maxRetriesPerRequest: null },
 };
 
