@@ -74,7 +74,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const statements = new SqlStatements();
   statements.watch(() => metrics.dbStatements.inc());
   const db = await openDatabase(config.databaseUrl, { onStatement: statements.record });
-  // REDIS_URL: the shared Redis of a scale-out deployment (README, "Scale-out"); null: everything stays in this process.
+  // REDIS_URL: the shared Redis of a scale-out deployment (docs/scale-out-and-deployment.md); null: everything stays in this process.
   const redis = config.redis ? new RedisConnections(config.redis, logger) : null;
   const storageHealth = new StorageHealth(logger);
   // S3_BUCKET: an S3-compatible bucket every replica shares; otherwise files under DATA_DIR/blobs.

@@ -49,88 +49,114 @@ const fallbacks = z.string().transform((value, ctx) => {
 });
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
-  PORT: int(0, 65535).default(4000),
-  DATA_DIR: z.string().min(1).default('./data'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production')
+    .describe('`development` adds stack traces to errors and turns the GraphQL explorer on; `test` is for the test suite'),
+  PORT: int(0, 65535).default(4000).describe('HTTP and WebSocket port; GraphQL at `/graphql` for both'),
+  DATA_DIR: z.string().min(1).default('./data').describe('the SQLite file, blobs (`blobs/`) and temporary uploads (`tmp/`) live here'),
   DATABASE_URL: z
     .string()
     .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgres:// (PostgreSQL)')
-    .optional(),
-  QWEN_BASE_URL: z.url('must be an http(s) URL').default(DEFAULT_QWEN_BASE_URL),
-  QWEN_API_KEY: z.string().optional(),
-  DASHSCOPE_API_KEY: z.string().optional(),
-  QWEN_MODEL: z.string().min(1).default('qwen-vl-max'),
-  QWEN_TIMEOUT_MS: int(100).default(60_000),
-  QWEN_MAX_RETRIES: int(0, 10).default(2),
-  QWEN_MAX_CONCURRENCY: int(1, 1024).default(8),
-  QWEN_GLOBAL_MAX_CONCURRENCY: int(1, 100_000).optional(),
-  QWEN_MAX_PIXELS: int(10 * 10).default(1_003_520),
-  QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8),
-  MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024),
-  MAX_UPLOAD_FILES: int(1, 1000).default(20),
-  MAX_IMAGE_PIXELS: int(100).default(40_000_000),
-  MAX_QUESTION_LENGTH: int(1).default(2000),
-  MAX_IMAGES_PER_QUESTION: int(1, 64).default(8),
-  MODERATION_POLICY: z.string().max(4000).optional(),
-  MODERATE_UPLOADS: bool.default(false),
-  QWEN_BOX_FORMAT: z.enum(['auto', 'absolute', 'relative1000'], { error: 'must be auto, absolute or relative1000' }).default('auto'),
-  CONVERSATION_MAX_CONTEXT_TOKENS: int(100).default(24_000),
-  ANSWER_CACHE_SIZE: int(0).default(10_000),
-  CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant'),
-  ANALYTICS_QUERY_TIMEOUT_MS: int(1).default(5_000),
-  JOB_CONCURRENCY: int(1, 64).default(2),
-  JOB_MAX_ITEMS: int(1).default(1000),
-  JOB_ITEM_RETRIES: int(0, 10).default(3),
-  JOB_RETRY_DELAY_MS: int(0).default(1000),
-  SHUTDOWN_GRACE_MS: int(0).default(10_000),
-  QWEN_DEADLINE_MS: int(100).default(120_000),
-  QWEN_FALLBACKS: fallbacks.default([]),
-  CIRCUIT_FAILURE_THRESHOLD: int(1, 100).default(50),
-  CIRCUIT_MIN_REQUESTS: int(1).default(5),
-  CIRCUIT_RESET_MS: int(100).default(30_000),
-  AUTH_REQUIRED: bool.default(false),
-  KEY_CACHE_SECONDS: int(0, 3600).default(5),
-  RATE_LIMIT_PER_MINUTE: int(1).default(600),
-  TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000),
-  TOKEN_RESERVE_PER_ANSWER: int(1).default(512),
-  QUERY_MAX_DEPTH: int(1, 100).default(10),
-  QUERY_MAX_ALIASES: int(0, 1000).default(30),
-  QUERY_MAX_COST: int(1).default(5000),
-  QUERY_MAX_PROMPTS: int(1, 1000).default(50),
-  QUERY_MAX_VARIABLES_BYTES: int(1).default(256 * 1024),
-  QUERY_MAX_TOKENS: int(100).default(10_000),
-  QUERY_MAX_DIRECTIVES: int(0, 10_000).default(50),
-  QUERY_MAX_VARIABLES: int(0, 10_000).default(100),
-  WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(20),
-  WS_CONNECTION_INIT_TIMEOUT_MS: int(100).default(5_000),
-  WS_MAX_LIFETIME_SECONDS: int(1).default(3600),
-  WS_IDLE_TIMEOUT_SECONDS: int(1).default(600),
-  WS_MAX_CONNECTIONS: int(1).default(2000),
-  WS_MAX_CONNECTIONS_PER_KEY: int(1).default(50),
-  WS_MAX_BUFFERED_BYTES: int(64 * 1024).default(8 * 1024 * 1024),
-  JOB_MAX_ACTIVE_PER_TENANT: int(1).default(20),
-  JOB_MAX_QUEUED_ITEMS_PER_TENANT: int(1).default(20_000),
-  IMPORT_ALLOWED_HOSTS: list.default([]),
-  IMPORT_TIMEOUT_MS: int(100).default(15_000),
-  IMPORT_MAX_REDIRECTS: int(0, 10).default(3),
-  LOG_PROMPTS: bool.default(false),
-  CORS_ORIGINS: origins.default([]),
-  URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
-  IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
-  PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional(),
-  EXPLORER: bool.optional(),
-  RETENTION_DAYS: days.default(null),
-  JOB_RETENTION_DAYS: days.default(30),
-  METRICS_TENANT_LABELS: bool.default(false),
-  METRICS_MAX_TENANT_LABELS: int(1, 10_000).default(50),
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional(),
-  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://minio:9000' }).optional(),
-  S3_FORCE_PATH_STYLE: bool.default(false),
-  S3_PREFIX: z.string().regex(/^[\w!.*'()/-]*$/, "must use only letters, digits and !_.*'()/- (a key prefix such as gateway/)").optional(),
-  AWS_REGION: z.string().min(1).optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379').optional(),
-  REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').default('qwen-vl-gateway'),
-  JOB_LEASE_MS: int(1000).default(30_000),
+    .optional()
+    .meta({
+      description: '`file:` → SQLite; `postgres://…` → PostgreSQL (`?schema=name` supported); see [Database and migrations](#database-and-migrations)',
+      default: '`file:<DATA_DIR>/gateway.db`',
+    }),
+  QWEN_BASE_URL: z.url('must be an http(s) URL').default(DEFAULT_QWEN_BASE_URL)
+    .describe('any OpenAI-compatible Chat Completions endpoint; anything but the DashScope default needs no key'),
+  QWEN_API_KEY: z.string().optional().describe('bearer key for the endpoint; never logged'),
+  DASHSCOPE_API_KEY: z.string().optional().describe('read when `QWEN_API_KEY` is not set'),
+  QWEN_MODEL: z.string().min(1).default('qwen-vl-max').describe('model name sent upstream (part of the cache key)'),
+  QWEN_TIMEOUT_MS: int(100).default(60_000).describe('per upstream request attempt'),
+  QWEN_MAX_RETRIES: int(0, 10).default(2).describe('retries of 429, 5xx, resets and timeouts (exponential backoff with jitter, honours `Retry-After`)'),
+  QWEN_MAX_CONCURRENCY: int(1, 1024).default(8).describe('upstream requests in flight per process (per replica: see [Scale-out](scale-out-and-deployment.md#scale-out))'),
+  QWEN_GLOBAL_MAX_CONCURRENCY: int(1, 100_000).optional()
+    .describe('with `REDIS_URL`: upstream requests in flight across all replicas together (each still at most `QWEN_MAX_CONCURRENCY`)'),
+  QWEN_MAX_PIXELS: int(10 * 10).default(1_003_520).describe('larger images are downscaled (aspect kept) before sending; the original is kept'),
+  QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8).describe('prompts packed into one upstream request; more are split'),
+  MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024).describe('bytes per file (`PAYLOAD_TOO_LARGE` beyond)'),
+  MAX_UPLOAD_FILES: int(1, 1000).default(20).describe('files per request (`PAYLOAD_TOO_LARGE` beyond)'),
+  MAX_IMAGE_PIXELS: int(100).default(40_000_000).describe('width × height per image, read from the header before decoding (`IMAGE_TOO_LARGE` beyond)'),
+  MAX_QUESTION_LENGTH: int(1).default(2000).describe('characters per question or conversation message (`BAD_USER_INPUT` beyond)'),
+  MAX_IMAGES_PER_QUESTION: int(1, 64).default(8).describe('images in one conversation or one `askAboutImages` question (`BAD_USER_INPUT` beyond)'),
+  MODERATION_POLICY: z.string().max(4000).optional()
+    .describe('policy text (at most 4000 characters) appended to the moderation instruction (see [Moderation](vision.md#moderation))'),
+  MODERATE_UPLOADS: bool.default(false)
+    .describe('`true`: every new upload is moderated in the background, as a job (see [Moderation in jobs and on upload](vision.md#moderation-in-jobs-and-on-upload))'),
+  QWEN_BOX_FORMAT: z.enum(['auto', 'absolute', 'relative1000'], { error: 'must be auto, absolute or relative1000' }).default('auto')
+    .describe('box coordinates the model writes: `absolute` (Qwen2.5-VL), `relative1000` (Qwen3-VL), `auto` by model name (see [Object detection](vision.md#object-detection))'),
+  CONVERSATION_MAX_CONTEXT_TOKENS: int(100).default(24_000)
+    .describe('context sent with a conversation turn: images, first and new message, then the newest exchanges that fit (see [Conversations](conversations-and-streaming.md#conversations))'),
+  ANSWER_CACHE_SIZE: int(0).default(10_000).describe('answers kept in the in-memory layer in front of the database (0 turns it off)'),
+  CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant')
+    .describe("whose stored answers serve a request: its own tenant's (`tenant`), or any tenant's with the same bytes (`global`, a privacy trade-off: see [API keys and tenants](security-and-operations.md#api-keys-and-tenants))"),
+  ANALYTICS_QUERY_TIMEOUT_MS: int(1).default(5_000).describe('time limit of one stored-results list or `totalCount` query on PostgreSQL (`QUERY_TOO_COMPLEX` beyond)'),
+  JOB_CONCURRENCY: int(1, 64).default(2).describe('jobs run at once per process'),
+  JOB_MAX_ITEMS: int(1).default(1000).describe('items (images × prompts) per job (`BAD_USER_INPUT` beyond)'),
+  JOB_ITEM_RETRIES: int(0, 10).default(3).describe('extra attempts for items whose upstream failure is transient'),
+  JOB_RETRY_DELAY_MS: int(0).default(1000).describe('first retry delay of a job item (doubles, with jitter)'),
+  SHUTDOWN_GRACE_MS: int(0).default(10_000).describe('on SIGTERM, how long in-flight upstream calls may take to finish'),
+  QWEN_DEADLINE_MS: int(100).default(120_000).describe('overall deadline per model request, retries and fallbacks included'),
+  QWEN_FALLBACKS: fallbacks.default([])
+    .describe('JSON array of `{"baseUrl"?, "model"?, "apiKey"?}` tried in order when the primary is unavailable (unset fields inherit the primary\'s; see [Upstream resilience](security-and-operations.md#upstream-resilience))'),
+  CIRCUIT_FAILURE_THRESHOLD: int(1, 100).default(50).describe('percentage of recent calls that failed which opens the circuit breaker of an endpoint'),
+  CIRCUIT_MIN_REQUESTS: int(1).default(5).describe('recent calls the circuit breaker needs before it may open'),
+  CIRCUIT_RESET_MS: int(100).default(30_000).describe('how long an open circuit fails fast before it probes the endpoint again'),
+  AUTH_REQUIRED: bool.default(false).describe('require API keys even before the first exists'),
+  KEY_CACHE_SECONDS: int(0, 3600).default(5)
+    .describe('how long a key lookup, and "no key exists yet", are trusted from memory: a key revoked, or the first key created, by another process (the CLI) takes effect within it (0: ask the database on every request)'),
+  RATE_LIMIT_PER_MINUTE: int(1).default(600).describe('requests per minute per key, unless the key sets its own (`RATE_LIMITED` beyond)'),
+  TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000).describe('model tokens per day per key, unless the key sets its own (`RATE_LIMITED` beyond)'),
+  TOKEN_RESERVE_PER_ANSWER: int(1).default(512)
+    .describe('completion tokens reserved per answer, with the image and prompt estimate, before each upstream call (see [Limits](security-and-operations.md#limits))'),
+  QUERY_MAX_DEPTH: int(1, 100).default(10).describe('depth of an operation (`QUERY_TOO_COMPLEX` beyond)'),
+  QUERY_MAX_ALIASES: int(0, 1000).default(30).describe('aliases in an operation (`QUERY_TOO_COMPLEX` beyond)'),
+  QUERY_MAX_COST: int(1).default(5000).describe('cost of an operation: 1 per field, 50 per model-backed field, lists × `first` (`QUERY_TOO_COMPLEX` beyond)'),
+  QUERY_MAX_PROMPTS: int(1, 1000).default(50).describe('distinct model prompts per operation (`QUERY_TOO_COMPLEX` beyond; use `submitAnalysis` for bulk work)'),
+  QUERY_MAX_VARIABLES_BYTES: int(1).default(256 * 1024).describe("size of an operation's variables"),
+  QUERY_MAX_TOKENS: int(100).default(10_000).describe('GraphQL tokens per document, counted before parsing'),
+  QUERY_MAX_DIRECTIVES: int(0, 10_000).default(50).describe('directives per operation'),
+  QUERY_MAX_VARIABLES: int(0, 10_000).default(100).describe('variable definitions per operation'),
+  WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(20).describe('subscriptions at once per WebSocket'),
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(100).default(5_000).describe('time a new WebSocket has to send `connection_init`'),
+  WS_MAX_LIFETIME_SECONDS: int(1).default(3600).describe("a WebSocket's longest life (closed with 1000; clients reconnect)"),
+  WS_IDLE_TIMEOUT_SECONDS: int(1).default(600).describe('longest time a WebSocket may go without an operation'),
+  WS_MAX_CONNECTIONS: int(1).default(2000).describe('open WebSockets in all (HTTP 503 before the upgrade beyond)'),
+  WS_MAX_CONNECTIONS_PER_KEY: int(1).default(50).describe('open WebSockets per API key, or per tenant in open mode (closed with 4429 beyond)'),
+  WS_MAX_BUFFERED_BYTES: int(64 * 1024).default(8 * 1024 * 1024).describe('unsent bytes after which a WebSocket whose client stopped reading is dropped'),
+  JOB_MAX_ACTIVE_PER_TENANT: int(1).default(20).describe("a tenant's queued or running jobs (`RATE_LIMITED` beyond)"),
+  JOB_MAX_QUEUED_ITEMS_PER_TENANT: int(1).default(20_000).describe("unanswered items across a tenant's active jobs (`RATE_LIMITED` beyond)"),
+  IMPORT_ALLOWED_HOSTS: list.default([]).describe('comma-separated hosts (`host` or `host:port`) `importImage` may reach even on private addresses'),
+  IMPORT_TIMEOUT_MS: int(100).default(15_000).describe('time limit of one `importImage` fetch'),
+  IMPORT_MAX_REDIRECTS: int(0, 10).default(3).describe('redirects `importImage` follows'),
+  LOG_PROMPTS: bool.default(false).describe('log prompts (debugging only; never image bytes or keys)'),
+  CORS_ORIGINS: origins.default([])
+    .describe('comma-separated browser origins (`scheme://host[:port]`) allowed for CORS and WebSocket handshakes (see [Browser clients](browser-clients.md))'),
+  URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional()
+    .meta({ description: 'HMAC key of image and export URLs (at least 32 characters, e.g. `openssl rand -hex 32`); replicas on one database share the generated one', default: 'generated once, kept in the database' }),
+  IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600).describe('lifetime of signed image, thumbnail and export URLs (60 s to 7 days)'),
+  PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional()
+    .meta({ description: 'base of minted URLs (e.g. `https://gateway.example.com`); set it behind a proxy or CDN', default: "the request's host" }),
+  EXPLORER: bool.optional()
+    .meta({ description: 'GraphiQL at `GET /graphql` for browsers, and introspection (HTTP and graphql-ws)', default: '`true`, except with `NODE_ENV=production`' }),
+  RETENTION_DAYS: days.default(null)
+    .meta({ description: 'images (with all their results) stored longer ago are deleted by an hourly sweep; a number of days or `off` (see [Deletion and retention](analytics.md#deletion-and-retention))', default: '`off`' }),
+  JOB_RETENTION_DAYS: days.default(30).describe('jobs that ended longer ago are deleted; a number of days or `off`'),
+  METRICS_TENANT_LABELS: bool.default(false).describe('the usage metrics also carry a `tenant` label (see [Metrics](analytics.md#metrics))'),
+  METRICS_MAX_TENANT_LABELS: int(1, 10_000).default(50).describe('tenants labelled by name in the usage metrics; later ones share `other`'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional()
+    .describe("set: originals and thumbnails in this S3-compatible bucket, shared by every replica, instead of `DATA_DIR/blobs` (see [Blobs across replicas](scale-out-and-deployment.md#blobs-across-replicas-s3_bucket)); credentials from the AWS SDK's standard chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, instance or pod roles)"),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://minio:9000' }).optional()
+    .meta({ description: 'another S3-compatible server (MinIO, Cloudflare R2, Ceph, …)', default: 'AWS' }),
+  S3_FORCE_PATH_STYLE: bool.default(false).describe('the bucket in the URL path (`http://host/bucket/key`), as most S3-compatible servers want'),
+  S3_PREFIX: z.string().regex(/^[\w!.*'()/-]*$/, "must use only letters, digits and !_.*'()/- (a key prefix such as gateway/)").optional()
+    .describe('starts every object key (e.g. `gateway/`), so one bucket can hold several deployments'),
+  AWS_REGION: z.string().min(1).default('us-east-1').describe("the bucket's region (S3-compatible servers mostly ignore it; AWS is followed to the bucket's own)"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379').optional()
+    .describe('`redis://` or `rediss://`: jobs on BullMQ, job events over Redis pub/sub, rate limits and token budgets, single flight and cache invalidation, shared by every replica (see [Scale-out](scale-out-and-deployment.md#scale-out))'),
+  REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').default('qwen-vl-gateway')
+    .describe('starts every Redis key and channel; replicas of one deployment share it, separate deployments on one Redis do not'),
+  JOB_LEASE_MS: int(1000).default(30_000)
+    .describe("with Redis: a running job's lease; a replica that stops renewing it (killed, cut off) loses the job to another within about two leases"),
 });
 
 /** The configuration: the environment validated, then shaped by `toConfig`, whose return type it is (written once). */
@@ -200,7 +226,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       boxFormat: env.QWEN_BOX_FORMAT,
     },
     conversations: {
-      /** Context sent with a conversation turn: the images, the first turn and the newest turns that fit (README, "Conversations"). */
+      /** Context sent with a conversation turn: the images, the first turn and the newest turns that fit (docs/conversations-and-streaming.md). */
       maxContextTokens: env.CONVERSATION_MAX_CONTEXT_TOKENS,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
@@ -225,7 +251,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       leaseMs: env.JOB_LEASE_MS,
     },
     /**
-     * REDIS_URL set: jobs on BullMQ, job events over Redis pub/sub (README, "Scale-out"); null: all in this process.
+     * REDIS_URL set: jobs on BullMQ, job events over Redis pub/sub (docs/scale-out-and-deployment.md); null: all in this process.
      * Every replica sharing one Redis and database must use the same prefix (tests give each run its own).
      */
     redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : null,
@@ -297,7 +323,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       tenantLabels: env.METRICS_TENANT_LABELS,
       maxTenantLabels: env.METRICS_MAX_TENANT_LABELS,
     },
-    /** Periodic deletion (README, "Deletion and retention"); null: kept for ever. */
+    /** Periodic deletion (docs/analytics.md, "Deletion and retention"); null: kept for ever. */
     retention: {
       /** Images and results stored longer ago than this many days are deleted. */
       days: env.RETENTION_DAYS,
@@ -305,7 +331,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       jobDays: env.JOB_RETENTION_DAYS,
     },
     /**
-     * S3_BUCKET set: blobs and thumbnails in this S3-compatible bucket (README, "Scale-out"); null: files under DATA_DIR/blobs.
+     * S3_BUCKET set: blobs and thumbnails in this S3-compatible bucket (docs/scale-out-and-deployment.md); null: files under DATA_DIR/blobs.
      * Credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, instance roles).
      */
     s3: env.S3_BUCKET
@@ -318,7 +344,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
           /** Prepended to every object key, so one bucket can serve several gateways; ends with "/" when set. */
           prefix: env.S3_PREFIX ? env.S3_PREFIX.replace(/\/*$/, '/') : '',
           /** AWS_REGION; S3-compatible servers mostly ignore it, and AWS is followed to the bucket's own. */
-          region: env.AWS_REGION ?? 'us-east-1',
+          region: env.AWS_REGION,
         }
       : null,
     /** GraphiQL at GET /graphql for browsers, and introspection on every transport. Default: off in production only. */
@@ -330,8 +356,19 @@ function toConfig(env: z.infer<typeof envSchema>) {
 // one (the logger that reports a bad Config, the database tooling); read here
 // all the same, so this file stays the one reader of the environment.
 
+const earlyEnvSchema = z.object({
+  LOG_LEVEL: z.string().default('info').describe('pino level of the JSON logs on stdout (`debug`, `info`, `warn`, `error`, …)'),
+});
+
 /** LOG_LEVEL, a pino level. */
-export const logLevel = (source: NodeJS.ProcessEnv = process.env): string => source.LOG_LEVEL ?? 'info';
+export const logLevel = (source: NodeJS.ProcessEnv = process.env): string => earlyEnvSchema.shape.LOG_LEVEL.parse(source.LOG_LEVEL);
+
+/**
+ * Every setting of the gateway with its schema, in the order the docs list
+ * them: the source of docs/configuration.md's table and .env.example
+ * (`npm run docs`), which read each one's description and default from it.
+ */
+export const SETTINGS: Readonly<Record<string, z.ZodType>> = { ...envSchema.shape, ...earlyEnvSchema.shape };
 
 /**
  * The user of a postgres:// URL that names none, as libpq (psql) picks it:

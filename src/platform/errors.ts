@@ -1,54 +1,88 @@
-/** The stable `extensions.code` values clients branch on (README, "Errors"). */
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'BAD_USER_INPUT'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'IMAGE_TOO_LARGE'
-  | 'NOT_FOUND'
-  | 'MODEL_NOT_CONFIGURED'
-  | 'MODEL_RATE_LIMITED'
-  | 'MODEL_UNAVAILABLE'
-  | 'MODEL_BAD_RESPONSE'
-  | 'MODEL_REJECTED'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'RATE_LIMITED'
-  | 'QUERY_TOO_COMPLEX'
-  | 'BLOB_MISSING'
-  | 'CONFLICT'
-  | 'STORAGE_FULL'
-  | 'INTERNAL_SERVER_ERROR';
+/**
+ * The stable `extensions.code` values clients branch on, each with its HTTP
+ * status and what it tells the client. The one table from code to status, for
+ * answers the gateway writes itself (refusals before GraphQL, the image and
+ * export routes) and for errors that fail a whole GraphQL request; inside
+ * GraphQL, a field's error leaves the response at 200 unless the error fails
+ * the request as a whole (WHOLE_REQUEST). docs/api.md's table is generated
+ * from it (`npm run docs`).
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: {
+    status: 400,
+    meaning:
+      'the HTTP request itself is unusable: malformed JSON or multipart body, a GET or multipart request without `Apollo-Require-Preflight` (CSRF prevention), a batched request, a subscription over HTTP',
+  },
+  BAD_USER_INPUT: {
+    status: 400,
+    meaning: 'invalid arguments, empty or too long question, corrupt image, image under 10 px or over 200:1, bad cursor; malformed multipart bodies answer HTTP 400',
+  },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'not a JPEG, PNG, WebP or GIF' },
+  PAYLOAD_TOO_LARGE: { status: 413, meaning: 'a file over `MAX_UPLOAD_BYTES`, or more than `MAX_UPLOAD_FILES` files' },
+  IMAGE_TOO_LARGE: { status: 413, meaning: 'more than `MAX_IMAGE_PIXELS` pixels' },
+  NOT_FOUND: {
+    status: 404,
+    meaning: 'unknown image, job or conversation id in a mutation or subscription (`image(id)`, `job(id)`, `conversation(id)` return `null`)',
+  },
+  MODEL_NOT_CONFIGURED: { status: 503, meaning: 'no endpoint configured, or the endpoint refused the key or does not know the model' },
+  MODEL_RATE_LIMITED: { status: 503, meaning: 'the endpoint kept answering 429 after retries; `extensions.retryAfter` in seconds when it said' },
+  MODEL_UNAVAILABLE: { status: 503, meaning: '5xx, timeouts or connection failures after retries, or the circuit is open' },
+  MODEL_BAD_RESPONSE: { status: 502, meaning: "the endpoint's reply could not be used" },
+  MODEL_REJECTED: { status: 422, meaning: "the endpoint refused the content (e.g. DashScope's `data_inspection_failed`); not retried" },
+  UNAUTHENTICATED: { status: 401, meaning: 'a key is required and missing, unknown or revoked (WebSocket close 4401)' },
+  FORBIDDEN: {
+    status: 403,
+    meaning:
+      '`importImage` of a non-public address; an image or export URL whose signature is bad or expired; a WebSocket handshake from an origin not in `CORS_ORIGINS`; a non-admin key asking for other tenants',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "the key's requests per minute are spent, an upstream call's token reservation does not fit in what is left of its tokens per day, or the tenant has too many active jobs; `extensions.retryAfter` in seconds",
+  },
+  QUERY_TOO_COMPLEX: {
+    status: 400,
+    meaning:
+      'an operation over a depth, alias, cost, prompt, token or variables limit, or a stored-results list over `ANALYTICS_QUERY_TIMEOUT_MS` (`extensions.limit` names it)',
+  },
+  BLOB_MISSING: {
+    status: 500,
+    meaning:
+      "an image's stored bytes are gone, or no longer match their sha256 (checked before every upstream call); uploading the same bytes again restores them",
+  },
+  // Another operation holds what this one needs (a conversation already being answered): retry after it.
+  CONFLICT: { status: 409, meaning: 'a message sent to a conversation whose previous message is still being answered; retry once the reply is in' },
+  // 507 Insufficient Storage: the server could not store what it was sent; the client did nothing wrong.
+  STORAGE_FULL: {
+    status: 507,
+    meaning: 'the gateway could not write an upload: its disk is full, over quota or failing (`ENOSPC`, `EDQUOT`, `EIO`); nothing stored, retry later',
+  },
+  INTERNAL_SERVER_ERROR: { status: 500, meaning: 'anything unexpected; details are logged, never sent' },
+} as const satisfies Record<string, CodeReference>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** What a client is told about a code: the HTTP status it answers with, and when it happens. */
+export interface CodeReference {
+  status: number;
+  meaning: string;
+}
+
+export const HTTP_STATUS = Object.fromEntries(Object.entries(ERROR_CODES).map(([code, { status }]) => [code, status])) as Record<ErrorCode, number>;
 
 /**
- * The one table from code to HTTP status, for answers the gateway writes
- * itself (refusals before GraphQL, the image routes) and for errors that fail
- * a whole GraphQL request. Inside GraphQL, a field's error leaves the response
- * at 200 unless the error fails the request as a whole (WHOLE_REQUEST).
+ * Codes of errors raised by GraphQL itself (Apollo Server, graphql-js and the
+ * gateway's validation rules) rather than as a GatewayError; the error
+ * formatter passes them on unchanged, and docs/api.md lists them too.
  */
-export const HTTP_STATUS: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400,
-  BAD_USER_INPUT: 400,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  PAYLOAD_TOO_LARGE: 413,
-  IMAGE_TOO_LARGE: 413,
-  NOT_FOUND: 404,
-  MODEL_NOT_CONFIGURED: 503,
-  MODEL_RATE_LIMITED: 503,
-  MODEL_UNAVAILABLE: 503,
-  MODEL_BAD_RESPONSE: 502,
-  MODEL_REJECTED: 422,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  RATE_LIMITED: 429,
-  QUERY_TOO_COMPLEX: 400,
-  BLOB_MISSING: 500,
-  // Another operation holds what this one needs (a conversation already being answered): retry after it.
-  CONFLICT: 409,
-  // 507 Insufficient Storage: the server could not store what it was sent; the client did nothing wrong.
-  STORAGE_FULL: 507,
-  INTERNAL_SERVER_ERROR: 500,
-};
+export const GRAPHQL_ERROR_CODES = {
+  GRAPHQL_PARSE_FAILED: { status: 400, meaning: 'the operation is not valid GraphQL syntax' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, meaning: 'the operation does not match the schema (unknown field, wrong argument type, …)' },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, meaning: 'a missing or unknown `operationName` in a document with several operations' },
+  INTROSPECTION_DISABLED: { status: 400, meaning: '`__schema` / `__type` while the explorer is off (`EXPLORER`); the schema is in `schema/schema.graphql`' },
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, meaning: 'an automatic persisted query whose hash this process does not know yet: send the query with its hash' },
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, meaning: 'a persisted query sent to a server with persisted queries off' },
+} as const satisfies Record<string, CodeReference>;
 
 /** Codes that fail the whole GraphQL request wherever they are raised. */
 const WHOLE_REQUEST = new Set<ErrorCode>(['PAYLOAD_TOO_LARGE', 'STORAGE_FULL', 'UNAUTHENTICATED']);

@@ -64,7 +64,7 @@ export async function makePhoto(options: { width: number; height: number; orient
   return (options.orientation ? jpeg.withMetadata({ orientation: options.orientation }) : jpeg).toBuffer();
 }
 
-/** A PNG screenshot recompressed small for the README (palette, max compression). */
+/** A PNG screenshot recompressed small for the docs (palette, max compression). */
 export async function compressScreenshot(png: Buffer, file: string): Promise<void> {
   await sharp(png).png({ palette: true, quality: 80, compressionLevel: 9, effort: 10 }).toFile(file);
 }

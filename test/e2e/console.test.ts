@@ -9,7 +9,7 @@ import { WatchedPage } from './watched-page.js';
 // and the fake model endpoint. One browser for the file; the tests run in
 // order and build on each other (upload, then ask, then a job, then analytics).
 // Every test also checks that the page logged no error; the last one checks
-// that no request left 127.0.0.1. SCREENSHOTS=1 refreshes the README's PNGs.
+// that no request left 127.0.0.1. SCREENSHOTS=1 refreshes the docs' PNGs.
 
 // The page.evaluate callbacks below run in Chromium. The project's type library is Node's (no DOM,
 // on purpose), so the few browser objects they touch are declared here, in this module only.

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { compressScreenshot } from './browser.js';
 
-/** SCREENSHOTS=1 refreshes the README's PNGs in docs/; ordinary runs never rewrite committed files. */
+/** SCREENSHOTS=1 refreshes the PNGs in docs/; ordinary runs never rewrite committed files. */
 const SCREENSHOTS = process.env.SCREENSHOTS === '1';
 
 export class WatchedPage {
@@ -63,7 +63,7 @@ export class WatchedPage {
     return this.requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`${socket}/`) && !/^(data|blob):/.test(url));
   }
 
-  /** A README screenshot in docs/ (SCREENSHOTS=1 only): the page from its top, or one element of it. */
+  /** A docs screenshot in docs/ (SCREENSHOTS=1 only): the page from its top, or one element of it. */
   async screenshot(name: string, target: { fullPage?: boolean; element?: Locator } = {}): Promise<void> {
     if (!SCREENSHOTS) return;
     const file = new URL(`../../docs/${name}.png`, import.meta.url).pathname;

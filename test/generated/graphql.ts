@@ -80,7 +80,7 @@ export type MessageRole =
   | 'ASSISTANT'
   | 'USER';
 
-/** What a moderation verdict found (README, "Moderation"). */
+/** What a moderation verdict found (docs/vision.md, "Moderation"). */
 export type ModerationCategory =
   | 'DRUGS'
   | 'GORE'

@@ -25,7 +25,7 @@ export class DetectedObject {
   box!: Box;
 }
 
-@ObjectType({ description: 'Objects the model located in an image (README, "Object detection"). Cached like answers.' })
+@ObjectType({ description: 'Objects the model located in an image (docs/vision.md, "Object detection"). Cached like answers.' })
 export class Detection extends AnswerFields {
   @Field(() => [DetectedObject], { description: 'Each instance found; [] when none.' })
   objects!: DetectedObject[];

@@ -6,4 +6,4 @@ export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
 
 export const ModerationCategory = Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, c])) as { [C in ModerationCategory]: C };
 
-registerEnumType(ModerationCategory, { name: 'ModerationCategory', description: 'What a moderation verdict found (README, "Moderation").' });
+registerEnumType(ModerationCategory, { name: 'ModerationCategory', description: 'What a moderation verdict found (docs/vision.md, "Moderation").' });

@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { GatewayError } from '../errors.js';
+import { GRAPHQL_ERROR_CODES, GatewayError } from '../errors.js';
 
 /**
  * Where the gateway's coded errors meet GraphQL: one conversion into a
@@ -16,16 +16,8 @@ export function toGraphQLError(error: GatewayError): GraphQLError {
   });
 }
 
-/** Codes Apollo and graphql-js produce themselves; they are already safe to show. */
-const FRAMEWORK_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
+/** Codes Apollo and graphql-js produce themselves (BAD_USER_INPUT and BAD_REQUEST too); they are already safe to show. */
+const FRAMEWORK_CODES = new Set<string>([...Object.keys(GRAPHQL_ERROR_CODES), 'BAD_USER_INPUT', 'BAD_REQUEST']);
 
 export interface ErrorFormatterOptions {
   includeStacktrace: boolean;
