@@ -155,8 +155,7 @@ async function checkGateway(client: GatewayClient): Promise<string | null> {
     }
     if (result.status === 403 || code === 'FORBIDDEN') return `the gateway at ${client.url} refused this API key (FORBIDDEN)`;
     if (result.data?.__typename) return null;
-    const hint = new URL(client.url).pathname.endsWith('/graphql') ? '' : ' (the endpoint is usually at /graphql)';
-    return `${client.url} does not answer as the gateway's GraphQL endpoint${hint}: ${result.errors?.[0]?.message ?? `HTTP ${result.status}`}`;
+    return `${client.url} does not answer as the gateway's GraphQL endpoint: ${result.errors?.[0]?.message ?? `HTTP ${result.status}`}`;
   } catch (error) {
     if (error instanceof UnreachableError) return error.message;
     throw error;

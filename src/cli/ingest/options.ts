@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { gatewayUrlOption, graphqlEndpoint } from '../gateway-url.js';
 
 export const CAPTION_STYLES = ['BRIEF', 'DETAILED', 'ALT_TEXT'] as const;
 export type CaptionStyle = (typeof CAPTION_STYLES)[number];
@@ -13,6 +14,7 @@ export interface IngestOptions {
   moderate: boolean;
   /** The text in each image (Image.text), read after the job. */
   readText: boolean;
+  /** The gateway's GraphQL endpoint (WebSocket on the same path). */
   url: string;
   /** null: JSON Lines on stdout. */
   out: { file: string; format: OutputFormat } | null;
@@ -24,8 +26,6 @@ export class UsageError extends Error {}
 
 /** `--help` was asked for and printed: exit 0. */
 export class HelpShown extends Error {}
-
-export const DEFAULT_URL = 'http://localhost:4000/graphql';
 
 const collect =
   <T>(parse: (value: string) => T) =>
@@ -42,17 +42,6 @@ function parseStyle(value: string): CaptionStyle {
 function parseQuestion(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('the question is empty.');
   return value;
-}
-
-function parseUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('not a URL (e.g. http://localhost:4000/graphql).');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('use an http:// or https:// URL.');
-  return url.toString();
 }
 
 export function outputFormatOf(file: string): OutputFormat | null {
@@ -79,7 +68,7 @@ function buildProgram(): Command {
     .addOption(new Option('--ask <question>', 'a question to ask about every image (repeatable)').argParser(collect(parseQuestion)))
     .addOption(new Option('--moderate', 'a moderation verdict for every image (rows of kind MODERATION: flagged, categories, the rationale as text)'))
     .addOption(new Option('--read-text', 'read the text in every image (rows of kind TEXT)'))
-    .addOption(new Option('--url <url>', 'the gateway GraphQL endpoint (WebSocket on the same path)').default(DEFAULT_URL).argParser(parseUrl))
+    .addOption(gatewayUrlOption())
     .addOption(new Option('--out <file>', 'write results to a .jsonl/.ndjson (JSON Lines) or .csv file instead of JSON Lines on stdout'))
     .addOption(new Option('--api-key <key>', 'sent as "Authorization: Bearer <key>"').env('GATEWAY_API_KEY'))
     .addHelpText(
@@ -121,7 +110,7 @@ export function parseOptions(argv: readonly string[], write: { out: (s: string) 
     questions,
     moderate,
     readText,
-    url: opts.url,
+    url: graphqlEndpoint(opts.url),
     out,
     apiKey: opts.apiKey?.trim() || null,
   };
