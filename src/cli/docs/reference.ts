@@ -87,8 +87,9 @@ export function envExample(): string {
   const head = [
     '# Every setting of the Qwen VL gateway, with its default. Generated from src/platform/config.ts by',
     '# `npm run docs`: edit the descriptions there, not here. All are commented out, so a copy changes',
-    '# nothing until you uncomment a line. Use it with `cp .env.example .env` and',
-    '# `node --env-file=.env --import tsx src/main.ts` (docker compose reads .env by itself).',
+    '# nothing until you uncomment a line. Use it with `cp .env.example .env`, then',
+    '# `node --env-file=.env --import tsx src/main.ts` or `docker run --env-file .env …`',
+    '# (docker compose takes only the variables docker-compose.yml names from it).',
     '# Reference: docs/configuration.md',
   ];
   const blocks = settings().map((s) => {
