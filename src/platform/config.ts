@@ -33,6 +33,29 @@ const origins = z.string().transform((value, ctx) => {
   return result;
 });
 
+/**
+ * Host names the gateway answers for (the `Host` header, any port), lower-case,
+ * without a trailing dot; `*.name` for its subdomains; `*` for every host (the check is off).
+ */
+const hostNames = z.string().transform((value, ctx) => {
+  const result: string[] = [];
+  for (const item of value.split(',').map((entry) => entry.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean)) {
+    if (item === '*') {
+      result.push(item);
+      continue;
+    }
+    // A bare name parses back to itself (IDNs to their punycode, as browsers send them); a port, path or user does not.
+    const url = URL.canParse(`http://${item}`) ? new URL(`http://${item}`) : undefined;
+    const wildcard = item.includes('*') && !/^\*\.[^*]+$/.test(item);
+    if (!url || url.href !== `http://${url.hostname}/` || /:\d*$/.test(item) || wildcard) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not a host name: list names without scheme or port (any port is admitted), e.g. gateway.example.com or *.example.com, or * alone for any host` });
+      return z.NEVER;
+    }
+    result.push(url.hostname);
+  }
+  return result;
+});
+
 const fallbackSchema = z.array(
   z.object({ baseUrl: z.url().optional(), model: z.string().min(1).optional(), apiKey: z.string().optional() }).strict(),
 );
@@ -115,6 +138,11 @@ const envSchema = z.object({
   IMPORT_MAX_REDIRECTS: int(0, 10).default(3),
   LOG_PROMPTS: bool.default(false),
   CORS_ORIGINS: origins.default([]),
+  ALLOWED_HOSTS: hostNames
+    .default([])
+    .describe(
+      'comma-separated host names the gateway answers for (the Host header, any port; `*.example.com` for subdomains); localhost, IP addresses and the host of PUBLIC_URL always are, other hosts get 421 (DNS rebinding guard). `*`: any host',
+    ),
   URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional(),
@@ -289,8 +317,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
       /** HMAC key of image URLs; undefined: generated once and kept in the database. */
       urlSigningSecret: env.URL_SIGNING_SECRET,
       imageUrlTtlSeconds: env.IMAGE_URL_TTL_SECONDS,
-      /** Makes minted URLs absolute on this base; undefined: the request's own host. */
+      /** Makes minted URLs absolute on this base; undefined: the request's own (admitted) host. */
       publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+      /** Host names admitted besides localhost, IP addresses and PUBLIC_URL's host (ALLOWED_HOSTS); 'any': no Host check. */
+      allowedHosts: env.ALLOWED_HOSTS.includes('*') ? ('any' as const) : env.ALLOWED_HOSTS,
     },
     metrics: {
       /** The usage counters carry a `tenant` label (METRICS_TENANT_LABELS), for the first maxTenantLabels tenants; later ones share `other`. */
