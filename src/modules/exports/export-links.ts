@@ -30,7 +30,7 @@ const variantOf = (request: ExportRequest) => `export:${request.kind}.${request.
 export class ExportLinks {
   constructor(private readonly signer: UrlSigner) {}
 
-  /** `baseUrl`: PUBLIC_URL or the request's origin, no trailing slash. */
+  /** `baseUrl`: OperationContext.baseUrl (PUBLIC_URL, an admitted request origin, or '' for relative links). */
   mint(baseUrl: string, owner: LinkOwner, request: ExportRequest): string {
     const as = Buffer.from(JSON.stringify([owner.tenant, owner.apiKeyId])).toString('base64url');
     const { expires, signature } = this.signer.grant(as, variantOf(request));
