@@ -8,7 +8,7 @@ export interface Context {
   /** Who asks; everything they read or write is scoped to caller.tenant. */
   caller: Caller;
   loaders: Loaders;
-  /** Where minted URLs (images, thumbnails) point: PUBLIC_URL or the request's own origin, no trailing slash. */
+  /** Where minted URLs (images, thumbnails, export links) point: see OperationContext.baseUrl. */
   baseUrl: string;
   /** Fires when the client is gone; upstream calls made only for it are then aborted. */
   signal?: AbortSignal;

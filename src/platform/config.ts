@@ -33,6 +33,29 @@ const origins = z.string().transform((value, ctx) => {
   return result;
 });
 
+/**
+ * Host names the gateway answers for (the `Host` header, any port), lower-case,
+ * without a trailing dot; `*.name` for its subdomains; `*` for every host (the check is off).
+ */
+const hostNames = z.string().transform((value, ctx) => {
+  const result: string[] = [];
+  for (const item of value.split(',').map((entry) => entry.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean)) {
+    if (item === '*') {
+      result.push(item);
+      continue;
+    }
+    // A bare name parses back to itself (IDNs to their punycode, as browsers send them); a port, path or user does not.
+    const url = URL.canParse(`http://${item}`) ? new URL(`http://${item}`) : undefined;
+    const wildcard = item.includes('*') && !/^\*\.[^*]+$/.test(item);
+    if (!url || url.href !== `http://${url.hostname}/` || /:\d*$/.test(item) || wildcard) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not a host name: list names without scheme or port (any port is admitted), e.g. gateway.example.com or *.example.com, or * alone for any host` });
+      return z.NEVER;
+    }
+    result.push(url.hostname);
+  }
+  return result;
+});
+
 const fallbackSchema = z.array(
   z.object({ baseUrl: z.url().optional(), model: z.string().min(1).optional(), apiKey: z.string().optional() }).strict(),
 );
@@ -131,11 +154,16 @@ const envSchema = z.object({
   LOG_PROMPTS: bool.default(false).describe('log prompts (debugging only; never image bytes or keys)'),
   CORS_ORIGINS: origins.default([])
     .describe('comma-separated browser origins (`scheme://host[:port]`) allowed for CORS and WebSocket handshakes (see [Browser clients](browser-clients.md))'),
+  ALLOWED_HOSTS: hostNames
+    .default([])
+    .describe(
+      'comma-separated host names the gateway answers for (the Host header, any port; `*.example.com` for subdomains); localhost, IP addresses and the host of `PUBLIC_URL` always are, other hosts get 421 (DNS rebinding guard, see [the Host allow-list](security-and-operations.md#dns-rebinding-the-host-allow-list)). `*`: any host',
+    ),
   URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional()
     .meta({ description: 'HMAC key of image and export URLs (at least 32 characters, e.g. `openssl rand -hex 32`); replicas on one database share the generated one', default: 'generated once, kept in the database' }),
-  IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600).describe('lifetime of signed image, thumbnail and export URLs (60 s to 7 days)'),
+  IMAGE_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600).describe('lifetime of signed image, thumbnail and export URLs (60 s to 7 days); a link signed to live longer is refused'),
   PUBLIC_URL: z.url('must be an absolute http(s) URL, e.g. https://gateway.example.com').optional()
-    .meta({ description: 'base of minted URLs (e.g. `https://gateway.example.com`); set it behind a proxy or CDN', default: "the request's host" }),
+    .meta({ description: 'base of minted URLs (e.g. `https://gateway.example.com`); set it behind a proxy or CDN', default: 'the admitted host the request named (relative with `ALLOWED_HOSTS=*`)' }),
   EXPLORER: bool.optional()
     .meta({ description: 'GraphiQL at `GET /graphql` for browsers, and introspection (HTTP and graphql-ws)', default: '`true`, except with `NODE_ENV=production`' }),
   RETENTION_DAYS: days.default(null)
@@ -315,8 +343,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
       /** HMAC key of image URLs; undefined: generated once and kept in the database. */
       urlSigningSecret: env.URL_SIGNING_SECRET,
       imageUrlTtlSeconds: env.IMAGE_URL_TTL_SECONDS,
-      /** Makes minted URLs absolute on this base; undefined: the request's own host. */
+      /** Makes minted URLs absolute on this base; undefined: the request's own (admitted) host. */
       publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+      /** Host names admitted besides localhost, IP addresses and PUBLIC_URL's host (ALLOWED_HOSTS); 'any': no Host check. */
+      allowedHosts: env.ALLOWED_HOSTS.includes('*') ? ('any' as const) : env.ALLOWED_HOSTS,
     },
     metrics: {
       /** The usage counters carry a `tenant` label (METRICS_TENANT_LABELS), for the first maxTenantLabels tenants; later ones share `other`. */

@@ -33,7 +33,7 @@ export const ERROR_CODES = {
   FORBIDDEN: {
     status: 403,
     meaning:
-      '`importImage` of a non-public address; an image or export URL whose signature is bad or expired; a WebSocket handshake from an origin not in `CORS_ORIGINS`; a non-admin key asking for other tenants',
+      '`importImage` of a non-public address; an image URL or export link whose signature is bad or expired, or whose expiry lies beyond `IMAGE_URL_TTL_SECONDS`, or an export link whose key was revoked; a browser request to `/graphql` or a WebSocket handshake from an origin not in `CORS_ORIGINS`; a non-admin key asking for other tenants; a `Host` the gateway does not answer for, see `ALLOWED_HOSTS` (HTTP 421)',
   },
   RATE_LIMITED: {
     status: 429,

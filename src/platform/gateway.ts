@@ -20,7 +20,7 @@ export interface CallerIdentity {
 /** What every operation's context carries, whatever else the modules put in it. */
 export interface OperationContext<TCaller extends CallerIdentity = CallerIdentity> {
   caller: TCaller;
-  /** Where minted URLs point: PUBLIC_URL or the request's own origin, no trailing slash. */
+  /** Where minted URLs point: PUBLIC_URL, or the request's own (allow-listed) origin, or '' (relative) when ALLOWED_HOSTS=*; no trailing slash. */
   baseUrl: string;
   /** Fires when the client is gone (its HTTP response closed early, its socket closed): model work for it may stop. */
   signal?: AbortSignal;

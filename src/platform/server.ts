@@ -9,7 +9,7 @@ import { createErrorFormatter } from './graphql/error-formatter.js';
 import type { CallerIdentity, Gateway, OperationContext } from './gateway.js';
 import { attachWebSocket } from './graphql/websocket.js';
 import { QueryLimits, queryLimitsFromConfig } from './graphql/limits/query-limits.js';
-import { baseUrlOf } from './http/base-url.js';
+import { AllowedHosts } from './http/allowed-hosts.js';
 import { responseGone } from './http/client-gone.js';
 import { BrowserOrigins } from './http/browser-origins.js';
 import { consoleRoutes } from './http/console-routes.js';
@@ -41,8 +41,9 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     includeStacktrace: app.config.env === 'development',
     logUnexpected: (error) => (currentRequest()?.log ?? app.logger).error({ err: error }, 'unexpected error in a GraphQL operation'),
   });
+  const hosts = new AllowedHosts(app.config.browser.allowedHosts, app.config.browser.publicUrl);
   const origins = new BrowserOrigins(app.config.browser.corsOrigins, app.config.browser.publicUrl);
-  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins });
+  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts });
   const apollo = new ApolloServer<OperationContext<Caller>>({
     schema: app.schema,
     csrfPrevention: true,
@@ -72,8 +73,12 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
 
   expressApp.disable('x-powered-by');
   expressApp.use(requestLogging(app.logger));
+  // Before anything runs, on every route: a Host the gateway does not answer for is a DNS rebinding attempt.
+  expressApp.use(hosts.middleware());
   // Before anything that could refuse: a preflight carries no key and no body.
   expressApp.use(origins.corsMiddleware());
+  // Then a browser page of an unlisted origin is told to use CORS_ORIGINS (else it would meet CSRF prevention's message).
+  expressApp.use('/graphql', origins.refuseUnlisted());
   // GraphQL first, the hot path: the routes below have paths of their own, so the order changes no answer.
   // For browsers, GraphiQL at GET /graphql: a static page that needs no key.
   expressApp.get('/graphql', explorerRoute({ enabled: app.config.explorer, publicUrl: app.config.browser.publicUrl }));
@@ -85,7 +90,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     operationSizeLimit(limits),
     rebindRequestScope,
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), baseUrlOf(req, app.config.browser.publicUrl), responseGone(res)), res),
+      context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), hosts.baseUrlOf(req), responseGone(res)), res),
     }),
   );
   expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));

@@ -64,6 +64,30 @@ describe('CORS', () => {
     expect(post.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('tells a page of an unlisted origin to add it to CORS_ORIGINS, whatever it sends (not a CSRF message)', async () => {
+    const foreign = 'https://unlisted.example';
+    const read = JSON.stringify({ query: '{ images(first: 1) { pageInfo { hasNextPage } } }' });
+    const attempts = [
+      preflight(h.gateway.server.url, foreign),
+      // What a plain fetch() sends: a text/plain "simple" request, which CSRF prevention used to answer.
+      fetch(h.gateway.server.url, { method: 'POST', headers: { origin: foreign, 'content-type': 'text/plain' }, body: read }),
+      fetch(h.gateway.server.url, { method: 'POST', headers: { origin: foreign, 'content-type': 'application/json', accept: APOLLO_ACCEPT }, body: read }),
+      fetch(`${h.gateway.server.url}?query=${encodeURIComponent('{ images(first: 1) { totalCount } }')}`, { headers: { origin: foreign } }),
+    ];
+    for (const response of await Promise.all(attempts)) {
+      expect(response.status).toBe(403);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      const body = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+      expect(body.errors.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
+      expect(body.errors[0]!.message).toContain(`"${foreign}"`);
+      expect(body.errors[0]!.message).toMatch(/CORS_ORIGINS/);
+      expect(body.errors[0]!.message).not.toMatch(/CSRF/i);
+    }
+    // The gateway's own pages (the console, GraphiQL) are no foreign origin.
+    const own = await fetch(h.gateway.server.url, { method: 'POST', headers: { origin: new URL(h.gateway.server.url).origin, 'content-type': 'application/json' }, body: read });
+    expect(own.status).toBe(200);
+  });
+
   it('sends no CORS headers when CORS_ORIGINS is not set', async () => {
     const plain = await startGateway();
     try {
@@ -125,6 +149,7 @@ describe('WebSocket Origin check', () => {
     expect(refused.status).toBe(403);
     expect(refused.contentType).toContain('application/json');
     expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(JSON.parse(refused.body).errors[0].message).toMatch(/CORS_ORIGINS/);
   });
 
   it('accepts listed origins, the gateway’s own origin, and clients that send no Origin', async () => {

@@ -44,6 +44,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ QWEN_GLOBAL_MAX_CONCURRENCY: '16' })).toThrow(/^invalid configuration: QWEN_GLOBAL_MAX_CONCURRENCY needs REDIS_URL/);
   });
 
+  it('reads ALLOWED_HOSTS as lower-case host names (punycode for IDNs), `*` as any host, and refuses ports, schemes and paths', () => {
+    expect(loadConfig({}).browser.allowedHosts).toEqual([]);
+    expect(loadConfig({ ALLOWED_HOSTS: 'Gateway.NS.svc., *.internal.example, bücher.example' }).browser.allowedHosts).toEqual(['gateway.ns.svc', '*.internal.example', 'xn--bcher-kva.example']);
+    expect(loadConfig({ ALLOWED_HOSTS: '*' }).browser.allowedHosts).toBe('any');
+    for (const bad of ['gateway.example.com:8443', 'https://gateway.example.com', 'gateway/qwen', 'user@gateway', 'a*b.example']) {
+      expect(() => loadConfig({ ALLOWED_HOSTS: bad })).toThrow(`invalid configuration: ALLOWED_HOSTS "${bad}" is not a host name`);
+    }
+  });
+
   it('names every invalid variable, one line each', () => {
     try {
       loadConfig({ PORT: 'eighty', QWEN_MAX_CONCURRENCY: '0', DATABASE_URL: 'mysql://x' });

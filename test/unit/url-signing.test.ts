@@ -62,4 +62,16 @@ describe('UrlSigner', () => {
     expect(clocked.check(g, sig)).toBe('expired');
     expect(clocked.check({ ...g, imageId: 'img-2' }, sig)).toBe('invalid');
   });
+
+  it('refuses a genuine signature whose expiry lies beyond the TTL (lowered since, or signed with a leaked secret)', () => {
+    const { signer: clocked } = signerAt(1_700_000_000_000);
+    const now = 1_700_000_000;
+    const farFuture = { imageId: 'img-1', variant: 'original', expires: now + 10 * 365 * 24 * 3600 };
+    expect(clocked.check(farFuture, signGrant(SECRET, farFuture))).toBe('beyond-ttl');
+    // A minute of clock skew between replicas is tolerated; more is not.
+    const skewed = { ...farFuture, expires: now + TTL + 60 };
+    expect(clocked.check(skewed, signGrant(SECRET, skewed))).toBe('valid');
+    const beyond = { ...farFuture, expires: now + TTL + 61 };
+    expect(clocked.check(beyond, signGrant(SECRET, beyond))).toBe('beyond-ttl');
+  });
 });

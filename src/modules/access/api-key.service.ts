@@ -116,6 +116,24 @@ export class ApiKeyService {
     };
   }
 
+  /**
+   * The caller a signed export link was minted for, checked again each time it
+   * is followed (never from the key cache): FORBIDDEN once its key is revoked or
+   * gone with its erased tenant, and, for a link minted while the gateway ran
+   * open, once keys are required.
+   */
+  async callerForLink(tenant: string, apiKeyId: string | null): Promise<Caller> {
+    if (apiKeyId === null) {
+      if (await this.keysRequired()) throw new GatewayError('FORBIDDEN', 'This export link was minted before the gateway required API keys: ask exportUrl for a new one, with a key.');
+    } else {
+      const record = await this.keys.findById(apiKeyId);
+      if (!record || record.revokedAt || record.tenant !== tenant) {
+        throw new GatewayError('FORBIDDEN', 'The API key this export link was minted with is revoked (or its tenant erased): ask exportUrl for a new one, with a valid key.');
+      }
+    }
+    return this.callerForJob(tenant, apiKeyId);
+  }
+
   private async lookup(hash: string): Promise<ApiKeyRecord | null> {
     const cached = this.byHash?.get(hash);
     if (cached) return cached.key;

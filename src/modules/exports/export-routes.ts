@@ -13,7 +13,8 @@ import type { ExportService } from './export.service.js';
 /**
  * GET /export/{questions|captions|moderations|usage}.{csv|jsonl}?<filter>:
  * with `Authorization: Bearer <key>` as /graphql (rate-limited alike), or as
- * a signed link from exportUrl (no header; the link's key is rate-limited).
+ * a signed link from exportUrl (no header; the link's key must still be
+ * valid, and is rate-limited).
  * Either way the rows are the one tenant's.
  */
 
@@ -49,7 +50,7 @@ export function exportRoutes(services: ExportRouteServices, logger: Logger): Rou
         return keyed(req, res, next);
       }
       const { owner, request } = services.exportLinks.verify(target.kind, target.format, query);
-      const caller = await services.keys.callerForJob(owner.tenant, owner.apiKeyId);
+      const caller = await services.keys.callerForLink(owner.tenant, owner.apiKeyId);
       await services.limits.admitRequest(caller);
       res.locals.caller = caller;
       res.locals.export = request;

@@ -4,7 +4,7 @@ import { blobMissing, type BlobKey, type BlobStore, type ByteRange } from '../..
 import type { ImageRecord, ImageRepository } from './image.repository.js';
 import { checkThumbnailSize, ORIGINAL_VARIANT, thumbnailVariant } from './image-urls.js';
 import type { Thumbnails } from './thumbnails.js';
-import type { UrlSigner } from './url-signing.js';
+import type { GrantCheck, UrlSigner } from './url-signing.js';
 
 /**
  * What a signed image URL delivers. The signature is checked before anything
@@ -31,6 +31,12 @@ export interface Delivery {
 }
 
 const EXPIRY = /^[1-9][0-9]{0,14}$/;
+
+const REFUSALS: Record<Exclude<GrantCheck, 'valid'>, string> = {
+  expired: 'This image URL has expired. Query Image.url or Image.thumbnailUrl again for a fresh one.',
+  invalid: 'This image URL is not valid (bad or missing signature). Use the URL exactly as Image.url or Image.thumbnailUrl returned it.',
+  'beyond-ttl': 'This image URL expires later than IMAGE_URL_TTL_SECONDS allows. Query Image.url or Image.thumbnailUrl again for a fresh one.',
+};
 
 export class ImageDelivery {
   constructor(
@@ -67,12 +73,7 @@ export class ImageDelivery {
   private authorize(imageId: string, variant: string, { exp, sig }: SignedParams): number {
     const expires = typeof exp === 'string' && EXPIRY.test(exp) ? Number(exp) : undefined;
     const check = expires !== undefined && typeof sig === 'string' ? this.signer.check({ imageId, variant, expires }, sig) : 'invalid';
-    if (check === 'expired') {
-      throw new GatewayError('FORBIDDEN', 'This image URL has expired. Query Image.url or Image.thumbnailUrl again for a fresh one.');
-    }
-    if (check === 'invalid') {
-      throw new GatewayError('FORBIDDEN', 'This image URL is not valid (bad or missing signature). Use the URL exactly as Image.url or Image.thumbnailUrl returned it.');
-    }
+    if (check !== 'valid') throw new GatewayError('FORBIDDEN', REFUSALS[check]);
     return this.signer.secondsLeft(expires!);
   }
 

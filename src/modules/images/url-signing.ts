@@ -15,7 +15,11 @@ export interface UrlGrant {
   expires: number;
 }
 
-export type GrantCheck = 'valid' | 'invalid' | 'expired';
+/** `beyond-ttl`: genuine, but expiring later than IMAGE_URL_TTL_SECONDS from now (the TTL was lowered, or the secret leaked). */
+export type GrantCheck = 'valid' | 'invalid' | 'expired' | 'beyond-ttl';
+
+/** How far a replica's clock may run behind the minting replica's without its URLs reading as beyond the TTL. */
+const CLOCK_SKEW_SECONDS = 60;
 
 /** base64url HMAC-SHA256 of the grant; a JSON array keeps the parts from running into each other. */
 export function signGrant(secret: string, grant: UrlGrant): string {
@@ -41,12 +45,18 @@ export class UrlSigner {
     return { ...grant, signature: signGrant(this.secret, grant) };
   }
 
-  /** The signature is checked first and in constant time; only a genuine URL learns that it expired. */
+  /**
+   * The signature is checked first and in constant time; only a genuine URL
+   * learns that it expired. A genuine expiry further away than the TTL is
+   * refused too: no URL outlives IMAGE_URL_TTL_SECONDS, whoever signed it.
+   */
   check(grant: UrlGrant, signature: string): GrantCheck {
     const expected = Buffer.from(signGrant(this.secret, grant));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
-    return grant.expires > this.now() ? 'valid' : 'expired';
+    const now = this.now();
+    if (grant.expires <= now) return 'expired';
+    return grant.expires > now + this.ttlSeconds + CLOCK_SKEW_SECONDS ? 'beyond-ttl' : 'valid';
   }
 
   /** Whole seconds until `expires`, for Cache-Control's max-age. */

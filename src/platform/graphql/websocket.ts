@@ -3,9 +3,9 @@ import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from '
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { GatewayError } from '../errors.js';
-import { baseUrlOf } from '../http/base-url.js';
 import { socketGone } from '../http/client-gone.js';
-import type { BrowserOrigins } from '../http/browser-origins.js';
+import { AllowedHosts } from '../http/allowed-hosts.js';
+import { BrowserOrigins } from '../http/browser-origins.js';
 import type { OperationMetrics } from './graphql-operations.js';
 import { requestIdFrom, runInRequest, type RequestScope } from '../http/request-context.js';
 import type { CallerIdentity, Gateway, OperationContext } from '../gateway.js';
@@ -32,11 +32,11 @@ export interface WebSocketOptions {
   limits: QueryLimits;
   operationMetrics: OperationMetrics;
   origins: BrowserOrigins;
+  hosts: AllowedHosts;
 }
 
 /** A handshake refused before the upgrade, in the gateway's JSON error shape. */
 const refusalBody = (message: string, code: string) => JSON.stringify({ errors: [{ message, extensions: { code } }] });
-const FOREIGN_ORIGIN_BODY = refusalBody('WebSocket connections from this origin are not allowed. Add it to CORS_ORIGINS.', 'FORBIDDEN');
 const FULL_BODY = refusalBody('The gateway has as many WebSocket connections as it accepts (WS_MAX_CONNECTIONS). Retry later.', 'RATE_LIMITED');
 const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8' };
 
@@ -85,13 +85,14 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
     // Browsers send Origin on every handshake and CORS does not apply to WebSockets:
     // without this check any page could open a socket and spend the owner's tokens.
     verifyClient: ({ req }, done) => {
-      if (!options.origins.admitsHandshake(req)) return done(false, 403, FOREIGN_ORIGIN_BODY, JSON_TYPE);
+      if (!options.hosts.admits(req.headers.host)) return done(false, AllowedHosts.STATUS, refusalBody(AllowedHosts.refusalMessage(req.headers.host), 'FORBIDDEN'), JSON_TYPE);
+      if (!options.origins.admits(req)) return done(false, 403, refusalBody(BrowserOrigins.refusalMessage(req.headers.origin), 'FORBIDDEN'), JSON_TYPE);
       if (!sessions.hasRoom()) return done(false, 503, FULL_BODY, { ...JSON_TYPE, 'Retry-After': '5' });
       done(true);
     },
   });
   wsServer.on('connection', (socket) => sessions.opened(socket));
-  const baseUrl = (request: IncomingMessage) => baseUrlOf(request, app.config.browser.publicUrl);
+  const baseUrl = (request: IncomingMessage) => options.hosts.baseUrlOf(request);
   const { maxSubscriptions, connectionInitTimeoutMs } = app.config.webSocket;
   const prepare = createOperationPreparer({ schema: app.schema, limits: options.limits, production: app.config.env === 'production' });
 

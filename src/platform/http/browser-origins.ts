@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
+import { sendRequestError } from './json-errors.js';
 
 /**
  * Which browser origins may use the gateway: CORS_ORIGINS, plus the gateway's
@@ -22,15 +23,33 @@ export class BrowserOrigins {
   }
 
   /**
-   * A WebSocket handshake is allowed without an Origin (Node clients, curl: not
-   * a browser, so keys protect it), from the gateway's own host, or from a
+   * A request (a WebSocket handshake, a GraphQL request) is admitted without an
+   * Origin (Node clients, curl: not a browser, so keys protect it), from the
+   * gateway's own host (whose Host the allow-list has vouched for), or from a
    * listed origin.
    */
-  admitsHandshake(request: IncomingMessage): boolean {
+  admits(request: IncomingMessage): boolean {
     const origin = request.headers.origin;
     if (origin === undefined) return true;
     if (this.isListed(origin)) return true;
     return URL.canParse(origin) && new URL(origin).host === request.headers.host;
+  }
+
+  /** Why a browser origin is refused, naming the setting that admits it. */
+  static refusalMessage(origin: string | undefined): string {
+    return `Requests from the browser origin "${origin}" are not allowed. Add it to CORS_ORIGINS (comma-separated origins, e.g. CORS_ORIGINS=${URL.canParse(origin ?? '') ? new URL(origin!).origin : 'http://localhost:5173'}).`;
+  }
+
+  /**
+   * On /graphql: a browser page of another, unlisted origin is refused with
+   * 403 FORBIDDEN naming CORS_ORIGINS, preflight included, rather than meeting
+   * a CSRF or CORS failure that does not say what to change.
+   */
+  refuseUnlisted(): RequestHandler {
+    return (req, res, next) => {
+      if (this.admits(req)) return next();
+      sendRequestError(req, res, 403, 'FORBIDDEN', BrowserOrigins.refusalMessage(req.headers.origin));
+    };
   }
 
   /**
