@@ -144,12 +144,7 @@ describe('a call the client leaves before any reply is charged its estimated pro
     const image = await bigImage(key);
     h.fake.setDefaultFault({ kind: 'hang' });
     const controller = new AbortController();
-    const asking = fetch(h.gateway.server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: key.authorization },
-      body: JSON.stringify({ query: 'mutation($id: ID!) { askQuestion(imageId: $id, question: "Anyone there?") { answer } }', variables: { id: image.id } }),
-      signal: controller.signal,
-    }).catch(() => 'aborted');
+    const asking = key.http.request(AskQuestionDocument, { imageId: image.id, question: 'Anyone there?' }, controller.signal).catch(() => 'aborted');
     await expect.poll(() => h.fake.requests.length, { timeout: 20_000 }).toBe(1);
     controller.abort();
     expect(await asking).toBe('aborted');

@@ -51,8 +51,8 @@ export class CutShortCharge {
   }
 
   /** Settles a failed call's reservation with what it owes. Should that fail, the reservation stays counted (the budget errs on spending less). */
-  settleFailed(reservation: TokenReservation, prompts: readonly ModelPrompt[] = []): Promise<void> {
-    return reservation.settle(this.owed(prompts)).catch(() => {});
+  settleFailed(reservation: TokenReservation): Promise<void> {
+    return reservation.settle(this.owed()).catch(() => {});
   }
 
   /** A call as the provider reported it, for the ledger: one cut short reported no usage, so it gets the estimate, marked as such. */
