@@ -46,21 +46,31 @@ export class TokenEstimate {
     return chunk(prompts, this.options.promptsPerCall);
   }
 
+  /** The most completion tokens one answer may take (its max_tokens). */
+  get completionTokensPerAnswer(): number {
+    return this.options.completionTokensPerAnswer;
+  }
+
   /** Tokens one call about an image of this size with these prompts may bill. */
   forCall(image: { width: number; height: number }, prompts: readonly ModelPrompt[]): number {
+    return this.promptOfCall(image, prompts) + this.options.completionTokensPerAnswer * prompts.length;
+  }
+
+  /** The prompt tokens of such a call: what the endpoint bills before it writes a word. */
+  promptOfCall(image: { width: number; height: number }, prompts: readonly ModelPrompt[]): number {
     // A structured prompt alone sends its schema as response_format: counted as if in the text.
     const text = prompts.length === 1 ? promptText(prompts[0]!) : packedSystemPrompt(prompts) + packPrompts(prompts);
-    return (
-      imageTokens(image.width, image.height, this.options.maxPixels) +
-      textTokens(text) +
-      TEMPLATE_TOKENS +
-      this.options.completionTokensPerAnswer * prompts.length
-    );
+    return imageTokens(image.width, image.height, this.options.maxPixels) + textTokens(text) + TEMPLATE_TOKENS;
   }
 
   /** Tokens one call with several images and one prompt (ModelProvider.chat) may bill. */
   forImages(images: ReadonlyArray<{ width: number; height: number }>, prompt: string): number {
+    return this.promptOfImages(images, prompt) + this.options.completionTokensPerAnswer;
+  }
+
+  /** The prompt tokens of such a call. */
+  promptOfImages(images: ReadonlyArray<{ width: number; height: number }>, prompt: string): number {
     const imagesTokens = images.reduce((sum, image) => sum + imageTokens(image.width, image.height, this.options.maxPixels), 0);
-    return imagesTokens + textTokens(prompt) + TEMPLATE_TOKENS + this.options.completionTokensPerAnswer;
+    return imagesTokens + textTokens(prompt) + TEMPLATE_TOKENS;
   }
 }

@@ -46,8 +46,8 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   let closed = false;
   const sockets = new Set<Socket>();
   const sleepers = new Set<() => void>();
-  /** While set, streamed replies wait here after their first chunk (holdStreams). */
-  let streamGate: { promise: Promise<void>; open: () => void } | null = null;
+  /** While set, streamed replies wait here after their first `after` chunks (holdStreams). */
+  let streamGate: { promise: Promise<void>; open: () => void; after: number } | null = null;
   const releaseStreams = () => {
     streamGate?.open();
     streamGate = null;
@@ -70,7 +70,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
 
   /**
    * Writes a reply as server-sent events, chunk by chunk (pausing after the
-   * first while streams are held), then `data: [DONE]`. With `cutAfter`, the
+   * held number while streams are held), then `data: [DONE]`. With `cutAfter`, the
    * connection is reset after that many chunks instead.
    */
   async function sendStream(res: ServerResponse, chunks: unknown[], cutAfter?: number): Promise<void> {
@@ -83,7 +83,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
         return;
       }
       res.write(text);
-      if (i === 0 && streamGate) await streamGate.promise;
+      if (streamGate && i + 1 === streamGate.after) await streamGate.promise;
       if (res.destroyed || closed) return;
     }
     res.end('data: [DONE]\n\n');
@@ -239,11 +239,11 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     setDefaultFault(f) {
       defaultFault = f;
     },
-    holdStreams() {
+    holdStreams(chunks = 1) {
       if (streamGate) return;
       let open = () => {};
       const promise = new Promise<void>((resolve) => (open = resolve));
-      streamGate = { promise, open };
+      streamGate = { promise, open, after: chunks };
     },
     releaseStreams,
     close() {

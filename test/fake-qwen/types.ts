@@ -82,11 +82,11 @@ export interface FakeQwen {
   /** Fault applied to every request while set (queued faults take precedence). */
   setDefaultFault(f: Fault | null): void;
   /**
-   * Streamed replies pause after their first content chunk until
-   * `releaseStreams()`: a test sees the first delta arrive while the
-   * endpoint has not finished (its request is not `finished`).
+   * Streamed replies pause after their first `chunks` content chunks (1 by
+   * default) until `releaseStreams()`: a test sees those deltas arrive while
+   * the endpoint has not finished (its request is not `finished`).
    */
-  holdStreams(): void;
+  holdStreams(chunks?: number): void;
   /** Lets every paused stream go on, and later ones run straight through. */
   releaseStreams(): void;
   close(): Promise<void>;

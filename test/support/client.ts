@@ -32,11 +32,13 @@ export class GraphQLClient {
     private readonly headers: Record<string, string> = {},
   ) {}
 
-  async request<T = Record<string, unknown>, V = Record<string, unknown>>(doc: Doc<T, V>, variables?: V): Promise<GraphQLResponse<T>> {
+  /** `signal` aborts the request, closing its connection as a client that goes away does. */
+  async request<T = Record<string, unknown>, V = Record<string, unknown>>(doc: Doc<T, V>, variables?: V, signal?: AbortSignal): Promise<GraphQLResponse<T>> {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...this.headers },
       body: JSON.stringify({ query: source(doc), variables }),
+      signal,
     });
     return { status: response.status, ...((await response.json()) as object) };
   }

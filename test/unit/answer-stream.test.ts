@@ -72,7 +72,7 @@ describe('AnswerStreamService', () => {
     expect(await w.answers.findByKeys([{ sha256: 'sha', prompt: 'Bad?', model: 'stub-vl' }], 't')).toEqual([]);
   });
 
-  it('when the only listener leaves, the upstream call is aborted, the reservation released and nothing stored', async () => {
+  it('when the only listener leaves, the upstream call is aborted, the reservation settled to its estimated prompt (what the endpoint read) and nothing stored', async () => {
     const w = world();
     const image = w.images.add('t', 'sha');
     const budget = new MemoryBudget();
@@ -80,8 +80,9 @@ describe('AnswerStreamService', () => {
     const chunks = await w.streams.open(ask(image, 'Gone?'), budget);
     await expect.poll(() => w.provider.chats.length).toBe(1);
     await chunks.return(undefined);
-    await expect.poll(() => budget.settled).toEqual([0]);
-    expect(budget.spent).toBe(0);
+    const prompt = w.estimate.promptOfCall(image, ['Gone?']);
+    await expect.poll(() => budget.settled).toEqual([prompt]);
+    expect(budget.spent).toBe(prompt);
     expect(await w.answers.findByKeys([{ sha256: 'sha', prompt: 'Gone?', model: 'stub-vl' }], 't')).toEqual([]);
   });
 
@@ -94,7 +95,7 @@ describe('AnswerStreamService', () => {
     await w.streams.open(ask(image, 'Closed?'), budget, client.signal);
     await expect.poll(() => w.provider.chats.length).toBe(1);
     client.abort();
-    await expect.poll(() => budget.settled).toEqual([0]);
+    await expect.poll(() => budget.settled).toEqual([w.estimate.promptOfCall(image, ['Closed?'])]);
   });
 
   it('a joiner pays nothing and gets the answer as cached; only the starter reserved', async () => {

@@ -9,6 +9,12 @@ export interface Payer {
   apiKeyId: string | null;
 }
 
+/** An upstream request as the ledger records it: as the provider reported it, or with the gateway's estimate (cut-short-charge.ts). */
+export interface LedgerCall extends UpstreamCall {
+  /** The usage is the gateway's estimate: the call was cut short before the endpoint reported what it billed. */
+  estimated?: boolean;
+}
+
 /** The kind of a call packing prompts of several kinds. */
 export const MIXED_KIND = 'MIXED';
 
@@ -47,8 +53,8 @@ export class UsageLedger {
     private readonly logger: Logger,
   ) {}
 
-  /** One upstream request made for `payer`, as the provider reported it. */
-  call(payer: Payer, kind: string, call: UpstreamCall): void {
+  /** One upstream request made for `payer`, as the provider reported it (or as estimated, when cut short). */
+  call(payer: Payer, kind: string, call: LedgerCall): void {
     const { model, usage, outcome } = call;
     const labels = (base: Record<string, string>) => this.metrics.usageLabelsFor(base, payer.tenant);
     this.metrics.modelCalls.inc(labels({ model, kind, outcome }));
@@ -60,7 +66,7 @@ export class UsageLedger {
       this.calls.shift();
       this.logger.warn('usage ledger: the database has refused its writes for a while; the oldest unwritten call record was dropped');
     }
-    this.calls.push({ ...payer, model, kind, outcome, ...usage, latencyMs: call.latencyMs, createdAt: new Date() });
+    this.calls.push({ ...payer, model, kind, outcome, ...usage, latencyMs: call.latencyMs, createdAt: new Date(), estimated: call.estimated ?? false });
   }
 
   /**

@@ -38,6 +38,8 @@ export interface UsageSums {
   cachedTokens: number;
   cacheHits: number;
   tokensSaved: number;
+  /** Of totalTokens, those of calls cut short, estimated by the gateway (the endpoint reported none). */
+  estimatedTokens: number;
 }
 
 /** One group's sums and the values it is grouped by (null for a dimension not grouped by). */
@@ -50,11 +52,14 @@ export interface UsageRow extends UsageSums {
   tenant: string | null;
 }
 
-const SUMS = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved'] as const;
+const SUMS = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
 
 /** Both tables as one row shape: a call is one call with its tokens; a tally row its results and hits. */
-const CALL_COLUMNS = Prisma.raw(`1 AS "calls", 0 AS "results", "promptTokens", "completionTokens", "totalTokens", "cachedTokens", 0 AS "cacheHits", 0 AS "tokensSaved"`);
-const TALLY_COLUMNS = Prisma.raw(`0 AS "calls", "results", 0 AS "promptTokens", 0 AS "completionTokens", 0 AS "totalTokens", 0 AS "cachedTokens", "cacheHits", "tokensSaved"`);
+const CALL_COLUMNS = Prisma.raw(
+  `1 AS "calls", 0 AS "results", "promptTokens", "completionTokens", "totalTokens", "cachedTokens", 0 AS "cacheHits", 0 AS "tokensSaved", ` +
+    `CASE WHEN "estimated" THEN "totalTokens" ELSE 0 END AS "estimatedTokens"`,
+);
+const TALLY_COLUMNS = Prisma.raw(`0 AS "calls", "results", 0 AS "promptTokens", 0 AS "completionTokens", 0 AS "totalTokens", 0 AS "cachedTokens", "cacheHits", "tokensSaved", 0 AS "estimatedTokens"`);
 
 /**
  * A dimension's group key. Days and hours are read as text of one format on

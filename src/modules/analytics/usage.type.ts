@@ -67,6 +67,13 @@ export class UsageBucket {
 
   @Field(() => Int, { description: 'What the cache hits would have cost, at their stored usage.' })
   tokensSaved!: number;
+
+  @Field(() => Int, {
+    description:
+      'Of totalTokens, those the gateway estimated for calls cut short (a client that left, a reply that broke off): the endpoint reports no usage for them, ' +
+      'so they are charged the estimated prompt plus the text already written.',
+  })
+  estimatedTokens!: number;
 }
 
 @ArgsType()

@@ -3,6 +3,7 @@ import type { TokenEstimate } from '../../model/token-estimate.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
+import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import { asError } from '../../platform/errors.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
@@ -24,7 +25,8 @@ export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
  * with the first caller's tokens reserved before it starts and settled to the
  * billed usage after. The answer is stored, as askQuestion would store it,
  * only once the whole reply has arrived; when every listener has gone the
- * upstream request is cancelled and nothing is stored.
+ * upstream request is cancelled and nothing is stored, but the call is
+ * charged what it cost so far (CutShortCharge).
  *
  * Streams and askQuestion share the stored answers, not a call in flight: an
  * askQuestion under way is waited for (one chunk), but an askQuestion that
@@ -86,16 +88,28 @@ export class AnswerStreamService {
   }
 
   private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation, payer: Payer): Promise<void> {
+    const charge = new CutShortCharge({
+      left: broadcast.abort.signal,
+      promptTokens: () => this.estimate.promptOfCall(request.image, [request.prompt]),
+      maxCompletionTokens: this.estimate.completionTokensPerAnswer,
+    });
     let answer: ModelAnswer;
     try {
       const data = await this.blobs.read(request.image.sha256);
       answer = await this.provider.chat(
         { images: [toModelImage(request.image, data)], turns: [{ role: 'user', text: request.prompt }] },
-        { signal: broadcast.abort.signal, onDelta: (delta) => broadcast.write(delta), onCall: (call) => this.ledger?.call(payer, request.kind, call) },
+        {
+          signal: broadcast.abort.signal,
+          onDelta: (delta) => {
+            charge.receive(delta);
+            broadcast.write(delta);
+          },
+          onCall: (call) => this.ledger?.call(payer, request.kind, charge.report(call)),
+        },
       );
     } catch (error) {
-      // Never billed (or cut short before the usage came): the reservation goes back.
-      await releaseReservation(reservation);
+      // Cut short (every listener left, or the reply broke off): charged as estimated. Otherwise never billed: the reservation goes back.
+      await charge.settleFailed(reservation);
       broadcast.fail(toApiError(asError(error)));
       return;
     }

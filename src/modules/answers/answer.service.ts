@@ -14,6 +14,7 @@ import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
+import { CutShortCharge } from '../analytics/cut-short-charge.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -82,6 +83,9 @@ const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ t
 /** What the endpoint billed for a call's results, the unusable replies behind a failure included. */
 const billedTokens = (results: readonly ModelResult[]) =>
   results.reduce((sum, result) => sum + (result instanceof ModelCallError ? (result.billed?.totalTokens ?? 0) : result instanceof Error ? 0 : result.usage.totalTokens), 0);
+
+/** A result that failed with nothing billed for it. */
+const unbilled = (result: ModelResult | undefined) => result instanceof Error && !(result instanceof ModelCallError && result.billed);
 
 /** The row an answer is stored as, from the request and the model's reply (`model`: the provider's, unless a fallback answered). */
 export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: string): NewAnswer {
@@ -331,18 +335,21 @@ export class AnswerService {
     const prompts = call.items.map((item) => modelPrompt(item.request));
     const kinds = new Map(prompts.map((prompt, i) => [prompt, call.items[i]!.request.kind]));
     const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
+    // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
+    const charge = new CutShortCharge({ left: call.abort.signal, promptTokens: (carried) => this.estimate.promptOfCall(image, carried), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
     let results: ModelResult[];
     try {
       results = await this.provider.answer(image, prompts, {
         signal: call.abort.signal,
-        onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), upstream),
+        onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), charge.report(upstream)),
       });
     } catch (error) {
       this.fail(call, error);
       return;
     }
     try {
-      await call.reservation.settle(billedTokens(results));
+      const cutShort = prompts.filter((_, i) => unbilled(results[i]));
+      await call.reservation.settle(billedTokens(results) + (cutShort.length > 0 ? charge.owed(cutShort) : 0));
     } catch (error) {
       for (const item of call.items) item.reject(asError(error));
       return;

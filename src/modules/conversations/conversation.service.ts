@@ -11,6 +11,7 @@ import { conversationImageIds, conversationTitle, messageText } from './conversa
 import type { ConversationRecord, ConversationRepository, MessageRecord, Turn } from './conversation.repository.js';
 import { PushStream } from './push-stream.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
+import { CutShortCharge } from '../analytics/cut-short-charge.js';
 
 /** The records this service hands out, for its callers (resolvers, routes) to name without reaching the repository. */
 export type { ConversationRecord, MessageRecord } from './conversation.repository.js';
@@ -43,6 +44,8 @@ interface PreparedTurn {
   turn: Turn;
   payer: Payer;
   request: ChatRequest;
+  /** The estimated prompt tokens of the request: the context planned, images included. */
+  promptTokens: number;
   reservation: TokenReservation;
 }
 
@@ -107,7 +110,7 @@ export class ConversationService {
    * then a last chunk with the stored reply. Refusals (unknown conversation,
    * a turn already running, the budget) throw before the stream exists; a
    * reader who leaves (or `signal`) stops the upstream call, and the turn
-   * leaves nothing behind.
+   * leaves nothing behind but the charge for what the call cost so far.
    */
   async stream(tenant: string, budget: TokenBudget, conversationId: string, text: string, signal?: AbortSignal): Promise<AsyncIterableIterator<MessageChunk>> {
     const prepared = await this.prepare(tenant, budget, conversationId, text);
@@ -133,21 +136,28 @@ export class ConversationService {
         void releaseReservation(reservation);
         throw error;
       });
-      return { turn, payer: { tenant, apiKeyId: budget.apiKeyId }, reservation, request: { images, turns: plan.turns } };
+      return { turn, payer: { tenant, apiKeyId: budget.apiKeyId }, reservation, promptTokens: plan.tokens, request: { images, turns: plan.turns } };
     } catch (error) {
       await this.abandon(turn);
       throw error;
     }
   }
 
-  /** Asks the model, settles the reservation to what it billed and stores the reply. */
-  private async reply({ turn, payer, request, reservation }: PreparedTurn, options: TurnOptions): Promise<MessageRecord> {
+  /** Asks the model, settles the reservation to what it billed (or, cut short, to what it cost so far) and stores the reply. */
+  private async reply({ turn, payer, request, promptTokens, reservation }: PreparedTurn, { signal, onDelta }: TurnOptions): Promise<MessageRecord> {
+    const charge = new CutShortCharge({ left: signal, promptTokens: () => promptTokens, maxCompletionTokens: this.limits.completionTokens });
     try {
-      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, CONVERSATION_KIND, call);
-      const answer = await this.provider.chat(request, { ...options, onCall }).catch((error: unknown) => {
-        void releaseReservation(reservation);
-        throw toApiError(asError(error));
+      const streamed = onDelta && ((delta: string) => {
+        charge.receive(delta);
+        onDelta(delta);
       });
+      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, CONVERSATION_KIND, charge.report(call));
+      const answer = await this.provider
+        .chat(request, { signal, onDelta: streamed, onCall })
+        .catch(async (error: unknown) => {
+          await charge.settleFailed(reservation);
+          throw toApiError(asError(error));
+        });
       await reservation.settle(answer.usage.totalTokens);
       const { text, usage, latencyMs } = answer;
       const stored = await this.conversations.finishTurn(turn, { text, model: answer.model ?? this.provider.model, latencyMs, ...usage });

@@ -52,6 +52,6 @@ export const RESULT_TABLES: Record<ResultExportKind, ResultTable> = {
   },
 };
 
-export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved'] as const;
+export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
 
 export const usageRow = (row: UsageRow): ExportRow => ({ ...row });

@@ -10,6 +10,7 @@ import { toModelImage } from '../images/model-image.js';
 import { normalizeQuestion } from '../answers/prompts.js';
 import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
 import type { UsageLedger } from '../analytics/usage-ledger.js';
+import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
 
 /** The records this service hands out, for resolvers to name without reaching the repository. */
@@ -69,7 +70,7 @@ export class ImagesAnswerService {
     private readonly images: ImageLookup,
     private readonly blobs: Pick<BlobStore, 'read'>,
     private readonly provider: ModelProvider,
-    private readonly estimate: Pick<TokenEstimate, 'forImages'>,
+    private readonly estimate: Pick<TokenEstimate, 'forImages' | 'promptOfImages' | 'completionTokensPerAnswer'>,
     private readonly scope: CacheScope,
     private readonly limits: ImagesAnswerLimits,
     private readonly ledger?: UsageLedger,
@@ -108,14 +109,15 @@ export class ImagesAnswerService {
     }
     const abort = new SharedAbort();
     abort.join(signal);
-    const work = this.call(tenant, budget.apiKeyId, images, key, abort.signal).then(
+    const charge = new CutShortCharge({ left: abort.signal, promptTokens: () => this.estimate.promptOfImages(images, prompt), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
+    const work = this.call(tenant, budget.apiKeyId, images, key, abort.signal, charge).then(
       async (answer) => {
         await reservation.settle(answer.totalTokens);
         return answer;
       },
-      (error: unknown) => {
-        // Nothing was billed: the tokens go back. Should that fail, they stay counted (the budget errs on spending less).
-        void releaseReservation(reservation);
+      async (error: unknown) => {
+        // Never billed, unless every caller left while the endpoint worked on it: then it owes the estimate.
+        await charge.settleFailed(reservation);
         throw toApiError(asError(error));
       },
     );
@@ -142,10 +144,10 @@ export class ImagesAnswerService {
   }
 
   /** Reads the images and asks the model once, every image in the first (only) user turn. */
-  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal) {
+  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal, charge: CutShortCharge) {
     const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
     const sent = images.map((image, i) => toModelImage(image, data[i]!));
-    const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, IMAGES_QUESTION_KIND, call);
+    const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, IMAGES_QUESTION_KIND, charge.report(call));
     const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall });
     return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text: answer.text, latencyMs: answer.latencyMs, ...answer.usage };
   }
