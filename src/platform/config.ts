@@ -88,7 +88,7 @@ const envSchema = z.object({
   CIRCUIT_FAILURE_THRESHOLD: int(1, 100).default(50),
   CIRCUIT_MIN_REQUESTS: int(1).default(5),
   CIRCUIT_RESET_MS: int(100).default(30_000),
-  AUTH_REQUIRED: bool.default(false),
+  AUTH_REQUIRED: bool.optional(),
   KEY_CACHE_SECONDS: int(0, 3600).default(5),
   RATE_LIMIT_PER_MINUTE: int(1).default(600),
   TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000),
@@ -121,6 +121,7 @@ const envSchema = z.object({
   EXPLORER: bool.optional(),
   RETENTION_DAYS: days.default(null),
   JOB_RETENTION_DAYS: days.default(30),
+  TENANT_ERASURE_CHECK_MS: int(50, 3_600_000).default(5_000),
   METRICS_TENANT_LABELS: bool.default(false),
   METRICS_MAX_TENANT_LABELS: int(1, 10_000).default(50),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional(),
@@ -242,9 +243,9 @@ function toConfig(env: z.infer<typeof envSchema>) {
       circuitResetMs: env.CIRCUIT_RESET_MS,
     },
     auth: {
-      /** Require API keys even before the first key exists. */
+      /** true: keys always required; false: requests without a key served as the open tenant; unset: the stored access mode (closed from the first key on, until `keys open`). */
       required: env.AUTH_REQUIRED,
-      /** How long a key lookup, and "no key exists yet", are trusted from memory: what the CLI does elsewhere takes effect within it. 0: ask every time. */
+      /** How long a key lookup, and the access mode, are trusted from memory: what the CLI does elsewhere takes effect within it. 0: ask every time. */
       cacheSeconds: env.KEY_CACHE_SECONDS,
       requestsPerMinute: env.RATE_LIMIT_PER_MINUTE,
       tokensPerDay: env.TOKEN_BUDGET_PER_DAY,
@@ -303,6 +304,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       days: env.RETENTION_DAYS,
       /** Jobs that ended longer ago than this many days are deleted. */
       jobDays: env.JOB_RETENTION_DAYS,
+      /** How often a gateway looks for tenants erased by another process (`tenants delete`), to drop them from its memory caches. */
+      erasureCheckMs: env.TENANT_ERASURE_CHECK_MS,
     },
     /**
      * S3_BUCKET set: blobs and thumbnails in this S3-compatible bucket (README, "Scale-out"); null: files under DATA_DIR/blobs.
