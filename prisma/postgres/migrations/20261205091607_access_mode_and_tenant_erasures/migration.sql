@@ -7,6 +7,6 @@ CREATE TABLE "TenantErasure" (
     CONSTRAINT "TenantErasure_pkey" PRIMARY KEY ("id")
 );
 
--- The access mode is persisted from now on ("closed" once a key has existed; `keys open` writes "open").
--- A database that already has keys was closed by them: it stays closed when they are deleted.
+-- The access mode is stored from now on: closed once a key has existed, open again only by the keys open command.
+-- A database that already has keys was closed by them, and stays closed when they are deleted.
 INSERT INTO "GatewaySetting" ("name", "value") SELECT 'access_mode', 'closed' WHERE EXISTS (SELECT 1 FROM "ApiKey");
