@@ -37,7 +37,10 @@ const program = new Command('keys')
 The keys live in the gateway's database: run this with the same DATABASE_URL, or the
 same DATA_DIR (default ./data, so file:./data/gateway.db), as the gateway you manage:
   DATA_DIR=/var/lib/gateway npm run keys -- list
-  DATABASE_URL=postgres://db/gateway npm run keys -- create --tenant acme`,
+  DATABASE_URL=postgres://db/gateway npm run keys -- create --tenant acme
+
+The first key closes the gateway: requests without a key are refused from then on, even once
+every key is revoked or erased, until \`keys open\` (or AUTH_REQUIRED=false).`,
   );
 
 program
