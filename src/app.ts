@@ -63,6 +63,7 @@ import { InProcessDeletionEffects } from './modules/lifecycle/deletion-effects.j
 import { DeletionRepository } from './modules/lifecycle/deletion.repository.js';
 import { DeletionService } from './modules/lifecycle/deletion.service.js';
 import { RetentionSweep } from './modules/lifecycle/retention-sweep.js';
+import { ErasureWatch } from './modules/lifecycle/erasure-watch.js';
 import { ExportService } from './modules/exports/export.service.js';
 import { ExportLinks } from './modules/exports/export-links.js';
 
@@ -107,8 +108,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels });
   const events = redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents();
   // Deletions and refreshes drop this process's memory copies; with REDIS_URL every other replica's too.
-  const localEffects = new InProcessDeletionEffects(imageCache, answerCache, events);
+  const localEffects = new InProcessDeletionEffects(imageCache, answerCache, events, keys);
   const replicaCaches = redis ? new ReplicaCaches(localEffects, answerCache, redis, logger) : null;
+  const deletionRepository = new DeletionRepository(db);
+  // `tenants delete` from the CLI (another process), noticed through the database (TENANT_ERASURE_CHECK_MS).
+  const erasureWatch = new ErasureWatch(deletionRepository, localEffects, config.retention.erasureCheckMs, logger);
   const runner = new JobRunner(
     jobRepository,
     imageCache,
@@ -172,7 +176,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     exports: new ExportService(results, usage),
     exportLinks: new ExportLinks(signer),
     deletion: new DeletionService(
-      new DeletionRepository(db),
+      deletionRepository,
       new BlobRelease(blobs, imageRepository, blobsInFlight),
       results,
       replicaCaches ?? localEffects,
@@ -187,7 +191,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // RETENTION_DAYS, JOB_RETENTION_DAYS (see retention-sweep.ts).
   const retentionSweep = new RetentionSweep(services.deletion, config.retention, logger);
   if (!(await keys.keysRequired())) {
-    logger.warn('no API key exists yet: the gateway is open, as a single tenant ("default"); create one with `npm run keys -- create --tenant NAME` to require keys');
+    logger.warn(
+      config.auth.required === false
+        ? 'AUTH_REQUIRED=false: requests without a key are served as tenant "default", whatever keys exist'
+        : 'the gateway is open: requests without a key are served as a single tenant ("default"); create a key with `npm run keys -- create` to require keys',
+    );
   }
   if (!config.model.configured) {
     logger.warn('no model endpoint configured: uploads and stored results work, new captions and answers fail with MODEL_NOT_CONFIGURED (set QWEN_API_KEY or QWEN_BASE_URL)');
@@ -223,18 +231,19 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     jobCounts: () => services.jobs.countByStatus(),
     startWorkers: async () => {
       await replicaCaches?.listen();
+      await erasureWatch.start();
       await queue.start();
       orphanSweep.start();
       retentionSweep.start();
       ledger.start();
     },
     stopWorkers: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
       // After the queue: calls that finished in the grace period are recorded too.
       await ledger.stop();
     },
     close: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
       await ledger.stop();
       await redis?.close();
       blobStorage.close();

@@ -3,11 +3,12 @@ import { loadConfig } from '../platform/config.js';
 import { GatewayError } from '../platform/errors.js';
 import { ApiKeyService } from '../modules/access/api-key.service.js';
 import { ApiKeyRepository } from '../modules/access/api-key.repository.js';
+import { OPEN_TENANT } from '../modules/access/caller.js';
 import { openDatabase } from '../platform/database/database.js';
 import { redact } from '../platform/database/database-url.js';
 import { migrateDatabase } from '../platform/database/migrate.js';
 
-/** `npm run keys -- create --tenant NAME [--admin] | list | revoke ID`, against DATABASE_URL (or DATA_DIR's SQLite file). */
+/** `npm run keys -- create [--tenant NAME] [--admin] | list | revoke ID | open`, against DATABASE_URL (or DATA_DIR's SQLite file). */
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -36,20 +37,28 @@ const program = new Command('keys')
 The keys live in the gateway's database: run this with the same DATABASE_URL, or the
 same DATA_DIR (default ./data, so file:./data/gateway.db), as the gateway you manage:
   DATA_DIR=/var/lib/gateway npm run keys -- list
-  DATABASE_URL=postgres://db/gateway npm run keys -- create --tenant acme`,
+  DATABASE_URL=postgres://db/gateway npm run keys -- create --tenant acme
+
+The first key closes the gateway: requests without a key are refused from then on, even once
+every key is revoked or erased, until \`keys open\` (or AUTH_REQUIRED=false).`,
   );
 
 program
   .command('create')
   .description('create a key for a tenant; the key is the last line printed')
-  .requiredOption('--tenant <name>', 'tenant the key acts for (created on first use)')
+  .option('--tenant <name>', `tenant the key acts for (created on first use; default "${OPEN_TENANT}", the tenant of requests without a key)`)
   .option('--label <text>', 'a note to recognise the key by')
   .option('--rpm <n>', 'requests per minute (default RATE_LIMIT_PER_MINUTE)', positiveInt)
   .option('--tokens-per-day <n>', 'upstream model tokens per day (default TOKEN_BUDGET_PER_DAY)', positiveInt)
   .option('--admin', "an admin key: may also read every tenant's usage (Query.usage groupBy TENANT)")
-  .action(async (options: { tenant: string; label?: string; rpm?: number; tokensPerDay?: number; admin?: boolean }) => {
+  .action(async (options: { tenant?: string; label?: string; rpm?: number; tokensPerDay?: number; admin?: boolean }) => {
+    const tenant = options.tenant ?? OPEN_TENANT;
+    if (options.tenant === undefined) {
+      // What was uploaded before the first key belongs to the open tenant: a key for it keeps that in view.
+      console.log(`no --tenant given: the key acts for tenant "${OPEN_TENANT}", the one requests without a key used, so what was stored without a key stays visible to it.`);
+    }
     const { record, key } = await withKeys((keys) =>
-      keys.create({ tenant: options.tenant, label: options.label, requestsPerMinute: options.rpm, tokensPerDay: options.tokensPerDay, admin: options.admin === true }),
+      keys.create({ tenant, label: options.label, requestsPerMinute: options.rpm, tokensPerDay: options.tokensPerDay, admin: options.admin === true }),
     );
     const admin = record.admin ? ', admin' : '';
     console.log(`created key ${record.id} for tenant "${record.tenant}"${admin}${record.label ? ` (${record.label})` : ''}. Store it now; it is not shown again:`);
@@ -60,8 +69,8 @@ program
   .command('list')
   .description('list keys (never the keys themselves)')
   .action(async () => {
-    const rows = await withKeys((keys) => keys.list());
-    if (rows.length === 0) console.log('no keys: the gateway runs open (single tenant "default")');
+    const { rows, required } = await withKeys(async (keys) => ({ rows: await keys.list(), required: await keys.keysRequired() }));
+    console.log(required ? 'the gateway is closed: every request needs a key' : `the gateway is open: requests without a key act as tenant "${OPEN_TENANT}"`);
     for (const row of rows) {
       const limits = `rpm=${row.requestsPerMinute ?? 'default'} tokens/day=${row.tokensPerDay ?? 'default'}`;
       const state = `${row.revokedAt ? `revoked ${row.revokedAt.toISOString()}` : 'active'}${row.admin ? ' admin' : ''}`;
@@ -76,6 +85,14 @@ program
   .action(async (id: string) => {
     const record = await withKeys((keys) => keys.revoke(id));
     console.log(`revoked key ${record.id} of tenant "${record.tenant}"`);
+  });
+
+program
+  .command('open')
+  .description('serve requests without a key again (as tenant "default"), once every key is revoked or deleted')
+  .action(async () => {
+    await withKeys((keys) => keys.open());
+    console.log(`the gateway is open: requests without a key act as tenant "${OPEN_TENANT}" (running gateways follow within KEY_CACHE_SECONDS); creating a key closes it again`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -124,9 +124,14 @@ const envSchema = z.object({
   CIRCUIT_FAILURE_THRESHOLD: int(1, 100).default(50).describe('percentage of recent calls that failed which opens the circuit breaker of an endpoint'),
   CIRCUIT_MIN_REQUESTS: int(1).default(5).describe('recent calls the circuit breaker needs before it may open'),
   CIRCUIT_RESET_MS: int(100).default(30_000).describe('how long an open circuit fails fast before it probes the endpoint again'),
-  AUTH_REQUIRED: bool.default(false).describe('require API keys even before the first exists'),
+  AUTH_REQUIRED: bool.optional().meta({
+    description: '`true`: keys always required; `false`: requests without a key are served as the open tenant even when keys exist; unset: the stored access mode (closed from the first key on, until `npm run keys -- open`)',
+    default: 'unset',
+  }),
+  TENANT_ERASURE_CHECK_MS: int(50, 3_600_000).default(5_000)
+    .describe('how often a gateway looks for tenants erased by another process (`tenants delete`), to drop them from its memory caches'),
   KEY_CACHE_SECONDS: int(0, 3600).default(5)
-    .describe('how long a key lookup, and "no key exists yet", are trusted from memory: a key revoked, or the first key created, by another process (the CLI) takes effect within it (0: ask the database on every request)'),
+    .describe('how long a key lookup, and the access mode, are trusted from memory: a key revoked, or the first key created, by another process (the CLI) takes effect within it (0: ask the database on every request)'),
   RATE_LIMIT_PER_MINUTE: int(1).default(600).describe('requests per minute per key, unless the key sets its own (`RATE_LIMITED` beyond)'),
   TOKEN_BUDGET_PER_DAY: int(1).default(2_000_000).describe('model tokens per day per key, unless the key sets its own (`RATE_LIMITED` beyond)'),
   TOKEN_RESERVE_PER_ANSWER: int(1).default(512)
@@ -296,9 +301,9 @@ function toConfig(env: z.infer<typeof envSchema>) {
       circuitResetMs: env.CIRCUIT_RESET_MS,
     },
     auth: {
-      /** Require API keys even before the first key exists. */
+      /** true: keys always required; false: requests without a key served as the open tenant; unset: the stored access mode (closed from the first key on, until `keys open`). */
       required: env.AUTH_REQUIRED,
-      /** How long a key lookup, and "no key exists yet", are trusted from memory: what the CLI does elsewhere takes effect within it. 0: ask every time. */
+      /** How long a key lookup, and the access mode, are trusted from memory: what the CLI does elsewhere takes effect within it. 0: ask every time. */
       cacheSeconds: env.KEY_CACHE_SECONDS,
       requestsPerMinute: env.RATE_LIMIT_PER_MINUTE,
       tokensPerDay: env.TOKEN_BUDGET_PER_DAY,
@@ -359,6 +364,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       days: env.RETENTION_DAYS,
       /** Jobs that ended longer ago than this many days are deleted. */
       jobDays: env.JOB_RETENTION_DAYS,
+      /** How often a gateway looks for tenants erased by another process (`tenants delete`), to drop them from its memory caches. */
+      erasureCheckMs: env.TENANT_ERASURE_CHECK_MS,
     },
     /**
      * S3_BUCKET set: blobs and thumbnails in this S3-compatible bucket (docs/scale-out-and-deployment.md); null: files under DATA_DIR/blobs.

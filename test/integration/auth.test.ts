@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -23,32 +21,124 @@ import { collect, errorCodes, GraphQLClient, wsClient, type GraphQLResponse } fr
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
 import { filesUnder, uploadNew } from '../support/flows.js';
 import { makeImage } from '../support/images.js';
+import { CLI_TEST_TIMEOUT, runCli } from '../support/operator-cli.js';
 
-const run = promisify(execFile);
-const ROOT = new URL('../..', import.meta.url).pathname;
+/** A key the gateway never issued, well-formed. */
+const unknownKey = () => `qvg_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}`;
 
 describe('open mode', () => {
-  it('serves without keys until the first key exists, then requires one', async () => {
-    const h = await startHarness();
-    try {
-      expect((await h.gateway.client.request(ListImagesDocument, {})).status).toBe(200);
-      // The operator's CLI, against the same data folder, as a separate process.
-      const { stdout } = await run('npx', ['tsx', 'src/cli/keys.ts', 'create', '--tenant', 'acme'], { cwd: ROOT, env: { ...process.env, DATA_DIR: h.gateway.dataDir } });
-      const key = stdout.trim().split('\n').at(-1)!;
-      expect(key).toMatch(/^qvg_[A-Za-z0-9_-]{40,}$/);
-      const listed = await run('npx', ['tsx', 'src/cli/keys.ts', 'list'], { cwd: ROOT, env: { ...process.env, DATA_DIR: h.gateway.dataDir } });
-      expect(listed.stdout).toContain('acme');
-      expect(listed.stdout).not.toContain(key);
+  it(
+    'a presented key is its tenant, with its limits, from the moment the CLI made it; an unknown one is refused, over HTTP, graphql-ws and exports',
+    { timeout: CLI_TEST_TIMEOUT },
+    async () => {
+      // "Open" is trusted from memory for an hour here: a key-bearing request must not lean on it.
+      // A call about a 30×30 image reserves about 940 tokens and is billed 1030 at the fake: a 1500 budget allows one.
+      const h = await startHarness({ env: { KEY_CACHE_SECONDS: '3600', TOKEN_RESERVE_PER_ANSWER: '900' } });
+      try {
+        const open = h.gateway.client;
+        const openImage = await uploadNew(open, { format: 'png', width: 30, height: 30, color: '#3c1e0f' });
+        expect((await open.request(AskQuestionDocument, { imageId: openImage.id, question: 'Whose secret?' })).errors).toBeUndefined();
+        const openJob = (await open.request(SubmitAnalysisDocument, { input: { imageIds: [openImage.id], captionStyles: ['BRIEF'] } })).data!.submitAnalysis.id;
 
-      // "No key exists" is trusted from memory for KEY_CACHE_SECONDS (5): a key made by another process takes effect within it.
-      await expect.poll(async () => (await h.gateway.client.request(ListImagesDocument, {})).status, { timeout: 15_000, interval: 200 }).toBe(401);
-      expect(errorCodes(await h.gateway.client.request(ListImagesDocument, {}))).toEqual(['UNAUTHENTICATED']);
-      const authed = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${key}` });
-      expect((await authed.request(ListImagesDocument, {})).status).toBe(200);
-    } finally {
-      await h.close();
-    }
-  });
+        const created = await runCli('keys', ['create', '--tenant', 'acme', '--tokens-per-day', '1500'], { DATA_DIR: h.gateway.dataDir });
+        expect(created.code).toBe(0);
+        const key = created.stdout.trim().split('\n').at(-1)!;
+        // Still inside the window where "open" is trusted: requests without a key are the open tenant's...
+        expect((await open.request(ListImagesDocument, { first: 100 })).data!.images.edges.map((e) => e.node.id)).toContain(openImage.id);
+
+        // ...but one with acme's key is acme's: its rows, its cache, its budget.
+        const acme = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${key}` });
+        expect((await acme.request(ListImagesDocument, { first: 100 })).data!.images.edges).toEqual([]);
+        expect((await acme.request(GetImageDocument, { id: openImage.id })).data!.image).toBeNull();
+        const sameBytes = (await acme.upload(UploadImageDocument, { file: null }, [{ path: 'variables.file', file: { name: 'a.png', bytes: openImage.bytes } }])).data!.uploadImage;
+        const asked = h.fake.requests.length;
+        const answer = await acme.request(AskQuestionDocument, { imageId: sameBytes.id, question: 'Whose secret?' });
+        expect(answer.data!.askQuestion.cached).toBe(false);
+        expect(h.fake.requests).toHaveLength(asked + 1);
+        expect(errorCodes(await acme.request(AskQuestionDocument, { imageId: sameBytes.id, question: 'And another?' }))).toEqual(['RATE_LIMITED']);
+
+        const stranger = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${unknownKey()}` });
+        const refused = await stranger.request(ListImagesDocument, {});
+        expect(refused.status).toBe(401);
+        expect(errorCodes(refused)).toEqual(['UNAUTHENTICATED']);
+
+        // graphql-ws: the key in connectionParams is acme's (the open tenant's job is not found); an unknown one closes the socket.
+        const acmeSocket = wsClient(h.gateway.server.url, { authorization: `Bearer ${key}` });
+        try {
+          const events = await collect(acmeSocket, JobCompletedDocument, { id: openJob });
+          expect(errorCodes(events[0]!)).toEqual(['NOT_FOUND']);
+        } finally {
+          await acmeSocket.dispose();
+        }
+        for (const authorization of [`Bearer ${unknownKey()}`, { not: 'text' }]) {
+          const codes: number[] = [];
+          const strangerSocket = wsClient(h.gateway.server.url, { authorization });
+          strangerSocket.on('closed', (event) => codes.push((event as { code: number }).code));
+          await expect(collect(strangerSocket, JobCompletedDocument, { id: openJob })).rejects.toBeTruthy();
+          await strangerSocket.dispose();
+          expect(codes).toContain(4401);
+        }
+
+        // Side routes authenticate alike.
+        const download = (route: string, authorization: string) => fetch(new URL(route, h.gateway.server.url), { headers: { authorization } });
+        const acmeCsv = await download('/export/questions.csv', `Bearer ${key}`);
+        expect(acmeCsv.status).toBe(200);
+        const rows = await acmeCsv.text();
+        expect(rows).toContain(sameBytes.id);
+        expect(rows).not.toContain(openImage.id);
+        for (const route of ['/export/questions.csv', '/export/conversations.jsonl']) {
+          expect((await download(route, `Bearer ${unknownKey()}`)).status).toBe(401);
+        }
+      } finally {
+        await h.close();
+      }
+    },
+  );
+
+  it(
+    'once a key existed the gateway stays closed, running and restarted, even with every key erased, until `keys open` or AUTH_REQUIRED=false',
+    { timeout: CLI_TEST_TIMEOUT },
+    async () => {
+      // KEY_CACHE_SECONDS 0: what the CLI writes counts at the next request, so nothing here waits on a clock.
+      const env = { KEY_CACHE_SECONDS: '0' };
+      const h = await startHarness({ env });
+      const cli = (command: 'keys' | 'tenants', args: string[]) => runCli(command, args, { DATA_DIR: h.gateway.dataDir });
+      const anonymousStatus = async () => (await h.gateway.client.request(ListImagesDocument, {})).status;
+      try {
+        expect(await anonymousStatus()).toBe(200);
+        const created = await cli('keys', ['create', '--tenant', 'acme']);
+        const key = created.stdout.trim().split('\n').at(-1)!;
+        expect(key).toMatch(/^qvg_[A-Za-z0-9_-]{40,}$/);
+        expect(await anonymousStatus()).toBe(401);
+        expect(errorCodes(await h.gateway.client.request(ListImagesDocument, {}))).toEqual(['UNAUTHENTICATED']);
+        expect((await new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${key}` }).request(ListImagesDocument, {})).status).toBe(200);
+
+        // Erasing the only tenant removes every key: the gateway stays closed, now and after a restart.
+        const erased = await cli('tenants', ['delete', 'acme', '--yes']);
+        expect(erased.code).toBe(0);
+        expect(await anonymousStatus()).toBe(401);
+        await restartGateway(h, env);
+        expect(await anonymousStatus()).toBe(401);
+        const listed = await cli('keys', ['list']);
+        expect(listed.stdout).toMatch(/^the gateway is closed/m);
+
+        // AUTH_REQUIRED=false opens it for as long as it is set.
+        await restartGateway(h, { ...env, AUTH_REQUIRED: 'false' });
+        expect(await anonymousStatus()).toBe(200);
+        await restartGateway(h, env);
+        expect(await anonymousStatus()).toBe(401);
+
+        // The operator's explicit command opens it: the running gateway follows, and a restarted one agrees.
+        const opened = await cli('keys', ['open']);
+        expect(opened.code).toBe(0);
+        expect(await anonymousStatus()).toBe(200);
+        await restartGateway(h, env);
+        expect(await anonymousStatus()).toBe(200);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 
   it('AUTH_REQUIRED=true demands keys even before the first exists', async () => {
     const h = await startHarness({ env: { AUTH_REQUIRED: 'true' } });
@@ -119,7 +209,7 @@ describe('with keys', () => {
     ['a valid key without the Bearer scheme', () => ({ authorization: aliceKey })],
     ['"Bearer" with no key', () => ({ authorization: 'Bearer ' })],
     ['"Bearer" with two tokens', () => ({ authorization: `Bearer ${aliceKey} ${bobKey}` })],
-    ['an unknown, well-formed key', () => ({ authorization: `Bearer qvg_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}` })],
+    ['an unknown, well-formed key', () => ({ authorization: `Bearer ${unknownKey()}` })],
     ['a valid key cut short by one character', () => ({ authorization: `Bearer ${aliceKey.slice(0, -1)}` })],
   ] as Array<[string, () => Record<string, string>]>)('refuses %s with 401 UNAUTHENTICATED, before reading an upload, storing nothing', async (_name, headers) => {
     const before = await state();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,6 +22,7 @@ import { startGateway, startHarness, type Harness } from '../support/gateway.js'
 import { captureLogs } from '../support/log-capture.js';
 import { expectRefusal, fetchImage, mintUrls } from '../support/image-urls.js';
 import { makeImage, MIME } from '../support/images.js';
+import { runCli } from '../support/operator-cli.js';
 import { RetentionSweep } from '../../src/modules/lifecycle/retention-sweep.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
@@ -32,7 +32,6 @@ import { dropSchema } from '../../src/platform/database/migration-diff.js';
 // `npm run tenants -- delete NAME`, and the retention sweep. Each is checked
 // where it lands: the API, the signed URLs, the blob folder and the database rows.
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let h: Harness;
@@ -259,26 +258,6 @@ describe('deleteResults', () => {
   });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runTenantsCli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: h.gateway.dataDir, LOG_LEVEL: 'silent' };
-    delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/tenants.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('npm run tenants -- delete NAME', () => {
   it('erases the tenant’s rows, keys and the blobs no other tenant uses, and prints what it removed', async () => {
     const carol = await clientFor('carol');
@@ -291,7 +270,7 @@ describe('npm run tenants -- delete NAME', () => {
     await expect.poll(async () => (await carol.request(GetJobDocument, { id: job.id })).data!.job!.status, { timeout: 20_000 }).toBe('SUCCEEDED');
     expect((await carol.request(StartConversationDocument, { imageIds: [carolOwn.id] })).errors).toBeUndefined();
 
-    const run = await runTenantsCli(['delete', 'carol']);
+    const run = await runCli('tenants', ['delete', 'carol', '--yes'], { DATA_DIR: h.gateway.dataDir });
     expect(run.stderr).not.toMatch(/tenants: (?!database)/);
     expect(run.code).toBe(0);
     const printed = Object.fromEntries([...run.stdout.matchAll(/^\s+(\d+)\s+(.+)$/gm)].map((m) => [m[2]!, Number(m[1])]));

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AskQuestionDocument, DeleteImageDocument, GetImageDocument } from '../generated/graphql.js';
+import { AskQuestionDocument, DeleteImageDocument, GetImageDocument, UploadImageDocument } from '../generated/graphql.js';
 import { ApiKeyRepository } from '../../src/modules/access/api-key.repository.js';
 import { ApiKeyService } from '../../src/modules/access/api-key.service.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -13,6 +13,7 @@ import { openDatabase } from '../../src/platform/database/database.js';
 import type { ChildGateway } from '../support/child-gateway.js';
 import { errorCodes, GraphQLClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
+import { runCli } from '../support/operator-cli.js';
 import { Redis } from 'ioredis';
 import { REPLICA_TEST_TIMEOUT, replicasUnavailable, startReplicas, type Replicas } from '../support/replicas.js';
 
@@ -36,7 +37,7 @@ let dataDir: string;
 let shade = 0;
 
 /** A key in the cluster's database, as `npm run keys -- create` makes one. */
-async function createKey(options: { requestsPerMinute?: number; tokensPerDay?: number }): Promise<string> {
+async function createKey(options: { requestsPerMinute?: number; tokensPerDay?: number; tenant?: string }): Promise<string> {
   const db = await openDatabase(cluster.databaseUrl);
   try {
     const keys = new ApiKeyService(new ApiKeyRepository(db), loadConfig({ DATABASE_URL: cluster.databaseUrl }).auth);
@@ -64,7 +65,8 @@ describe.skipIf(replicasUnavailable)('limits, single flight and caches across re
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-shared-disk-'));
     // KEY_CACHE_SECONDS 0: keys made by the test count at once.
     cluster = await startReplicas(0, {
-      env: { KEY_CACHE_SECONDS: '0', TOKEN_RESERVE_PER_ANSWER: '300', QWEN_GLOBAL_MAX_CONCURRENCY: String(GLOBAL_CAP) },
+      // TENANT_ERASURE_CHECK_MS an hour: a tenant erasure can reach the replicas' memory only through Redis here.
+      env: { KEY_CACHE_SECONDS: '0', TOKEN_RESERVE_PER_ANSWER: '300', QWEN_GLOBAL_MAX_CONCURRENCY: String(GLOBAL_CAP), TENANT_ERASURE_CHECK_MS: '3600000' },
       fake: { usage: { prompt: 300, completion: 20 } },
     });
     const started = await cluster.startMany(2, { DATA_DIR: dataDir });
@@ -153,6 +155,34 @@ describe.skipIf(replicasUnavailable)('limits, single flight and caches across re
     );
     expect(seen.data?.image).toBeNull();
   });
+
+  it('tenants delete from the CLI with REDIS_URL: every replica drops the tenant’s images and answers from memory at once', async () => {
+    const key = await createKey({ tenant: 'erased' });
+    const image = await newImage(as(a, key));
+    const question = { imageId: image.id, question: 'Kept in memory?' };
+    for (const replica of [a, b]) {
+      expect((await as(replica, key).request(GetImageDocument, { id: image.id })).data?.image?.id).toBe(image.id);
+      expect((await as(replica, key).request(AskQuestionDocument, question)).errors).toBeUndefined();
+    }
+
+    const { DATABASE_URL, REDIS_URL, REDIS_PREFIX } = cluster.env as Record<string, string>;
+    const erased = await runCli('tenants', ['delete', 'erased', '--yes'], { DATABASE_URL: DATABASE_URL!, REDIS_URL: REDIS_URL!, REDIS_PREFIX: REDIS_PREFIX!, DATA_DIR: dataDir });
+    expect(erased.code).toBe(0);
+
+    // The tenant made again inherits nothing any replica remembered.
+    const again = await createKey({ tenant: 'erased' });
+    for (const replica of [a, b]) {
+      const seen = await eventually(
+        () => as(replica, again).request(GetImageDocument, { id: image.id }),
+        (response) => response.data?.image === null,
+      );
+      expect(seen.data?.image).toBeNull();
+      const upload = await as(replica, again).upload(UploadImageDocument, { file: null }, [{ path: 'variables.file', file: { name: 'again.png', bytes: image.bytes } }]);
+      const reuploaded = upload.data!.uploadImage;
+      expect((await as(replica, again).request(AskQuestionDocument, { ...question, imageId: reuploaded.id })).data?.askQuestion.cached).toBe(false);
+      expect((await as(replica, again).request(DeleteImageDocument, { id: reuploaded.id })).errors).toBeUndefined();
+    }
+  }, REPLICA_TEST_TIMEOUT);
 
   it(
     'a token budget is shared by the replicas and outlives them',

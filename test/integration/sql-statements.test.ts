@@ -73,8 +73,8 @@ async function runJob(ids: string[], question: string): Promise<{ submitted: str
 }
 
 beforeAll(async () => {
-  // "No key exists yet" is re-checked every KEY_CACHE_SECONDS: not in the middle of a count.
-  h = await startHarness({ env: { KEY_CACHE_SECONDS: '3600' } });
+  // The open mode is re-checked every KEY_CACHE_SECONDS, erased tenants every TENANT_ERASURE_CHECK_MS: not in the middle of a count.
+  h = await startHarness({ env: { KEY_CACHE_SECONDS: '3600', TENANT_ERASURE_CHECK_MS: '3600000' } });
   imageIds = await uploadImages(50);
 });
 afterAll(() => h.close());

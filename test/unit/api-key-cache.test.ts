@@ -1,21 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiKeyRecord, ApiKeyRepository, NewApiKey } from '../../src/modules/access/api-key.repository.js';
+import type { AccessMode, ApiKeyRecord, ApiKeyRepository, NewApiKey } from '../../src/modules/access/api-key.repository.js';
 import { ApiKeyService, hashKey } from '../../src/modules/access/api-key.service.js';
 
-/** Keys in memory, counting the reads a request would send to the database. */
+/** Keys and the stored access mode in memory, counting the reads a request would send to the database. */
 class MemoryKeys {
   readonly rows: ApiKeyRecord[] = [];
+  mode: AccessMode = 'open';
   reads = 0;
 
   async create(key: NewApiKey): Promise<ApiKeyRecord> {
     const record = { ...key, createdAt: new Date(), revokedAt: null };
     this.rows.push(record);
+    this.mode = 'closed';
     return record;
   }
 
-  async anyExists(): Promise<boolean> {
+  async accessMode(): Promise<AccessMode> {
     this.reads++;
-    return this.rows.length > 0;
+    return this.mode;
   }
 
   async findByHash(hash: string): Promise<ApiKeyRecord | null> {
@@ -23,14 +25,15 @@ class MemoryKeys {
     return this.rows.find((row) => row.hash === hash) ?? null;
   }
 
-  /** What the CLI does in another process: a row this service never saw being written. */
+  /** What the CLI does in another process: a row (and the closed mode) this service never saw being written. */
   addElsewhere(tenant: string, key: string): void {
-    this.rows.push({ id: `elsewhere-${this.rows.length}`, tenant, label: null, hash: hashKey(key), prefix: key.slice(0, 10), requestsPerMinute: null, tokensPerDay: null, admin: false, createdAt: new Date(), revokedAt: null });
+    this.rows.push({ id: `elsewhere-${this.rows.length}`, tenant, label: null, hash: hashKey(key), prefix: key.slice(0, 10), requestsPerMinute: 5, tokensPerDay: 2000, admin: false, createdAt: new Date(), revokedAt: null });
+    this.mode = 'closed';
   }
 }
 
-const service = (keys: MemoryKeys, cacheSeconds: number) =>
-  new ApiKeyService(keys as unknown as ApiKeyRepository, { required: false, cacheSeconds, requestsPerMinute: 60, tokensPerDay: 1000 });
+const service = (keys: MemoryKeys, cacheSeconds: number, required?: boolean) =>
+  new ApiKeyService(keys as unknown as ApiKeyRepository, { required, cacheSeconds, requestsPerMinute: 60, tokensPerDay: 1000 });
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -40,7 +43,7 @@ afterEach(() => {
 });
 
 describe('API keys from memory (KEY_CACHE_SECONDS)', () => {
-  it('asks whether any key exists once per KEY_CACHE_SECONDS while the gateway is open', async () => {
+  it('asks for the access mode once per KEY_CACHE_SECONDS', async () => {
     const keys = new MemoryKeys();
     const open = service(keys, 5);
     expect(await open.keysRequired()).toBe(false);
@@ -51,7 +54,7 @@ describe('API keys from memory (KEY_CACHE_SECONDS)', () => {
     expect(keys.reads).toBe(2);
   });
 
-  it('requires keys once the first one made elsewhere is seen, within KEY_CACHE_SECONDS', async () => {
+  it('refuses requests without a key once the first one made elsewhere is seen, within KEY_CACHE_SECONDS', async () => {
     const keys = new MemoryKeys();
     const open = service(keys, 5);
     expect((await open.authenticate(undefined)).tenant).toBe('default');
@@ -59,7 +62,26 @@ describe('API keys from memory (KEY_CACHE_SECONDS)', () => {
     expect((await open.authenticate(undefined)).tenant).toBe('default');
     vi.advanceTimersByTime(5_000);
     await expect(open.authenticate(undefined)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect((await open.authenticate('Bearer qvg_made-by-the-cli')).tenant).toBe('acme');
+  });
+
+  it('a presented key is its own tenant with its own limits at once, though the open mode is still trusted from memory', async () => {
+    const keys = new MemoryKeys();
+    const open = service(keys, 5);
+    expect((await open.authenticate(undefined)).tenant).toBe('default');
+    keys.addElsewhere('acme', 'qvg_made-by-the-cli');
+    expect(await open.authenticate('Bearer qvg_made-by-the-cli')).toMatchObject({ tenant: 'acme', apiKeyId: 'elsewhere-0', requestsPerMinute: 5, tokensPerDay: 2000 });
+    for (const refused of ['Bearer qvg_unknown', 'Basic YTpi', 'qvg_made-by-the-cli', 'Bearer ']) {
+      await expect(open.authenticate(refused)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    }
+  });
+
+  it('AUTH_REQUIRED=false serves requests without a key though keys exist; a presented key is still checked', async () => {
+    const keys = new MemoryKeys();
+    keys.addElsewhere('acme', 'qvg_made-by-the-cli');
+    const forcedOpen = service(keys, 5, false);
+    expect((await forcedOpen.authenticate(undefined)).tenant).toBe('default');
+    expect((await forcedOpen.authenticate('Bearer qvg_made-by-the-cli')).tenant).toBe('acme');
+    await expect(forcedOpen.authenticate('Bearer qvg_unknown')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('requires keys at once when this process makes the first one', async () => {
@@ -71,6 +93,20 @@ describe('API keys from memory (KEY_CACHE_SECONDS)', () => {
     expect((await open.authenticate(`Bearer ${key}`)).tenant).toBe('acme');
   });
 
+  it('forgets an erased tenant’s keys: the next lookup asks the database', async () => {
+    const keys = new MemoryKeys();
+    const closed = service(keys, 3600);
+    keys.addElsewhere('acme', 'qvg_acme');
+    keys.addElsewhere('other', 'qvg_other');
+    await closed.authenticate('Bearer qvg_acme');
+    await closed.authenticate('Bearer qvg_other');
+    keys.rows.length = 0;
+    expect((await closed.authenticate('Bearer qvg_acme')).tenant).toBe('acme');
+    closed.forgetTenant('acme');
+    await expect(closed.authenticate('Bearer qvg_acme')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect((await closed.authenticate('Bearer qvg_other')).tenant).toBe('other');
+  });
+
   it('with KEY_CACHE_SECONDS=0 asks the database on every request', async () => {
     const keys = new MemoryKeys();
     const uncached = service(keys, 0);
@@ -78,7 +114,8 @@ describe('API keys from memory (KEY_CACHE_SECONDS)', () => {
     keys.addElsewhere('acme', 'qvg_made-by-the-cli');
     expect(await uncached.authenticate('Bearer qvg_made-by-the-cli')).toMatchObject({ tenant: 'acme' });
     await uncached.authenticate('Bearer qvg_made-by-the-cli');
-    // anyExists once (then final), findByHash twice: nothing served from memory.
+    expect(await uncached.keysRequired()).toBe(true);
+    // The mode twice, the key twice: nothing served from memory.
     expect(keys.reads).toBe(4);
   });
 });

@@ -1,15 +1,19 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError, badInput, notFound } from '../../platform/errors.js';
-import type { ApiKeyRecord, ApiKeyRepository } from './api-key.repository.js';
+import type { AccessMode, ApiKeyRecord, ApiKeyRepository } from './api-key.repository.js';
 import { OPEN_TENANT, type Caller } from './caller.js';
 
 export interface KeyDefaults {
-  /** Keys required even before the first exists (AUTH_REQUIRED). */
-  required: boolean;
   /**
-   * KEY_CACHE_SECONDS: how long a key lookup, and "no key exists yet", are
-   * trusted from memory. A key revoked or the first key created by another
+   * AUTH_REQUIRED: true refuses requests without a key, false serves them (as
+   * the open tenant) even once keys exist; unset, the stored access mode
+   * decides: closed from the first key on, until the operator runs `keys open`.
+   */
+  required: boolean | undefined;
+  /**
+   * KEY_CACHE_SECONDS: how long a key lookup, and the access mode, are
+   * trusted from memory. A key revoked, or the mode changed, by another
    * process (the CLI) takes effect within it; this process's own changes at once.
    */
   cacheSeconds: number;
@@ -37,10 +41,8 @@ const unauthenticated = (message: string) => new GatewayError('UNAUTHENTICATED',
 export class ApiKeyService {
   /** null when KEY_CACHE_SECONDS is 0 (every lookup asks the database). */
   private readonly byHash: LRUCache<string, { key: ApiKeyRecord | null }> | null;
-  /** Once keys exist they always will (they are revoked, never deleted), so `true` is final. */
-  private keysExist = false;
-  /** Until then "no key exists" is trusted without asking the database (Date.now() ms). */
-  private openUntil = 0;
+  /** The stored access mode, trusted without asking the database until `until` (Date.now() ms). */
+  private mode: { value: AccessMode; until: number } | null = null;
 
   constructor(
     private readonly keys: ApiKeyRepository,
@@ -62,7 +64,7 @@ export class ApiKeyService {
       tokensPerDay: options.tokensPerDay ?? null,
       admin: options.admin ?? false,
     });
-    this.keysExist = true;
+    this.remember('closed');
     return { record, key };
   }
 
@@ -77,31 +79,40 @@ export class ApiKeyService {
     return revoked;
   }
 
-  /** Whether requests must carry a key: AUTH_REQUIRED, or once the first key exists. */
-  async keysRequired(): Promise<boolean> {
-    if (this.defaults.required || this.keysExist) return true;
-    if (Date.now() < this.openUntil) return false;
-    this.keysExist = await this.keys.anyExists();
-    if (!this.keysExist) this.openUntil = Date.now() + this.defaults.cacheSeconds * 1000;
-    return this.keysExist;
+  /** `keys open`: requests without a key are served again (as the open tenant). CONFLICT while active keys exist. */
+  async open(): Promise<void> {
+    const { opened, activeKeys } = await this.keys.open();
+    if (!opened) {
+      throw new GatewayError('CONFLICT', `${activeKeys} active API key(s) exist: revoke them first (keys list, keys revoke ID). Requests without a key would act as tenant "${OPEN_TENANT}".`);
+    }
+    this.remember('open');
   }
 
-  /** The caller behind an `Authorization` value (HTTP header or graphql-ws connectionParams). */
+  /** Whether requests without a key are refused: AUTH_REQUIRED, else the stored access mode. */
+  async keysRequired(): Promise<boolean> {
+    if (this.defaults.required !== undefined) return this.defaults.required;
+    const mode = this.mode && Date.now() < this.mode.until ? this.mode.value : this.remember(await this.keys.accessMode());
+    return mode === 'closed';
+  }
+
+  /**
+   * The caller behind an `Authorization` value (HTTP header or graphql-ws
+   * connectionParams). A presented key is always looked up and acts as its
+   * own tenant with its own limits, whatever the mode: in open mode too, an
+   * unknown, revoked or malformed one is refused rather than served as the
+   * open tenant. Only a request without any key can be the open tenant.
+   */
   async authenticate(authorization: string | undefined): Promise<Caller> {
-    if (!(await this.keysRequired())) {
-      return { tenant: OPEN_TENANT, apiKeyId: null, requestsPerMinute: this.defaults.requestsPerMinute, tokensPerDay: this.defaults.tokensPerDay, admin: false };
-    }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!match) throw unauthenticated('This gateway requires an API key: send "Authorization: Bearer <key>".');
-    const record = await this.lookup(hashKey(match[1]!));
-    if (!record || record.revokedAt) throw unauthenticated('The API key is not valid (unknown or revoked). Ask the operator for a key.');
-    return {
-      tenant: record.tenant,
-      apiKeyId: record.id,
-      requestsPerMinute: record.requestsPerMinute ?? this.defaults.requestsPerMinute,
-      tokensPerDay: record.tokensPerDay ?? this.defaults.tokensPerDay,
-      admin: record.admin,
-    };
+    if (authorization?.trim()) return this.callerOfKey(authorization);
+    if (await this.keysRequired()) throw unauthenticated('This gateway requires an API key: send "Authorization: Bearer <key>".');
+    return { tenant: OPEN_TENANT, apiKeyId: null, requestsPerMinute: this.defaults.requestsPerMinute, tokensPerDay: this.defaults.tokensPerDay, admin: false };
+  }
+
+  /** A tenant was erased (its keys with it): its keys are not trusted from memory any more. */
+  forgetTenant(tenant: string): void {
+    if (!this.byHash) return;
+    const hashes = [...this.byHash.entries()].filter(([, { key }]) => key?.tenant === tenant).map(([hash]) => hash);
+    for (const hash of hashes) this.byHash.delete(hash);
   }
 
   /** The limits a job's key had (jobs run later, without a request). */
@@ -132,6 +143,25 @@ export class ApiKeyService {
       }
     }
     return this.callerForJob(tenant, apiKeyId);
+  }
+
+  private async callerOfKey(authorization: string): Promise<Caller> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw unauthenticated('Send the API key as "Authorization: Bearer <key>".');
+    const record = await this.lookup(hashKey(match[1]!));
+    if (!record || record.revokedAt) throw unauthenticated('The API key is not valid (unknown or revoked). Ask the operator for a key.');
+    return {
+      tenant: record.tenant,
+      apiKeyId: record.id,
+      requestsPerMinute: record.requestsPerMinute ?? this.defaults.requestsPerMinute,
+      tokensPerDay: record.tokensPerDay ?? this.defaults.tokensPerDay,
+      admin: record.admin,
+    };
+  }
+
+  private remember(mode: AccessMode): AccessMode {
+    this.mode = { value: mode, until: Date.now() + this.defaults.cacheSeconds * 1000 };
+    return mode;
   }
 
   private async lookup(hash: string): Promise<ApiKeyRecord | null> {

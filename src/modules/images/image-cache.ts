@@ -37,4 +37,9 @@ export class ImageCache implements ImageLookup {
   forget(ids: Iterable<string>): void {
     for (const id of ids) this.byId.delete(id);
   }
+
+  /** Drops every row of an erased tenant (erased by another process: which ids it had is not known here). */
+  forgetTenant(tenant: string): void {
+    this.forget([...this.byId.entries()].filter(([, row]) => row.tenant === tenant).map(([id]) => id));
+  }
 }

@@ -1,4 +1,5 @@
 import { forgetEncoded } from '../../model/upstream-image.js';
+import type { ApiKeyService } from '../access/api-key.service.js';
 import type { AnswerCache } from '../answers/answer-cache.js';
 import type { ImageCache } from '../images/image-cache.js';
 import type { JobEvents } from '../jobs/job-events.js';
@@ -17,6 +18,8 @@ export interface DeletionEffects {
   blobsRemoved(sha256s: readonly string[]): void;
   answersDeleted(answerIds: ReadonlySet<string>): void;
   jobsChanged(jobs: readonly JobRecord[]): void;
+  /** Every row and key of the tenant is gone: whatever memory still holds of it (images, answers, keys) must go too. */
+  tenantErased(tenant: string): void;
 }
 
 export const NO_EFFECTS: DeletionEffects = {
@@ -24,14 +27,16 @@ export const NO_EFFECTS: DeletionEffects = {
   blobsRemoved: () => {},
   answersDeleted: () => {},
   jobsChanged: () => {},
+  tenantErased: () => {},
 };
 
 /** This process's caches and job events. */
 export class InProcessDeletionEffects implements DeletionEffects {
   constructor(
-    private readonly imageCache: Pick<ImageCache, 'forget'>,
+    private readonly imageCache: Pick<ImageCache, 'forget' | 'forgetTenant'>,
     private readonly answerCache: Pick<AnswerCache, 'forget'>,
     private readonly jobEvents: Pick<JobEvents, 'publish'>,
+    private readonly keys: Pick<ApiKeyService, 'forgetTenant'>,
   ) {}
 
   imagesDeleted(images: readonly RemovedImage[]): void {
@@ -52,5 +57,12 @@ export class InProcessDeletionEffects implements DeletionEffects {
 
   jobsChanged(jobs: readonly JobRecord[]): void {
     for (const job of jobs) this.jobEvents.publish(job);
+  }
+
+  /** In CACHE_SCOPE=global too: an answer the tenant paid for was erased with it, so no one is served it from memory. */
+  tenantErased(tenant: string): void {
+    this.imageCache.forgetTenant(tenant);
+    this.answerCache.forget((record) => record.tenant === tenant);
+    this.keys.forgetTenant(tenant);
   }
 }

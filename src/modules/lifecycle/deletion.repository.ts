@@ -31,6 +31,12 @@ export interface RemovedWithImages {
   changedJobs: JobRecord[];
 }
 
+/** One `tenants delete`, as recorded for running gateways to notice (erasure-watch.ts). */
+export interface TenantErasureRecord {
+  id: number;
+  tenant: string;
+}
+
 /** What a tenant's erasure removed besides its images. */
 export interface RemovedTenantRows {
   jobs: number;
@@ -102,18 +108,35 @@ export class DeletionRepository {
     return found.length === 0 ? 0 : (await this.db.job.deleteMany({ where: { id: { in: found } } })).count;
   }
 
-  /** Everything of the tenant's that is left once its images are gone, keys and usage records included, in one transaction. */
+  /**
+   * Everything of the tenant's that is left once its images are gone, keys and usage records included, in one
+   * transaction, which also records the erasure for the running gateways to drop the tenant from memory.
+   */
   deleteTenantRows(tenant: string): Promise<RemovedTenantRows> {
     return this.db.$transaction(
-      async (tx) => ({
-        jobs: (await tx.job.deleteMany({ where: { tenant } })).count,
-        conversations: (await tx.conversation.deleteMany({ where: { tenant } })).count,
-        imagesAnswers: (await tx.imagesAnswer.deleteMany({ where: { tenant } })).count,
-        answers: (await tx.answer.deleteMany({ where: { tenant } })).count,
-        keys: (await tx.apiKey.deleteMany({ where: { tenant } })).count,
-        usage: (await tx.modelCall.deleteMany({ where: { tenant } })).count + (await tx.resultTally.deleteMany({ where: { tenant } })).count,
-      }),
+      async (tx) => {
+        const removed = {
+          jobs: (await tx.job.deleteMany({ where: { tenant } })).count,
+          conversations: (await tx.conversation.deleteMany({ where: { tenant } })).count,
+          imagesAnswers: (await tx.imagesAnswer.deleteMany({ where: { tenant } })).count,
+          answers: (await tx.answer.deleteMany({ where: { tenant } })).count,
+          keys: (await tx.apiKey.deleteMany({ where: { tenant } })).count,
+          usage: (await tx.modelCall.deleteMany({ where: { tenant } })).count + (await tx.resultTally.deleteMany({ where: { tenant } })).count,
+        };
+        await tx.tenantErasure.create({ data: { tenant } });
+        return removed;
+      },
       { maxWait: 10_000, timeout: 120_000 },
     );
+  }
+
+  /** The erasures recorded after `id`, oldest first. */
+  erasuresAfter(id: number): Promise<TenantErasureRecord[]> {
+    return this.db.tenantErasure.findMany({ where: { id: { gt: id } }, orderBy: { id: 'asc' }, select: { id: true, tenant: true } });
+  }
+
+  /** The id of the latest erasure recorded (0: none yet). */
+  async lastErasureId(): Promise<number> {
+    return (await this.db.tenantErasure.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0;
   }
 }

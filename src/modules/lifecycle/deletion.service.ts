@@ -84,13 +84,14 @@ export class DeletionService {
     return deleted;
   }
 
-  /** Erases every row of the tenant, its keys, and the blobs no other tenant uses. */
+  /** Erases every row of the tenant, its keys, and the blobs no other tenant uses; then what memory holds of it. */
   async deleteTenant(tenant: string): Promise<TenantErasure> {
     let removed = NOTHING_REMOVED;
     for (let ids = await this.rows.imagesOfTenant(tenant, DELETION_BATCH); ids.length > 0; ids = await this.rows.imagesOfTenant(tenant, DELETION_BATCH)) {
       removed = addCounts(removed, await this.removeImages(ids, tenant));
     }
     const rest = await this.rows.deleteTenantRows(tenant);
+    this.effects.tenantErased(tenant);
     return { ...addCounts(removed, { answers: rest.answers, conversations: rest.conversations, imagesAnswers: rest.imagesAnswers }), jobs: rest.jobs, keys: rest.keys, usage: rest.usage };
   }
 

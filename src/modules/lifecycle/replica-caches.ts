@@ -16,12 +16,14 @@ interface CacheChange {
   answersDeleted?: string[];
   /** Answer cache keys a refresh stored a new answer for. */
   answersReplaced?: string[];
+  /** A tenant erased (`tenants delete`): its images, answers and keys leave every replica's memory. */
+  tenantErased?: string;
 }
 
 /**
  * REDIS_URL: the memory caches of every replica kept in step. Deletions
- * (deleteImage, deleteResults, the retention sweep) and refreshes are
- * applied here at once and published on `<prefix>:cache-changes`; every
+ * (deleteImage, deleteResults, the retention sweep, `tenants delete` from
+ * the CLI) and refreshes are applied here at once and published on `<prefix>:cache-changes`; every
  * other replica applies them to its own caches on receipt, so none goes on
  * serving a deleted image or a replaced answer from memory. Pub/sub keeps
  * nothing: a replica cut off from Redis when a change was published may
@@ -31,6 +33,7 @@ interface CacheChange {
 export class ReplicaCaches implements DeletionEffects {
   private readonly id = randomUUID();
   private readonly channel: RedisChannel;
+  private readonly publishing = new Set<Promise<void>>();
 
   constructor(
     private readonly local: DeletionEffects,
@@ -66,15 +69,27 @@ export class ReplicaCaches implements DeletionEffects {
     this.local.jobsChanged(jobs);
   }
 
+  tenantErased(tenant: string): void {
+    this.local.tenantErased(tenant);
+    this.publish({ tenantErased: tenant });
+  }
+
   /** A refresh here replaced the key's answer (this replica's cache holds the new one already). */
   answerReplaced(key: string): void {
     this.publish({ answersReplaced: [key] });
   }
 
+  /** Resolves once every change published so far has been sent (or failed): a CLI waits for it before closing Redis. */
+  async published(): Promise<void> {
+    await Promise.all(this.publishing);
+  }
+
   private publish(change: Omit<CacheChange, 'from'>): void {
-    this.channel.publish(JSON.stringify({ ...change, from: this.id })).catch((error: unknown) => {
+    const sent = this.channel.publish(JSON.stringify({ ...change, from: this.id })).catch((error: unknown) => {
       this.logger.error({ err: { message: (error as Error).message }, change: Object.keys(change) }, 'redis is unavailable: other replicas were not told to drop deleted or refreshed entries from memory');
     });
+    this.publishing.add(sent);
+    void sent.finally(() => this.publishing.delete(sent));
   }
 
   private receive(message: string): void {
@@ -90,5 +105,6 @@ export class ReplicaCaches implements DeletionEffects {
     if (change.blobsRemoved) this.local.blobsRemoved(change.blobsRemoved);
     if (change.answersDeleted) this.local.answersDeleted(new Set(change.answersDeleted));
     if (change.answersReplaced) this.answerCache.drop(change.answersReplaced);
+    if (change.tenantErased) this.local.tenantErased(change.tenantErased);
   }
 }

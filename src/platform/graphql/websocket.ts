@@ -16,9 +16,11 @@ import { SocketRefusal, SocketSessions, CLOSE } from './socket-sessions.js';
 import { subscribePerEvent } from './subscribe-per-event.js';
 import { toGraphQLError } from './error-formatter.js';
 
+/** A value that is not text is still a credential presented (and refused), never "no key". */
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
   const value = params?.authorization ?? params?.Authorization;
-  return typeof value === 'string' ? value : undefined;
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
