@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
 import { GetJobDocument, JobCompletedDocument, JobUpdatedDocument, ListImagesDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
-import { spawnGateway, type ChildGateway } from '../support/child-gateway.js';
+import { PROCESS_START_MS, spawnGateway, type ChildGateway } from '../support/child-gateway.js';
 import { collect, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 
@@ -36,7 +36,7 @@ async function start(): Promise<ChildGateway> {
 const key = (sha: string, prompt: string) => `${sha} ${prompt}`;
 
 /** Child processes start slowly on a busy machine (each transpiles the gateway): a backstop, not a measure. */
-const PROCESS_TEST_TIMEOUT = 180_000;
+const PROCESS_TEST_TIMEOUT = 3 * PROCESS_START_MS;
 
 describe('a gateway process', () => {
   it('killed with SIGKILL mid-job, finishes the job on the next start without asking answered items again', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
@@ -92,7 +92,7 @@ describe('a gateway process', () => {
     const client = wsClient(gateway.url);
     client.on('closed', (event) => closeCodes.push((event as { code: number }).code));
     const updates = collect(client, JobUpdatedDocument, { id: job.id }).catch((error: unknown) => error);
-    await expect.poll(() => fake.requests.length, { timeout: 10_000, interval: 20 }).toBe(1);
+    await expect.poll(() => fake.requests.length, { timeout: 60_000, interval: 20 }).toBe(1);
 
     gateway.process.kill('SIGTERM');
     // Logged in the same tick as the job is told to take no more work.
@@ -122,7 +122,7 @@ describe('a gateway process', () => {
     fake.setDefaultFault({ kind: 'hang' });
     try {
       await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image!], questions: ['Hanging at shutdown?'] } });
-      await expect.poll(() => fake.requests.length, { timeout: 10_000, interval: 20 }).toBe(1);
+      await expect.poll(() => fake.requests.length, { timeout: 60_000, interval: 20 }).toBe(1);
       const signalled = Date.now();
       gateway.process.kill('SIGTERM');
       expect(await gateway.exited).toBe(0);
