@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CancelJobDocument, GetJobDocument, JobCompletedDocument, JobUpdatedDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
-import type { ChildGateway } from '../support/child-gateway.js';
+import { PROCESS_START_MS, type ChildGateway } from '../support/child-gateway.js';
 import { collect, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { REPLICA_TEST_TIMEOUT, replicasUnavailable, startReplicas, type Replicas } from '../support/replicas.js';
@@ -11,6 +11,8 @@ import { openSubscription } from '../support/subscriptions.js';
 
 /** Short leases, so a killed replica's job moves on within seconds (production keeps 30 s). */
 const LEASE_MS = 2000;
+/** Longer than any test holds a call: a replica's start, at most PROCESS_START_MS. */
+const HELD_CALL_MS = 2 * PROCESS_START_MS;
 
 let cluster: Replicas;
 let a: ChildGateway;
@@ -20,7 +22,12 @@ beforeAll(async () => {
   if (replicasUnavailable) return;
   // One image in flight per job, so progress comes one image at a time. A killed replica's cross-replica
   // answer claims expire within CLAIM_LEASE_MS (redis-answer-claims.ts), whatever QWEN_DEADLINE_MS is.
-  const started = await startReplicas(2, { sharedBlobs: true, env: { JOB_LEASE_MS: String(LEASE_MS), QWEN_MAX_CONCURRENCY: '1' } });
+  // A call the test holds stays in flight while a replica starts, minutes on a busy machine: no attempt
+  // timeout or deadline may end it first (and have it asked again).
+  const started = await startReplicas(2, {
+    sharedBlobs: true,
+    env: { JOB_LEASE_MS: String(LEASE_MS), QWEN_MAX_CONCURRENCY: '1', QWEN_TIMEOUT_MS: String(HELD_CALL_MS), QWEN_DEADLINE_MS: String(HELD_CALL_MS) },
+  });
   cluster = started;
   [a, b] = started.replicas as [ChildGateway, ChildGateway];
 }, REPLICA_TEST_TIMEOUT);
@@ -110,7 +117,7 @@ describe.skipIf(replicasUnavailable)('jobs across replicas', () => {
     const cancelled = await other(runner).client.request(CancelJobDocument, { id: jobId });
     expect(cancelled.data!.cancelJob.status).toBe('CANCELLED');
     // The runner's call in flight is aborted: the replica got the cancel, not just the database row
-    // (the hanging call would otherwise run to QWEN_TIMEOUT_MS, a minute).
+    // (the hanging call would otherwise run to QWEN_TIMEOUT_MS, minutes here).
     await expect.poll(() => runner.logs.some((line) => line.includes(jobId) && line.includes('job cancelled by another replica')), { timeout: 30_000, interval: 20 }).toBe(true);
     await expect.poll(() => cluster.fake.requests[before]!.abandoned, { timeout: 30_000, interval: 20 }).toBe(true);
     cluster.fake.setDefaultFault(null);
