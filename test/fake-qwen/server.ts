@@ -71,8 +71,9 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   };
   const awaitRelease = (res: ServerResponse) =>
     new Promise<void>((resolve) => {
+      // A reply whose client left (before or while it waits) does not wait, and takes no pass from the replies still wanted.
+      if (res.destroyed) return resolve();
       held.push(resolve);
-      // A reply whose client left stops waiting, and takes no pass from the replies still wanted.
       res.once('close', () => {
         if (held.includes(resolve)) held.splice(held.indexOf(resolve), 1);
         resolve();
