@@ -17,6 +17,8 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for an event; its deadline is only a backstop, generous for a busy machine (vitest's own is 1 s).
+    expect: { poll: { timeout: 20_000 } },
     // Integration files each boot a gateway; two cores, so run files two at a time.
     maxWorkers: 2,
     minWorkers: 1,

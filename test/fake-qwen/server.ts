@@ -52,6 +52,34 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     streamGate?.open();
     streamGate = null;
   };
+  /** While holding (holdReplies), replies wait here, oldest first; `passes` of them may go on (releaseReplies(n)). */
+  let holding = false;
+  let passes = 0;
+  const held: Array<() => void> = [];
+  const letThrough = () => {
+    for (; passes > 0 && held.length > 0; passes--) held.shift()!();
+  };
+  const releaseReplies = (count?: number) => {
+    if (count === undefined) {
+      holding = false;
+      passes = 0;
+      for (const wake of held.splice(0)) wake();
+      return;
+    }
+    passes += count;
+    letThrough();
+  };
+  const awaitRelease = (res: ServerResponse) =>
+    new Promise<void>((resolve) => {
+      // A reply whose client left (before or while it waits) does not wait, and takes no pass from the replies still wanted.
+      if (res.destroyed) return resolve();
+      held.push(resolve);
+      res.once('close', () => {
+        if (held.includes(resolve)) held.splice(held.indexOf(resolve), 1);
+        resolve();
+      });
+      letThrough();
+    });
 
   // Resolvable early so close() does not wait out a long setDelay.
   const sleep = (ms: number) =>
@@ -160,6 +188,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       undecodable = true;
     }
     if (delayMs > 0 && fault?.kind !== 'hang') await sleep(delayMs);
+    if (holding && fault?.kind !== 'hang') await awaitRelease(res);
     if (closed) return;
 
     if (fault) return applyFault(req, res, fault, chat);
@@ -246,10 +275,15 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       streamGate = { promise, open, after: chunks };
     },
     releaseStreams,
+    holdReplies() {
+      holding = true;
+    },
+    releaseReplies,
     close() {
       if (closed) return Promise.resolve();
       closed = true;
       releaseStreams();
+      releaseReplies();
       for (const wake of [...sleepers]) wake();
       // Hanging and keep-alive sockets would otherwise keep server.close() waiting forever.
       for (const s of sockets) s.destroy();

@@ -89,5 +89,17 @@ export interface FakeQwen {
   holdStreams(chunks?: number): void;
   /** Lets every paused stream go on, and later ones run straight through. */
   releaseStreams(): void;
+  /**
+   * Every reply (but `hang`) waits, once its request is recorded, until
+   * released: a test keeps calls in flight for as long as it needs, instead
+   * of racing a `setDelay`.
+   */
+  holdReplies(): void;
+  /**
+   * With a count: lets that many held replies go on, oldest first (or the
+   * next ones to arrive), and keeps holding the rest. Without: sends every
+   * held reply and stops holding.
+   */
+  releaseReplies(count?: number): void;
   close(): Promise<void>;
 }

@@ -254,8 +254,12 @@ describe('upstream concurrency', () => {
     const local = await startHarness({ env: { QWEN_MAX_CONCURRENCY: '2' } });
     try {
       for (let i = 0; i < 5; i++) await uploadNew(local.gateway.client, { format: 'png', width: 20 + i, height: 20 });
-      local.fake.setDelay(150);
-      const response = await local.gateway.client.request(AllImageInsightsDocument, { first: 5, q1: 'a?', q2: 'b?', q3: 'c?' });
+      // The first calls stay in flight until both are there: the bound is reached, whatever the machine's speed.
+      local.fake.holdReplies();
+      const responding = local.gateway.client.request(AllImageInsightsDocument, { first: 5, q1: 'a?', q2: 'b?', q3: 'c?' });
+      await expect.poll(() => local.fake.requests.length, { timeout: 20_000 }).toBe(2);
+      local.fake.releaseReplies();
+      const response = await responding;
       expect(response.errors).toBeUndefined();
       expect(local.fake.requests).toHaveLength(5);
       expect(local.fake.stats.maxInFlight).toBe(2);

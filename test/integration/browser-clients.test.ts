@@ -1,9 +1,12 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { JobCompletedDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
 import { collect, errorCodes, wsClient } from '../support/client.js';
 import { startGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
+import { openSubscription } from '../support/subscriptions.js';
 
 // What a web app on another origin meets: CORS, the WebSocket Origin check,
 // error bodies Apollo Client can read, fields that fail alone, fresh subscription events.
@@ -225,12 +228,16 @@ describe('subscription events', () => {
 
   it('reads fresh rows for every event: the final one lists every answer and final item status', async () => {
     const images = await Promise.all([1, 2, 3].map((n) => uploadNew(h.gateway.client, { format: 'png', width: 20 + n, height: 20 })));
-    h.fake.setDelay(150);
+    // Nothing is answered until the subscriber has its first event: it sees the job before its end.
+    h.fake.holdReplies();
     try {
       const submitted = await h.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: images.map((i) => i.id), questions: ['Fresh?'] } });
       const client = wsClient(h.gateway.server.url);
       type Event = { status: string; done: number; total: number; questions: Array<{ answer: string }>; items: Array<{ status: string }> };
-      const events = (await collect<{ jobUpdated: Event }>(client, JOB_WITH_RESULTS, { id: submitted.data!.submitAnalysis.id })).map((e) => e.data!.jobUpdated);
+      const subscription = openSubscription(client, parse(JOB_WITH_RESULTS) as TypedDocumentNode<{ jobUpdated: Event }, { id: string }>, { id: submitted.data!.submitAnalysis.id });
+      const first = await subscription.next();
+      h.fake.releaseReplies();
+      const events = [first, ...(await subscription.rest())].map((e) => e.data!.jobUpdated);
       await client.dispose();
       expect(events.length).toBeGreaterThan(1);
       const final = events.at(-1)!;
@@ -240,7 +247,7 @@ describe('subscription events', () => {
       // Each event's items are at least as far along as its own progress counter.
       for (const event of events) expect(event.items.filter((i) => i.status === 'SUCCEEDED').length).toBeGreaterThanOrEqual(event.done);
     } finally {
-      h.fake.setDelay(0);
+      h.fake.releaseReplies();
     }
   });
 });

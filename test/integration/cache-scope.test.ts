@@ -79,17 +79,19 @@ describe('CACHE_SCOPE=tenant (the default)', () => {
     const bytes = await makeImage({ format: 'png', width: 46, height: 33, color: '#7b1c3a' });
     const [aliceImage, bobImage] = [await uploadSame(alice, bytes), await uploadSame(bob, bytes)];
     h.fake.reset();
-    // Slow answers, so Bob's call is usually still in flight when Alice asks (the outcome is the same either way).
-    h.fake.setDelay(1000);
+    // Bob's call stays in flight until Alice's own call has reached the endpoint too.
+    h.fake.holdReplies();
     try {
       const bobs = bob.request(AskQuestionDocument, { imageId: bobImage, question: 'In flight?' });
       await expect.poll(() => h.fake.requests.length, { timeout: 20_000 }).toBe(1);
-      const alices = await alice.request(AskQuestionDocument, { imageId: aliceImage, question: 'In flight?' });
-      expect(alices.data!.askQuestion.cached).toBe(false);
+      const alices = alice.request(AskQuestionDocument, { imageId: aliceImage, question: 'In flight?' });
+      await expect.poll(() => h.fake.requests.length, { timeout: 20_000 }).toBe(2);
+      h.fake.releaseReplies();
+      expect((await alices).data!.askQuestion.cached).toBe(false);
       expect((await bobs).data!.askQuestion.cached).toBe(false);
       expect(h.fake.requests).toHaveLength(2);
     } finally {
-      h.fake.setDelay(0);
+      h.fake.releaseReplies();
     }
   });
 });

@@ -174,16 +174,16 @@ describe('deleteImage', () => {
   it('fails the items of a running job that refer to it with NOT_FOUND; the rest of the job goes on', async () => {
     const [doomed, kept] = [await upload(alice, await freshBytes()), await upload(alice, await freshBytes())];
     h.fake.reset();
-    // Long enough that the deletion lands while both calls are in flight (asserted below).
-    h.fake.setDelay(2_000);
+    // Both calls stay in flight until the deletion has landed.
+    h.fake.holdReplies();
     try {
       const job = (await alice.request(SubmitAnalysisDocument, { input: { imageIds: [doomed.id, kept.id], questions: ['Which one?'] } })).data!.submitAnalysis;
-      await expect.poll(() => h.fake.requests.length).toBe(2);
+      await expect.poll(() => h.fake.requests.length, { timeout: 20_000 }).toBe(2);
 
       expect(await deleteImage(alice, doomed.id)).toBe(true);
-      expect(h.fake.requests.every((request) => !request.finished)).toBe(true);
       const during = (await alice.request(GetJobDocument, { id: job.id })).data!.job!;
       expect(during.items.find((item) => item.image === null)).toMatchObject({ status: 'FAILED', errorCode: 'NOT_FOUND' });
+      h.fake.releaseReplies();
 
       await expect.poll(async () => (await alice.request(GetJobDocument, { id: job.id })).data!.job!.status, { timeout: 20_000 }).toBe('SUCCEEDED');
       const done = (await alice.request(GetJobDocument, { id: job.id })).data!.job!;
@@ -195,7 +195,7 @@ describe('deleteImage', () => {
       // The answer that arrived for the deleted image was not stored.
       expect(rowsReferencing(doomed.id)).toEqual(NO_ROWS);
     } finally {
-      h.fake.setDelay(0);
+      h.fake.releaseReplies();
     }
   });
 });
@@ -204,19 +204,19 @@ describe('deleteImage while its answer is being computed', () => {
   it('the question asked just before answers NOT_FOUND, and nothing is stored for the deleted image', async () => {
     const doomed = await upload(alice, await freshBytes());
     h.fake.reset();
-    // Long enough that the deletion lands while the call is in flight (asserted below).
-    h.fake.setDelay(2_000);
+    // The call stays in flight until the deletion has landed.
+    h.fake.holdReplies();
     try {
       const asking = alice.request(AskQuestionDocument, { imageId: doomed.id, question: 'Still there?' });
-      await expect.poll(() => h.fake.requests.length).toBe(1);
+      await expect.poll(() => h.fake.requests.length, { timeout: 20_000 }).toBe(1);
       expect(await deleteImage(alice, doomed.id)).toBe(true);
-      expect(h.fake.requests[0]!.finished).toBe(false);
+      h.fake.releaseReplies();
 
       const response = await asking;
       expect(errorCodes(response)).toEqual(['NOT_FOUND']);
       expect(rowsReferencing(doomed.id)).toEqual(NO_ROWS);
     } finally {
-      h.fake.setDelay(0);
+      h.fake.releaseReplies();
     }
   });
 });

@@ -141,6 +141,7 @@ afterEach(() => {
   h.fake.reset();
   h.fake.setDelay(0);
   h.fake.setDefaultFault(null);
+  h.fake.releaseReplies();
 });
 
 /** The tree's image files in the CLI's order: names sorted in each folder, depth first. */
@@ -269,13 +270,14 @@ describe('npm run ingest', () => {
       { name: 'x.png', image: { format: 'png', width: 41, height: 31, color: '#0a0b0c' } },
       { name: 'y.png', image: { format: 'png', width: 42, height: 32, color: '#0c0b0a' } },
     ]);
-    h.fake.setDelay(4000);
+    // Nothing is answered before the Ctrl-C, however long the CLI takes to send it on.
+    h.fake.holdReplies();
     let sent = false;
     const run = await runCli([dir, '--ask', 'Slow?', '--url', url], {
       onStderr: (all, child) => {
         if (!sent && /submitted job/.test(all)) {
           sent = true;
-          setTimeout(() => child.kill('SIGINT'), 300);
+          child.kill('SIGINT');
         }
       },
     });

@@ -16,6 +16,7 @@ import {
 import { collect, errorCodes, wsClient } from '../support/client.js';
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
+import { openSubscription } from '../support/subscriptions.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -26,6 +27,7 @@ afterEach(() => {
   h.fake.reset();
   h.fake.setDelay(0);
   h.fake.setDefaultFault(null);
+  h.fake.releaseReplies();
 });
 
 let shade = 0;
@@ -134,21 +136,24 @@ describe('cancelJob', () => {
     try {
       const images = [];
       for (let i = 0; i < 5; i++) images.push(await uploadNew(local.gateway.client, { format: 'png', width: 20 + i, height: 20 }));
-      local.fake.setDelay(250);
+      // The first image's call stays in flight until the cancel has landed (concurrency 1: the rest wait behind it).
+      local.fake.holdReplies();
       const job = (await local.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: images.map((i) => i.id), questions: ['Slow?'] } })).data!.submitAnalysis;
       const client = wsClient(local.gateway.server.url);
       const updates = collect(client, JobUpdatedDocument, { id: job.id });
-      await expect.poll(() => local.fake.requests.length).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => local.fake.requests.length).toBe(1);
       const cancelled = (await local.gateway.client.request(CancelJobDocument, { id: job.id })).data!.cancelJob;
       expect(cancelled.status).toBe('CANCELLED');
       const events = await updates;
       expect(events.at(-1)!.data!.jobUpdated.status).toBe('CANCELLED');
-      // "Nothing more is sent" needs a window: over two fake delays (250 ms each, concurrency 1),
-      // an image that cancel failed to stop would have reached the fake by now.
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      expect(local.fake.requests.length).toBeLessThanOrEqual(2);
+      local.fake.releaseReplies();
+      // Nothing more is sent: a later job on the same (one-call-at-a-time) endpoint runs to its end meanwhile.
+      const later = await uploadNew(local.gateway.client, { format: 'png', width: 30, height: 20 });
+      const next = (await local.gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [later.id], questions: ['After?'] } })).data!.submitAnalysis;
+      expect((await collect(client, JobCompletedDocument, { id: next.id })).at(-1)!.data!.jobCompleted.status).toBe('SUCCEEDED');
+      expect(local.fake.requests.filter((r) => r.prompts.includes('Slow?'))).toHaveLength(1);
       const read = (await local.gateway.client.request(GetJobDocument, { id: job.id })).data!.job!;
-      expect(read.items.filter((i) => i.status === 'CANCELLED').length).toBeGreaterThanOrEqual(3);
+      expect(read.items.filter((i) => i.status === 'CANCELLED').length).toBeGreaterThanOrEqual(4);
       expect(read.status).toBe('CANCELLED');
       // Cancelling an ended job changes nothing.
       expect((await local.gateway.client.request(CancelJobDocument, { id: job.id })).data!.cancelJob.status).toBe('CANCELLED');
@@ -211,10 +216,17 @@ describe('stopping the gateway', () => {
 describe('subscriptions over graphql-ws', () => {
   it('jobUpdated sends every change in order, the final state, then completes', async () => {
     const images = await newImages(3);
-    h.fake.setDelay(100);
+    // Replies go one at a time once the subscriber is in: it sees the job at each step, however slow the machine.
+    h.fake.holdReplies();
     const job = await submit({ imageIds: images.map((i) => i.id), questions: ['Step?'] });
     const client = wsClient(h.gateway.server.url);
-    const events = (await collect(client, JobUpdatedDocument, { id: job.id })).map((e) => e.data!.jobUpdated);
+    const subscription = openSubscription(client, JobUpdatedDocument, { id: job.id });
+    const seen = [await subscription.next()];
+    for (let step = 1; step <= 3; step++) {
+      h.fake.releaseReplies(1);
+      while (seen.at(-1)!.data!.jobUpdated.done < step) seen.push(await subscription.next());
+    }
+    const events = [...seen, ...(await subscription.rest())].map((e) => e.data!.jobUpdated);
     await client.dispose();
     const progress = events.map((e) => e.done + e.failed);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ env: { QWEN_TIMEOUT_MS: '400' } });
+  h = await startHarness();
 });
 afterAll(() => h.close());
 afterEach(() => {

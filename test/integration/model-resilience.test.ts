@@ -46,7 +46,7 @@ describe('fallbacks', () => {
   let fallback: FakeQwen;
   beforeAll(async () => {
     // A circuit that cannot open here, so each case sees only its own fault.
-    ({ h, fallback } = await startWithFallback({ CIRCUIT_MIN_REQUESTS: '1000', QWEN_DEADLINE_MS: '800', QWEN_TIMEOUT_MS: '10000' }));
+    ({ h, fallback } = await startWithFallback({ CIRCUIT_MIN_REQUESTS: '1000' }));
   });
   afterAll(async () => {
     await h.close();
@@ -125,15 +125,22 @@ describe('fallbacks', () => {
   });
 
   it('QWEN_DEADLINE_MS cuts a hanging primary short: MODEL_UNAVAILABLE "deadline exceeded", no fallback after it', async () => {
-    const image = await freshImage(h);
-    h.fake.inject({ kind: 'hang' });
-    const started = Date.now();
-    const response = await h.gateway.client.request(AskQuestionDocument, { imageId: image.id, question: 'Hanging?' });
-    expect(Date.now() - started).toBeLessThan(8_000); // cut by the 800 ms deadline, long before the 10 s timeout
-    expect(errorCodes(response)).toEqual(['MODEL_UNAVAILABLE']);
-    expect(response.errors![0]!.message).toMatch(/deadline exceeded/);
-    expect(fallback.requests).toHaveLength(0);
-    expect(await storedModels(h, image.id)).toEqual([]);
+    // A gateway of its own: a deadline this short would also cut healthy calls on a busy machine.
+    const local = await startWithFallback({ CIRCUIT_MIN_REQUESTS: '1000', QWEN_DEADLINE_MS: '800' });
+    try {
+      const image = await freshImage(local.h);
+      local.h.fake.inject({ kind: 'hang' });
+      const started = Date.now();
+      const response = await local.h.gateway.client.request(AskQuestionDocument, { imageId: image.id, question: 'Hanging?' });
+      expect(Date.now() - started).toBeLessThan(30_000); // a backstop: only the deadline ends it before the 60 s attempt timeout
+      expect(errorCodes(response)).toEqual(['MODEL_UNAVAILABLE']);
+      expect(response.errors![0]!.message).toMatch(/deadline exceeded/);
+      expect(local.fallback.requests).toHaveLength(0);
+      expect(await storedModels(local.h, image.id)).toEqual([]);
+    } finally {
+      await local.h.close();
+      await local.fallback.close();
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { spawnGateway, type ChildGateway } from '../support/child-gateway.js';
+import { PROCESS_START_MS, spawnGateway, type ChildGateway } from '../support/child-gateway.js';
 import { GraphQLClient, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -112,7 +112,7 @@ describe('logs of a gateway process (npm start)', () => {
       spawnGateway({ DATA_DIR: path.join(dataDir, 'quiet'), WS_CONNECTION_INIT_TIMEOUT_MS: '500' }),
       spawnGateway({ DATA_DIR: path.join(dataDir, 'verbose'), LOG_PROMPTS: 'true' }),
     ]);
-  });
+  }, 2 * PROCESS_START_MS);
   afterAll(async () => {
     for (const child of [quiet, verbose]) if (child && child.process.exitCode === null) child.process.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });

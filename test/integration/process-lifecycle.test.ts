@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
 import { GetJobDocument, JobCompletedDocument, JobUpdatedDocument, ListImagesDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
-import { spawnGateway, type ChildGateway } from '../support/child-gateway.js';
+import { PROCESS_START_MS, spawnGateway, type ChildGateway } from '../support/child-gateway.js';
 import { collect, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 
@@ -25,6 +25,7 @@ afterAll(async () => {
   await fake.close();
   await rm(dataDir, { recursive: true, force: true });
 });
+afterEach(() => fake.releaseReplies());
 
 async function start(): Promise<ChildGateway> {
   const child = await spawnGateway(env);
@@ -35,7 +36,7 @@ async function start(): Promise<ChildGateway> {
 const key = (sha: string, prompt: string) => `${sha} ${prompt}`;
 
 /** Child processes start slowly on a busy machine (each transpiles the gateway): a backstop, not a measure. */
-const PROCESS_TEST_TIMEOUT = 180_000;
+const PROCESS_TEST_TIMEOUT = 3 * PROCESS_START_MS;
 
 describe('a gateway process', () => {
   it('killed with SIGKILL mid-job, finishes the job on the next start without asking answered items again', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
@@ -44,9 +45,12 @@ describe('a gateway process', () => {
     for (let i = 0; i < 6; i++) images.push(await uploadNew(gateway.client, { format: 'png', width: 40 + i, height: 30 }));
     const shaOf = new Map(images.map((image) => [image.id, image.sha256]));
     fake.reset();
-    fake.setDelay(300);
+    // Two images answered (QWEN_MAX_CONCURRENCY 1: one call per image, both prompts packed), the third in flight at the kill.
+    fake.holdReplies();
+    fake.releaseReplies(2);
 
     const job = (await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: images.map((i) => i.id), questions: ['First?', 'Second?'] } })).data!.submitAnalysis;
+    await expect.poll(() => fake.requests.length, { timeout: 60_000, interval: 20 }).toBe(3);
     let answered = new Set<string>();
     await expect
       .poll(async () => {
@@ -54,10 +58,10 @@ describe('a gateway process', () => {
         answered = new Set(items.filter((i) => i.status === 'SUCCEEDED').map((i) => key(shaOf.get(i.image!.id)!, i.prompt)));
         return answered.size;
       }, { timeout: 60_000, interval: 50 })
-      .toBeGreaterThanOrEqual(4);
+      .toBe(4);
     gateway.process.kill('SIGKILL');
     expect(await gateway.exited).toBe('SIGKILL');
-    expect(answered.size).toBeLessThan(12); // killed mid-job, not after it
+    fake.releaseReplies();
     const askedBefore = fake.requests.length;
 
     gateway = await start();
@@ -77,26 +81,28 @@ describe('a gateway process', () => {
   });
 
   it('on SIGTERM closes subscriptions with 1001, finishes in-flight upstream calls and exits 0; the job resumes later', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
-    fake.setDelay(0);
     let gateway = await start();
     const existing = (await gateway.client.request(ListImagesDocument, { first: 2 })).data!.images.edges.map((e) => e.node.id);
     fake.reset();
-    fake.setDelay(500);
+    // The first image's call is answered only once the gateway is shutting down: within the grace period.
+    fake.holdReplies();
     const job = (await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: existing, questions: ['Graceful?'] } })).data!.submitAnalysis;
 
     const closeCodes: number[] = [];
     const client = wsClient(gateway.url);
     client.on('closed', (event) => closeCodes.push((event as { code: number }).code));
     const updates = collect(client, JobUpdatedDocument, { id: job.id }).catch((error: unknown) => error);
-    await expect.poll(() => fake.requests.length, { timeout: 10_000, interval: 20 }).toBe(1);
+    await expect.poll(() => fake.requests.length, { timeout: 60_000, interval: 20 }).toBe(1);
 
     gateway.process.kill('SIGTERM');
+    // Logged in the same tick as the job is told to take no more work.
+    await expect.poll(() => gateway.logs.some((line) => line.includes('shutting down')), { interval: 20 }).toBe(true);
+    fake.releaseReplies();
     expect(await gateway.exited).toBe(0);
     await updates;
     expect(closeCodes).toContain(1001);
     expect(fake.requests).toHaveLength(1); // the second image was never sent
 
-    fake.setDelay(0);
     gateway = await start();
     const after = wsClient(gateway.url);
     const [event] = await collect(after, JobCompletedDocument, { id: job.id });
@@ -109,7 +115,6 @@ describe('a gateway process', () => {
   });
 
   it('on SIGTERM aborts an upstream call still hanging when SHUTDOWN_GRACE_MS ends, and exits 0 at once', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
-    fake.setDelay(0);
     const gateway = await spawnGateway({ ...env, SHUTDOWN_GRACE_MS: '300' });
     children.push(gateway);
     const [image] = (await gateway.client.request(ListImagesDocument, { first: 1 })).data!.images.edges.map((e) => e.node.id);
@@ -117,7 +122,7 @@ describe('a gateway process', () => {
     fake.setDefaultFault({ kind: 'hang' });
     try {
       await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image!], questions: ['Hanging at shutdown?'] } });
-      await expect.poll(() => fake.requests.length, { timeout: 10_000, interval: 20 }).toBe(1);
+      await expect.poll(() => fake.requests.length, { timeout: 60_000, interval: 20 }).toBe(1);
       const signalled = Date.now();
       gateway.process.kill('SIGTERM');
       expect(await gateway.exited).toBe(0);

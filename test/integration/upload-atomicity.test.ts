@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListImagesDocument, UploadImagesDocument } from '../generated/graphql.js';
-import { spawnGateway, type ChildGateway } from '../support/child-gateway.js';
+import { PROCESS_START_MS, spawnGateway, type ChildGateway } from '../support/child-gateway.js';
 import { errorCodes, type GraphQLClient } from '../support/client.js';
 import { filesUnder, sha256, uploadNew } from '../support/flows.js';
 import { startHarness, type Harness } from '../support/gateway.js';
@@ -178,5 +178,5 @@ describe('a gateway killed with SIGKILL mid-batch', () => {
     const again = await uploadBatch(gateway.client, files);
     expect(again.errors).toBeUndefined();
     expect(await filesUnder(blobDir)).toEqual(expect.arrayContaining(batch));
-  }, 120_000); // two process starts on a busy machine: a generous bound on what is not under test
+  }, 3 * PROCESS_START_MS); // two process starts on a busy machine: a generous bound on what is not under test
 });

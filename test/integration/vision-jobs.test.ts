@@ -112,9 +112,10 @@ describe('submitAnalysis with moderate: true', () => {
 describe('MODERATE_UPLOADS=true', () => {
   let local: Harness;
   beforeAll(async () => {
-    local = await startHarness({ env: { MODERATE_UPLOADS: 'true', JOB_ITEM_RETRIES: '1', JOB_RETRY_DELAY_MS: '20', QWEN_TIMEOUT_MS: '1000' } });
+    local = await startHarness({ env: { MODERATE_UPLOADS: 'true', JOB_ITEM_RETRIES: '1', JOB_RETRY_DELAY_MS: '20' } });
   });
   afterAll(() => local.close());
+  afterEach(() => local.fake.releaseReplies());
 
   /** The newest job, once the upload's background moderation has been queued (polled: nothing announces it). */
   async function uploadJob(after: ReadonlySet<string>) {
@@ -132,14 +133,17 @@ describe('MODERATE_UPLOADS=true', () => {
 
   it('moderates each new upload in a background job without holding the upload; Image.moderation then answers from the store', async () => {
     const before = await jobIds();
-    // The moderation's first upstream call hangs (until QWEN_TIMEOUT_MS): the upload has answered all the same.
-    local.fake.inject({ kind: 'hang' });
+    // The moderation's first upstream call is held (then fails with a 500): the upload has answered all the same.
+    local.fake.holdReplies();
+    local.fake.inject({ kind: 'status', status: 500 });
     const image = await newImage(local.gateway.client, '#d02020');
     const [job] = await uploadJob(before);
     expect(job).toMatchObject({ total: 1 });
-    expect(local.fake.requests.every((request) => !request.finished)).toBe(true);
+    await expect.poll(() => local.fake.requests.length).toBe(1);
+    expect(local.fake.requests[0]!.finished).toBe(false);
+    local.fake.releaseReplies();
 
-    // The timed-out call is retried by the runner, like any transient failure.
+    // The failed call is retried by the runner, like any transient failure.
     expect(await completion(local, job!.id)).toMatchObject({ status: 'SUCCEEDED', done: 1 });
     expect(local.fake.requests).toHaveLength(2);
     const read = await moderationsOf(local.gateway.client, job!.id);

@@ -15,6 +15,12 @@ export interface ChildGateway {
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
+/**
+ * How long a child may take to listen: a backstop on what no test is about. It transpiles and loads
+ * the whole gateway, which takes minutes when busy loops and other suites share two cores.
+ */
+export const PROCESS_START_MS = 240_000;
+
 /** Starts `src/main.ts` as its own process, the way `npm start` does, and waits until it listens. */
 export async function spawnGateway(env: Record<string, string>): Promise<ChildGateway> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -25,8 +31,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<ChildGa
   const logs: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   const url = await new Promise<string>((resolve, reject) => {
-    // A backstop only: on a busy machine transpiling and migrating can take a while.
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs.join('\n')}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs.join('\n')}`)), PROCESS_START_MS);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
       const match = /"url":"([^"]+)"/.exec(line);

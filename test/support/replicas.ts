@@ -7,7 +7,7 @@ import pg from 'pg';
 import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
 import { migrateDatabase } from '../../src/platform/database/migrate.js';
 import { startFakeQwen, type FakeQwen, type FakeQwenOptions } from '../fake-qwen/index.js';
-import { spawnGateway, type ChildGateway } from './child-gateway.js';
+import { PROCESS_START_MS, spawnGateway, type ChildGateway } from './child-gateway.js';
 
 // Scale-out tests: several real gateway processes on the machine's PostgreSQL and Redis.
 // TEST_POSTGRES_URL / TEST_REDIS_URL point elsewhere; `off` leaves these suites out.
@@ -15,8 +15,8 @@ export const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:543
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const replicasUnavailable = PG_URL === 'off' || REDIS_URL === 'off';
 
-/** Each child transpiles and boots the gateway; on a busy two-core machine that takes a while (a backstop). */
-export const REPLICA_TEST_TIMEOUT = 120_000;
+/** A backstop for a test or hook that starts replicas (in parallel) and then works with them. */
+export const REPLICA_TEST_TIMEOUT = 2 * PROCESS_START_MS;
 
 export interface ReplicaOptions {
   /** Extra environment for every replica (S3_BUCKET, JOB_LEASE_MS, ...). */

@@ -46,6 +46,7 @@ describe('fake Qwen endpoint', () => {
     fake.reset();
     fake.setDelay(0);
     fake.setDefaultFault(null);
+    fake.releaseReplies();
   });
   afterAll(() => fake.close());
 
@@ -324,6 +325,29 @@ describe('fake Qwen endpoint', () => {
       await expect(
         client(fake, { timeout: 50 }).chat.completions.create(chatParams(png, 'image/png', 'q')),
       ).rejects.toBeInstanceOf(APIConnectionTimeoutError);
+    });
+
+    it('holdReplies keeps calls in flight until released, one by one or all; a client that leaves is recorded as abandoned', async () => {
+      fake.holdReplies();
+      const ask = (prompt: string, signal?: AbortSignal) => client(fake).chat.completions.create(chatParams(png, 'image/png', prompt), { signal });
+      const sent = (prompt: string) => expect.poll(() => fake.requests.find((r) => r.prompts[0] === prompt), { timeout: 20_000 }).toBeDefined();
+      const leaving = new AbortController();
+      const left = ask('left', leaving.signal).catch((e: unknown) => e);
+      await sent('left');
+      leaving.abort();
+      await expect.poll(() => fake.requests[0]!.abandoned, { timeout: 20_000 }).toBe(true);
+      expect(await left).toBeInstanceOf(Error);
+
+      // The pass goes to the call still waiting, not to the one that left.
+      const first = ask('first');
+      await sent('first');
+      fake.releaseReplies(1);
+      expect((await first).choices[0]!.message.content).toBe(expectedAnswer(fake.requests[1]!.image!, 'first'));
+      const second = ask('second');
+      await sent('second');
+      expect(fake.requests[2]!.finished).toBe(false);
+      fake.releaseReplies();
+      expect((await second).choices[0]!.message.content).toBe(expectedAnswer(fake.requests[2]!.image!, 'second'));
     });
   });
 
