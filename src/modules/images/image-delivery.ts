@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { GatewayError, notFound } from '../../platform/errors.js';
 import { blobMissing, type BlobKey, type BlobStore, type ByteRange } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord, ImageRepository } from './image.repository.js';
-import { checkThumbnailSize, ORIGINAL_VARIANT, thumbnailVariant } from './image-urls.js';
+import { ORIGINAL_VARIANT, thumbnailSize, thumbnailVariant } from './image-urls.js';
 import type { Thumbnails } from './thumbnails.js';
 import type { UrlSigner } from './url-signing.js';
 
@@ -52,8 +52,9 @@ export class ImageDelivery {
     const sizeText = typeof size === 'string' ? size : '';
     const maxAgeSeconds = this.authorize(imageId, thumbnailVariant(sizeText), signed);
     const image = await this.find(imageId);
-    // Never enlarged, so every size above the original's longest side is one and the same blob.
-    const side = Math.min(checkThumbnailSize(Number(sizeText)), Math.max(image.width, image.height));
+    // Rounded like a minted URL's (one signed before sizes were rounded is served too), and never enlarged:
+    // every size above the original's longest side is one and the same blob.
+    const side = Math.min(thumbnailSize(Number(sizeText)), Math.max(image.width, image.height));
     const { key, byteSize } = await this.thumbnails.ensure(image.sha256, side);
     return { key, mimeType: 'image/webp', byteSize, etag: `"${image.sha256}-w${side}"`, maxAgeSeconds };
   }
