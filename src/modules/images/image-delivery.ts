@@ -43,9 +43,10 @@ export class ImageDelivery {
   async original(imageId: string, signed: SignedParams): Promise<Delivery> {
     const maxAgeSeconds = this.authorize(imageId, ORIGINAL_VARIANT, signed);
     const image = await this.find(imageId);
-    const byteSize = await this.blobs.size(image.sha256);
-    if (byteSize === null) throw blobMissing(image.sha256);
-    return { key: image.sha256, mimeType: image.mimeType, byteSize, etag: `"${image.sha256}"`, maxAgeSeconds };
+    if ((await this.blobs.size(image.sha256)) === null) throw blobMissing(image.sha256);
+    // The size stored with the image, not the blob's: ranges are cut from what the bytes must be, and
+    // `open` refuses bytes that are not those (a blob cut short included).
+    return { key: image.sha256, mimeType: image.mimeType, byteSize: image.byteSize, etag: `"${image.sha256}"`, maxAgeSeconds };
   }
 
   async thumbnail(imageId: string, size: unknown, signed: SignedParams): Promise<Delivery> {
@@ -59,7 +60,7 @@ export class ImageDelivery {
     return { key, mimeType: 'image/webp', byteSize, etag: `"${image.sha256}-w${side}"`, maxAgeSeconds };
   }
 
-  /** The bytes of a delivery, or of one range of them; BLOB_MISSING if they vanished meanwhile. */
+  /** The bytes of a delivery, or of one range of them; BLOB_MISSING if they vanished meanwhile or (originals) no longer hash to their key. */
   open(delivery: Delivery, range?: ByteRange): Promise<Readable> {
     return this.blobs.openRead(delivery.key, range);
   }
