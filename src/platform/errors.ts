@@ -55,7 +55,7 @@ export const ERROR_CODES = {
   // 507 Insufficient Storage: the server could not store what it was sent; the client did nothing wrong.
   STORAGE_FULL: {
     status: 507,
-    meaning: 'the gateway could not write an upload: its disk is full, over quota or failing (`ENOSPC`, `EDQUOT`, `EIO`); nothing stored, retry later',
+    meaning: 'the gateway could not write an upload: its disk is full, over quota or failing (`ENOSPC`, `EDQUOT`, `EIO`), or its database is full (`SQLITE_FULL`, PostgreSQL `53100`); nothing stored, retry later',
   },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: 'anything unexpected; details are logged, never sent' },
 } as const satisfies Record<string, CodeReference>;

@@ -6,6 +6,7 @@ import { errorCodes } from '../support/client.js';
 import { sha256, uploadNew } from '../support/flows.js';
 import { startHarness, type Harness } from '../support/gateway.js';
 import { makeImage } from '../support/images.js';
+import { expectRefusal, fetchImage, mintUrls } from '../support/image-urls.js';
 import { captureLogs, ERROR } from '../support/log-capture.js';
 
 // Blobs lost or damaged under the gateway: never sent upstream, answered BLOB_MISSING and logged,
@@ -71,5 +72,29 @@ describe('a blob whose bytes were damaged', () => {
     const repaired = await ask(image.id, 'Which colour?');
     expect(repaired.data!.askQuestion).toMatchObject({ answer: `44x30 ${color} :: Which colour?`, cached: false });
     expect(h.fake.requests.map((r) => r.image!.sha256)).toEqual([image.sha256]);
+  });
+});
+
+describe('the image routes', () => {
+  it.each([
+    ['emptied', '#30a050', async () => Buffer.alloc(0)],
+    ['cut in half', '#30a051', async (bytes: Buffer) => bytes.subarray(0, bytes.length >> 1)],
+    ['swapped for another valid image', '#30a052', () => makeImage({ format: 'png', width: 46, height: 30, color: '#ff00ff' })],
+  ])('never send a damaged original (%s), in whole, in part or as a new thumbnail: BLOB_MISSING, as the model path', async (_damage, color, damage) => {
+    const image = await uploadNew(h.gateway.client, { format: 'png', width: 46, height: 30, color });
+    const { url, thumbnailUrl } = await mintUrls(h.gateway.client, image.id, 64);
+    await writeFile(blobPath(image.sha256), await damage(image.bytes));
+
+    expect(await expectRefusal(url, 500, 'BLOB_MISSING')).toMatch(/damaged.*Upload the same image again/);
+    expect((await fetchImage(url, { headers: { range: 'bytes=0-9' } })).response.status).toBe(500);
+    expect(await expectRefusal(thumbnailUrl, 500, 'BLOB_MISSING')).toMatch(/damaged/);
+    expect(logs.lines.filter((line) => line.level === ERROR && line.blob === image.sha256 && line.reason === 'damaged').length).toBeGreaterThan(0);
+
+    // Repaired by uploading the same bytes again: the same URLs serve them.
+    expect((await reupload(image.bytes)).data!.uploadImage.id).toBe(image.id);
+    const served = await fetchImage(url);
+    expect(served.response.status).toBe(200);
+    expect(served.body.equals(image.bytes)).toBe(true);
+    expect((await fetchImage(thumbnailUrl)).response.status).toBe(200);
   });
 });

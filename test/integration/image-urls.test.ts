@@ -72,7 +72,7 @@ describe('signed image URLs', () => {
   });
 
   it('renders a thumbnail once: concurrent first requests share it, later ones do no image work', async () => {
-    const { thumbnailUrl } = await mintUrls(h.gateway.client, photo.id, 48);
+    const { thumbnailUrl } = await mintUrls(h.gateway.client, photo.id, 100);
     const before = await thumbnailsRendered(h.gateway);
     const first = await Promise.all([1, 2, 3, 4].map(() => fetchImage(thumbnailUrl)));
     expect(first.map((r) => r.response.status)).toEqual([200, 200, 200, 200]);
@@ -81,6 +81,26 @@ describe('signed image URLs', () => {
     const again = await fetchImage(thumbnailUrl);
     expect(again.body.equals(first[0]!.body)).toBe(true);
     expect(await thumbnailsRendered(h.gateway)).toBe(before + 1);
+  });
+
+  it('rounds thumbnail sizes up to 64, 128, 256, 512 or 1024: the URL names that size, and an image has at most five thumbnails', async () => {
+    const large = await uploadNew(h.gateway.client, { format: 'png', width: 1100, height: 900 });
+    const asked = [16, 17, 63, 64, 65, 100, 129, 200, 256, 257, 300, 511, 513, 700, 1000, 1023, 1024];
+    const served = [64, 64, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 1024, 1024, 1024, 1024, 1024];
+    const urls = await Promise.all(asked.map(async (size) => (await mintUrls(h.gateway.client, large.id, size)).thumbnailUrl));
+    expect(urls.map((url) => Number(new URL(url).searchParams.get('size')))).toEqual(served);
+    const before = await thumbnailsRendered(h.gateway);
+    for (const [i, url] of urls.entries()) {
+      const { response, body } = await fetchImage(url);
+      expect(response.headers.get('etag')).toBe(`"${large.sha256}-w${served[i]}"`);
+      const { width, height } = await sharp(body).metadata();
+      expect(Math.max(width, height)).toBe(served[i]);
+    }
+    expect(await thumbnailsRendered(h.gateway)).toBe(before + 5);
+    // A URL signed for an unrounded size (minted before sizes were rounded) is served the rounded thumbnail.
+    const unrounded = await fetchImage(signByHand(origin, SECRET, large.id, now() + 600, 100));
+    expect(unrounded.response.headers.get('etag')).toBe(`"${large.sha256}-w128"`);
+    expect(await thumbnailsRendered(h.gateway)).toBe(before + 5);
   });
 
   it('answers 403 FORBIDDEN to a tampered or unsigned URL, before looking the image up', async () => {

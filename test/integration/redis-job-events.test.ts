@@ -6,6 +6,7 @@ import type { JobRecord } from '../../src/modules/jobs/job.repository.js';
 import { RedisJobEvents } from '../../src/modules/jobs/redis-job-events.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { RedisConnections } from '../../src/platform/redis/connection.js';
+import { ownRedis, type OwnRedis } from '../support/own-redis.js';
 import { REDIS_URL } from '../support/replicas.js';
 
 // RedisJobEvents on the machine's Redis: two instances stand for two replicas.
@@ -97,5 +98,41 @@ describe.skipIf(REDIS_URL === 'off')('job events over Redis', () => {
     const seen = drain(await jobCompletion(onB, reread, 'j4'));
     onA.publish(job('j4', 'SUCCEEDED', 2));
     expect((await seen).map((j) => `${j.status}:${j.done}`)).toEqual(['SUCCEEDED:2']);
+  });
+});
+
+describe.skipIf(REDIS_URL === 'off')('job events while Redis is unreachable', () => {
+  const logger = createLogger('silent');
+  const stored = new Map<string, JobRecord>();
+  const reread = async (id: string) => stored.get(id) ?? null;
+  let redis: OwnRedis;
+  let connections: RedisConnections;
+  let events: RedisJobEvents;
+
+  beforeAll(async () => {
+    // A replica whose first subscriber comes while Redis is away: nothing listens on its port yet.
+    redis = await ownRedis();
+    connections = new RedisConnections({ url: redis.url, prefix: `test-${randomBytes(6).toString('hex')}` }, logger);
+    events = new RedisJobEvents(connections, reread, logger);
+  });
+  afterAll(async () => {
+    await connections?.close();
+    await redis?.stop();
+  });
+
+  it("sends the current state at once and this replica's own events, and catches up from the database once Redis is back", async () => {
+    stored.set('j5', job('j5', 'QUEUED', 0));
+    stored.set('j6', job('j6', 'RUNNING', 1));
+    const own = await jobUpdates(events, reread, 'j5');
+    expect((await own.next()).value).toMatchObject({ status: 'QUEUED' });
+    events.publish(job('j5', 'RUNNING', 1));
+    expect((await own.next()).value).toMatchObject({ status: 'RUNNING', done: 1 });
+    await own.return(undefined);
+
+    // j6 ends on another replica while this one cannot hear the channel: once Redis answers, the database tells.
+    const other = drain(await jobUpdates(events, reread, 'j6'));
+    stored.set('j6', job('j6', 'SUCCEEDED', 2));
+    await redis.start();
+    expect((await other).map((j) => `${j.status}:${j.done}`)).toEqual(['RUNNING:1', 'SUCCEEDED:2']);
   });
 });

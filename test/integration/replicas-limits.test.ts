@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +11,7 @@ import type { ChildGateway } from '../support/child-gateway.js';
 import { errorCodes, GraphQLClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { runCli } from '../support/operator-cli.js';
-import { Redis } from 'ioredis';
+import { ownRedis } from '../support/own-redis.js';
 import { REPLICA_TEST_TIMEOUT, replicasUnavailable, startReplicas, type Replicas } from '../support/replicas.js';
 
 // Issue 9, point 1 (limits, single flight, invalidation): two gateway processes
@@ -210,35 +207,6 @@ describe.skipIf(replicasUnavailable)('limits, single flight and caches across re
     REPLICA_TEST_TIMEOUT,
   );
 });
-
-/** A Redis server of the test's own (the shared one must stay up for the other suites), stopped and started again at will. */
-async function ownRedis(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  const url = `redis://127.0.0.1:${port}`;
-  let server: ChildProcess | undefined;
-  return {
-    url,
-    start: async () => {
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      // Queued until the server accepts connections (ioredis retries every 50 ms).
-      const client = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
-      client.on('error', () => {});
-      try {
-        await client.ping();
-      } finally {
-        client.disconnect();
-      }
-    },
-    stop: async () => {
-      if (!server || server.exitCode !== null) return;
-      server.kill('SIGKILL');
-      await once(server, 'exit');
-    },
-  };
-}
 
 interface ReadyBody {
   status: string;

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UploadImageDocument, UploadImagesDocument } from '../generated/graphql.js';
+import { AskQuestionDocument, UploadImageDocument, UploadImagesDocument } from '../generated/graphql.js';
 import { errorCodes } from '../support/client.js';
 import { filesUnder } from '../support/flows.js';
 import { startHarness, type Harness } from '../support/gateway.js';
@@ -17,6 +18,8 @@ import { mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
 
 const tmpfs = await mountTmpfs(2 * 1024 * 1024);
 if (typeof tmpfs === 'string' && process.env.CI) throw new Error(tmpfs);
+/** The SQLite database's own small disk (room for the migrated schema and a little more). */
+const dbTmpfs = await mountTmpfs(4 * 1024 * 1024);
 
 describe.skipIf(typeof tmpfs === 'string')('uploads onto a full disk', () => {
   const fs = tmpfs as Tmpfs;
@@ -79,5 +82,50 @@ describe.skipIf(typeof tmpfs === 'string')('uploads onto a full disk', () => {
     const accepted = await upload(await makeImage({ format: 'png', width: 32, height: 32, color: '#020202' }));
     expect(accepted.errors).toBeUndefined();
     expect(accepted.status).toBe(200);
+  });
+});
+
+describe.skipIf(typeof dbTmpfs === 'string')('writes into a full database', () => {
+  const fs = dbTmpfs as Tmpfs;
+  const logs = captureLogs();
+  let h: Harness;
+  let dataDir: string;
+  const dbFile = path.join(fs.dir, 'gateway.db');
+  const filler = path.join(fs.dir, 'filler');
+  const upload = (bytes: Buffer) => h.gateway.client.upload(UploadImageDocument, { file: null }, [{ path: 'variables.file', file: { name: 'a.png', bytes } }]);
+
+  beforeAll(async () => {
+    // Only the database is on the small disk: blobs are written.
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-data-'));
+    h = await startHarness({ dataDir, logger: logs.logger, env: { DATABASE_URL: `file:${dbFile}` } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await fs.unmount();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers STORAGE_FULL (507) like a full disk, not INTERNAL_SERVER_ERROR, and logs it; accepts writes again once there is room', async () => {
+    const stored = await upload(await makeImage({ format: 'png', width: 32, height: 32, color: '#111111' }));
+    expect(stored.errors).toBeUndefined();
+    // The write-ahead log emptied first, so the next write must grow a file, then the disk filled to the last page.
+    const sqlite = new Database(dbFile);
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    sqlite.close();
+    await writeFile(filler, Buffer.alloc(8 * 1024 * 1024)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOSPC') throw error;
+    });
+
+    const refused = await upload(await makeImage({ format: 'png', width: 32, height: 32, color: '#121212' }));
+    expect(refused.status).toBe(507);
+    expect(errorCodes(refused)).toEqual(['STORAGE_FULL']);
+    expect(refused.errors![0]!.message).toMatch(/database is full \(SQLITE_FULL\).*send it again later/);
+    const asked = await h.gateway.client.request(AskQuestionDocument, { imageId: stored.data!.uploadImage.id, question: 'Recorded?' });
+    expect(errorCodes(asked)).toEqual(['STORAGE_FULL']);
+    expect(logs.lines.filter((line) => line.level === ERROR && /database or disk is full/.test(JSON.stringify(line.err)))).not.toHaveLength(0);
+
+    await rm(filler);
+    const accepted = await upload(await makeImage({ format: 'png', width: 32, height: 32, color: '#121212' }));
+    expect(accepted.errors).toBeUndefined();
   });
 });

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageRepository } from '../../src/modules/analytics/usage.repository.js';
+import { openDatabase } from '../../src/platform/database/database.js';
 import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
 import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { collect, errorCodes, GraphQLClient, wsClient, type GraphQLResponse } from '../support/client.js';
@@ -216,6 +219,22 @@ describe.each(DATABASES)('usage on $name', ({ url }) => {
         ['bob', 2, PER_CALL],
       ]);
       expect(await usage(admin, { groupBy: [], filter: { tenant: 'bob' } })).toMatchObject([{ calls: 2 }]);
+    });
+
+    it('sums past 2^31 tokens (a busy month) exactly, and stores a tally saving more than that', async () => {
+      // Written as the ledger writes them, in a month of its own and a tenant of its own, so nothing above sees them.
+      const db = await openDatabase(url ?? `file:${path.join(h.gateway.dataDir, 'gateway.db')}`);
+      try {
+        const ledger = new UsageRepository(db, { dialect: url ? 'postgresql' : 'sqlite', queryTimeoutMs: 10_000 });
+        const at = new Date('2020-01-15T12:00:00Z');
+        const billed = { promptTokens: 1_400_000_000, completionTokens: 100_000_000, totalTokens: 1_500_000_000, cachedTokens: 0 };
+        const call = { tenant: 'carol', apiKeyId: null, model: MODEL, kind: 'QUESTION', outcome: 'ok', estimated: false, ...billed, latencyMs: 1, createdAt: at };
+        await ledger.insert([call, call], [{ tenant: 'carol', apiKeyId: null, model: MODEL, kind: 'QUESTION', results: 2, cacheHits: 2, tokensSaved: 3_000_000_000, createdAt: at }]);
+      } finally {
+        await db.$disconnect();
+      }
+      const [month] = await usage(admin, { groupBy: [], from: '2020-01-01T00:00:00Z', to: '2020-02-01T00:00:00Z', filter: { tenant: 'carol' } });
+      expect(month).toMatchObject({ calls: 2, promptTokens: 2_800_000_000, completionTokens: 200_000_000, totalTokens: 3_000_000_000, cacheHits: 2, tokensSaved: 3_000_000_000 });
     });
   });
 

@@ -17,4 +17,14 @@ describe('CSV fields of the ingest output', () => {
     expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvField('a = b')).toBe('a = b');
   });
+
+  it('defuses every formula start on the OWASP list, tab and carriage return included, and their full-width and small forms', () => {
+    expect(csvField('\tcmd')).toBe("'\tcmd");
+    expect(csvField('\r=1+1')).toBe('"\'\r=1+1"');
+    for (const start of ['＝', '＋', '－', '＠', '﹦', '﹢', '﹣', '﹫']) {
+      expect(csvField(`${start}HYPERLINK("http://evil")`)).toBe(`"'${start}HYPERLINK(""http://evil"")"`);
+    }
+    expect(csvField('１+1')).toBe('１+1'); // a full-width digit starts no formula
+    expect(csvField('')).toBe('');
+  });
 });

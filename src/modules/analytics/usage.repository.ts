@@ -10,7 +10,8 @@ import { queryWithTimeout, type SqlDialect } from '../../platform/database/sql-d
  */
 
 export type NewModelCall = Omit<ModelCall, 'id'>;
-export type NewResultTally = Omit<ResultTally, 'id'>;
+/** Counted in numbers (exact to 2^53); the column is 64-bit, so a long-kept tally fits. */
+export type NewResultTally = Omit<ResultTally, 'id' | 'tokensSaved'> & { tokensSaved: number };
 
 /** What buckets may be grouped by. DAY and HOUR are UTC. */
 export const UsageDimension = { DAY: 'DAY', HOUR: 'HOUR', MODEL: 'MODEL', KIND: 'KIND', API_KEY: 'API_KEY', TENANT: 'TENANT' } as const;

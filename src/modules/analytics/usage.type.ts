@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { UsageDimension } from './usage.service.js';
 
@@ -24,7 +24,10 @@ export class UsageFilter {
   tenant?: string | null;
 }
 
-@ObjectType({ description: 'Model work and cache savings of one group (a field is null when not grouped by).' })
+@ObjectType({
+  description:
+    'Model work and cache savings of one group (a field is null when not grouped by). The sums are Float, always whole numbers: a busy month passes the 2^31 of Int (exact up to 2^53).',
+})
 export class UsageBucket {
   @Field(() => DateTimeScalar, { nullable: true, description: 'The UTC day (its start), when grouped by DAY or HOUR.' })
   day!: Date | null;
@@ -44,31 +47,31 @@ export class UsageBucket {
   @Field(() => String, { nullable: true, description: 'When grouped by TENANT (admin keys).' })
   tenant!: string | null;
 
-  @Field(() => Int, { description: 'Upstream requests (a packed request once, failed ones too).' })
+  @Field(() => Float, { description: 'Upstream requests (a packed request once, failed ones too).' })
   calls!: number;
 
-  @Field(() => Int, { description: 'Results served: made by a call, or from the cache.' })
+  @Field(() => Float, { description: 'Results served: made by a call, or from the cache.' })
   results!: number;
 
-  @Field(() => Int, { description: 'Tokens billed by the endpoint for the calls.' })
+  @Field(() => Float, { description: 'Tokens billed by the endpoint for the calls.' })
   promptTokens!: number;
 
-  @Field(() => Int)
+  @Field(() => Float)
   completionTokens!: number;
 
-  @Field(() => Int)
+  @Field(() => Float)
   totalTokens!: number;
 
-  @Field(() => Int, { description: 'Prompt tokens the endpoint served from its own context cache.' })
+  @Field(() => Float, { description: 'Prompt tokens the endpoint served from its own context cache.' })
   cachedTokens!: number;
 
-  @Field(() => Int, { description: 'Results served without an upstream call.' })
+  @Field(() => Float, { description: 'Results served without an upstream call.' })
   cacheHits!: number;
 
-  @Field(() => Int, { description: 'What the cache hits would have cost, at their stored usage.' })
+  @Field(() => Float, { description: 'What the cache hits would have cost, at their stored usage.' })
   tokensSaved!: number;
 
-  @Field(() => Int, {
+  @Field(() => Float, {
     description:
       'Of totalTokens, those the gateway estimated for calls cut short (a client that left, a reply that broke off): the endpoint reports no usage for them, ' +
       'so they are charged the estimated prompt plus the text already written.',

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { GatewayError, notFound } from '../../platform/errors.js';
 import { blobMissing, type BlobKey, type BlobStore, type ByteRange } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord, ImageRepository } from './image.repository.js';
-import { checkThumbnailSize, ORIGINAL_VARIANT, thumbnailVariant } from './image-urls.js';
+import { ORIGINAL_VARIANT, thumbnailSize, thumbnailVariant } from './image-urls.js';
 import type { Thumbnails } from './thumbnails.js';
 import type { GrantCheck, UrlSigner } from './url-signing.js';
 
@@ -49,22 +49,24 @@ export class ImageDelivery {
   async original(imageId: string, signed: SignedParams): Promise<Delivery> {
     const maxAgeSeconds = this.authorize(imageId, ORIGINAL_VARIANT, signed);
     const image = await this.find(imageId);
-    const byteSize = await this.blobs.size(image.sha256);
-    if (byteSize === null) throw blobMissing(image.sha256);
-    return { key: image.sha256, mimeType: image.mimeType, byteSize, etag: `"${image.sha256}"`, maxAgeSeconds };
+    if ((await this.blobs.size(image.sha256)) === null) throw blobMissing(image.sha256);
+    // The size stored with the image, not the blob's: ranges are cut from what the bytes must be, and
+    // `open` refuses bytes that are not those (a blob cut short included).
+    return { key: image.sha256, mimeType: image.mimeType, byteSize: image.byteSize, etag: `"${image.sha256}"`, maxAgeSeconds };
   }
 
   async thumbnail(imageId: string, size: unknown, signed: SignedParams): Promise<Delivery> {
     const sizeText = typeof size === 'string' ? size : '';
     const maxAgeSeconds = this.authorize(imageId, thumbnailVariant(sizeText), signed);
     const image = await this.find(imageId);
-    // Never enlarged, so every size above the original's longest side is one and the same blob.
-    const side = Math.min(checkThumbnailSize(Number(sizeText)), Math.max(image.width, image.height));
+    // Rounded like a minted URL's (one signed before sizes were rounded is served too), and never enlarged:
+    // every size above the original's longest side is one and the same blob.
+    const side = Math.min(thumbnailSize(Number(sizeText)), Math.max(image.width, image.height));
     const { key, byteSize } = await this.thumbnails.ensure(image.sha256, side);
     return { key, mimeType: 'image/webp', byteSize, etag: `"${image.sha256}-w${side}"`, maxAgeSeconds };
   }
 
-  /** The bytes of a delivery, or of one range of them; BLOB_MISSING if they vanished meanwhile. */
+  /** The bytes of a delivery, or of one range of them; BLOB_MISSING if they vanished meanwhile or (originals) no longer hash to their key. */
   open(delivery: Delivery, range?: ByteRange): Promise<Readable> {
     return this.blobs.openRead(delivery.key, range);
   }

@@ -16,7 +16,8 @@ export class ImageUrlResolver {
   }
 
   @FieldResolver(() => String, {
-    description: 'A WebP thumbnail, longest side at most `size` (16 to 1024; never enlarged), EXIF orientation applied, by a signed URL that expires.',
+    description:
+      'A WebP thumbnail, EXIF orientation applied, by a signed URL that expires. `size` (16 to 1024) is rounded up to the next of 64, 128, 256, 512 and 1024, and the URL names that size: its longest side is that size, never more than the original one (never enlarged).',
   })
   thumbnailUrl(
     @Root() image: Image,

@@ -15,14 +15,20 @@ export const thumbnailVariant = (size: number | string) => `thumbnail:${size}`;
 
 export const DEFAULT_THUMBNAIL_SIZE = 256;
 const MIN_THUMBNAIL = 16;
-const MAX_THUMBNAIL = 1024;
+/**
+ * The longest sides thumbnails are rendered at. A size asked is rounded up to
+ * the next one, so an image has at most this many thumbnails stored: any
+ * reader could otherwise have one rendered and kept per pixel size.
+ */
+export const THUMBNAIL_SIZES = [64, 128, 256, 512, 1024] as const;
 
-/** The longest side a thumbnail may be asked for. */
-export function checkThumbnailSize(size: number): number {
-  if (!Number.isInteger(size) || size < MIN_THUMBNAIL || size > MAX_THUMBNAIL) {
-    throw badInput(`size must be a whole number of pixels from ${MIN_THUMBNAIL} to ${MAX_THUMBNAIL}; got ${size}.`);
+/** The thumbnail size served for `size` (16 to 1024): the next of THUMBNAIL_SIZES. */
+export function thumbnailSize(size: number): number {
+  const max = THUMBNAIL_SIZES.at(-1)!;
+  if (!Number.isInteger(size) || size < MIN_THUMBNAIL || size > max) {
+    throw badInput(`size must be a whole number of pixels from ${MIN_THUMBNAIL} to ${max}; got ${size}.`);
   }
-  return size;
+  return THUMBNAIL_SIZES.find((step) => step >= size)!;
 }
 
 export class ImageUrls {
@@ -33,9 +39,10 @@ export class ImageUrls {
     return this.mint(baseUrl, `/images/${encodeURIComponent(imageId)}`, imageId, ORIGINAL_VARIANT, {});
   }
 
+  /** The URL names (and signs) the rounded size: thumbnailSize. */
   thumbnail(baseUrl: string, imageId: string, size: number): string {
-    checkThumbnailSize(size);
-    return this.mint(baseUrl, `/images/${encodeURIComponent(imageId)}/thumbnail`, imageId, thumbnailVariant(size), { size: String(size) });
+    const served = thumbnailSize(size);
+    return this.mint(baseUrl, `/images/${encodeURIComponent(imageId)}/thumbnail`, imageId, thumbnailVariant(served), { size: String(served) });
   }
 
   private mint(baseUrl: string, path: string, imageId: string, variant: string, params: Record<string, string>): string {

@@ -10,7 +10,9 @@ export interface JobEvents {
   publish(job: JobRecord): void;
   /**
    * Resolves once listening (the caller reads the job's current state after
-   * it, so no change can slip between the two). Stop by aborting `signal`.
+   * it, so no change can slip between the two). It must not wait on anything
+   * but this process: a change that a shared transport delivers late is the
+   * implementation's to recover (RedisJobEvents re-reads). Stop by aborting `signal`.
    */
   subscribe(jobId: string, signal: AbortSignal): Promise<AsyncIterable<JobRecord>>;
 }

@@ -17,15 +17,19 @@ const date = (value: string | null) => (value === null ? null : new Date(value))
  * Job events shared by every replica (REDIS_URL): one Redis pub/sub channel
  * carries every job's snapshots, and each replica fans them out to its own
  * subscribers. A replica delivers its own events locally at once (they reach
- * its subscribers even while Redis is down) and skips their echo. After a
- * Redis outage each job someone here follows is re-read from the database,
- * so a final state published meanwhile is not lost; the streams drop
- * repeated and stale snapshots (job-streams.ts).
+ * its subscribers even while Redis is down) and skips their echo. A
+ * subscriber never waits for Redis: it gets the current state and this
+ * replica's events at once, outage or not. Whenever the channel's subscription
+ * is confirmed (the first time, and after each outage) every job someone here
+ * follows is re-read from the database, so a snapshot published by another
+ * replica before that is not lost; the streams drop repeated and stale
+ * snapshots (job-streams.ts).
  */
 export class RedisJobEvents implements JobEvents {
   private readonly origin = randomUUID();
   private readonly local = new InProcessJobEvents();
   private readonly channel: RedisChannel;
+  private listening: Promise<void> | undefined;
 
   constructor(
     connections: RedisConnections,
@@ -35,9 +39,10 @@ export class RedisJobEvents implements JobEvents {
     this.channel = new RedisChannel(connections, 'jobs:events', (message) => this.receive(message), () => void this.catchUp());
   }
 
-  /** Subscribes this replica to the channel; resolves once Redis confirmed it. */
+  /** Subscribes this replica to the channel; resolves once Redis confirmed it and the followed jobs were re-read. */
   listen(): Promise<void> {
-    return this.channel.listen();
+    this.listening ??= this.channel.listen().then(() => this.catchUp());
+    return this.listening;
   }
 
   publish(job: JobRecord): void {
@@ -51,7 +56,8 @@ export class RedisJobEvents implements JobEvents {
 
   async subscribe(jobId: string, signal: AbortSignal): Promise<AsyncIterable<JobRecord>> {
     const changes = await this.local.subscribe(jobId, signal);
-    await this.listen();
+    // Not awaited: while Redis is away the subscription would send nothing, not even the current state.
+    this.listen().catch((error: unknown) => this.logger.warn({ err: error }, 'job events channel not subscribed: followers here see only this replica\'s events'));
     return changes;
   }
 

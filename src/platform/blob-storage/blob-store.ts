@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { link, mkdir, open, opendir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { GatewayError } from '../errors.js';
 import { LocalTemporaries, type DiskMonitor } from './local-temporaries.js';
 
@@ -72,7 +73,10 @@ export interface BlobStore {
   write(key: BlobKey, bytes: Buffer): Promise<void>;
   /** BLOB_MISSING when absent, or (originals) when the bytes no longer hash to their key. */
   read(key: BlobKey): Promise<Buffer>;
-  /** The blob's bytes, or one range of them, as a stream; BLOB_MISSING when absent. */
+  /**
+   * The blob's bytes, or one range of them, as a stream; BLOB_MISSING when absent, or (originals) when
+   * the bytes no longer hash to their key: the whole original is read and hashed before the stream is returned.
+   */
   openRead(key: BlobKey, range?: ByteRange): Promise<Readable>;
   /** Byte size, or null when there is no such blob. */
   size(key: BlobKey): Promise<number | null>;
@@ -125,6 +129,17 @@ export function lostBlob(monitor: StorageMonitor, key: BlobKey, reason: 'missing
 export function verifiedBlob(monitor: StorageMonitor, key: BlobKey, bytes: Buffer): Buffer {
   if (ORIGINAL_KEY.test(key) && createHash('sha256').update(bytes).digest('hex') !== key) throw lostBlob(monitor, key, 'damaged');
   return bytes;
+}
+
+/**
+ * Before an original is streamed out: reads `open()` to its end through sha256 (constant memory, unlike
+ * `read`), so damaged bytes are refused before any of them is sent. Derived blobs have no hash to check.
+ */
+export async function checkOriginalStream(monitor: StorageMonitor, key: BlobKey, open: () => Promise<Readable>): Promise<void> {
+  if (!ORIGINAL_KEY.test(key)) return;
+  const hash = createHash('sha256');
+  await pipeline(await open(), hash);
+  if (hash.digest('hex') !== key) throw lostBlob(monitor, key, 'damaged');
 }
 
 const isNotFound = (error: unknown) => (error as { code?: unknown }).code === 'ENOENT';
@@ -181,7 +196,12 @@ export class FileBlobStore implements BlobStore {
   }
 
   async openRead(key: BlobKey, range?: ByteRange): Promise<Readable> {
-    // Opened here, not lazily by the stream, so a missing blob is a coded error before any byte is sent.
+    await checkOriginalStream(this.monitor, key, () => this.openFile(key, undefined));
+    return this.openFile(key, range);
+  }
+
+  /** Opened here, not lazily by the stream, so a missing blob is a coded error before any byte is sent. */
+  private async openFile(key: BlobKey, range: ByteRange | undefined): Promise<Readable> {
     const handle = await open(this.pathOf(key), 'r').catch((error: unknown) => {
       throw isNotFound(error) ? lostBlob(this.monitor, key, 'missing', error) : error;
     });

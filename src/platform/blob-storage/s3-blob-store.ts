@@ -18,6 +18,7 @@ import { GatewayError } from '../errors.js';
 import {
   checkedBlobKey,
   checkedOriginalKey,
+  checkOriginalStream,
   isBlobKey,
   lostBlob,
   thumbnailsOf,
@@ -120,6 +121,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   async openRead(key: BlobKey, range?: ByteRange): Promise<Readable> {
+    await checkOriginalStream(this.monitor, key, () => this.stream(key, undefined));
+    return this.stream(key, range);
+  }
+
+  private async stream(key: BlobKey, range: ByteRange | undefined): Promise<Readable> {
     const body = await this.get(key, range);
     // In Node the SDK's body is the HTTP response, a Readable.
     if (!(body instanceof Readable)) throw new Error('the S3 client returned a body that is not a Node stream');

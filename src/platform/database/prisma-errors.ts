@@ -1,3 +1,5 @@
+import { GatewayError } from '../errors.js';
+
 /** Prisma's "unique constraint failed" code, the same for every driver adapter. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
@@ -6,4 +8,32 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Prisma's "foreign key constraint failed" code: a row's parent is gone (deleted meanwhile). */
 export function isForeignKeyViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2003';
+}
+
+/** The database's own error code behind a Prisma error (SQLITE_FULL, a PostgreSQL SQLSTATE): driver adapters put it in `meta.driverAdapterError`. */
+export function databaseErrorCode(error: unknown): string | undefined {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta;
+  const code = meta?.driverAdapterError?.cause?.originalCode;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Out of space: SQLite's SQLITE_FULL, PostgreSQL's disk_full. */
+const DATABASE_FULL_CODES = new Set(['SQLITE_FULL', '53100']);
+
+export function isDatabaseFull(error: unknown): boolean {
+  const code = databaseErrorCode(error);
+  return code !== undefined && DATABASE_FULL_CODES.has(code);
+}
+
+/**
+ * A write the database refused for want of space, as the coded error a full disk is (STORAGE_FULL, 507):
+ * the server's fault, never the client's. Undefined for any other error.
+ */
+export function databaseFull(error: unknown): GatewayError | undefined {
+  if (!isDatabaseFull(error)) return undefined;
+  return new GatewayError(
+    'STORAGE_FULL',
+    `The gateway could not record this: its database is full (${databaseErrorCode(error)}). Nothing of it was stored; send it again later. The operator must free space for the database (under DATA_DIR for SQLite).`,
+    { cause: error, retryable: true },
+  );
 }

@@ -1,5 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { Db } from './database.js';
+import { databaseErrorCode } from './prisma-errors.js';
 
 /**
  * The little SQL that SQLite and PostgreSQL spell differently, for the reads
@@ -51,6 +52,5 @@ export async function queryWithTimeout<T>(db: Db, dialect: SqlDialect, timeoutMs
 
 /** Prisma reports a driver error in a raw query as P2010, the database's own code in `meta.driverAdapterError`. */
 function isQueryCanceled(error: unknown): boolean {
-  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta;
-  return meta?.driverAdapterError?.cause?.originalCode === QUERY_CANCELED;
+  return databaseErrorCode(error) === QUERY_CANCELED;
 }

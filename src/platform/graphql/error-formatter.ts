@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { databaseFull, isDatabaseFull } from '../database/prisma-errors.js';
 import { GRAPHQL_ERROR_CODES, GatewayError } from '../errors.js';
 
 /**
@@ -31,9 +32,12 @@ export interface ErrorFormatterOptions {
  */
 export function createErrorFormatter(options: ErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = findGatewayError(error) ?? rootCause(error);
+    // A full database raised outside a resolver (CodedErrors converts those) is still STORAGE_FULL.
+    const original = findGatewayError(error) ?? databaseFull(rootCause(error)) ?? rootCause(error);
     const stack = options.includeStacktrace && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {};
     if (original instanceof GatewayError) {
+      // The operator must hear of a full database: nothing else reports it (a full disk has StorageHealth).
+      if (isDatabaseFull(original.cause)) options.logUnexpected(original.cause);
       return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code, ...original.extensions, ...stack } };
     }
     if (formatted.extensions?.validationErrorCode === 'INTROSPECTION_DISABLED') return introspectionDisabled(formatted);

@@ -1,5 +1,6 @@
 import type { MiddlewareFn } from 'type-graphql';
 import { GatewayError } from '../errors.js';
+import { databaseFull } from '../database/prisma-errors.js';
 import { isUploadParserError, toUploadError } from './upload-errors.js';
 import { toGraphQLError } from './error-formatter.js';
 
@@ -14,6 +15,8 @@ export const CodedErrors: MiddlewareFn = async (_action, next) => {
   } catch (error) {
     if (error instanceof GatewayError) throw toGraphQLError(error);
     if (isUploadParserError(error)) throw toGraphQLError(toUploadError(error));
+    const full = databaseFull(error);
+    if (full) throw toGraphQLError(full);
     throw error;
   }
 };

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ResultTally" ALTER COLUMN "tokensSaved" SET DATA TYPE BIGINT;
