@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 export interface EmbeddedPostgres {
   /** postgres:// URL of the served database (any user or database name connects to the same one). */
@@ -155,15 +156,17 @@ async function bootPglite(): Promise<PGlite> {
   const packageJson = path.join(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json');
   const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
   const cache = path.join(os.tmpdir(), `gateway-test-pglite-${version}.tar.gz`);
+  // pg_trgm: the text-search migration creates trigram indexes where the extension exists, as on a server.
+  const options: PGliteOptions = { extensions: { pg_trgm } };
   const saved = await readFile(cache).catch(() => undefined);
   if (saved) {
     try {
-      return await PGlite.create({ loadDataDir: new Blob([saved]) });
+      return await PGlite.create({ ...options, loadDataDir: new Blob([saved]) });
     } catch {
       // A damaged tarball: make the cluster afresh, and the tarball with it.
     }
   }
-  const db = await PGlite.create();
+  const db = await PGlite.create(options);
   const tarball = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
   const partial = `${cache}.${process.pid}`; // renamed into place whole, so a concurrent run never reads half of it
   await writeFile(partial, tarball);

@@ -11,6 +11,8 @@ export const services = inject('services');
 /** The PostgreSQL URL for this run (a server or PGlite); undefined when the PostgreSQL tests are left out. */
 export const PG_URL = services.postgres?.url;
 export const postgresMissing = PG_URL === undefined;
+/** PGlite, not a server: one session, so nothing can wait on another session's lock. */
+export const postgresEmbedded = services.postgres?.embedded === true;
 
 /**
  * A URL for a schema of its own (`<prefix>_<random>`, Prisma's `?schema=`), so test files sharing the
