@@ -5,7 +5,7 @@ import { describeServices } from './left-out.js';
  * The closing summary: what was left out of the run (as printed at the start), then the plain line
  * CI reads, always with all three counts: "N passed, N failed, N skipped". A failure is a failed
  * test, a file or suite that failed on its own (its import, a hook, a setup: the tests it kept from
- * running count as skipped), or an error outside any test.
+ * running count as skipped), an error outside any test, or a global setup that failed.
  */
 export default class SummaryReporter implements Reporter {
   private vitest: Vitest | undefined;
@@ -28,7 +28,9 @@ export default class SummaryReporter implements Reporter {
       else counts.skipped++;
     };
     files.forEach(visit);
+    // No services: the global setup failed (under CI=true, a missing service), so no test ran; its error follows.
     const services = this.vitest?.getProvidedContext().services;
+    if (!services) counts.failed++;
     const lines = services ? describeServices(services) : [];
     console.log(['', ...lines, `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
   }
