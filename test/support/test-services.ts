@@ -23,6 +23,7 @@ const DEFAULT_POSTGRES_URL = 'postgres://127.0.0.1:5432/test';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** A refused local port answers at once; this only bounds a host that drops packets. */
 const CONNECT_TIMEOUT_MS = 2000;
+const POSTGRES_GROUP = 'PostgreSQL suites (in postgres, migrations, usage, deletion, lists-export, stored-results-filter, gateway-settings)';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const env = process.env;
@@ -42,9 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let postgres: TestServices['postgres'];
   if (postgresServer) postgres = { url: postgresUrl, embedded: false };
   else if (postgresUrl === 'off') {
-    leftOut.push({ group: 'PostgreSQL tests (postgres, migrations, usage, deletion, lists-export, stored-results-filter, gateway-settings)', reason: 'TEST_POSTGRES_URL=off', enable: 'unset it (PGlite stands in when no server answers)' });
+    leftOut.push({ group: POSTGRES_GROUP, reason: 'TEST_POSTGRES_URL=off', enable: 'unset it (PGlite stands in when no server answers)' });
   } else if (ci) {
-    leftOut.push({ group: 'PostgreSQL tests', reason: `no PostgreSQL server answers at ${hostPort(postgresUrl, 5432)}`, enable: 'start PostgreSQL, or set TEST_POSTGRES_URL' });
+    leftOut.push({ group: POSTGRES_GROUP, reason: `no PostgreSQL server answers at ${hostPort(postgresUrl, 5432)}`, enable: 'start PostgreSQL, or set TEST_POSTGRES_URL' });
   } else {
     embedded = await startEmbeddedPostgres();
     postgres = { url: embedded.url, embedded: true };
