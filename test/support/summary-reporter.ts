@@ -10,6 +10,13 @@ import { describeServices } from './left-out.js';
 export default class SummaryReporter implements Reporter {
   private vitest: Vitest | undefined;
 
+  private readonly print: (text: string) => void;
+
+  /** `print`: where the summary goes (the console; a test passes its own). Vitest passes `{}` from the config. */
+  constructor(options: { print?: (text: string) => void } = {}) {
+    this.print = options.print ?? console.log;
+  }
+
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
   }
@@ -32,6 +39,6 @@ export default class SummaryReporter implements Reporter {
     const services = this.vitest?.getProvidedContext().services;
     if (!services) counts.failed++;
     const lines = services ? describeServices(services) : [];
-    console.log(['', ...lines, `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
+    this.print(['', ...lines, `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
   }
 }
