@@ -1,38 +1,19 @@
 /**
  * Real Chromium for the end-to-end tests: Debian's `chromium` driven by
  * playwright-core (Playwright's own browser download cannot work here).
- * E2E=off skips the browser tests; otherwise a missing Chromium fails them
- * with the command that installs it.
+ * The run's global setup looks for it once (test/support/test-services.ts):
+ * without one the browser tests are left out, and under CI=true the run fails.
  */
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumMissing, services } from '../support/services.js';
 
-export const E2E_OFF = process.env.E2E === 'off';
-
-/** `which chromium`, in code: CHROMIUM_PATH, else the first chromium on PATH. */
-export function findChromium(): string {
-  const candidates = [
-    process.env.CHROMIUM_PATH,
-    ...(process.env.PATH ?? '').split(path.delimiter).flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => path.join(dir, name))),
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('Chromium was not found for the browser tests: install it with `apt-get update && apt-get install -y chromium` (or set CHROMIUM_PATH, or E2E=off to skip them).');
-}
+export { chromiumMissing };
 
 /** Headless, and nothing that would phone home (the machine has no network but the registries). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: findChromium(),
+    executablePath: services.chromiumPath,
     headless: true,
     chromiumSandbox: false, // root in CI; adds --no-sandbox
     // A fresh temporary profile (user-data-dir) per launch is Playwright's default.

@@ -5,7 +5,7 @@ import { ConversationDocument, MessageStreamDocument, StartConversationDocument,
 import { wsClient } from '../support/client.js';
 import { startHarness, type Harness } from '../support/gateway.js';
 import { openSubscription } from '../support/subscriptions.js';
-import { E2E_OFF, launchChromium, makePhoto } from './browser.js';
+import { chromiumMissing, launchChromium, makePhoto } from './browser.js';
 import { WatchedPage } from './watched-page.js';
 
 // Streaming in the web console, in real Chromium against a real gateway and the
@@ -37,7 +37,7 @@ const shownMessages = async (chat: Locator) =>
 /** Replies that are stored and shown as fetched (not the one streaming in). */
 const storedReplies = (chat: Locator) => chat.locator('li.message.assistant').filter({ hasNot: page.getByTestId('streamed-reply') });
 
-describe.skipIf(E2E_OFF)('streaming answers and chat in the web console', { timeout: 120_000 }, () => {
+describe.skipIf(chromiumMissing)('streaming answers and chat in the web console', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     browser = await launchChromium();
     h = await startHarness();

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/gateway.js';
-import { E2E_OFF, launchChromium, makePhoto } from './browser.js';
+import { chromiumMissing, launchChromium, makePhoto } from './browser.js';
 import { WatchedPage } from './watched-page.js';
 
 // The web console and GraphiQL, driven in real Chromium against a real gateway
@@ -38,11 +38,11 @@ const shot = (name: string, fullPage = false) => watched.screenshot(name, { full
 /** Image ids in the grid, newest first, read from the page's own links. */
 const gridIds = async () => Promise.all((await page.locator('.grid a.tile').all()).map(async (link) => (await link.getAttribute('href'))!.split('/').pop()!));
 
-describe.skipIf(E2E_OFF)('the web console in Chromium', { timeout: 120_000 }, () => {
+describe.skipIf(chromiumMissing)('the web console in Chromium', { timeout: 120_000 }, () => {
   const photos: Record<string, Buffer> = {};
 
   beforeAll(async () => {
-    // First: without Chromium, fail at once with the command that installs it.
+    // First: a Chromium that cannot start fails the file before anything else is set up.
     browser = await launchChromium();
     h = await startHarness({ env: { EXPLORER: 'true' } });
     origin = `http://127.0.0.1:${h.gateway.server.port}`;

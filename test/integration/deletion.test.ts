@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { captureLogs } from '../support/log-capture.js';
 import { expectRefusal, fetchImage, mintUrls } from '../support/image-urls.js';
 import { makeImage, MIME } from '../support/images.js';
 import { runCli } from '../support/operator-cli.js';
+import { postgresMissing, postgresSchemaUrl } from '../support/services.js';
 import { RetentionSweep } from '../../src/modules/lifecycle/retention-sweep.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
@@ -350,11 +350,10 @@ describe('retention', () => {
   });
 });
 
-// The same deletion on the scale-out database. TEST_POSTGRES_URL=off opts out on machines without a server.
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
+// The same deletion on the scale-out database (a server, or PGlite: test/support/services.ts).
 
-describe.skipIf(PG_URL === 'off')('on PostgreSQL', () => {
-  const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=gateway_${randomBytes(4).toString('hex')}`;
+describe.skipIf(postgresMissing)('on PostgreSQL', () => {
+  const url = postgresSchemaUrl('gateway');
   let p: Harness;
   beforeAll(async () => (p = await startHarness({ env: { DATABASE_URL: url } })));
   afterAll(async () => {

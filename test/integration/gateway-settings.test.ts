@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,11 +7,11 @@ import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
 import { migrateDatabase } from '../../src/platform/database/migrate.js';
 import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { SettingRepository } from '../../src/platform/database/setting.repository.js';
+import { postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
 // Replicas starting at once on one database must end up with one value (the
 // generated URL signing secret): each races to insert, all read back the winner.
 
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
 const TIMEOUT = 60_000;
 
 async function racingProcessesAgree(url: string): Promise<void> {
@@ -38,8 +37,8 @@ describe('gateway settings written once', () => {
     }
   });
 
-  it.skipIf(PG_URL === 'off')('PostgreSQL: concurrent first writers all read back one value', { timeout: TIMEOUT }, async () => {
-    const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=settings_${randomBytes(4).toString('hex')}`;
+  it.skipIf(postgresMissing)('PostgreSQL: concurrent first writers all read back one value', { timeout: TIMEOUT }, async () => {
+    const url = postgresSchemaUrl('settings');
     try {
       await racingProcessesAgree(url);
     } finally {

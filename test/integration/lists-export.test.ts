@@ -14,6 +14,7 @@ import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { GraphQLClient, errorCodes } from '../support/client.js';
 import { startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
+import { postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
 // Issue 15, points 3, 4 and 7: totalCount and backward paging on every
 // connection, the images filter, text search with one rule on both databases,
@@ -21,7 +22,6 @@ import { uploadNew } from '../support/flows.js';
 // the CLI). Stored rows are seeded straight into the database: what is under
 // test is the read path; usage is made by real calls to the fake endpoint.
 
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
 const BASE = Date.UTC(2026, 10, 1);
 const at = (seconds: number) => new Date(BASE + seconds * 1000);
 
@@ -345,8 +345,8 @@ function suite(name: string, databaseUrl: () => string | undefined, dialect: 'sq
 
 suite('lists and exports on SQLite', () => undefined, 'sqlite');
 
-const pgUrl = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=lists_${randomBytes(4).toString('hex')}`;
-describe.skipIf(PG_URL === 'off')('PostgreSQL', () => {
+const pgUrl = postgresSchemaUrl('lists');
+describe.skipIf(postgresMissing)('PostgreSQL', () => {
   suite('lists and exports on PostgreSQL', () => pgUrl, 'postgresql');
   afterAll(async () => {
     const target = parseDatabaseUrl(pgUrl);

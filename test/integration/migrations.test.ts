@@ -11,13 +11,12 @@ import { migrateDatabase } from '../../src/platform/database/migrate.js';
 import { dropSchema, pendingMigrationSql } from '../../src/platform/database/migration-diff.js';
 import { paths } from '../../src/platform/database/migration-files.js';
 import { postgresSchemaIsCurrent } from '../../src/platform/database/postgres-schema.js';
+import { PG_URL, postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
 // Migrations run through Prisma's WebAssembly schema engine; these tests pin
 // down that it bootstraps both databases, is idempotent, and that the
 // committed migrations still describe prisma/schema.prisma.
 
-// PostgreSQL server for the tests; TEST_POSTGRES_URL=off skips them.
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
 const TIMEOUT = 60_000;
 
 async function committedMigrations(dir: string): Promise<string[]> {
@@ -97,12 +96,11 @@ describe('SQLite migrations', () => {
   itIsMigratedAndUsable(() => url);
 });
 
-describe.skipIf(PG_URL === 'off')('PostgreSQL migrations', () => {
-  const schema = `test_${randomBytes(6).toString('hex')}`;
-  const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
-  // A skipped describe still runs its body: only insist on a postgres:// URL when it will be used.
-  const target = parseDatabaseUrl(PG_URL === 'off' ? 'postgres://unused/off' : url);
+describe.skipIf(postgresMissing)('PostgreSQL migrations', () => {
+  const url = postgresSchemaUrl('test');
+  const target = parseDatabaseUrl(url);
   if (target.kind !== 'postgresql') throw new Error('TEST_POSTGRES_URL must be a postgres:// URL');
+  const { schema } = target;
 
   afterAll(async () => {
     await dropSchema(target);
@@ -151,7 +149,7 @@ describe('committed migrations', () => {
     expect(await pendingMigrationSql('sqlite'), 'run `npm run db:migration -- <name>`').toBeNull();
   });
 
-  it.skipIf(PG_URL === 'off')('PostgreSQL migrations match schema.prisma', { timeout: TIMEOUT }, async () => {
+  it.skipIf(postgresMissing)('PostgreSQL migrations match schema.prisma', { timeout: TIMEOUT }, async () => {
     const sql = await pendingMigrationSql('postgresql', { pgScratchUrl: PG_URL });
     expect(sql, 'run `npm run db:migration -- <name>`').toBeNull();
   });

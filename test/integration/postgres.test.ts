@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
 import { dropSchema } from '../../src/platform/database/migration-diff.js';
@@ -18,13 +17,12 @@ import {
 import { collect, wsClient } from '../support/client.js';
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
+import { postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
-// The scale-out database: the same gateway, end to end, on PostgreSQL.
-// TEST_POSTGRES_URL=off opts out on machines without a server.
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
+// The scale-out database: the same gateway, end to end, on PostgreSQL (a server, or PGlite).
 
-describe.skipIf(PG_URL === 'off')('the gateway on PostgreSQL', () => {
-  const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=gateway_${randomBytes(4).toString('hex')}`;
+describe.skipIf(postgresMissing)('the gateway on PostgreSQL', () => {
+  const url = postgresSchemaUrl('gateway');
   let h: Harness;
 
   beforeAll(async () => {

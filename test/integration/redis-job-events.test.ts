@@ -7,9 +7,9 @@ import { RedisJobEvents } from '../../src/modules/jobs/redis-job-events.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { RedisConnections } from '../../src/platform/redis/connection.js';
 import { ownRedis, type OwnRedis } from '../support/own-redis.js';
-import { REDIS_URL } from '../support/replicas.js';
+import { REDIS_URL, redisMissing } from '../support/services.js';
 
-// RedisJobEvents on the machine's Redis: two instances stand for two replicas.
+// RedisJobEvents on the run's Redis (test/support/services.ts): two instances stand for two replicas.
 
 const job = (id: string, status: string, done: number): JobRecord => ({
   id, tenant: 'default', apiKeyId: null, status, total: 2, done, failed: 0, error: null, createdAt: new Date(1000), startedAt: new Date(2000), finishedAt: status === 'SUCCEEDED' ? new Date(3000) : null,
@@ -21,7 +21,7 @@ async function drain<T>(stream: AsyncGenerator<T>): Promise<T[]> {
   return values;
 }
 
-describe.skipIf(REDIS_URL === 'off')('job events over Redis', () => {
+describe.skipIf(redisMissing)('job events over Redis', () => {
   const prefix = `test-${randomBytes(6).toString('hex')}`;
   const logger = createLogger('silent');
   const stored = new Map<string, JobRecord>();
@@ -33,12 +33,13 @@ describe.skipIf(REDIS_URL === 'off')('job events over Redis', () => {
   let admin: Redis;
 
   beforeAll(async () => {
-    a = new RedisConnections({ url: REDIS_URL, prefix }, logger);
-    b = new RedisConnections({ url: REDIS_URL, prefix }, logger);
+    const url = REDIS_URL!; // the suite is skipped without one
+    a = new RedisConnections({ url, prefix }, logger);
+    b = new RedisConnections({ url, prefix }, logger);
     onA = new RedisJobEvents(a, reread, logger);
     onB = new RedisJobEvents(b, reread, logger);
     await Promise.all([onA.listen(), onB.listen()]);
-    admin = new Redis(REDIS_URL);
+    admin = new Redis(url);
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close(), admin?.quit()]);

@@ -8,6 +8,7 @@ import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { ListQuestionsDocument, type ListQuestionsQuery } from '../generated/graphql.js';
 import { errorCodes, type GraphQLResponse } from '../support/client.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { postgresEmbedded, postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
 // The analytics lists over many stored answers (issue 10, point 2): the
 // database does the whole `promptContains` filter, one query per page, with
@@ -16,7 +17,6 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 // list query has a statement timeout. Rows are seeded straight into the
 // database: what is under test is the read path.
 
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
 const ROWS = 1000;
 const TENANT = 'default';
 /** Generous: every list query but the blocked one must finish within it on a busy machine. */
@@ -141,8 +141,9 @@ function suite(name: string, databaseUrl: () => string | undefined, dialect: 'sq
       expect(Object.values(response.data!)).toEqual(Array.from({ length: 30 }, () => ({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } })));
     });
 
-    // SQLite cannot interrupt a statement: the timeout exists on PostgreSQL only, so only there is it tested.
-    if (dialect === 'postgresql') it('refuses a list query that outlives ANALYTICS_QUERY_TIMEOUT_MS with QUERY_TOO_COMPLEX', async () => {
+    // SQLite cannot interrupt a statement: the timeout exists on PostgreSQL only, so only there is it tested
+    // (on a server: PGlite's one session cannot wait on another's lock).
+    if (dialect === 'postgresql') it.skipIf(postgresEmbedded)('refuses a list query that outlives ANALYTICS_QUERY_TIMEOUT_MS with QUERY_TOO_COMPLEX', async () => {
       // Another session holds the table: the list query waits, and its statement timeout ends the wait.
       const target = parseDatabaseUrl(gateway.app.config.databaseUrl);
       if (target.kind !== 'postgresql') throw new Error('expected PostgreSQL');
@@ -167,8 +168,8 @@ function suite(name: string, databaseUrl: () => string | undefined, dialect: 'sq
 
 suite('stored results on SQLite', () => undefined, 'sqlite');
 
-const pgUrl = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=results_${randomBytes(4).toString('hex')}`;
-describe.skipIf(PG_URL === 'off')('PostgreSQL', () => {
+const pgUrl = postgresSchemaUrl('results');
+describe.skipIf(postgresMissing)('PostgreSQL', () => {
   suite('stored results on PostgreSQL', () => pgUrl, 'postgresql');
   afterAll(async () => {
     const target = parseDatabaseUrl(pgUrl);

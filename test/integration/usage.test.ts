@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { collect, errorCodes, GraphQLClient, wsClient, type GraphQLResponse } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { startHarness, type Harness } from '../support/gateway.js';
+import { postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
 /**
  * Query.usage over work done through the real API against the fake
@@ -16,13 +16,12 @@ import { startHarness, type Harness } from '../support/gateway.js';
  * fake was asked (calls, a packed call once) and the usage stored with each
  * result; cache hits count what they would have cost; every tenant sees only
  * its own, an admin key every tenant. Then the usage metrics on /metrics.
- * On both databases (TEST_POSTGRES_URL=off leaves PostgreSQL out).
+ * On both databases (PostgreSQL: a server or PGlite, test/support/services.ts).
  */
 
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
 const DATABASES = [
   { name: 'SQLite', url: null },
-  ...(PG_URL === 'off' ? [] : [{ name: 'PostgreSQL', url: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=usage_${randomBytes(4).toString('hex')}` }]),
+  ...(postgresMissing ? [] : [{ name: 'PostgreSQL', url: postgresSchemaUrl('usage') }]),
 ];
 
 const BILLED = { prompt: 700, completion: 30, cached: 5 };

@@ -8,12 +8,19 @@ import { parseDatabaseUrl } from '../../src/platform/database/database-url.js';
 import { migrateDatabase } from '../../src/platform/database/migrate.js';
 import { startFakeQwen, type FakeQwen, type FakeQwenOptions } from '../fake-qwen/index.js';
 import { PROCESS_START_MS, spawnGateway, type ChildGateway } from './child-gateway.js';
+import { services } from './services.js';
 
-// Scale-out tests: several real gateway processes on the machine's PostgreSQL and Redis.
-// TEST_POSTGRES_URL / TEST_REDIS_URL point elsewhere; `off` leaves these suites out.
-export const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const replicasUnavailable = PG_URL === 'off' || REDIS_URL === 'off';
+// Scale-out tests: several real gateway processes on a PostgreSQL server and Redis, as the run's
+// global setup found them (test/support/test-services.ts). PGlite cannot stand in for the server:
+// each cluster needs a database of its own (CREATE DATABASE) and many pooled connections at once.
+const PG_URL = services.postgres?.embedded ? undefined : services.postgres?.url;
+const REDIS_URL = services.redisUrl;
+export const replicasUnavailable = PG_URL === undefined || REDIS_URL === undefined;
+
+function requiredServers(): { postgresUrl: string; redisUrl: string } {
+  if (!PG_URL || !REDIS_URL) throw new Error('the scale-out tests need a PostgreSQL server and Redis: guard them with replicasUnavailable');
+  return { postgresUrl: PG_URL, redisUrl: REDIS_URL };
+}
 
 /** A backstop for a test or hook that starts replicas (in parallel) and then works with them. */
 export const REPLICA_TEST_TIMEOUT = 2 * PROCESS_START_MS;
@@ -53,15 +60,16 @@ export interface Replicas {
  * REDIS_PREFIX, one URL signing secret and one fake model endpoint.
  */
 export async function startReplicas(count: number, options: ReplicaOptions = {}): Promise<Replicas & { replicas: ChildGateway[] }> {
+  const { postgresUrl, redisUrl } = requiredServers();
   const fake = await startFakeQwen({ apiKey: 'k', ...options.fake });
-  const database = await createDatabase();
+  const database = await createDatabase(postgresUrl);
   // Migrated once here: replicas starting together would otherwise race to apply the same migrations.
   await migrateDatabase(database.url);
   const root = await mkdtemp(path.join(os.tmpdir(), 'gateway-replicas-'));
   const prefix = `test-${randomBytes(6).toString('hex')}`;
   const env = {
     DATABASE_URL: database.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     URL_SIGNING_SECRET: randomBytes(32).toString('hex'),
     QWEN_BASE_URL: fake.url,
@@ -93,14 +101,14 @@ export async function startReplicas(count: number, options: ReplicaOptions = {})
     start,
     startMany: (n, extra) => Promise.all(Array.from({ length: n }, () => start(extra))),
     redis: () => {
-      const client = new Redis(REDIS_URL, { lazyConnect: true });
+      const client = new Redis(redisUrl, { lazyConnect: true });
       clients.push(client);
       return client;
     },
     close: async () => {
       for (const child of all) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
       await Promise.all(all.map((child) => child.exited));
-      await deleteKeys(prefix);
+      await deleteKeys(redisUrl, prefix);
       await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
       await database.drop();
       await fake.close();
@@ -117,12 +125,12 @@ export async function startReplicas(count: number, options: ReplicaOptions = {})
 }
 
 /** A database of its own on the test server, so clusters of different test files never meet. */
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+async function createDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gateway_replicas_${randomBytes(5).toString('hex')}`;
   const admin = async (sql: string) => {
     // parseDatabaseUrl: a URL without a user means the OS account's, as for psql and the gateway.
-    const target = parseDatabaseUrl(PG_URL);
-    const client = new pg.Client({ connectionString: target.kind === 'postgresql' ? target.connectionString : PG_URL });
+    const target = parseDatabaseUrl(server);
+    const client = new pg.Client({ connectionString: target.kind === 'postgresql' ? target.connectionString : server });
     await client.connect();
     try {
       await client.query(sql);
@@ -131,13 +139,13 @@ async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }>
     }
   };
   await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(PG_URL);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const client = new Redis(REDIS_URL);
+async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const client = new Redis(redisUrl);
   try {
     let cursor = '0';
     do {
