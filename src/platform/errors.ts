@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'MODEL_UNAVAILABLE'
   | 'MODEL_BAD_RESPONSE'
   | 'MODEL_REJECTED'
+  | 'MODEL_QUOTA_EXHAUSTED'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
@@ -38,6 +39,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   MODEL_UNAVAILABLE: 503,
   MODEL_BAD_RESPONSE: 502,
   MODEL_REJECTED: 422,
+  // The gateway's account with the model provider is out of quota or credit: the server cannot serve, the client did nothing wrong.
+  MODEL_QUOTA_EXHAUSTED: 503,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   RATE_LIMITED: 429,

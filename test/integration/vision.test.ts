@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fitWithin } from '../../src/model/upstream-image.js';
+import { fitWithin } from '../../src/model/image-frame.js';
 import {
   DetectionsDocument,
   ImageModerationDocument,

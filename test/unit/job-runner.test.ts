@@ -29,7 +29,7 @@ function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: nu
     jobs,
     images,
     answers,
-    new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520 }),
+    new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520, highResolution: false }),
     events,
     { imageConcurrency: 1, itemRetries: options.itemRetries ?? 2, retryDelayMs: 1, budgetFor: async () => budget },
     pino({ level: 'silent' }),
