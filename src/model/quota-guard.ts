@@ -17,8 +17,8 @@ const isQuotaExhausted = (result: unknown): result is ModelCallError => result i
  * cannot be billed (MODEL_QUOTA_EXHAUSTED: overdue, out of credit, free tier
  * used up), every call fails the same way at once, without a request, until
  * `backoffSeconds` have passed: asking again sooner would only be refused
- * again. The fast failures carry the provider's message and `retryAfter`,
- * the seconds left, so job items know how long to wait.
+ * again. Those failures, the first included, carry the provider's message
+ * and `retryAfter`, the seconds left, so job items know how long to wait.
  */
 export class QuotaGuardProvider implements ModelProvider {
   readonly model: string;
@@ -38,8 +38,9 @@ export class QuotaGuardProvider implements ModelProvider {
     if (refusal) return prompts.map(() => refusal);
     const results = await this.inner.answer(image, prompts, answerOptions);
     const exhausted = results.find(isQuotaExhausted);
-    if (exhausted) this.trip(exhausted);
-    return results;
+    if (!exhausted) return results;
+    this.trip(exhausted);
+    return results.map((result) => (isQuotaExhausted(result) ? (this.refusal() ?? result) : result));
   }
 
   async chat(request: ChatRequest, chatOptions?: ChatOptions): Promise<ModelAnswer> {
@@ -48,8 +49,9 @@ export class QuotaGuardProvider implements ModelProvider {
     try {
       return await this.inner.chat(request, chatOptions);
     } catch (error) {
-      if (isQuotaExhausted(error)) this.trip(error);
-      throw error;
+      if (!isQuotaExhausted(error)) throw error;
+      this.trip(error);
+      throw this.refusal() ?? error;
     }
   }
 
@@ -71,8 +73,8 @@ export class QuotaGuardProvider implements ModelProvider {
     const { error } = this.exhausted;
     return new ModelCallError(
       'MODEL_QUOTA_EXHAUSTED',
-      `${error.message} (The gateway is not calling the endpoint for ${seconds} s more: QWEN_QUOTA_BACKOFF_SECONDS.)`,
-      { cause: error, retryAfter: seconds },
+      `${error.message} The gateway will not call the endpoint for ${seconds} s (QWEN_QUOTA_BACKOFF_SECONDS).`,
+      { cause: error.cause, retryAfter: seconds },
     );
   }
 }
