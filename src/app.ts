@@ -9,6 +9,7 @@ import type { Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { createModelProvider } from './model/create-provider.js';
 import { TokenEstimate } from './model/token-estimate.js';
+import { outputCapOf, promptsPerCall } from './model/output-cap.js';
 import { AnswerCache } from './modules/answers/answer-cache.js';
 import { AnswerService } from './modules/answers/answer.service.js';
 import { AnswerStreamService } from './modules/answers/answer-stream.service.js';
@@ -89,9 +90,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const keys = new ApiKeyService(new ApiKeyRepository(db), config.auth);
   const limits = new UsageLimits(redis ? await redisLimiters(redis, logger) : undefined);
   const payer = new TokenPayer(keys, limits);
+  // How images reach the primary model, which the estimates and boxes follow.
+  const imageSending = { maxPixels: config.model.maxPixels, model: config.model.name, highResolution: config.model.highResolutionImages };
   const tokenEstimate = new TokenEstimate({
-    maxPixels: config.model.maxPixels,
-    promptsPerCall: config.model.maxPromptsPerCall,
+    ...imageSending,
+    promptsPerCall: promptsPerCall(config.model.maxPromptsPerCall, config.auth.tokenReservePerAnswer, outputCapOf(config.model.name, config.model.maxOutputTokens)),
     completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
   });
   // A refresh tells the other replicas to drop their copy (replicaCaches, below: only with REDIS_URL).
@@ -99,13 +102,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const { globalMaxConcurrency } = config.model;
   // QWEN_GLOBAL_MAX_CONCURRENCY (needs REDIS_URL): a slot lasts at most one request's deadline.
   const slots = redis && globalMaxConcurrency ? new RedisUpstreamSlots(redis, globalMaxConcurrency, config.resilience.deadlineMs, logger) : undefined;
-  const provider = createModelProvider(config, metrics, slots);
+  const provider = createModelProvider(config, metrics, slots, logger);
   const usageRepository = new UsageRepository(db, { dialect: parseDatabaseUrl(config.databaseUrl).kind, queryTimeoutMs: config.analyticsQueryTimeoutMs });
   // Every upstream call and result served, for Query.usage and the usage metrics.
   const ledger = new UsageLedger(usageRepository, metrics, logger);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
   const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims);
-  const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels });
+  const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   const events = redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents();
   // Deletions and refreshes drop this process's memory copies; with REDIS_URL every other replica's too.
   const localEffects = new InProcessDeletionEffects(imageCache, answerCache, events, keys);
@@ -154,7 +157,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       imageRepository,
       blobs,
       provider,
-      new ConversationContext({ maxPixels: config.model.maxPixels, maxTokens: config.conversations.maxContextTokens }),
+      new ConversationContext({ ...imageSending, maxTokens: config.conversations.maxContextTokens }),
       {
         maxImages: config.limits.imagesPerQuestion,
         messageLength: config.limits.questionLength,

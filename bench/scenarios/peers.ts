@@ -185,7 +185,7 @@ async function imageTokensPerQuestion(
   const response = await client.request(`query($id: ID!) { image(id: $id) { ${aliases.join(' ')} } }`, { id: image.id });
   if (response.errors) throw new Error(`the ${questionsPerImage}-question query failed: ${JSON.stringify(response.errors)}`);
   const upstreamCalls = fake.requests.length - before;
-  const perCall = imageTokens(image.width, image.height, MAX_PIXELS);
+  const perCall = imageTokens(image.width, image.height, { maxPixels: MAX_PIXELS });
   const perAnsweredQuestion = round((upstreamCalls * perCall) / questionsPerImage, 1);
   return { questionsPerImage, upstreamCalls, imageTokensPerCall: perCall, perAnsweredQuestion, perQuestionOneCallEach: perCall, ratio: round(perAnsweredQuestion / perCall, 3) };
 }

@@ -1,7 +1,10 @@
 import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { CIRCUIT_STATE_VALUE, CircuitBreakerProvider } from './circuit.js';
 import type { ModelProvider } from './provider.js';
+import { outputCapOf } from './output-cap.js';
+import { QuotaGuardProvider } from './quota-guard.js';
 import { QwenVlProvider } from './qwen-vl-provider.js';
 import { ResilientProvider } from './resilient-provider.js';
 import { UnconfiguredProvider } from './unconfigured-provider.js';
@@ -17,12 +20,14 @@ interface Endpoint {
 /**
  * The model provider the app uses: the primary endpoint, then
  * QWEN_FALLBACKS in order, each a QwenVlProvider behind its own circuit
- * breaker, all under one QWEN_DEADLINE_MS per request. Upstream calls,
+ * breaker and billing state (quota-guard.ts), all under one QWEN_DEADLINE_MS
+ * per request. Upstream calls,
  * tokens and circuit states are recorded into `metrics`. `model` is the
  * primary's name (the cache key); answers carry the model that produced them.
  * `slots`: QWEN_GLOBAL_MAX_CONCURRENCY, shared by every endpoint's requests.
+ * `logger` hears of an endpoint refusing to bill the account (a line to alert on).
  */
-export function createModelProvider(config: Config, metrics: Metrics, slots?: UpstreamSlots): ModelProvider {
+export function createModelProvider(config: Config, metrics: Metrics, slots?: UpstreamSlots, logger?: Logger): ModelProvider {
   const { model, resilience } = config;
   if (!model.configured) return new UnconfiguredProvider(model.name);
 
@@ -50,10 +55,12 @@ export function createModelProvider(config: Config, metrics: Metrics, slots?: Up
       maxPixels: model.maxPixels,
       maxPromptsPerCall: model.maxPromptsPerCall,
       completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
+      maxOutputTokens: outputCapOf(endpoint.model, model.maxOutputTokens),
+      highResolutionImages: model.highResolutionImages,
       recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
       slots,
     });
-    return new CircuitBreakerProvider(provider, {
+    const circuit = new CircuitBreakerProvider(provider, {
       baseUrl: endpointLabel(endpoint.baseUrl),
       failureThreshold: resilience.circuitFailureThreshold,
       minRequests: resilience.circuitMinRequests,
@@ -61,6 +68,16 @@ export function createModelProvider(config: Config, metrics: Metrics, slots?: Up
       slowCallMs: model.timeoutMs,
       maxConcurrency: model.maxConcurrency,
       onStateChange: (state) => metrics.circuitState.set({ endpoint: label }, CIRCUIT_STATE_VALUE[state]),
+    });
+    return new QuotaGuardProvider(circuit, {
+      backoffSeconds: model.quotaBackoffSeconds,
+      onExhausted: (error, untilMs) => {
+        metrics.quotaExhaustedUntil.set({ endpoint: label }, untilMs / 1000);
+        logger?.warn(
+          { endpoint: label, resumeAt: new Date(untilMs).toISOString(), reason: error.message },
+          'model provider refused to bill the account (MODEL_QUOTA_EXHAUSTED); not calling this endpoint until resumeAt',
+        );
+      },
     });
   });
   return new ResilientProvider(tiers, { deadlineMs: resilience.deadlineMs });

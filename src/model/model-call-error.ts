@@ -6,7 +6,14 @@
  */
 import type { ModelUsage } from './usage.js';
 
-export type ModelErrorCode = 'MODEL_NOT_CONFIGURED' | 'MODEL_RATE_LIMITED' | 'MODEL_UNAVAILABLE' | 'MODEL_BAD_RESPONSE' | 'MODEL_REJECTED';
+export type ModelErrorCode =
+  | 'MODEL_NOT_CONFIGURED'
+  | 'MODEL_RATE_LIMITED'
+  | 'MODEL_UNAVAILABLE'
+  | 'MODEL_BAD_RESPONSE'
+  | 'MODEL_REJECTED'
+  /** The provider will not bill the account (overdue, out of credit, free tier used up): not retried, no fallback. */
+  | 'MODEL_QUOTA_EXHAUSTED';
 
 export interface ModelCallErrorOptions {
   cause?: unknown;

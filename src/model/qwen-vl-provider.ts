@@ -3,7 +3,8 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNon
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
 import { abortedError, badResponse, ModelCallError } from './model-call-error.js';
-import { countingFetch, type UpstreamRecorder } from './upstream-metrics.js';
+import type { UpstreamRecorder } from './upstream-metrics.js';
+import { upstreamFetch } from './upstream-fetch.js';
 import type { UpstreamSlots } from './upstream-slots.js';
 import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } from './packing.js';
 import { isStructured, structuredAnswer, withSchema, type ModelPrompt, type StructuredPrompt } from './reply-format.js';
@@ -11,6 +12,7 @@ import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
 import { refusesRequest, toModelError } from './qwen-errors.js';
 import { chatMessages, imageMessage } from './chat-messages.js';
+import { outputCapRefused, promptsPerCall } from './output-cap.js';
 import { readCompletion, readStream, toModelUsage, type Completion } from './completion-reader.js';
 
 export interface QwenVlOptions {
@@ -28,6 +30,10 @@ export interface QwenVlOptions {
    * bill more than the token budget reserved for it.
    */
   completionTokensPerAnswer: number;
+  /** The model's output cap (output-cap.ts), null when unknown: packs are split to fit under it. */
+  maxOutputTokens: number | null;
+  /** QWEN_HIGH_RESOLUTION_IMAGES: sends `vl_high_resolution_images: true`. */
+  highResolutionImages: boolean;
   /** Counts every HTTP call (SDK retries included) and the tokens billed; optional. */
   recorder?: UpstreamRecorder;
   /** QWEN_GLOBAL_MAX_CONCURRENCY: a slot shared with the other replicas, taken inside this process's own limit. */
@@ -59,6 +65,8 @@ export class QwenVlProvider implements ModelProvider {
   private readonly recorder: UpstreamRecorder | undefined;
   /** This endpoint answered 400 to `response_format: json_schema` and took json_object: ask it that way. */
   private jsonSchemaRefused = false;
+  /** The output cap: configured or the family's, lowered when the endpoint names a smaller one (a 400 on max_tokens). */
+  private outputCap: number | null;
 
   constructor(private readonly options: QwenVlOptions) {
     this.model = options.model;
@@ -69,9 +77,15 @@ export class QwenVlProvider implements ModelProvider {
       apiKey: options.apiKey ?? 'no-key',
       timeout: options.timeoutMs,
       maxRetries: options.maxRetries,
-      ...(options.recorder ? { fetch: countingFetch(options.recorder, options.baseUrl) } : {}),
+      fetch: upstreamFetch(options.baseUrl, options.recorder),
     });
     this.limit = pLimit(options.maxConcurrency);
+    this.outputCap = options.maxOutputTokens;
+  }
+
+  /** Prompts about one image in groups of what one call may carry under the output cap. */
+  private groups(prompts: readonly ModelPrompt[]): ModelPrompt[][] {
+    return chunk(prompts, promptsPerCall(this.options.maxPromptsPerCall, this.options.completionTokensPerAnswer, this.outputCap));
   }
 
   /** `signal` aborts the in-flight request and the SDK's remaining retries; cut-short prompts fail with its reason. */
@@ -83,17 +97,23 @@ export class QwenVlProvider implements ModelProvider {
     } catch (error) {
       return prompts.map(() => new Error('The stored image could not be prepared for the model.', { cause: error }));
     }
-    const groups = chunk(prompts, this.options.maxPromptsPerCall);
-    const results = await Promise.all(groups.map((group) => this.answerGroup(imageUrl, group, options)));
+    return this.answerGroups(imageUrl, this.groups(prompts), options, true);
+  }
+
+  private async answerGroups(imageUrl: string, groups: ModelPrompt[][], options: AnswerOptions, mayResplit: boolean): Promise<ModelResult[]> {
+    const results = await Promise.all(groups.map((group) => this.answerGroup(imageUrl, group, options, mayResplit)));
     return results.flat();
   }
 
-  private async answerGroup(imageUrl: string, prompts: ModelPrompt[], options: AnswerOptions): Promise<ModelResult[]> {
+  /** `mayResplit`: a pack refused for its max_tokens is split to fit the cap the endpoint named and asked again, once. */
+  private async answerGroup(imageUrl: string, prompts: ModelPrompt[], options: AnswerOptions, mayResplit: boolean): Promise<ModelResult[]> {
     if (prompts.length === 1) return [await this.answerOne(imageUrl, prompts[0]!, ZERO_USAGE, options)];
     let packed: TimedCompletion | undefined;
     try {
       packed = await this.completePacked(imageUrl, prompts, options);
     } catch (error) {
+      const asked = this.options.completionTokensPerAnswer * prompts.length;
+      if (mayResplit && !options.signal?.aborted && this.learnOutputCap(error, asked)) return this.answerGroups(imageUrl, this.groups(prompts), options, false);
       const failure = this.failure(error, options.signal);
       // An unusable packed reply is retried prompt by prompt; real failures are not.
       if (failure.code !== 'MODEL_BAD_RESPONSE') return prompts.map(() => failure);
@@ -130,7 +150,7 @@ export class QwenVlProvider implements ModelProvider {
   private async answerOne(imageUrl: string, prompt: ModelPrompt, carriedUsage: ModelUsage, options: AnswerOptions, attempts = 2): Promise<ModelResult> {
     try {
       if (isStructured(prompt)) return await this.answerStructured(imageUrl, prompt, carriedUsage, options, attempts);
-      const completion = await this.call([imageMessage([imageUrl], prompt)], this.options.completionTokensPerAnswer, options, { prompts: [prompt] });
+      const completion = await this.callAlone([imageMessage([imageUrl], prompt)], options, { prompts: [prompt] });
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
     } catch (error) {
@@ -162,12 +182,11 @@ export class QwenVlProvider implements ModelProvider {
    * on (remembered in memory, for the life of the process).
    */
   private async completeStructured(imageUrl: string, prompt: StructuredPrompt, options: AnswerOptions): Promise<TimedCompletion> {
-    const maxTokens = this.options.completionTokensPerAnswer;
-    const asJsonObject = () => this.call([imageMessage([imageUrl], withSchema(prompt))], maxTokens, options, { responseFormat: { type: 'json_object' }, prompts: [prompt] });
+    const asJsonObject = () => this.callAlone([imageMessage([imageUrl], withSchema(prompt))], options, { responseFormat: { type: 'json_object' }, prompts: [prompt] });
     if (this.jsonSchemaRefused) return asJsonObject();
     const { name, schema } = prompt.format;
     try {
-      return await this.call([imageMessage([imageUrl], prompt.text)], maxTokens, options, {
+      return await this.callAlone([imageMessage([imageUrl], prompt.text)], options, {
         responseFormat: { type: 'json_schema', json_schema: { name, strict: true, schema: { ...schema } } },
         prompts: [prompt],
       });
@@ -193,7 +212,7 @@ export class QwenVlProvider implements ModelProvider {
     }
     const messages = chatMessages(imageUrls, request.turns);
     try {
-      const completion = await this.call(messages, this.options.completionTokensPerAnswer, options, options.onDelta ? { onDelta: options.onDelta } : {});
+      const completion = await this.callAlone(messages, options, options.onDelta ? { onDelta: options.onDelta } : {});
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
       return { text: completion.content, usage: completion.usage, latencyMs: completion.latencyMs };
     } catch (error) {
@@ -204,6 +223,33 @@ export class QwenVlProvider implements ModelProvider {
   /** An abort surfaces from the SDK as APIUserAbortError (or a raw AbortError mid-body): report why it was aborted instead. */
   private failure(error: unknown, signal: AbortSignal | undefined): ModelCallError {
     return signal?.aborted ? abortedError(signal) : toModelError(error, this.options.baseUrl);
+  }
+
+  /**
+   * Lowers the output cap (for the life of the process) to the one a refusal
+   * of max_tokens names, when it is below what was asked; false when `error`
+   * is no such refusal, so asking again would not help.
+   */
+  private learnOutputCap(error: unknown, asked: number): boolean {
+    const cap = outputCapRefused(error);
+    if (cap === null || cap < 1 || cap >= asked) return false;
+    this.outputCap = Math.min(cap, this.outputCap ?? cap);
+    return true;
+  }
+
+  /**
+   * One reply's request: max_tokens is the reserve per answer, within the
+   * output cap; a refusal naming a lower cap is asked again, once, under it.
+   */
+  private async callAlone(messages: ChatCompletionMessageParam[], options: AnswerOptions, callOptions: CallOptions): Promise<TimedCompletion> {
+    const maxTokens = () => Math.min(this.options.completionTokensPerAnswer, this.outputCap ?? Number.POSITIVE_INFINITY);
+    const asked = maxTokens();
+    try {
+      return await this.call(messages, asked, options, callOptions);
+    } catch (error) {
+      if (options.signal?.aborted || !this.learnOutputCap(error, asked)) throw error;
+      return this.call(messages, maxTokens(), options, callOptions);
+    }
   }
 
   /** n ≥ 2 prompts in one upstream call (packing.ts). */
@@ -229,7 +275,14 @@ export class QwenVlProvider implements ModelProvider {
     return this.limit(() => this.inSlot(signal, async () => {
       const started = performance.now();
       const ended = (outcome: string, usage: ModelUsage) => onCall?.({ model: this.model, prompts, usage, latencyMs: Math.round(performance.now() - started), outcome });
-      const body = { model: this.model, messages, max_tokens: maxTokens, ...(responseFormat ? { response_format: responseFormat } : {}) };
+      const body = {
+        model: this.model,
+        messages,
+        max_tokens: maxTokens,
+        ...(responseFormat ? { response_format: responseFormat } : {}),
+        // DashScope's own parameter (other servers ignore it): keep images at up to 16,384 tokens.
+        ...(this.options.highResolutionImages ? { vl_high_resolution_images: true } : {}),
+      };
       let reply: ChatCompletion | AsyncIterable<ChatCompletionChunk>;
       try {
         reply = onDelta

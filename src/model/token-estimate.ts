@@ -1,6 +1,7 @@
 import { chunk, packedSystemPrompt, packPrompts } from './packing.js';
 import { promptText, type ModelPrompt } from './reply-format.js';
-import { fitWithin } from './upstream-image.js';
+import { modelFrame, type ImageSending } from './image-frame.js';
+import { modelFamily } from './model-family.js';
 
 /**
  * What one upstream call will bill, estimated before it is made so a token
@@ -8,30 +9,32 @@ import { fitWithin } from './upstream-image.js';
  * high: a reservation that is too large only refuses early, one that is too
  * small lets concurrent calls overshoot the budget.
  *
- * - image: Qwen2.5-VL turns the image actually sent (after the
- *   QWEN_MAX_PIXELS downscale) into one token per 28×28 patch, plus two
- *   vision markers: ceil(w/28)·ceil(h/28) + 2;
+ * - image: one token per patch of the frame the model sees (image-frame.ts:
+ *   the QWEN_MAX_PIXELS downscale, then the endpoint's smart resize), 28×28
+ *   for Qwen2.5-VL and 32×32 for Qwen3-VL, at least 4, plus two vision
+ *   markers: (w/28)·(h/28) + 2;
  * - text: at most one token per three UTF-8 bytes (English runs about four
  *   characters a token, CJK about one character in three bytes), plus the
  *   chat template around the messages;
  * - completion: TOKEN_RESERVE_PER_ANSWER per answer.
  */
-export interface TokenEstimateOptions {
-  maxPixels: number;
-  /** Prompts packed into one upstream call (QWEN_MAX_PROMPTS_PER_CALL). */
+export interface TokenEstimateOptions extends ImageSending {
+  /** Prompts packed into one upstream call (QWEN_MAX_PROMPTS_PER_CALL, within the model's output cap: output-cap.ts). */
   promptsPerCall: number;
   completionTokensPerAnswer: number;
 }
 
-const PATCH = 28;
 const VISION_MARKERS = 2;
+/** The fewest tokens an image takes (Model Studio: 4 to 16,384 per image). */
+const MIN_IMAGE_PATCHES = 4;
 const BYTES_PER_TOKEN = 3;
 /** Role markers and separators of the chat template, and a default system prompt some servers add. */
 const TEMPLATE_TOKENS = 32;
 
-export function imageTokens(width: number, height: number, maxPixels: number): number {
-  const sent = fitWithin(width, height, maxPixels);
-  return Math.ceil(sent.width / PATCH) * Math.ceil(sent.height / PATCH) + VISION_MARKERS;
+export function imageTokens(width: number, height: number, sending: ImageSending): number {
+  const frame = modelFrame({ width, height }, sending);
+  const patch = modelFamily(sending.model ?? '').patchSize;
+  return Math.max(MIN_IMAGE_PATCHES, (frame.width / patch) * (frame.height / patch)) + VISION_MARKERS;
 }
 
 export function textTokens(text: string): number {
@@ -60,7 +63,7 @@ export class TokenEstimate {
   promptOfCall(image: { width: number; height: number }, prompts: readonly ModelPrompt[]): number {
     // A structured prompt alone sends its schema as response_format: counted as if in the text.
     const text = prompts.length === 1 ? promptText(prompts[0]!) : packedSystemPrompt(prompts) + packPrompts(prompts);
-    return imageTokens(image.width, image.height, this.options.maxPixels) + textTokens(text) + TEMPLATE_TOKENS;
+    return imageTokens(image.width, image.height, this.options) + textTokens(text) + TEMPLATE_TOKENS;
   }
 
   /** Tokens one call with several images and one prompt (ModelProvider.chat) may bill. */
@@ -70,7 +73,7 @@ export class TokenEstimate {
 
   /** The prompt tokens of such a call. */
   promptOfImages(images: ReadonlyArray<{ width: number; height: number }>, prompt: string): number {
-    const imagesTokens = images.reduce((sum, image) => sum + imageTokens(image.width, image.height, this.options.maxPixels), 0);
+    const imagesTokens = images.reduce((sum, image) => sum + imageTokens(image.width, image.height, this.options), 0);
     return imagesTokens + textTokens(prompt) + TEMPLATE_TOKENS;
   }
 }

@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
+import { fitWithin } from './image-frame.js';
 import type { ModelImage } from './provider.js';
 
 /** Formats every OpenAI-compatible VL server decodes; anything else is re-encoded as PNG. */
 const PASS_THROUGH = new Set(['image/jpeg', 'image/png', 'image/webp']);
-
-/** Largest width × height within maxPixels that keeps the aspect ratio. */
-export function fitWithin(width: number, height: number, maxPixels: number): { width: number; height: number } {
-  if (width * height <= maxPixels) return { width, height };
-  const scale = Math.sqrt(maxPixels / (width * height));
-  return { width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)) };
-}
 
 /**
  * Data URLs already built, by image content and QWEN_MAX_PIXELS, bounded by

@@ -1,6 +1,4 @@
-import OpenAI from 'openai';
 import type { Metrics } from '../platform/metrics.js';
-import { toModelError } from './qwen-errors.js';
 
 /** What one model endpoint reports about its traffic; bound to one (endpoint, model). */
 export interface UpstreamRecorder {
@@ -37,30 +35,5 @@ export function upstreamRecorder(metrics: Metrics, baseUrl: string, model: strin
       if (promptTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'in' }, promptTokens);
       if (completionTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'out' }, completionTokens);
     },
-  };
-}
-
-/** The code a non-2xx status maps to, by the same rules as the error the SDK finally throws. */
-export function outcomeForStatus(status: number, headers: Headers, baseUrl: string): string {
-  return toModelError(new OpenAI.APIError(status, undefined, undefined, headers), baseUrl).code;
-}
-
-/**
- * A fetch for the OpenAI client that counts every HTTP attempt, the SDK's own
- * retries included. Failures are counted here (a non-2xx status, or no
- * response at all: refused, reset, timed out, aborted); a 2xx is counted by
- * the caller once the body has been read, since a 200 can still be unusable.
- */
-export function countingFetch(recorder: UpstreamRecorder, baseUrl: string, inner: typeof fetch = fetch): typeof fetch {
-  return async (input, init) => {
-    let response: Response;
-    try {
-      response = await inner(input, init);
-    } catch (error) {
-      recorder.call('MODEL_UNAVAILABLE');
-      throw error;
-    }
-    if (!response.ok) recorder.call(outcomeForStatus(response.status, response.headers, baseUrl));
-    return response;
   };
 }

@@ -95,6 +95,12 @@ const envSchema = z.object({
   QWEN_GLOBAL_MAX_CONCURRENCY: int(1, 100_000).optional()
     .describe('with `REDIS_URL`: upstream requests in flight across all replicas together (each still at most `QWEN_MAX_CONCURRENCY`)'),
   QWEN_MAX_PIXELS: int(10 * 10).default(1_003_520).describe('larger images are downscaled (aspect kept) before sending; the original is kept'),
+  QWEN_HIGH_RESOLUTION_IMAGES: bool.default(false)
+    .describe("send `vl_high_resolution_images: true`: the endpoint keeps up to 16,384 image tokens instead of its default limit (see [Models](models.md)); images cost more tokens, and boxes and estimates follow the larger frame. On a self-hosted server, `true` matches the checkpoint's own default limit"),
+  QWEN_MAX_OUTPUT_TOKENS: int(1).optional()
+    .meta({ description: 'the largest `max_tokens` the model accepts; packed calls are split so that prompts × `TOKEN_RESERVE_PER_ANSWER` stays within it', default: "its family's cap from [Models](models.md) (none for unknown models)" }),
+  QWEN_QUOTA_BACKOFF_SECONDS: int(1, 86_400).default(300)
+    .describe('after the endpoint reports the account out of quota or credit (`MODEL_QUOTA_EXHAUSTED`), requests to it fail fast for this long without being sent; job items wait it out'),
   QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8).describe('prompts packed into one upstream request; more are split'),
   MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024).describe('bytes per file (`PAYLOAD_TOO_LARGE` beyond)'),
   MAX_UPLOAD_FILES: int(1, 1000).default(20).describe('files per request (`PAYLOAD_TOO_LARGE` beyond)'),
@@ -243,6 +249,12 @@ function toConfig(env: z.infer<typeof envSchema>) {
       globalMaxConcurrency: env.QWEN_GLOBAL_MAX_CONCURRENCY ?? null,
       maxPixels: env.QWEN_MAX_PIXELS,
       maxPromptsPerCall: env.QWEN_MAX_PROMPTS_PER_CALL,
+      /** Ask the endpoint to keep images at up to 16,384 tokens (`vl_high_resolution_images`). */
+      highResolutionImages: env.QWEN_HIGH_RESOLUTION_IMAGES,
+      /** The model's output cap when set; null: its family's (model-family.ts). */
+      maxOutputTokens: env.QWEN_MAX_OUTPUT_TOKENS ?? null,
+      /** How long an endpoint that reported exhausted quota is not called. */
+      quotaBackoffSeconds: env.QWEN_QUOTA_BACKOFF_SECONDS,
     },
     limits: {
       uploadBytes: env.MAX_UPLOAD_BYTES,

@@ -29,6 +29,12 @@ export const ERROR_CODES = {
   MODEL_UNAVAILABLE: { status: 503, meaning: '5xx, timeouts or connection failures after retries, or the circuit is open' },
   MODEL_BAD_RESPONSE: { status: 502, meaning: "the endpoint's reply could not be used" },
   MODEL_REJECTED: { status: 422, meaning: "the endpoint refused the content (e.g. DashScope's `data_inspection_failed`); not retried" },
+  // The gateway's account with the model provider is out of quota or credit: the server cannot serve, the client did nothing wrong.
+  MODEL_QUOTA_EXHAUSTED: {
+    status: 503,
+    meaning:
+      "the model provider refused to bill the gateway's account (DashScope's `Arrearage`, `AllocationQuota.FreeTierOnly`, `insufficient_quota`, `PrepaidBillOverdue`); the provider's message is passed on, nothing is retried, and upstream calls pause for `QWEN_QUOTA_BACKOFF_SECONDS` (`extensions.retryAfter`)",
+  },
   UNAUTHENTICATED: { status: 401, meaning: 'a key is required and missing, unknown or revoked (WebSocket close 4401)' },
   FORBIDDEN: {
     status: 403,

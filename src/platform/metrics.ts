@@ -68,6 +68,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly quotaExhaustedUntil = new Gauge({
+    name: 'gateway_upstream_quota_exhausted_until_seconds',
+    help: 'Per endpoint and model: when calls resume (Unix time) after the provider last refused to bill the account (MODEL_QUOTA_EXHAUSTED); alert while it is above time().',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobs = new Gauge({
     name: 'gateway_jobs',
     help: 'Analysis jobs by status (read from the database when scraped).',

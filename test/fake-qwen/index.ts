@@ -3,4 +3,6 @@ export { startFakeQwen } from './server.js';
 export { describeImage, expectedAnswer, expectedImagesAnswer, meanColorHex } from './image.js';
 export { defaultErrorBody } from './wire.js';
 export { centreBox } from './structured.js';
+export { seenFrame } from './frame.js';
+export { BILLING_ERRORS, type BillingCode } from './wire.js';
 export type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedMessage, RecordedRequest } from './types.js';

@@ -24,6 +24,10 @@ export interface ChatRequest {
   stream: boolean;
   /** `stream_options.include_usage`: a last chunk carries the usage. */
   includeUsage: boolean;
+  /** `max_tokens` as sent, null when absent. */
+  maxTokens: number | null;
+  /** DashScope's `vl_high_resolution_images: true`. */
+  highResolution: boolean;
   /** First reason a real endpoint would answer 400, or null when the request is well-formed. */
   problem: string | null;
 }
@@ -76,12 +80,14 @@ function summarize(message: unknown): MessageSummary {
 
 export function readChatRequest(body: unknown): ChatRequest {
   const out: ChatRequest = {
-    model: '', prompts: [], packed: false, images: [], messages: [], stream: false, includeUsage: false, problem: null,
+    model: '', prompts: [], packed: false, images: [], messages: [], stream: false, includeUsage: false, maxTokens: null, highResolution: false, problem: null,
   };
   if (!isRecord(body)) return { ...out, problem: 'Request body must be a JSON object.' };
   if (typeof body.model === 'string') out.model = body.model;
   out.stream = body.stream === true;
   out.includeUsage = out.stream && isRecord(body.stream_options) && body.stream_options.include_usage === true;
+  out.maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : null;
+  out.highResolution = body.vl_high_resolution_images === true;
   const messages = Array.isArray(body.messages) ? body.messages : null;
   out.messages = (messages ?? []).map(summarize);
 

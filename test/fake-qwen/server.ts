@@ -4,7 +4,7 @@ import { describeImage, expectedImagesAnswer } from './image.js';
 import { readChatRequest, type ChatRequest } from './request.js';
 import { instanceForPrompt, responseFormatOf, structuredInstance } from './structured.js';
 import type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
-import { chunkBodies, completionBody, defaultErrorBody, errorBody, modelsBody, newId, usageFor } from './wire.js';
+import { BILLING_ERRORS, billingErrorBody, chunkBodies, completionBody, defaultErrorBody, errorBody, maxTokensRangeBody, modelsBody, newId, usageFor } from './wire.js';
 
 const DEFAULT_MODEL = 'qwen-vl-max';
 
@@ -36,6 +36,12 @@ function parseJson(raw: Buffer): unknown {
   } catch {
     return text;
   }
+}
+
+/** The error event (or body) of a `stream-error` fault: DashScope's shape, with the chunk's id. */
+function streamErrorBody(fault: Extract<Fault, { kind: 'stream-error' }>) {
+  const { error } = errorBody(fault.message ?? 'An internal error has occurred, please try again later.', fault.type ?? fault.code, fault.code);
+  return { error, id: newId('chatcmpl'), request_id: newId('req') };
 }
 
 export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwen> {
@@ -98,14 +104,17 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
 
   /**
    * Writes a reply as server-sent events, chunk by chunk (pausing after the
-   * held number while streams are held), then `data: [DONE]`. With `cutAfter`, the
-   * connection is reset after that many chunks instead.
+   * held number while streams are held), then `data:[DONE]`; like DashScope, with
+   * no space after `data:`. With `cutAfter`, the connection is reset after
+   * that many chunks instead; with `failAfter`, an error event follows that
+   * many chunks and ends the stream.
    */
-  async function sendStream(res: ServerResponse, chunks: unknown[], cutAfter?: number): Promise<void> {
+  async function sendStream(res: ServerResponse, chunks: unknown[], end: { cutAfter?: number; failAfter?: { chunks: number; error: unknown } } = {}): Promise<void> {
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': newId('req') });
-    for (const [i, chunk] of chunks.entries()) {
-      const text = `data: ${JSON.stringify(chunk)}\n\n`;
+    const { cutAfter, failAfter } = end;
+    for (const [i, chunk] of (failAfter ? chunks.slice(0, failAfter.chunks) : chunks).entries()) {
+      const text = `data:${JSON.stringify(chunk)}\n\n`;
       if (i + 1 === cutAfter) {
         res.write(text, () => res.socket?.destroy());
         return;
@@ -114,7 +123,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       if (streamGate && i + 1 === streamGate.after) await streamGate.promise;
       if (res.destroyed || closed) return;
     }
-    res.end('data: [DONE]\n\n');
+    res.end(failAfter ? `data:${JSON.stringify(failAfter.error)}\n\n` : 'data:[DONE]\n\n');
   }
 
   function applyFault(req: IncomingMessage, res: ServerResponse, fault: Fault, chat: ChatRequest): void | Promise<void> {
@@ -126,7 +135,11 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       if (fault.kind === 'empty-choices') return sendStream(res, chunkBodies(model, null, usage, chat.includeUsage, true));
       if (fault.kind === 'reset-mid-body') {
         const chunks = chunkBodies(model, 'this answer is cut off', usage, chat.includeUsage);
-        return sendStream(res, chunks, Math.floor(chunks.length / 2));
+        return sendStream(res, chunks, { cutAfter: Math.floor(chunks.length / 2) });
+      }
+      if (fault.kind === 'stream-error') {
+        const chunks = chunkBodies(model, 'this answer breaks off', usage, chat.includeUsage);
+        return sendStream(res, chunks, { failAfter: { chunks: fault.afterChunks ?? 1, error: streamErrorBody(fault) } });
       }
     }
     switch (fault.kind) {
@@ -150,6 +163,10 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
         return send(res, 200, completionBody(model, fault.content, usage));
       case 'empty-choices':
         return send(res, 200, completionBody(model, null, usage, true));
+      case 'billing':
+        return send(res, BILLING_ERRORS[fault.code].status, billingErrorBody(fault.code));
+      case 'stream-error':
+        return send(res, 500, streamErrorBody(fault));
     }
   }
 
@@ -197,14 +214,18 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     if (undecodable || record.images.length === 0) {
       return send(res, 400, errorBody('The image could not be decoded.', 'invalid_request_error', 'invalid_image'));
     }
+    if (opts.maxOutputTokens !== undefined && chat.maxTokens !== null && chat.maxTokens > opts.maxOutputTokens) {
+      return send(res, 400, maxTokensRangeBody(opts.maxOutputTokens));
+    }
     const format = responseFormatOf(body);
     if (format?.type === 'json_schema' && opts.rejectJsonSchema) {
       return send(res, 400, errorBody("'response_format' of type 'json_schema' is not supported by this model.", 'invalid_request_error', 'invalid_parameter_error'));
     }
     const seen = record.images[0]!;
     // A prompt that spells out a JSON schema (packed, or json_object mode) gets an instance of it, as an object.
-    const answers = chat.prompts.map((p) => instanceForPrompt(p, seen, chat.model) ?? expectedImagesAnswer(record.images, p));
-    const asked = format?.type === 'json_schema' ? structuredInstance(format.name, format.schema, seen, chat.model) : null;
+    const viewer = { model: chat.model, highResolution: chat.highResolution };
+    const answers = chat.prompts.map((p) => instanceForPrompt(p, seen, viewer) ?? expectedImagesAnswer(record.images, p));
+    const asked = format?.type === 'json_schema' ? structuredInstance(format.name, format.schema, seen, viewer) : null;
     const content = chat.packed ? JSON.stringify({ answers }) : asked !== null ? JSON.stringify(asked) : typeof answers[0] === 'string' ? answers[0] : JSON.stringify(answers[0]);
     const usage = usageFor(chat.prompts.length, opts.usage);
     if (chat.stream) return sendStream(res, chunkBodies(chat.model, content, usage, chat.includeUsage));

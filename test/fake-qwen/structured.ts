@@ -5,9 +5,11 @@
  * it arrives spelt out in the instruction): moderation*, text*, detection*.
  * Boxes come in the convention of the model asked: relative 0..1000 for a
  * model whose name contains "qwen3" (Qwen3-VL), else absolute pixels of the
- * image received (Qwen2.5-VL). Each object found covers the centre of the
- * image: from a quarter to three quarters of its width and height.
+ * frame the model saw the image received in (Qwen2.5-VL: frame.ts). Each
+ * object found covers the centre of the image: from a quarter to three
+ * quarters of its width and height.
  */
+import { seenFrame } from './frame.js';
 import type { RecordedImage } from './types.js';
 
 type Seen = Pick<RecordedImage, 'width' | 'height' | 'meanColor'>;
@@ -50,26 +52,33 @@ function detectionLabels(schema: Schema): string[] {
   return Array.isArray(label?.enum) ? label.enum.filter((l): l is string => typeof l === 'string') : ['object'];
 }
 
-/** Corners of the centre half of the image, in the convention of `model`. */
-export function centreBox(image: Pick<RecordedImage, 'width' | 'height'>, model: string): number[] {
+/** How the model behind the fake sees: its name, and whether `vl_high_resolution_images` was asked for. */
+export interface Viewer {
+  model: string;
+  highResolution: boolean;
+}
+
+/** Corners of the centre half of the image, in the convention of the model. */
+export function centreBox(image: Pick<RecordedImage, 'width' | 'height'>, { model, highResolution }: Viewer): number[] {
   if (/qwen3/i.test(model)) return [250, 250, 750, 750];
-  return [Math.round(image.width / 4), Math.round(image.height / 4), Math.round((image.width * 3) / 4), Math.round((image.height * 3) / 4)];
+  const frame = seenFrame(image.width, image.height, highResolution);
+  return [Math.round(frame.width / 4), Math.round(frame.height / 4), Math.round((frame.width * 3) / 4), Math.round((frame.height * 3) / 4)];
 }
 
 /** An instance of the named schema about this image, or null for a name the fake does not know. */
-export function structuredInstance(name: string, schema: Schema, image: Seen, model: string): unknown {
+export function structuredInstance(name: string, schema: Schema, image: Seen, viewer: Viewer): unknown {
   const about = `${image.width}x${image.height} ${image.meanColor}`;
   if (name.startsWith('moderation')) {
     const red = isRed(image.meanColor);
     return { flagged: red, categories: red ? ['VIOLENCE', 'GORE'] : [], rationale: `${about} ${red ? 'looks like blood' : 'nothing unsafe'}` };
   }
   if (name.startsWith('text')) return { text: `TEXT ${about}`, language: 'en' };
-  if (name.startsWith('detection')) return { objects: detectionLabels(schema).map((label) => ({ label, bbox_2d: centreBox(image, model) })) };
+  if (name.startsWith('detection')) return { objects: detectionLabels(schema).map((label) => ({ label, bbox_2d: centreBox(image, viewer) })) };
   return null;
 }
 
 /** The instance for a prompt that spells out its schema, or null when it asks for no JSON. */
-export function instanceForPrompt(prompt: string, image: Seen, model: string): unknown {
+export function instanceForPrompt(prompt: string, image: Seen, viewer: Viewer): unknown {
   const schema = schemaInPrompt(prompt);
-  return schema && typeof schema.title === 'string' ? structuredInstance(schema.title, schema, image, model) : null;
+  return schema && typeof schema.title === 'string' ? structuredInstance(schema.title, schema, image, viewer) : null;
 }

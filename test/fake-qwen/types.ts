@@ -1,4 +1,5 @@
 /** Public types of the fake Qwen VL endpoint (OpenAI Chat Completions wire format). */
+import type { BillingCode } from './wire.js';
 
 /** What the fake saw in the request's data URL, decoded with sharp. */
 export interface RecordedImage {
@@ -53,7 +54,15 @@ export type Fault =
   | { kind: 'reset-mid-body' }
   | { kind: 'garbage' }
   | { kind: 'content'; content: string | null }
-  | { kind: 'empty-choices' };
+  | { kind: 'empty-choices' }
+  /** Model Studio's billing refusal with its real status (400 Arrearage, 403 AllocationQuota.FreeTierOnly, 429 insufficient_quota or PrepaidBillOverdue). */
+  | { kind: 'billing'; code: BillingCode }
+  /**
+   * A streamed reply that breaks off with an `{"error": …}` event after
+   * `afterChunks` content chunks (default 1), as DashScope ends a stream that
+   * fails once begun; a reply asked without streaming gets the error as a 500.
+   */
+  | { kind: 'stream-error'; code: string; message?: string; type?: string; afterChunks?: number };
 
 export interface FakeQwenOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` or get a 401. */
@@ -64,6 +73,8 @@ export interface FakeQwenOptions {
   rejectJsonSchema?: boolean;
   /** Model id listed by GET /v1/models (chat replies echo the requested model). */
   model?: string;
+  /** The model's output cap: a request whose max_tokens is above it gets DashScope's 400 "Range of max_tokens should be [1, N]". */
+  maxOutputTokens?: number;
 }
 
 export interface FakeQwen {

@@ -1,12 +1,37 @@
 /** OpenAI Chat Completions wire shapes, as DashScope compatible mode and vLLM send them. */
 import { randomBytes } from 'node:crypto';
 
+/** DashScope compatible mode's error body: the OpenAI shape plus the request's id. */
 export interface OpenAIError {
-  error: { message: string; type: string; code: string | null; param: string | null };
+  error: { code: string | null; param: string | null; message: string; type: string };
+  request_id: string;
 }
 
 export function errorBody(message: string, type: string, code: string | null): OpenAIError {
-  return { error: { message, type, code, param: null } };
+  return { error: { code, param: null, message, type }, request_id: newId('req') };
+}
+
+/** Model Studio's billing refusals (its error-code page), with the HTTP status each arrives with. */
+export const BILLING_ERRORS = {
+  Arrearage: { status: 400, message: 'Access denied, please make sure your account is in good standing.' },
+  'AllocationQuota.FreeTierOnly': {
+    status: 403,
+    message: 'The free tier of the model has been exhausted. If you wish to continue access the model on a paid basis, please disable the "use free tier only" mode in the management console.',
+  },
+  insufficient_quota: { status: 429, message: 'You exceeded your current quota, please check your plan and billing details.' },
+  PrepaidBillOverdue: { status: 429, message: 'The prepaid bill is overdue.' },
+} as const;
+
+export type BillingCode = keyof typeof BILLING_ERRORS;
+
+export function billingErrorBody(code: BillingCode): OpenAIError {
+  // DashScope sends these codes as the type too.
+  return errorBody(BILLING_ERRORS[code].message, code, code);
+}
+
+/** DashScope's refusal of a max_tokens above the model's output cap. */
+export function maxTokensRangeBody(cap: number): OpenAIError {
+  return errorBody(`Range of max_tokens should be [1, ${cap}]`, 'invalid_request_error', 'invalid_parameter_error');
 }
 
 /** Per-status bodies shaped like DashScope's compatible-mode errors. */

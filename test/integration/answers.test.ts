@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fitWithin } from '../../src/model/upstream-image.js';
+import { fitWithin } from '../../src/model/image-frame.js';
 import { CAPTION_PROMPTS } from '../../src/modules/answers/prompts.js';
 import { expectedAnswer } from '../fake-qwen/index.js';
 import { AllImageInsightsDocument, AskOnImageDocument, AskQuestionDocument, CaptionImageDocument, ImageInsightsDocument } from '../generated/graphql.js';

@@ -2,7 +2,7 @@ import { parse } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AskAboutImagesDocument, ImagesAnswerDocument, UploadImageDocument } from '../generated/graphql.js';
 import { expectedImagesAnswer } from '../fake-qwen/index.js';
-import { fitWithin } from '../../src/model/upstream-image.js';
+import { fitWithin } from '../../src/model/image-frame.js';
 import { FIELD_COSTS, measureOperation } from '../../src/platform/graphql/limits/operation-cost.js';
 import { errorCodes, GraphQLClient } from '../support/client.js';
 import { sha256, uploadNew } from '../support/flows.js';

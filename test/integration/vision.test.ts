@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fitWithin } from '../../src/model/upstream-image.js';
+import { fitWithin } from '../../src/model/image-frame.js';
 import {
   DetectionsDocument,
   ImageModerationDocument,
@@ -188,7 +188,8 @@ describe('vision results (Qwen2.5-VL conventions)', () => {
   });
 
   it('clamps boxes to the image and drops malformed entries, boxes outside it and negative sizes', async () => {
-    const image = await uploadNew(client(), { format: 'png', width: 100, height: 80 }); // within MAX_PIXELS: sent as is
+    // Within MAX_PIXELS and a multiple of 28 on each side: sent as is, and seen at that size too.
+    const image = await uploadNew(client(), { format: 'png', width: 112, height: 84 });
     const objects = [
       { label: 'cat', bbox_2d: [-50, -50, 60, 60] }, // clamped to the top-left corner
       { label: 'cat', bbox_2d: [150, 10, 190, 40] }, // entirely outside
@@ -203,7 +204,7 @@ describe('vision results (Qwen2.5-VL conventions)', () => {
     expect(response.errors).toBeUndefined();
     expect(response.data!.image!.objects!.objects).toEqual([
       { label: 'cat', box: { x: 0, y: 0, width: 60, height: 60 } },
-      { label: 'cat', box: { x: 90, y: 70, width: 10, height: 10 } },
+      { label: 'cat', box: { x: 90, y: 70, width: 22, height: 14 } },
     ]);
     expect(h.fake.requests).toHaveLength(1);
   });

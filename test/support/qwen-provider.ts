@@ -16,6 +16,8 @@ export function qwenProviderOn(fake: FakeQwen, options: Partial<QwenVlOptions> =
     maxPixels: 1_000_000,
     maxPromptsPerCall: 8,
     completionTokensPerAnswer: 300,
+    maxOutputTokens: null,
+    highResolutionImages: false,
     recorder: upstreamRecorder(metrics, fake.url, 'qwen-vl-test'),
     ...options,
   });

@@ -53,6 +53,16 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the image resolution, output cap and quota backoff of the model endpoint (issue 23)', () => {
+    expect(loadConfig({}).model).toMatchObject({ highResolutionImages: false, maxOutputTokens: null, quotaBackoffSeconds: 300 });
+    expect(loadConfig({ QWEN_HIGH_RESOLUTION_IMAGES: 'true', QWEN_MAX_OUTPUT_TOKENS: '4096', QWEN_QUOTA_BACKOFF_SECONDS: '60' }).model).toMatchObject({
+      highResolutionImages: true,
+      maxOutputTokens: 4096,
+      quotaBackoffSeconds: 60,
+    });
+    expect(() => loadConfig({ QWEN_QUOTA_BACKOFF_SECONDS: '0' })).toThrow(/QWEN_QUOTA_BACKOFF_SECONDS must be at least 1/);
+  });
+
   it('names every invalid variable, one line each', () => {
     try {
       loadConfig({ PORT: 'eighty', QWEN_MAX_CONCURRENCY: '0', DATABASE_URL: 'mysql://x' });

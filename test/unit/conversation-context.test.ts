@@ -34,10 +34,10 @@ describe('conversation context', () => {
     expect(messageTokens(user(words('x')))).toBe(PER_MESSAGE);
     const first = await plan(10_000, []);
     expect(first).toEqual({ turns: [{ role: 'user', text: words('new') }], tokens: IMAGE_TOKENS + PER_MESSAGE });
-    // Larger than QWEN_MAX_PIXELS: counted at the downscaled size (1000×1000 → 1000 patches + 2), not the original.
+    // Larger than QWEN_MAX_PIXELS: counted at the frame the model sees (sent at 1000×1000, seen at 980×980), not the original.
     const context = new ConversationContext({ maxPixels: 1_000_000, maxTokens: 100_000 });
     const big = await context.plan([{ width: 4000, height: 4000 }], user(''), null, []);
-    expect(big.tokens).toBe(Math.ceil(1000 / 28) ** 2 + 2 + 5);
+    expect(big.tokens).toBe(35 ** 2 + 2 + 5);
   });
 
   it('sends everything, in order and with roles, when it fits', async () => {

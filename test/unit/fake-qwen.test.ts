@@ -10,7 +10,7 @@ import OpenAI, {
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { describeImage, expectedAnswer, startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
+import { describeImage, expectedAnswer, startFakeQwen, type BillingCode, type FakeQwen } from '../fake-qwen/index.js';
 import { colorDistance, makeImage, MIME, solidColorHex, toDataUrl } from '../support/images.js';
 
 const MODEL = 'qwen-vl-max';
@@ -227,6 +227,27 @@ describe('fake Qwen endpoint', () => {
       expect(cut.join('')).not.toBe('');
       expect(cut.join('')).not.toBe('this answer is cut off');
     });
+
+    it('writes `data:` without a space, ends the usage chunk with no choices, and stream-error breaks off with an error event', async () => {
+      const raw = await fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...chatParams(png, 'image/png', 'q'), stream: true, stream_options: { include_usage: true } }),
+      }).then((r) => r.text());
+      const events = raw.split('\n\n').filter(Boolean);
+      expect(events.every((e) => e.startsWith('data:{') || e === 'data:[DONE]')).toBe(true);
+      expect(JSON.parse(events.at(-2)!.slice('data:'.length))).toMatchObject({ choices: [], usage: { total_tokens: 1030 } });
+
+      fake.inject({ kind: 'stream-error', code: 'internal_error', afterChunks: 2 });
+      const pieces: string[] = [];
+      const err = await (async () => {
+        for await (const chunk of await streamed('q')) pieces.push(chunk.choices[0]?.delta.content ?? '');
+      })().catch((e: unknown) => e);
+      expect(pieces).toHaveLength(2);
+      // The SDK surfaces it as an APIError without a status, carrying the event's error object.
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(err).toMatchObject({ status: undefined, code: 'internal_error', error: { code: 'internal_error' } });
+    });
   });
 
   describe('faults', () => {
@@ -255,6 +276,19 @@ describe('fake Qwen endpoint', () => {
       expect(err).toBeInstanceOf(BadRequestError);
       expect(err).toMatchObject({ code: 'data_inspection_failed', type: 'data_inspection_failed' });
       expect((err as Error).message).toContain('Input data may contain inappropriate content.');
+    });
+
+    it('billing refusals come with Model Studio\'s statuses and the full error body', async () => {
+      const statuses: Record<BillingCode, number> = { Arrearage: 400, 'AllocationQuota.FreeTierOnly': 403, insufficient_quota: 429, PrepaidBillOverdue: 429 };
+      for (const [code, status] of Object.entries(statuses)) {
+        fake.inject({ kind: 'billing', code: code as BillingCode });
+        const res = await fetch(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chatParams(png, 'image/png', 'q')) });
+        expect(res.status).toBe(status);
+        const body = (await res.json()) as { error: Record<string, unknown>; request_id: unknown };
+        expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+        expect(body.error.code).toBe(code);
+        expect(body.request_id).toEqual(expect.any(String));
+      }
     });
 
     it('reset → APIConnectionError (not a timeout)', async () => {
@@ -393,6 +427,19 @@ describe('fake Qwen endpoint options', () => {
       for await (const m of ok.models.list()) models.push(m.id);
       expect(models).toEqual(['qwen-vl-max']);
       await expect(client(fake).models.list()).rejects.toBeInstanceOf(AuthenticationError);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses a max_tokens above maxOutputTokens as DashScope does', async () => {
+    const fake = await startFakeQwen({ maxOutputTokens: 100 });
+    try {
+      const png = await makeImage({ format: 'png', width: 8, height: 8 });
+      const err = await client(fake).chat.completions.create({ ...chatParams(png, 'image/png', 'q'), max_tokens: 101 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect(err).toMatchObject({ code: 'invalid_parameter_error', message: '400 Range of max_tokens should be [1, 100]' });
+      await expect(client(fake).chat.completions.create({ ...chatParams(png, 'image/png', 'q'), max_tokens: 100 })).resolves.toBeDefined();
     } finally {
       await fake.close();
     }

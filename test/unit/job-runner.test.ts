@@ -8,6 +8,7 @@ import { InProcessJobEvents } from '../../src/modules/jobs/job-events.js';
 import { JobRunner } from '../../src/modules/jobs/job-runner.js';
 import { VisionService } from '../../src/modules/vision/vision.service.js';
 import type { JobRecord, NewJobItem } from '../../src/modules/jobs/job.repository.js';
+import { ModelCallError } from '../../src/model/model-call-error.js';
 import { GatewayError } from '../../src/platform/errors.js';
 import { MemoryAnswers } from '../support/memory/answers.js';
 import { MemoryBudget } from '../support/memory/budget.js';
@@ -29,7 +30,7 @@ function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: nu
     jobs,
     images,
     answers,
-    new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520 }),
+    new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520, highResolution: false }),
     events,
     { imageConcurrency: 1, itemRetries: options.itemRetries ?? 2, retryDelayMs: 1, budgetFor: async () => budget },
     pino({ level: 'silent' }),
@@ -75,6 +76,17 @@ describe('JobRunner', () => {
     expect(w.provider.calls.map((c) => c.prompts)).toEqual([['One?', 'Two?'], ['One?', 'Two?']]);
     expect(job).toMatchObject({ status: 'SUCCEEDED', done: 2 });
     expect(items.map((i) => i.attempts)).toEqual([2, 2]);
+  });
+
+  it('waits out a quota refusal instead of spending retries on it, however many times it comes', async () => {
+    const w = world({ itemRetries: 1 });
+    const image = w.images.add('t', 'sha');
+    const quota = () => new ModelCallError('MODEL_QUOTA_EXHAUSTED', 'out of credit', { retryAfter: 0 });
+    w.provider.failNext(quota(), quota(), quota(), quota());
+    const { job, items } = await w.run([question(image, 'One?')]);
+    expect(w.provider.calls).toHaveLength(5);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', done: 1, failed: 0 });
+    expect(items.map((i) => [i.status, i.attempts])).toEqual([['SUCCEEDED', 1]]);
   });
 
   it('records an item as failed after its last retry', async () => {

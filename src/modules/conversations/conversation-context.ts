@@ -1,4 +1,5 @@
 import type { ChatTurn } from '../../model/provider.js';
+import type { ImageSending } from '../../model/image-frame.js';
 import { imageTokens, textTokens } from '../../model/token-estimate.js';
 
 /**
@@ -10,8 +11,8 @@ import { imageTokens, textTokens } from '../../model/token-estimate.js';
  * so what is kept is always the latest stretch of the conversation, and what
  * is dropped is the middle (the first turn's reply counts as an exchange of its own).
  *
- * Counting: each image as sent (after the QWEN_MAX_PIXELS downscale) by the
- * Qwen rule ceil(w/28)·ceil(h/28)+2, each message by the text estimate of
+ * Counting: each image by the patches of the frame the model sees it in
+ * (token-estimate.ts), each message by the text estimate of
  * token-estimate.ts plus its role markers.
  */
 
@@ -22,9 +23,8 @@ export interface ContextMessage {
   text: string;
 }
 
-export interface ContextOptions {
-  /** QWEN_MAX_PIXELS: images larger than this are sent downscaled. */
-  maxPixels: number;
+/** How images are sent (QWEN_MAX_PIXELS, the model, QWEN_HIGH_RESOLUTION_IMAGES): what they cost. */
+export interface ContextOptions extends ImageSending {
   /** CONVERSATION_MAX_CONTEXT_TOKENS. */
   maxTokens: number;
 }
@@ -59,7 +59,7 @@ export class ConversationContext {
     first: ContextMessage | null,
     between: AsyncIterable<ContextMessage> | Iterable<ContextMessage>,
   ): Promise<ContextPlan> {
-    const imagesTokens = images.reduce((sum, image) => sum + imageTokens(image.width, image.height, this.options.maxPixels), 0);
+    const imagesTokens = images.reduce((sum, image) => sum + imageTokens(image.width, image.height, this.options), 0);
     if (!first) return { turns: [toTurn(latest)], tokens: imagesTokens + messageTokens(latest) };
 
     let tokens = imagesTokens + messageTokens(first) + messageTokens(latest);

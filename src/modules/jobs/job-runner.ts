@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { GatewayError } from '../../platform/errors.js';
@@ -36,6 +37,9 @@ interface BudgetState {
  * reservations all apply, and answers stored before a crash are not asked
  * again. When the submitter's budget refuses a call, the job's remaining
  * items end FAILED with that RATE_LIMITED error instead of being asked.
+ * When the provider refuses to bill the account (MODEL_QUOTA_EXHAUSTED), the
+ * items wait the refusal's retryAfter out and are asked again, their
+ * attempts untouched: paying the bill is what they wait for, not luck.
  */
 export class JobRunner {
   constructor(
@@ -98,8 +102,8 @@ export class JobRunner {
           return;
         }
         const requests = remaining.map((item) => this.requestFor(item, image));
-        const results = await this.answers.answerAll(requests, budget, abort);
-        if (abort?.aborted) return;
+        const results = await this.answerPatiently(jobId, requests, budget, stop, abort);
+        if (!results || abort?.aborted) return;
         const lastTry = attempt > this.options.itemRetries;
         const outcomes: ItemOutcome[] = [];
         const retry: JobItemRecord[] = [];
@@ -115,6 +119,31 @@ export class JobRunner {
       },
       { retries: this.options.itemRetries, minTimeout: this.options.retryDelayMs, factor: 2, randomize: true },
     );
+  }
+
+  /**
+   * Asks for the requests, then asks again for those refused for quota once
+   * their wait is over, for as long as it takes; null when `stop` fires
+   * while waiting (the items stay pending).
+   */
+  private async answerPatiently(
+    jobId: string,
+    requests: AnswerRequest[],
+    budget: TokenBudget,
+    stop: AbortSignal,
+    abort: AbortSignal | undefined,
+  ): Promise<Array<AnswerResult | Error> | null> {
+    const results = await this.answers.answerAll(requests, budget, abort);
+    for (;;) {
+      const waiting = results.flatMap((result, i) => (isQuotaExhausted(result) ? [i] : []));
+      if (waiting.length === 0 || abort?.aborted) return results;
+      const seconds = Math.max(...waiting.map((i) => retryAfterOf(results[i]!)));
+      this.logger.info({ jobId, items: waiting.length, seconds }, 'job items wait for the model quota (MODEL_QUOTA_EXHAUSTED)');
+      const waited = await sleep(seconds * 1000, true, { signal: stop }).catch(() => false);
+      if (!waited) return null;
+      const again = await this.answers.answerAll(waiting.map((i) => requests[i]!), budget, abort);
+      waiting.forEach((index, j) => (results[index] = again[j]!));
+    }
   }
 
   /** The item as model work: a moderation as the vision service asks it (its reply format), others by their stored prompt. */
@@ -149,6 +178,16 @@ export class JobRunner {
 
 function isBudgetRefusal(result: AnswerResult | Error): result is GatewayError {
   return result instanceof GatewayError && result.code === 'RATE_LIMITED';
+}
+
+function isQuotaExhausted(result: AnswerResult | Error): result is GatewayError {
+  return result instanceof GatewayError && result.code === 'MODEL_QUOTA_EXHAUSTED';
+}
+
+/** Seconds until asking again may succeed; one when the error does not say. */
+function retryAfterOf(result: AnswerResult | Error): number {
+  const seconds = result instanceof GatewayError ? result.extensions.retryAfter : undefined;
+  return typeof seconds === 'number' && seconds >= 0 ? seconds : 1;
 }
 
 function isTransient(result: AnswerResult | Error): result is GatewayError {

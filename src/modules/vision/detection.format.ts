@@ -17,8 +17,9 @@ const entry = z.object({ label: z.string(), bbox_2d: z.array(z.number()).length(
  * allows only those, and entries naming others are dropped (matched without
  * regard to case). A reply without an `objects` list fails; an entry that
  * is malformed or whose box has no area inside the image is dropped.
+ * `frameFor` gives the frame the model that answered saw the image in.
  */
-export function detectionFormat(labels: readonly string[], frame: BoxFrame, boxFormat: BoxFormatSetting): ReplyFormat {
+export function detectionFormat(labels: readonly string[], frameFor: (model: string) => BoxFrame, boxFormat: BoxFormatSetting): ReplyFormat {
   const label = labels.length > 0 ? z.enum(labels as [string, ...string[]]) : z.string();
   const byLowerCase = new Map(labels.map((l) => [l.toLowerCase(), l]));
   return zodReplyFormat({
@@ -30,7 +31,7 @@ export function detectionFormat(labels: readonly string[], frame: BoxFrame, boxF
         const parsed = entry.safeParse(candidate);
         if (!parsed.success) return [];
         const name = labels.length > 0 ? byLowerCase.get(parsed.data.label.trim().toLowerCase()) : parsed.data.label.trim();
-        const box = toImageBox(parsed.data.bbox_2d, frame, boxFormatOf(boxFormat, model));
+        const box = toImageBox(parsed.data.bbox_2d, frameFor(model), boxFormatOf(boxFormat, model));
         return name && box ? [{ label: name, box }] : [];
       }),
     }),

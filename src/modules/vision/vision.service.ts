@@ -28,8 +28,9 @@ export interface VisionOptions {
   moderationPolicy: string;
   /** QWEN_BOX_FORMAT. */
   boxFormat: BoxFormatSetting;
-  /** QWEN_MAX_PIXELS: the size images are sent at, which absolute boxes are relative to. */
+  /** QWEN_MAX_PIXELS and QWEN_HIGH_RESOLUTION_IMAGES: with the model, the frame absolute boxes are in. */
   maxPixels: number;
+  highResolution: boolean;
 }
 
 /** A moderation verdict's filter columns, from its stored JSON. */
@@ -59,7 +60,8 @@ export class VisionService {
   /** Throws BAD_USER_INPUT for unusable labels; none (or []) asks for the salient objects. */
   objectsRequest(image: ImageRecord, labels: readonly string[] | null | undefined, refresh: boolean): AnswerRequest {
     const asked = normalizeLabels(labels);
-    const format = detectionFormat(asked, boxFrame(image, this.options.maxPixels), this.options.boxFormat);
+    const { maxPixels, highResolution, boxFormat } = this.options;
+    const format = detectionFormat(asked, (model) => boxFrame(image, { maxPixels, highResolution, model }), boxFormat);
     return structuredRequest(image, 'DETECTION', { format, instruction: detectionInstruction(asked) }, refresh);
   }
 
