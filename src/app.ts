@@ -58,6 +58,7 @@ import { SettingRepository } from './platform/database/setting.repository.js';
 import { UsageLedger } from './modules/analytics/usage-ledger.js';
 import { UsageRepository } from './modules/analytics/usage.repository.js';
 import { UsageService } from './modules/analytics/usage.service.js';
+import { PriceTable } from './modules/analytics/model-prices.js';
 import { BlobRelease } from './modules/lifecycle/blob-release.js';
 import { InProcessDeletionEffects } from './modules/lifecycle/deletion-effects.js';
 import { DeletionRepository } from './modules/lifecycle/deletion.repository.js';
@@ -167,6 +168,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     limits,
     payer,
     usage,
+    prices: new PriceTable(config.modelPrices),
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
     exports: new ExportService(results, usage),
