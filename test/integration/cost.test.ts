@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphQLClient } from '../support/client.js';
+import { uploadNew } from '../support/flows.js';
+import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
+
+/**
+ * Usage.cost through the real API: the fake endpoint bills a known usage; the
+ * test model has no built-in price (cost null), then MODEL_PRICES prices it
+ * and the stored answer is priced when read, exactly.
+ */
+
+const BILLED = { prompt: 700, completion: 30, cached: 5 };
+const ASK = 'mutation($id: ID!, $q: String!) { askQuestion(imageId: $id, question: $q) { model usage { totalTokens cost { amount currency } } } }';
+const STORED = '{ questions(first: 10) { edges { node { usage { cost { amount currency } } } } } }';
+
+let h: Harness;
+let client: GraphQLClient;
+
+beforeAll(async () => {
+  h = await startHarness({ fake: { usage: BILLED } });
+  client = new GraphQLClient(h.gateway.server.url);
+});
+afterAll(() => h?.close());
+
+describe('Usage.cost', () => {
+  it('is null for a model without a price, and priced exactly once MODEL_PRICES names it', async () => {
+    const image = await uploadNew(client, { format: 'png', width: 32, height: 24, color: '#336699' });
+    const asked = await client.request<{ askQuestion: { model: string; usage: { totalTokens: number; cost: unknown } } }>(ASK, { id: image.id, q: 'What colour is it?' });
+    expect(asked.errors).toBeUndefined();
+    expect(asked.data!.askQuestion.usage).toEqual({ totalTokens: 730, cost: null });
+    const model = asked.data!.askQuestion.model;
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'prices-'));
+    const file = path.join(dir, 'prices.json');
+    writeFileSync(file, JSON.stringify({ [model]: { currency: 'EUR', inputPerMillion: 2, outputPerMillion: 10, cachedInputPerMillion: 0.5 } }));
+    await restartGateway(h, { MODEL_PRICES: file });
+    client = new GraphQLClient(h.gateway.server.url);
+
+    // 695 × 2 + 5 × 0.5 + 30 × 10 = 1692.5 per million tokens
+    const stored = await client.request<{ questions: { edges: Array<{ node: { usage: { cost: unknown } } }> } }>(STORED);
+    expect(stored.errors).toBeUndefined();
+    expect(stored.data!.questions.edges.map((edge) => edge.node.usage.cost)).toEqual([{ amount: '0.0016925', currency: 'EUR' }]);
+    const again = await client.request<{ askQuestion: { usage: { cost: unknown } } }>(ASK, { id: image.id, q: 'What colour is it?' });
+    expect(again.data!.askQuestion.usage.cost).toEqual({ amount: '0.0016925', currency: 'EUR' });
+  });
+});
