@@ -126,7 +126,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   );
   const signer = new UrlSigner(await urlSigningSecret(config.browser.urlSigningSecret, new SettingRepository(db)), config.browser.imageUrlTtlSeconds);
   const results = new ResultService(answerRepository, config.analyticsQueryTimeoutMs);
-  const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs);
+  const prices = new PriceTable(config.modelPrices);
+  const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs, prices);
+
   const queue: JobQueue = redis
     ? new BullMqJobQueue(jobRepository, runner, redis, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger)
     : new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
@@ -168,7 +170,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     limits,
     payer,
     usage,
-    prices: new PriceTable(config.modelPrices),
+    prices,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
     exports: new ExportService(results, usage),

@@ -45,5 +45,18 @@ describe('Usage.cost', () => {
     expect(stored.data!.questions.edges.map((edge) => edge.node.usage.cost)).toEqual([{ amount: '0.0016925', currency: 'EUR' }]);
     const again = await client.request<{ askQuestion: { usage: { cost: unknown } } }>(ASK, { id: image.id, q: 'What colour is it?' });
     expect(again.data!.askQuestion.usage.cost).toEqual({ amount: '0.0016925', currency: 'EUR' });
+
+    // Query.usage sums the calls' cost (the second ask was a cache hit: no call), by model or not.
+    const summed = await client.request<{ total: unknown[]; byModel: unknown[] }>(`{
+      total: usage(groupBy: []) { calls cost { amount currency } }
+      byModel: usage(groupBy: [MODEL]) { model cost { amount currency } } }`);
+    expect(summed.errors).toBeUndefined();
+    expect(summed.data).toEqual({ total: [{ calls: 1, cost: { amount: '0.0016925', currency: 'EUR' } }], byModel: [{ model, cost: { amount: '0.0016925', currency: 'EUR' } }] });
+
+    // The usage export carries it as its last columns.
+    const exported = await fetch(new URL('/export/usage.csv?groupBy=MODEL', h.gateway.server.url));
+    const [header, line] = (await exported.text()).trim().split('\r\n');
+    expect(header!.split(',').slice(-2)).toEqual(['cost', 'costCurrency']);
+    expect(line!.split(',').slice(-2)).toEqual(['0.0016925', 'EUR']);
   });
 });

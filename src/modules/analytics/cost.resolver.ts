@@ -1,15 +1,7 @@
-import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context.js';
 import { Usage } from '../answers/usage.type.js';
-
-@ObjectType({ description: 'An amount of money: an exact decimal string and its currency.' })
-export class Money {
-  @Field(() => String, { description: 'Exact decimal, e.g. "0.000656".' })
-  amount!: string;
-
-  @Field(() => String, { description: 'ISO 4217 code, e.g. USD.' })
-  currency!: string;
-}
+import { Money } from './money.type.js';
 
 @Resolver(() => Usage)
 export class UsageCostResolver {

@@ -52,6 +52,6 @@ export const RESULT_TABLES: Record<ResultExportKind, ResultTable> = {
   },
 };
 
-export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
+export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency'] as const;
 
-export const usageRow = (row: UsageRow): ExportRow => ({ ...row });
+export const usageRow = ({ cost, ...row }: UsageRow): ExportRow => ({ ...row, cost: cost?.amount ?? null, costCurrency: cost?.currency ?? null });
