@@ -173,7 +173,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     prices,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
-    exports: new ExportService(results, usage),
+    exports: new ExportService(results, usage, prices),
     exportLinks: new ExportLinks(signer),
     deletion: new DeletionService(
       new DeletionRepository(db),

@@ -53,10 +53,12 @@ describe('Usage.cost', () => {
     expect(summed.errors).toBeUndefined();
     expect(summed.data).toEqual({ total: [{ calls: 1, cost: { amount: '0.0016925', currency: 'EUR' } }], byModel: [{ model, cost: { amount: '0.0016925', currency: 'EUR' } }] });
 
-    // The usage export carries it as its last columns.
+    // The usage and questions exports carry it as their last columns.
     const exported = await fetch(new URL('/export/usage.csv?groupBy=MODEL', h.gateway.server.url));
     const [header, line] = (await exported.text()).trim().split('\r\n');
     expect(header!.split(',').slice(-2)).toEqual(['cost', 'costCurrency']);
     expect(line!.split(',').slice(-2)).toEqual(['0.0016925', 'EUR']);
+    const questions = await fetch(new URL('/export/questions.jsonl', h.gateway.server.url));
+    expect(JSON.parse((await questions.text()).trim())).toMatchObject({ cost: '0.0016925', costCurrency: 'EUR' });
   });
 });
