@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { priceBuckets } from '../../src/modules/analytics/bucket-cost.js';
 import { PriceTable } from '../../src/modules/analytics/model-prices.js';
 import { formatCost, parsePrice } from '../../src/modules/analytics/money.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -76,5 +77,21 @@ describe('MODEL_PRICES', () => {
     const extra = file('extra.json', JSON.stringify({ m: { currency: 'USD', inputPerMillion: 1, outputPerMillion: 1, per: 'k' } }));
     expect(oneLine({ MODEL_PRICES: extra })).toMatch(/^invalid configuration: MODEL_PRICES /);
     for (const message of [oneLine({ MODEL_PRICES: tooPrecise }), oneLine({ MODEL_PRICES: extra })]) expect(message.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('usage buckets priced per model', () => {
+  const row = (model: string, promptTokens: number, completionTokens: number) => ({
+    day: null, hour: null, model, kind: 'QUESTION', apiKeyId: null, tenant: null,
+    calls: 1, results: 1, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cachedTokens: 0, cacheHits: 0, tokensSaved: 0, estimatedTokens: 0,
+  });
+
+  it('sums each model at its price into the groups asked; null when a billed model is unpriced or currencies differ', () => {
+    const prices = new PriceTable({ eur: { currency: 'EUR', inputPerMillion: 1, outputPerMillion: 1 } });
+    const [byKind] = priceBuckets([row('qwen-vl-max', 1000, 0), row('qwen-vl-plus', 1000, 0)], ['KIND'], prices);
+    expect(byKind).toMatchObject({ model: null, kind: 'QUESTION', calls: 2, promptTokens: 2000, cost: { amount: '0.00101', currency: 'USD' } });
+    expect(priceBuckets([row('qwen-vl-max', 1000, 0), row('qwen-vl-test', 10, 0)], [], prices)[0]!.cost).toBeNull();
+    expect(priceBuckets([row('qwen-vl-max', 1000, 0), row('eur', 10, 0)], [], prices)[0]!.cost).toBeNull();
+    expect(priceBuckets([row('qwen-vl-max', 1000, 0), row('eur', 10, 0)], ['MODEL'], prices).map((b) => b.cost?.currency)).toEqual(['USD', 'EUR']);
   });
 });
