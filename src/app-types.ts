@@ -15,6 +15,7 @@ import type { ConversationService } from './modules/conversations/conversation.s
 import type { VisionService } from './modules/vision/vision.service.js';
 import type { ImagesAnswerService } from './modules/vision/images-answer.service.js';
 import type { SqlStatements } from './platform/database/sql-statements.js';
+import type { PriceTable } from './modules/analytics/model-prices.js';
 import type { UsageService } from './modules/analytics/usage.service.js';
 import type { DeletionService } from './modules/lifecycle/deletion.service.js';
 import type { ExportService } from './modules/exports/export.service.js';
@@ -37,6 +38,8 @@ export interface Services {
   imagesAnswers: ImagesAnswerService;
   /** Query.usage: calls, tokens and cache savings (modules/analytics). */
   usage: UsageService;
+  /** Prices per model: Usage.cost (modules/analytics). */
+  prices: PriceTable;
   keys: ApiKeyService;
   limits: UsageLimits;
   /** Whose token budget model work is charged to. */

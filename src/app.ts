@@ -59,6 +59,7 @@ import { SettingRepository } from './platform/database/setting.repository.js';
 import { UsageLedger } from './modules/analytics/usage-ledger.js';
 import { UsageRepository } from './modules/analytics/usage.repository.js';
 import { UsageService } from './modules/analytics/usage.service.js';
+import { PriceTable } from './modules/analytics/model-prices.js';
 import { BlobRelease } from './modules/lifecycle/blob-release.js';
 import { InProcessDeletionEffects } from './modules/lifecycle/deletion-effects.js';
 import { DeletionRepository } from './modules/lifecycle/deletion.repository.js';
@@ -132,7 +133,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   );
   const signer = new UrlSigner(await urlSigningSecret(config.browser.urlSigningSecret, new SettingRepository(db)), config.browser.imageUrlTtlSeconds);
   const results = new ResultService(answerRepository, config.analyticsQueryTimeoutMs);
-  const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs);
+  const prices = new PriceTable(config.modelPrices);
+  const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs, prices);
+
   const queue: JobQueue = redis
     ? new BullMqJobQueue(jobRepository, runner, redis, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger)
     : new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
@@ -174,9 +177,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     limits,
     payer,
     usage,
+    prices,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
-    exports: new ExportService(results, usage),
+    exports: new ExportService(results, usage, prices),
     exportLinks: new ExportLinks(signer),
     deletion: new DeletionService(
       deletionRepository,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -71,6 +72,29 @@ const fallbacks = z.string().transform((value, ctx) => {
   return z.NEVER;
 });
 
+/** A price per million tokens: a plain decimal with at most 6 places (money is summed exactly). */
+const pricePerMillion = z.union([z.number().nonnegative(), z.string()]).refine((v) => /^\d+(\.\d{1,6})?$/.test(String(v)), 'a price must be a decimal ≥ 0 with at most 6 places');
+const modelPricesSchema = z.record(
+  z.string().min(1),
+  z.object({ currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code such as USD'), inputPerMillion: pricePerMillion, outputPerMillion: pricePerMillion, cachedInputPerMillion: pricePerMillion.optional() }).strict(),
+);
+
+/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
+const modelPrices = z.string().transform((file, ctx) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `could not read ${file} as JSON (${error instanceof Error ? error.message : String(error)})` });
+    return z.NEVER;
+  }
+  const parsed = modelPricesSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  ctx.addIssue({ code: 'custom', message: `${file}: ${issue.path.join('.')}: ${issue.message} (expected {"<model>": {"currency": "USD", "inputPerMillion": 0.8, "outputPerMillion": 3.2, "cachedInputPerMillion"?: 0.16}})` });
+  return z.NEVER;
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production')
     .describe('`development` adds stack traces to errors and turns the GraphQL explorer on; `test` is for the test suite'),
@@ -118,6 +142,8 @@ const envSchema = z.object({
   ANSWER_CACHE_SIZE: int(0).default(10_000).describe('answers kept in the in-memory layer in front of the database (0 turns it off)'),
   CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant')
     .describe("whose stored answers serve a request: its own tenant's (`tenant`), or any tenant's with the same bytes (`global`, a privacy trade-off: see [API keys and tenants](security-and-operations.md#api-keys-and-tenants))"),
+  MODEL_PRICES: modelPrices.optional()
+    .meta({ description: 'path of a JSON file of prices per model, `{"qwen-vl-max": {"currency": "USD", "inputPerMillion": 0.8, "outputPerMillion": 3.2, "cachedInputPerMillion": 0.16}}`, over the built-in table (see [Cost in money](analytics.md#cost-in-money))', default: 'the built-in Qwen VL prices' }),
   ANALYTICS_QUERY_TIMEOUT_MS: int(1).default(5_000).describe('time limit of one stored-results list or `totalCount` query on PostgreSQL (`QUERY_TOO_COMPLEX` beyond)'),
   JOB_CONCURRENCY: int(1, 64).default(2).describe('jobs run at once per process'),
   JOB_MAX_ITEMS: int(1).default(1000).describe('items (images × prompts) per job (`BAD_USER_INPUT` beyond)'),
@@ -275,6 +301,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxContextTokens: env.CONVERSATION_MAX_CONTEXT_TOKENS,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
+    /** MODEL_PRICES: prices per model over the built-in table (modules/analytics/model-prices.ts). */
+    modelPrices: env.MODEL_PRICES ?? {},
     /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */
     cacheScope: env.CACHE_SCOPE,
     /** Time limit of one analytics list query (PostgreSQL statement_timeout). */

@@ -267,7 +267,7 @@ function suite(name: string, databaseUrl: () => string | undefined, dialect: 'sq
       expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
       expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="questions-\d{4}-\d{2}-\d{2}\.csv"$/);
       const text = await response.text();
-      expect(text.split('\r\n')[0]).toBe('id,imageId,prompt,answer,model,promptTokens,completionTokens,totalTokens,cachedTokens,latencyMs,createdAt');
+      expect(text.split('\r\n')[0]).toBe('id,imageId,prompt,answer,model,promptTokens,completionTokens,totalTokens,cachedTokens,latencyMs,createdAt,cost,costCurrency');
       const records = csvRecords(text);
       const expected = mine.questions.filter((q) => q.text.includes('cat'));
       expect(records.map((r) => r.id)).toEqual(expected.map((q) => q.id));
@@ -291,6 +291,7 @@ function suite(name: string, databaseUrl: () => string | undefined, dialect: 'sq
         mine.captions.filter((c) => c.createdAt >= at(201)).map((c) => ({
           id: c.id, imageId: c.imageId, style: 'BRIEF', text: c.text, model: 'qwen-vl-test',
           promptTokens: 10, completionTokens: 2, totalTokens: 12, cachedTokens: 0, latencyMs: 5, createdAt: c.createdAt.toISOString(),
+          cost: null, costCurrency: null, // qwen-vl-test has no price
         })),
       );
       const flagged = jsonLines(await (await download('/export/moderations.jsonl?flagged=true')).text());

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
+import { Money } from './money.type.js';
 import { UsageDimension } from './usage.service.js';
 
 export { UsageDimension };
@@ -77,6 +78,12 @@ export class UsageBucket {
       'so they are charged the estimated prompt plus the text already written.',
   })
   estimatedTokens!: number;
+
+  @Field(() => Money, {
+    nullable: true,
+    description: 'What its calls cost at each model’s price, summed exactly; null when nothing was billed, a model in it has no price, or its models are priced in different currencies (group by MODEL to see each).',
+  })
+  cost!: Money | null;
 }
 
 @ArgsType()

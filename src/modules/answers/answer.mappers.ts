@@ -18,6 +18,7 @@ export function answerFields(row: AnswerRecord, cached: boolean): AnswerFields {
       completionTokens: row.completionTokens,
       totalTokens: row.totalTokens,
       cachedTokens: row.cachedTokens,
+      model: row.model,
     },
   };
 }

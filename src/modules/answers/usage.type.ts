@@ -13,4 +13,7 @@ export class Usage {
 
   @Field(() => Int, { description: 'Prompt tokens the endpoint served from its own context cache, when it reports them.' })
   cachedTokens!: number;
+
+  /** The model that billed them (null: several, as a conversation's sum): what `cost` is priced by (modules/analytics). */
+  model!: string | null;
 }

@@ -35,5 +35,5 @@ export class Conversation {
 
 export function toConversation(row: ConversationRecord): Conversation {
   const { id, title, images, createdAt, updatedAt, promptTokens, completionTokens, totalTokens, cachedTokens } = row;
-  return { id, title, images, createdAt, updatedAt, usage: { promptTokens, completionTokens, totalTokens, cachedTokens } };
+  return { id, title, images, createdAt, updatedAt, usage: { promptTokens, completionTokens, totalTokens, cachedTokens, model: null } };
 }

@@ -42,7 +42,7 @@ export function toMessage(row: MessageRecord): Message {
     text: row.text,
     model: row.model,
     usage: billed
-      ? { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0, totalTokens: row.totalTokens ?? 0, cachedTokens: row.cachedTokens ?? 0 }
+      ? { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0, totalTokens: row.totalTokens ?? 0, cachedTokens: row.cachedTokens ?? 0, model: row.model }
       : null,
     latencyMs: row.latencyMs,
     createdAt: row.createdAt,

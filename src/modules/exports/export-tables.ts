@@ -1,4 +1,5 @@
 import type { AnswerRecord } from '../answers/result.service.js';
+import type { PriceTable } from '../analytics/model-prices.js';
 import type { UsageRow } from '../analytics/usage.service.js';
 import type { ModerationVerdict } from '../vision/moderation.format.js';
 import type { ExportRow } from './export-writers.js';
@@ -11,8 +12,12 @@ import type { ResultExportKind } from './export-query.js';
 
 const USAGE = ['promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens'] as const;
 
-function resultRow(row: AnswerRecord): ExportRow {
+/** The result's fields shared by every kind; its cost (at read time, like Usage.cost) in the last two columns. */
+function resultRow(row: AnswerRecord, prices: PriceTable): ExportRow {
+  const cost = prices.cost(row.model, row);
   return {
+    cost: cost?.amount ?? null,
+    costCurrency: cost?.currency ?? null,
     id: row.id,
     imageId: row.imageId,
     model: row.model,
@@ -22,36 +27,36 @@ function resultRow(row: AnswerRecord): ExportRow {
   };
 }
 
-const RESULT_COLUMNS = ['id', 'imageId', 'model', ...USAGE, 'latencyMs', 'createdAt'] as const;
+const RESULT_COLUMNS = ['id', 'imageId', 'model', ...USAGE, 'latencyMs', 'createdAt', 'cost', 'costCurrency'] as const;
 
 interface ResultTable {
   /** The stored kind of answer the export reads. */
   answerKind: 'QUESTION' | 'CAPTION' | 'MODERATION';
   columns: readonly string[];
-  row: (row: AnswerRecord) => ExportRow;
+  row: (row: AnswerRecord, prices: PriceTable) => ExportRow;
 }
 
 export const RESULT_TABLES: Record<ResultExportKind, ResultTable> = {
   questions: {
     answerKind: 'QUESTION',
     columns: ['id', 'imageId', 'prompt', 'answer', ...RESULT_COLUMNS.slice(2)],
-    row: (row) => ({ ...resultRow(row), prompt: row.prompt, answer: row.text }),
+    row: (row, prices) => ({ ...resultRow(row, prices), prompt: row.prompt, answer: row.text }),
   },
   captions: {
     answerKind: 'CAPTION',
     columns: ['id', 'imageId', 'style', 'text', ...RESULT_COLUMNS.slice(2)],
-    row: (row) => ({ ...resultRow(row), style: row.style, text: row.text }),
+    row: (row, prices) => ({ ...resultRow(row, prices), style: row.style, text: row.text }),
   },
   moderations: {
     answerKind: 'MODERATION',
     columns: ['id', 'imageId', 'flagged', 'categories', 'rationale', ...RESULT_COLUMNS.slice(2)],
-    row: (row) => {
+    row: (row, prices) => {
       const verdict = JSON.parse(row.text) as ModerationVerdict;
-      return { ...resultRow(row), flagged: verdict.flagged, categories: verdict.categories, rationale: verdict.rationale };
+      return { ...resultRow(row, prices), flagged: verdict.flagged, categories: verdict.categories, rationale: verdict.rationale };
     },
   },
 };
 
-export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
+export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency'] as const;
 
-export const usageRow = (row: UsageRow): ExportRow => ({ ...row });
+export const usageRow = ({ cost, ...row }: UsageRow): ExportRow => ({ ...row, cost: cost?.amount ?? null, costCurrency: cost?.currency ?? null });

@@ -1,6 +1,7 @@
 import { datedFilename, type Download } from '../../platform/http/download.js';
 import type { Caller } from '../access/caller.js';
 import type { ResultService } from '../answers/result.service.js';
+import type { PriceTable } from '../analytics/model-prices.js';
 import type { UsageService } from '../analytics/usage.service.js';
 import { exportFilter, type ExportRequest } from './export-query.js';
 import { RESULT_TABLES, USAGE_COLUMNS, usageRow } from './export-tables.js';
@@ -18,6 +19,7 @@ export class ExportService {
   constructor(
     private readonly results: ResultService,
     private readonly usage: UsageService,
+    private readonly prices: PriceTable,
     private readonly batchSize = EXPORT_BATCH,
   ) {}
 
@@ -43,7 +45,7 @@ export class ExportService {
     }
     const table = RESULT_TABLES[filter.kind];
     const batches = this.results.scan(caller.tenant, table.answerKind, filter.filter, this.batchSize);
-    return { columns: table.columns, batches: mapBatches(batches, (batch) => batch.map(table.row)) };
+    return { columns: table.columns, batches: mapBatches(batches, (batch) => batch.map((row) => table.row(row, this.prices))) };
   }
 }
 

@@ -17,5 +17,5 @@ export class ImagesAnswer extends ResultFields {
 
 export function toImagesAnswer(row: ImagesAnswerRecord, cached = true): ImagesAnswer {
   const { id, images, prompt, text, model, latencyMs, createdAt, promptTokens, completionTokens, totalTokens, cachedTokens } = row;
-  return { id, images, prompt, answer: text, model, cached, latencyMs, createdAt, usage: { promptTokens, completionTokens, totalTokens, cachedTokens } };
+  return { id, images, prompt, answer: text, model, cached, latencyMs, createdAt, usage: { promptTokens, completionTokens, totalTokens, cachedTokens, model } };
 }
