@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { PROCESS_START_MS, spawnGateway, type ChildGateway } from '../support/child-gateway.js';
 import { GraphQLClient, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
+import { runCli } from '../support/operator-cli.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 const base = (gateway: { server: { url: string } }) => gateway.server.url.replace(/\/graphql$/, '');
@@ -103,15 +104,21 @@ describe('logs of a gateway process (npm start)', () => {
   let dataDir: string;
   let quiet: ChildGateway;
   let verbose: ChildGateway;
-  const SECRET = 'sk-ops-test-do-not-log-4711';
+  // Real keys (a presented key is always checked); AUTH_REQUIRED=false keeps key-less sockets served.
+  const secrets = new Map<ChildGateway, string>();
   const PROMPT = 'Which colour is the secret square?';
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-ops-'));
     [quiet, verbose] = await Promise.all([
-      spawnGateway({ DATA_DIR: path.join(dataDir, 'quiet'), WS_CONNECTION_INIT_TIMEOUT_MS: '500' }),
-      spawnGateway({ DATA_DIR: path.join(dataDir, 'verbose'), LOG_PROMPTS: 'true' }),
+      spawnGateway({ DATA_DIR: path.join(dataDir, 'quiet'), WS_CONNECTION_INIT_TIMEOUT_MS: '500', AUTH_REQUIRED: 'false' }),
+      spawnGateway({ DATA_DIR: path.join(dataDir, 'verbose'), LOG_PROMPTS: 'true', AUTH_REQUIRED: 'false' }),
     ]);
+    for (const [child, name] of [[quiet, 'quiet'], [verbose, 'verbose']] as const) {
+      const created = await runCli('keys', ['create', '--tenant', 'ops'], { DATA_DIR: path.join(dataDir, name) });
+      expect(created.code).toBe(0);
+      secrets.set(child, created.stdout.trim().split('\n').at(-1)!);
+    }
   }, 2 * PROCESS_START_MS);
   afterAll(async () => {
     for (const child of [quiet, verbose]) if (child && child.process.exitCode === null) child.process.kill('SIGKILL');
@@ -120,13 +127,13 @@ describe('logs of a gateway process (npm start)', () => {
 
   const lines = (child: ChildGateway) => child.logs.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
   const ask = (child: ChildGateway, requestId: string) =>
-    new GraphQLClient(child.url, { authorization: `Bearer ${SECRET}`, 'x-request-id': requestId }).request(
+    new GraphQLClient(child.url, { authorization: `Bearer ${secrets.get(child)}`, 'x-request-id': requestId }).request(
       'query OpsAsk($q: String!) { image(id: "no-such-image") { answer(question: $q) { answer } } }',
       { q: PROMPT },
     );
 
   it('writes one line per request with its id, operation name and duration, and no credentials, prompts or image bytes', async () => {
-    const image = await uploadNew(new GraphQLClient(quiet.url, { authorization: `Bearer ${SECRET}`, 'x-request-id': 'ops-upload-1' }), {
+    const image = await uploadNew(new GraphQLClient(quiet.url, { authorization: `Bearer ${secrets.get(quiet)}`, 'x-request-id': 'ops-upload-1' }), {
       format: 'png',
       width: 64,
       height: 64,
@@ -147,7 +154,7 @@ describe('logs of a gateway process (npm start)', () => {
     expect(lines(quiet).some((line) => line.reqId === 'ops-upload-1' && (line.graphql as { operationName?: string })?.operationName === 'UploadImage')).toBe(true);
 
     const all = quiet.logs.join('\n');
-    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain(secrets.get(quiet));
     expect(all.toLowerCase()).not.toContain('authorization');
     expect(all).not.toContain(PROMPT);
     expect(all).not.toContain(image.bytes.subarray(0, 48).toString('base64'));
@@ -172,14 +179,14 @@ describe('logs of a gateway process (npm start)', () => {
     await expect.poll(() => lines(verbose).find((line) => line.reqId === 'ops-ask-verbose')).toBeDefined();
     const line = lines(verbose).find((l) => l.reqId === 'ops-ask-verbose')!;
     expect(line.graphql).toMatchObject({ operationName: 'OpsAsk', prompts: [PROMPT] });
-    expect(verbose.logs.join('\n')).not.toContain(SECRET);
+    expect(verbose.logs.join('\n')).not.toContain(secrets.get(verbose));
   });
 
   it('closes an unacknowledged socket without logging anything secret', async () => {
-    const socket = new WebSocket(quiet.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { authorization: `Bearer ${SECRET}` } });
+    const socket = new WebSocket(quiet.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { authorization: `Bearer ${secrets.get(quiet)}` } });
     const code = await new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
     expect(code).toBe(4408);
-    expect(quiet.logs.join('\n')).not.toContain(SECRET);
+    expect(quiet.logs.join('\n')).not.toContain(secrets.get(quiet));
   });
 });
 

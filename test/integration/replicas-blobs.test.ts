@@ -47,7 +47,7 @@ describe.skipIf(replicasUnavailable)('blobs across replicas', () => {
     // Rendered once, by B, into the bucket: A serves the same object.
     const fromA = await fetchImage(thumbnailUrl);
     expect(fromA.body.equals(thumbnail.body)).toBe(true);
-    expect(await s3.keys()).toEqual(expect.arrayContaining([image.sha256, `thumbnails/${image.sha256}-40.webp`]));
+    expect(await s3.keys()).toEqual(expect.arrayContaining([image.sha256, `thumbnails/${image.sha256}-64.webp`]));
   });
 
   it(

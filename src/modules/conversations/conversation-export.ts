@@ -7,6 +7,7 @@ import type { ApiKeyService } from '../access/api-key.service.js';
 import type { UsageLimits } from '../access/usage-limits.js';
 import { toConversation } from './conversation.type.js';
 import type { ConversationRecord, ConversationService } from './conversation.service.js';
+import type { Usage } from '../answers/usage.type.js';
 import { toMessage } from './message.type.js';
 
 /**
@@ -51,14 +52,15 @@ async function* jsonLines(conversations: ConversationService, tenant: string): A
 /** One line, written in pieces: the conversation, then its messages a page at a time. */
 async function* conversationLine(conversations: ConversationService, row: ConversationRecord): AsyncGenerator<string> {
   const { images, ...conversation } = toConversation(row);
-  const head = { ...conversation, images: images.map(({ id, sha256, mimeType, width, height }) => ({ id, sha256, mimeType, width, height })) };
+  const head = { ...conversation, usage: usageFields(conversation.usage), images: images.map(({ id, sha256, mimeType, width, height }) => ({ id, sha256, mimeType, width, height })) };
   yield `${JSON.stringify(head).slice(0, -1)},"messages":[`;
   let after: string | undefined;
   let separator = '';
   for (;;) {
     const page = await conversations.messages(row, { first: PAGE, after });
     for (const message of page.items) {
-      yield separator + JSON.stringify(toMessage(message));
+      const shown = toMessage(message);
+      yield separator + JSON.stringify({ ...shown, usage: shown.usage && usageFields(shown.usage) });
       separator = ',';
     }
     const last = page.items.at(-1);
@@ -66,4 +68,9 @@ async function* conversationLine(conversations: ConversationService, row: Conver
     after = encodeCursor(last);
   }
   yield ']}\n';
+}
+
+/** Usage as GraphQL shows its token fields: the model it carries (for pricing) is not one of them. */
+function usageFields({ promptTokens, completionTokens, totalTokens, cachedTokens }: Usage): Omit<Usage, 'model'> {
+  return { promptTokens, completionTokens, totalTokens, cachedTokens };
 }
