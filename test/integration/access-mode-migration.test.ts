@@ -10,12 +10,12 @@ import { migrateDatabase } from '../../src/platform/database/migrate.js';
 import { dropSchema } from '../../src/platform/database/migration-diff.js';
 import { paths, readMigrationsList } from '../../src/platform/database/migration-files.js';
 import { NO_FILTERS, withSchemaEngine } from '../../src/platform/database/schema-engine.js';
+import { postgresMissing, postgresSchemaUrl } from '../support/services.js';
 
 // The access mode is stored since this migration (issue 21, point 5). A database
 // that had keys before it was closed by them, and must stay closed once they are
 // all deleted; one that never had a key stays open.
 
-const PG_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test';
 const TIMEOUT = 60_000;
 const STORED_MODE = '20261205091607_access_mode_and_tenant_erasures';
 
@@ -61,8 +61,8 @@ describe('upgrading to the stored access mode', () => {
     }
   });
 
-  it.skipIf(PG_URL === 'off')('PostgreSQL: a database that had keys stays closed once they are deleted', { timeout: TIMEOUT }, async () => {
-    const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=access_mode_${randomBytes(4).toString('hex')}`;
+  it.skipIf(postgresMissing)('PostgreSQL: a database that had keys stays closed once they are deleted', { timeout: TIMEOUT }, async () => {
+    const url = postgresSchemaUrl('access_mode');
     try {
       await expectUpgradeKeepsMode(() => url);
     } finally {

@@ -69,3 +69,19 @@ it('reports an SQL error to its client and keeps serving', async () => {
   await expect(shared.query('SELECT no_such_column')).rejects.toThrow(/no_such_column/);
   expect((await shared.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
 });
+
+it("leaves the run's exit code alone as PGlite boots and closes (its runtime writes process.exitCode)", async () => {
+  const own = await startEmbeddedPostgres();
+  const before = process.exitCode;
+  process.exitCode = 1; // as vitest marks a run with a failure
+  try {
+    const client = new pg.Client({ connectionString: own.url });
+    await client.connect();
+    await client.query('SELECT 1');
+    await client.end();
+    await own.close();
+    expect(process.exitCode).toBe(1);
+  } finally {
+    process.exitCode = before;
+  }
+}, 120_000);

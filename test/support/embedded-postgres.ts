@@ -82,7 +82,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     if (pumping) return;
     pumping = true;
     try {
-      const db = await (pglite ??= bootPglite());
+      const db = await (pglite ??= keepingExitCode(bootPglite));
       for (;;) {
         const connection = owner ?? waiting.shift();
         if (!connection) break;
@@ -143,9 +143,22 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     close: async () => {
       for (const connection of connections) connection.socket.destroy();
       await new Promise((resolve) => server.close(resolve));
-      if (pglite) await (await pglite).close();
+      if (pglite) await keepingExitCode(async () => (await pglite!).close());
     },
   };
+}
+
+/**
+ * PGlite's Emscripten runtime writes process.exitCode whenever its backend exits (99 as it boots,
+ * 0 as it closes): left alone, a run vitest marked failed would exit 0. The run keeps its own code.
+ */
+async function keepingExitCode<T>(work: () => Promise<T>): Promise<T> {
+  const exitCode = process.exitCode;
+  try {
+    return await work();
+  } finally {
+    process.exitCode = exitCode;
+  }
 }
 
 /**
