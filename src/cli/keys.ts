@@ -1,12 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../platform/config.js';
 import { GatewayError } from '../platform/errors.js';
 import { ApiKeyService } from '../modules/access/api-key.service.js';
 import { ApiKeyRepository } from '../modules/access/api-key.repository.js';
 import { OPEN_TENANT } from '../modules/access/caller.js';
-import { openDatabase } from '../platform/database/database.js';
 import { redact } from '../platform/database/database-url.js';
-import { migrateDatabase } from '../platform/database/migrate.js';
+import { withOperatorDatabase } from './operator-database.js';
 
 /** `npm run keys -- create [--tenant NAME] [--admin] | list | revoke ID | open`, against DATABASE_URL (or DATA_DIR's SQLite file). */
 
@@ -16,17 +14,11 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function withKeys<T>(action: (keys: ApiKeyService) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  // Said every time: a key written to another database than the gateway's is a silent no-op.
-  console.error(`keys: database ${redact(config.databaseUrl)} (from DATABASE_URL, else DATA_DIR=${config.dataDir})`);
-  await migrateDatabase(config.databaseUrl);
-  const db = await openDatabase(config.databaseUrl);
-  try {
-    return await action(new ApiKeyService(new ApiKeyRepository(db), config.auth));
-  } finally {
-    await db.$disconnect();
-  }
+function withKeys<T>(action: (keys: ApiKeyService) => Promise<T>): Promise<T> {
+  return withOperatorDatabase(
+    (config) => `keys: database ${redact(config.databaseUrl)} (from DATABASE_URL, else DATA_DIR=${config.dataDir})`,
+    (db, config) => action(new ApiKeyService(new ApiKeyRepository(db), config.auth)),
+  );
 }
 
 const program = new Command('keys')

@@ -1,12 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import { loadConfig, logLevel, type Config } from '../platform/config.js';
+import { logLevel, type Config } from '../platform/config.js';
 import { GatewayError } from '../platform/errors.js';
 import { createBlobStorage } from '../platform/blob-storage/blob-storage.js';
 import { StorageHealth } from '../platform/blob-storage/storage-health.js';
-import { openDatabase, type Db } from '../platform/database/database.js';
+import type { Db } from '../platform/database/database.js';
 import { parseDatabaseUrl, redact } from '../platform/database/database-url.js';
-import { migrateDatabase } from '../platform/database/migrate.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { RedisConnections } from '../platform/redis/connection.js';
 import { AnswerRepository } from '../modules/answers/answer.repository.js';
@@ -19,6 +18,7 @@ import { DeletionRepository } from '../modules/lifecycle/deletion.repository.js'
 import { DeletionService, type TenantErasure } from '../modules/lifecycle/deletion.service.js';
 import { ReplicaCaches } from '../modules/lifecycle/replica-caches.js';
 import { TenantRepository, type TenantSummary } from '../modules/lifecycle/tenant.repository.js';
+import { withOperatorDatabase } from './operator-database.js';
 
 /** `npm run tenants -- list | delete NAME [--yes]`, against DATABASE_URL (or DATA_DIR's SQLite file) and DATA_DIR's blobs. */
 
@@ -34,18 +34,11 @@ const REPORT: Array<[keyof TenantErasure, string]> = [
   ['thumbnails', 'thumbnails'],
 ];
 
-async function withDatabase<T>(action: (db: Db, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  // Said every time: erasing in another database than the gateway's would remove nothing.
-  const blobsAt = config.s3 ? `S3 bucket ${config.s3.bucket}` : config.blobDir;
-  console.error(`tenants: database ${redact(config.databaseUrl)}, blobs ${blobsAt} (from DATABASE_URL, DATA_DIR=${config.dataDir} and S3_BUCKET)`);
-  await migrateDatabase(config.databaseUrl);
-  const db = await openDatabase(config.databaseUrl);
-  try {
-    return await action(db, config);
-  } finally {
-    await db.$disconnect();
-  }
+function withDatabase<T>(action: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  return withOperatorDatabase((config) => {
+    const blobsAt = config.s3 ? `S3 bucket ${config.s3.bucket}` : config.blobDir;
+    return `tenants: database ${redact(config.databaseUrl)}, blobs ${blobsAt} (from DATABASE_URL, DATA_DIR=${config.dataDir} and S3_BUCKET)`;
+  }, action);
 }
 
 const describeSummary = (s: TenantSummary) =>

@@ -6,6 +6,8 @@
  * size, then, when the area is above the family's maximum, scaled down (each
  * side floored to a multiple), or when below its minimum, scaled up (ceiled).
  * Absolute boxes are in this frame, and the image's tokens are its patches.
+ * test/fake-qwen/frame.ts computes the same on its own, on purpose: the fake
+ * endpoint is the yardstick this code is tested against, so they share nothing.
  */
 import { modelFamily, type ModelFamily } from './model-family.js';
 
@@ -59,7 +61,7 @@ export function smartResize(width: number, height: number, { factor, minPixels, 
   return { width: w, height: h };
 }
 
-export function resizeLimits(family: ModelFamily, highResolution: boolean): ResizeLimits {
+function resizeLimits(family: ModelFamily, highResolution: boolean): ResizeLimits {
   return { factor: family.patchSize, minPixels: family.minPixels, maxPixels: highResolution ? family.highResolutionMaxPixels : family.maxPixels };
 }
 

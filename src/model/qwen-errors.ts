@@ -20,7 +20,7 @@ function codeOf(error: InstanceType<typeof OpenAI.APIError>): string {
 }
 
 /** The account behind this request cannot be billed: MODEL_QUOTA_EXHAUSTED, never retried. */
-export function isQuotaError(error: unknown): boolean {
+function isQuotaError(error: unknown): boolean {
   return error instanceof OpenAI.APIError && (QUOTA_CODES.has(String(error.code)) || QUOTA_CODES.has(String(error.type)));
 }
 

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GraphQLClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
@@ -34,6 +34,7 @@ describe('Usage.cost', () => {
     const model = asked.data!.askQuestion.model;
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'prices-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'prices.json');
     writeFileSync(file, JSON.stringify({ [model]: { currency: 'EUR', inputPerMillion: 2, outputPerMillion: 10, cachedInputPerMillion: 0.5 } }));
     await restartGateway(h, { MODEL_PRICES: file });

@@ -160,6 +160,7 @@ describe('ALLOWED_HOSTS and PUBLIC_URL', () => {
         const answer = await raw(port, 'POST', '/graphql', { host, ...JSON_POST }, READ);
         expect([host, answer.status]).toEqual([host, 200]);
         const urls = imageUrlsIn(answer);
+        expect(urls.length).toBeGreaterThan(0);
         for (const url of urls) expect(url.startsWith('https://images.example.com/qwen/images/')).toBe(true);
       }
       for (const host of ['internal.example', 'gateway.evil.example', 'evil.example']) {

@@ -20,6 +20,7 @@ const tmpfs = await mountTmpfs(2 * 1024 * 1024);
 if (typeof tmpfs === 'string' && process.env.CI) throw new Error(tmpfs);
 /** The SQLite database's own small disk (room for the migrated schema and a little more). */
 const dbTmpfs = await mountTmpfs(4 * 1024 * 1024);
+if (typeof dbTmpfs === 'string' && process.env.CI) throw new Error(dbTmpfs);
 
 describe.skipIf(typeof tmpfs === 'string')('uploads onto a full disk', () => {
   const fs = tmpfs as Tmpfs;

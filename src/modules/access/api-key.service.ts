@@ -105,7 +105,7 @@ export class ApiKeyService {
   async authenticate(authorization: string | undefined): Promise<Caller> {
     if (authorization?.trim()) return this.callerOfKey(authorization);
     if (await this.keysRequired()) throw unauthenticated('This gateway requires an API key: send "Authorization: Bearer <key>".');
-    return { tenant: OPEN_TENANT, apiKeyId: null, requestsPerMinute: this.defaults.requestsPerMinute, tokensPerDay: this.defaults.tokensPerDay, admin: false };
+    return this.callerWith(OPEN_TENANT, null, null);
   }
 
   /** A tenant was erased (its keys with it): its keys are not trusted from memory any more. */
@@ -117,14 +117,7 @@ export class ApiKeyService {
 
   /** The limits a job's key had (jobs run later, without a request). */
   async callerForJob(tenant: string, apiKeyId: string | null): Promise<Caller> {
-    const record = apiKeyId ? await this.keys.findById(apiKeyId) : null;
-    return {
-      tenant,
-      apiKeyId,
-      requestsPerMinute: record?.requestsPerMinute ?? this.defaults.requestsPerMinute,
-      tokensPerDay: record?.tokensPerDay ?? this.defaults.tokensPerDay,
-      admin: record?.admin ?? false,
-    };
+    return this.callerWith(tenant, apiKeyId, apiKeyId ? await this.keys.findById(apiKeyId) : null);
   }
 
   /**
@@ -136,13 +129,13 @@ export class ApiKeyService {
   async callerForLink(tenant: string, apiKeyId: string | null): Promise<Caller> {
     if (apiKeyId === null) {
       if (await this.keysRequired()) throw new GatewayError('FORBIDDEN', 'This export link was minted before the gateway required API keys: ask exportUrl for a new one, with a key.');
-    } else {
-      const record = await this.keys.findById(apiKeyId);
-      if (!record || record.revokedAt || record.tenant !== tenant) {
-        throw new GatewayError('FORBIDDEN', 'The API key this export link was minted with is revoked (or its tenant erased): ask exportUrl for a new one, with a valid key.');
-      }
+      return this.callerWith(tenant, null, null);
     }
-    return this.callerForJob(tenant, apiKeyId);
+    const record = await this.keys.findById(apiKeyId);
+    if (!record || record.revokedAt || record.tenant !== tenant) {
+      throw new GatewayError('FORBIDDEN', 'The API key this export link was minted with is revoked (or its tenant erased): ask exportUrl for a new one, with a valid key.');
+    }
+    return this.callerWith(tenant, apiKeyId, record);
   }
 
   private async callerOfKey(authorization: string): Promise<Caller> {
@@ -150,12 +143,17 @@ export class ApiKeyService {
     if (!match) throw unauthenticated('Send the API key as "Authorization: Bearer <key>".');
     const record = await this.lookup(hashKey(match[1]!));
     if (!record || record.revokedAt) throw unauthenticated('The API key is not valid (unknown or revoked). Ask the operator for a key.');
+    return this.callerWith(record.tenant, record.id, record);
+  }
+
+  /** A caller with its key's limits, or the defaults where the key sets none (or there is no key). */
+  private callerWith(tenant: string, apiKeyId: string | null, record: ApiKeyRecord | null): Caller {
     return {
-      tenant: record.tenant,
-      apiKeyId: record.id,
-      requestsPerMinute: record.requestsPerMinute ?? this.defaults.requestsPerMinute,
-      tokensPerDay: record.tokensPerDay ?? this.defaults.tokensPerDay,
-      admin: record.admin,
+      tenant,
+      apiKeyId,
+      requestsPerMinute: record?.requestsPerMinute ?? this.defaults.requestsPerMinute,
+      tokensPerDay: record?.tokensPerDay ?? this.defaults.tokensPerDay,
+      admin: record?.admin ?? false,
     };
   }
 

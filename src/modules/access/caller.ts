@@ -29,7 +29,7 @@ export interface TokenReservation {
   settle(billedTokens: number): Promise<void>;
 }
 
-/** Gives unused tokens back. Should that fail, they stay counted: the budget errs on the side of spending less. */
-export function releaseReservation(reservation: TokenReservation): Promise<void> {
-  return reservation.settle(0).catch(() => {});
+/** Gives unused tokens back, keeping `owed` (work cut short). Should that fail, they stay counted: the budget errs on the side of spending less. */
+export function releaseReservation(reservation: TokenReservation, owed = 0): Promise<void> {
+  return reservation.settle(owed).catch(() => {});
 }

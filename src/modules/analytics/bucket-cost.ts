@@ -1,14 +1,12 @@
 import type { Money, PriceTable } from './model-prices.js';
 import { formatCost } from './money.js';
-import type { UsageDimension, UsageRow, UsageSums } from './usage.repository.js';
+import { SUMS, type UsageDimension, type UsageRow } from './usage.repository.js';
 
 /** A usage bucket with what its calls cost. */
 export interface PricedUsageRow extends UsageRow {
   /** null when nothing in it was billed, a model billed in it has no price, or its models are priced in different currencies. */
   cost: Money | null;
 }
-
-const SUMMED: ReadonlyArray<keyof UsageSums> = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved', 'estimatedTokens'];
 
 interface Group {
   row: UsageRow;
@@ -32,7 +30,7 @@ export function priceBuckets(rows: readonly UsageRow[], groupBy: readonly UsageD
       group = { row: { ...row, model: byModel ? row.model : null }, units: 0n, currencies: new Set(), unpriced: false };
       groups.set(key, group);
     } else {
-      for (const field of SUMMED) group.row[field] += row[field];
+      for (const field of SUMS) group.row[field] += row[field];
     }
     if (row.promptTokens + row.completionTokens === 0) continue;
     const cost = prices.units(row.model, row);

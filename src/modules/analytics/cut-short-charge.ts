@@ -1,6 +1,6 @@
 import type { ModelPrompt, ModelUsage, UpstreamCall } from '../../model/provider.js';
 import { textTokens } from '../../model/token-estimate.js';
-import type { TokenReservation } from '../access/caller.js';
+import { releaseReservation, type TokenReservation } from '../access/caller.js';
 import type { LedgerCall } from './usage-ledger.js';
 
 export interface CutShortOptions {
@@ -50,9 +50,9 @@ export class CutShortCharge {
     return this.cutShort ? this.usage(prompts).totalTokens : 0;
   }
 
-  /** Settles a failed call's reservation with what it owes. Should that fail, the reservation stays counted (the budget errs on spending less). */
+  /** Settles a failed call's reservation with what it owes. */
   settleFailed(reservation: TokenReservation): Promise<void> {
-    return reservation.settle(this.owed()).catch(() => {});
+    return releaseReservation(reservation, this.owed());
   }
 
   /** A call as the provider reported it, for the ledger: one cut short reported no usage, so it gets the estimate, marked as such. */

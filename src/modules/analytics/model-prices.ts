@@ -19,7 +19,7 @@ export interface ModelPrice {
  * Model Studio's implicit-cache rate, 20% of the input price. Override or
  * extend with MODEL_PRICES (docs/analytics.md#cost-in-money).
  */
-export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
+const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
   'qwen-vl-max': { currency: 'USD', inputPerMillion: 0.8, outputPerMillion: 3.2, cachedInputPerMillion: 0.16 },
   'qwen-vl-plus': { currency: 'USD', inputPerMillion: 0.21, outputPerMillion: 0.63, cachedInputPerMillion: 0.042 },
   'qwen3-vl-plus': { currency: 'USD', inputPerMillion: 0.2, outputPerMillion: 1.6, cachedInputPerMillion: 0.04 },

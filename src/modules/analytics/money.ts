@@ -5,7 +5,7 @@
  * and sums never accumulate float error.
  */
 
-export const PRICE_DECIMALS = 6;
+const PRICE_DECIMALS = 6;
 /** Decimal places of a cost: a price's plus the million tokens it is per. */
 const COST_DECIMALS = PRICE_DECIMALS + 6;
 

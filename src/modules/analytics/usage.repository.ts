@@ -53,7 +53,8 @@ export interface UsageRow extends UsageSums {
   tenant: string | null;
 }
 
-const SUMS = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
+/** The summed columns of a usage row (bucket-cost.ts adds them up again per asked group). */
+export const SUMS = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
 
 /** Both tables as one row shape: a call is one call with its tokens; a tally row its results and hits. */
 const CALL_COLUMNS = Prisma.raw(

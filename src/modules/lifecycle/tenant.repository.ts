@@ -23,11 +23,11 @@ const countOf = (rows: Counted, tenant: string) => rows.find((row) => row.tenant
 export class TenantRepository {
   constructor(private readonly db: Db) {}
 
-  /** Every tenant with rows anywhere (revoked keys and usage records alone included), by name. */
-  async list(): Promise<TenantSummary[]> {
-    const count: { by: 'tenant'; _count: { _all: true } } = { by: 'tenant', _count: { _all: true } };
+  /** Every tenant with rows anywhere (revoked keys and usage records alone included), by name; `only` narrows it to one. */
+  async list(only?: string): Promise<TenantSummary[]> {
+    const count = { by: 'tenant' as const, _count: { _all: true as const }, where: only === undefined ? {} : { tenant: only } };
     const [activeKeys, keys, images, answers, imagesAnswers, conversations, jobs, calls, tallies] = await Promise.all([
-      this.db.apiKey.groupBy({ ...count, where: { revokedAt: null } }),
+      this.db.apiKey.groupBy({ ...count, where: { ...count.where, revokedAt: null } }),
       this.db.apiKey.groupBy(count),
       this.db.image.groupBy(count),
       this.db.answer.groupBy(count),
@@ -50,6 +50,6 @@ export class TenantRepository {
 
   /** The tenant's summary, or null when no row anywhere carries its name. */
   async find(tenant: string): Promise<TenantSummary | null> {
-    return (await this.list()).find((summary) => summary.tenant === tenant) ?? null;
+    return (await this.list(tenant))[0] ?? null;
   }
 }

@@ -10,7 +10,6 @@ import { modelFamily, type BoxFormat } from '../../model/model-family.js';
  * applied: the stored width and height already are), clamped to it; a box
  * that is malformed, or has no area left inside the image, is none.
  */
-export type { BoxFormat };
 export type BoxFormatSetting = BoxFormat | 'auto';
 
 export interface Box {

@@ -26,14 +26,19 @@ export function detectionFormat(labels: readonly string[], frameFor: (model: str
     name: DETECTION_FORMAT_NAME,
     schema: z.object({ objects: z.array(entry.extend({ label })) }),
     accepts: z.object({ objects: z.array(z.unknown()) }),
-    normalize: ({ objects }, { model }): Detected => ({
-      objects: objects.flatMap((candidate) => {
-        const parsed = entry.safeParse(candidate);
-        if (!parsed.success) return [];
-        const name = labels.length > 0 ? byLowerCase.get(parsed.data.label.trim().toLowerCase()) : parsed.data.label.trim();
-        const box = toImageBox(parsed.data.bbox_2d, frameFor(model), boxFormatOf(boxFormat, model));
-        return name && box ? [{ label: name, box }] : [];
-      }),
-    }),
+    normalize: ({ objects }, { model }): Detected => {
+      // One frame and convention per reply: every box in it comes from the same model.
+      const frame = frameFor(model);
+      const format = boxFormatOf(boxFormat, model);
+      return {
+        objects: objects.flatMap((candidate) => {
+          const parsed = entry.safeParse(candidate);
+          if (!parsed.success) return [];
+          const name = labels.length > 0 ? byLowerCase.get(parsed.data.label.trim().toLowerCase()) : parsed.data.label.trim();
+          const box = toImageBox(parsed.data.bbox_2d, frame, format);
+          return name && box ? [{ label: name, box }] : [];
+        }),
+      };
+    },
   });
 }

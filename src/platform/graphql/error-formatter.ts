@@ -33,7 +33,8 @@ export interface ErrorFormatterOptions {
 export function createErrorFormatter(options: ErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // A full database raised outside a resolver (CodedErrors converts those) is still STORAGE_FULL.
-    const original = findGatewayError(error) ?? databaseFull(rootCause(error)) ?? rootCause(error);
+    const root = rootCause(error);
+    const original = findGatewayError(error) ?? databaseFull(root) ?? root;
     const stack = options.includeStacktrace && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {};
     if (original instanceof GatewayError) {
       // The operator must hear of a full database: nothing else reports it (a full disk has StorageHealth).
