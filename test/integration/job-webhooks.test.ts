@@ -5,6 +5,7 @@ import { GetJobWebhookDocument, SubmitAnalysisDocument, type AnalysisInput } fro
 import { errorCodes, type GraphQLClient } from '../support/client.js';
 import { restartGateway, startGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
+import { sendWebhook } from '../../src/modules/webhooks/webhook-sender.js';
 import { startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 // Issue 27, point 3: a signed job.completed event POSTed to AnalysisInput.webhookUrl when the job
@@ -181,5 +182,25 @@ describe('job webhooks across a restart', () => {
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
     verify(second);
     await expect.poll(() => webhookOf(jobId), { timeout: 10_000, interval: 20 }).toMatchObject({ attempts: 2, lastStatus: 200 });
+  });
+});
+
+describe('the address check at delivery (DNS rebinding)', () => {
+  // A name that resolved to a public address at submit and to a private one now: the connect-time
+  // check refuses it. The resolver stands in for DNS; the receiver is real.
+  const rebound = async () => [{ address: '127.0.0.1', family: 4 }];
+  const url = () => new URL(`http://hooks.example.com:${receiver.host.split(':')[1]}/rebound`);
+
+  it('refuses to connect when the host now resolves to a private address: a failed attempt, nothing sent', async () => {
+    const outcome = await sendWebhook(url(), '{}', { 'content-type': 'application/json' }, { allowedHosts: [], timeoutMs: TIMEOUT_MS, lookup: rebound });
+    expect(outcome).toMatchObject({ delivered: false, status: null });
+    expect(outcome.error).toMatch(/loopback.*WEBHOOK_ALLOWED_HOSTS/);
+    expect(hooksAt('/rebound')).toHaveLength(0);
+  });
+
+  it('connects when the host is in WEBHOOK_ALLOWED_HOSTS', async () => {
+    const outcome = await sendWebhook(url(), '{}', { 'content-type': 'application/json' }, { allowedHosts: ['hooks.example.com'], timeoutMs: TIMEOUT_MS, lookup: rebound });
+    expect(outcome).toEqual({ delivered: true, status: 200, error: null });
+    expect(hooksAt('/rebound')).toHaveLength(1);
   });
 });
