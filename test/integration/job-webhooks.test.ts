@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GetJobWebhookDocument, SubmitAnalysisDocument, type AnalysisInput } from '../generated/graphql.js';
+import { CancelJobDocument, GetJobWebhookDocument, SubmitAnalysisDocument, type AnalysisInput } from '../generated/graphql.js';
 import { errorCodes, type GraphQLClient } from '../support/client.js';
 import { restartGateway, startGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
@@ -83,6 +83,18 @@ describe('job webhooks', () => {
     expect(job.webhook!.id).toBe(hook.headers['webhook-id']);
     expect(job.webhook!.deliveredAt).not.toBeNull();
     expect(event.data.finishedAt).toBe(job.finishedAt);
+  });
+
+  it('sends the event for a cancelled job too', async () => {
+    h.fake.holdReplies();
+    try {
+      const jobId = await submitWithHook('/cancelled');
+      const cancelled = await h.gateway.client.request(CancelJobDocument, { id: jobId });
+      expect(cancelled.data!.cancelJob.status).toBe('CANCELLED');
+      expect(verify(await nthAt('/cancelled', 1)).data).toMatchObject({ id: jobId, status: 'CANCELLED', done: 0 });
+    } finally {
+      h.fake.releaseReplies();
+    }
   });
 
   it('a job submitted without webhookUrl has no webhook', async () => {
