@@ -97,6 +97,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     ...imageSending,
     promptsPerCall: promptsPerCall(config.model.maxPromptsPerCall, config.auth.tokenReservePerAnswer, outputCapOf(config.model.name, config.model.maxOutputTokens)),
     completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
+    thinkingBudget: config.model.thinkingBudget,
+    fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
+    maxPromptsPerCall: config.model.maxPromptsPerCall,
+    maxOutputTokens: config.model.maxOutputTokens,
   });
   // A refresh tells the other replicas to drop their copy (replicaCaches, below: only with REDIS_URL).
   const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope, (key) => replicaCaches?.answerReplaced(key));
