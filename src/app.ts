@@ -168,7 +168,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       {
         maxImages: config.limits.imagesPerQuestion,
         messageLength: config.limits.questionLength,
-        completionTokens: config.auth.tokenReservePerAnswer,
+        completionTokens: config.auth.tokenReservePerAnswer + tokenEstimate.thinkingTokensPerCall,
         claimTtlMs: config.resilience.deadlineMs,
       },
       ledger,

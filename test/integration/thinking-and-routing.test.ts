@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AskQuestionDocument, ImageObjectsDocument, ImageVisionAndQuestionsDocument, ReadImageTextDocument } from '../generated/graphql.js';
+import { AskQuestionDocument, ImageObjectsDocument, ImageVisionAndQuestionsDocument, ReadImageTextDocument, SendMessageDocument, StartConversationDocument } from '../generated/graphql.js';
 import { errorCodes, GraphQLClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
@@ -49,6 +49,11 @@ describe('a hybrid thinking model with QWEN_THINKING_BUDGET', () => {
     const image = await upload(client);
     const response = await client.request(AskQuestionDocument, { imageId: image.id, question: 'Is it blue?' });
     expect(errorCodes(response)).toEqual(['RATE_LIMITED']);
+    // A conversation's reply reserves the reasoning too.
+    const started = await client.request(StartConversationDocument, { imageIds: [image.id] });
+    expect(started.errors).toBeUndefined();
+    const sent = await client.request(SendMessageDocument, { conversationId: started.data!.startConversation.id, text: 'Is it blue?' });
+    expect(errorCodes(sent)).toEqual(['RATE_LIMITED']);
     expect(h.fake.requests).toHaveLength(0);
   });
 });
