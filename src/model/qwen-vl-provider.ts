@@ -10,6 +10,7 @@ import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } fr
 import { isStructured, structuredAnswer, withSchema, type ModelPrompt, type StructuredPrompt } from './reply-format.js';
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
+import { asError } from '../platform/errors.js';
 import { refusesRequest, toModelError } from './qwen-errors.js';
 import { chatMessages, imageMessage } from './chat-messages.js';
 import { outputCapRefused, promptsPerCall } from './output-cap.js';
@@ -101,7 +102,7 @@ export class QwenVlProvider implements ModelProvider {
     try {
       imageUrl = await toDataUrl(image, this.options.maxPixels);
     } catch (error) {
-      return prompts.map(() => new Error('The stored image could not be prepared for the model.', { cause: error }));
+      return prompts.map(() => asError(error));
     }
     return this.answerGroups(imageUrl, this.groups(prompts), options, true);
   }
@@ -210,12 +211,7 @@ export class QwenVlProvider implements ModelProvider {
    * signal's reason, never with the partial text.
    */
   async chat(request: ChatRequest, options: ChatOptions = {}): Promise<ModelAnswer> {
-    let imageUrls: string[];
-    try {
-      imageUrls = await Promise.all(request.images.map((image) => toDataUrl(image, this.options.maxPixels)));
-    } catch (error) {
-      throw new Error('The stored images could not be prepared for the model.', { cause: error });
-    }
+    const imageUrls = await Promise.all(request.images.map((image) => toDataUrl(image, this.options.maxPixels)));
     const messages = chatMessages(imageUrls, request.turns);
     try {
       const completion = await this.callAlone(messages, options, options.onDelta ? { onDelta: options.onDelta } : {});
