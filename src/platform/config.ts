@@ -82,15 +82,21 @@ const modelPricesSchema = z.record(
   z.object({ currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code such as USD'), inputPerMillion: pricePerMillion, outputPerMillion: pricePerMillion, cachedInputPerMillion: pricePerMillion.optional() }).strict(),
 );
 
-/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
-const modelPrices = z.string().transform((file, ctx) => {
-  let json: unknown;
+/** A JSON file a setting names, read at start-up; undefined (the problem reported) when it cannot be read as JSON. */
+function readJsonFile(file: string, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }): { json: unknown } | undefined {
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return { json: JSON.parse(readFileSync(file, 'utf8')) as unknown };
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: `could not read ${file} as JSON (${error instanceof Error ? error.message : String(error)})` });
-    return z.NEVER;
+    return undefined;
   }
+}
+
+/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
+const modelPrices = z.string().transform((file, ctx) => {
+  const read = readJsonFile(file, ctx);
+  if (!read) return z.NEVER;
+  const { json } = read;
   const parsed = modelPricesSchema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
@@ -104,13 +110,9 @@ const modelPrices = z.string().transform((file, ctx) => {
  * which is what clients send as `documentId` (`sha256:<hex>`) or as Apollo's `sha256Hash`.
  */
 const persistedDocuments = z.string().transform((file, ctx) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `could not read ${file} as JSON (${error instanceof Error ? error.message : String(error)})` });
-    return z.NEVER;
-  }
+  const read = readJsonFile(file, ctx);
+  if (!read) return z.NEVER;
+  const { json } = read;
   const parsed = z.record(z.string(), z.string()).safeParse(json);
   if (!parsed.success) {
     ctx.addIssue({ code: 'custom', message: `${file}: expected {"<sha256>": "<document>"}, as GraphQL Code Generator writes persisted-documents.json` });
