@@ -53,6 +53,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   const origins = new BrowserOrigins(app.config.browser.corsOrigins, app.config.browser.publicUrl);
   // The console's own operations (its build's manifest) are always trusted, besides PERSISTED_DOCUMENTS.
   const trusted = new TrustedDocuments([consoleManifest(WEB_DIST), app.config.persistedDocuments.manifest], app.config.persistedDocuments.only);
+  app.logger.info({ trustedDocuments: trusted.size, onlyTrusted: trusted.only }, 'trusted documents loaded');
   // With REDIS_URL, APQ registrations are shared by every replica (a connection of its own, closed with the server).
   const apqRedis = app.config.redis ? new RedisConnections(app.config.redis, app.logger) : null;
   const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts, trusted });
