@@ -20,6 +20,7 @@ import type { UsageService } from './modules/analytics/usage.service.js';
 import type { DeletionService } from './modules/lifecycle/deletion.service.js';
 import type { ExportService } from './modules/exports/export.service.js';
 import type { ExportLinks } from './modules/exports/export-links.js';
+import type { WebhookService } from './modules/webhooks/webhook.service.js';
 
 /** The composition root's types (src/app.ts builds them), in their own file so nothing imports app.ts back. */
 
@@ -31,6 +32,8 @@ export interface Services {
   answerStreams: AnswerStreamService;
   results: ResultService;
   jobs: JobService;
+  /** Job webhooks: webhookUrl checks at submit, Job.webhook (modules/webhooks). */
+  webhooks: WebhookService;
   conversations: ConversationService;
   /** Moderation, text reading and object detection: structured answers (modules/vision). */
   vision: VisionService;

@@ -68,6 +68,7 @@ import { RetentionSweep } from './modules/lifecycle/retention-sweep.js';
 import { ErasureWatch } from './modules/lifecycle/erasure-watch.js';
 import { ExportService } from './modules/exports/export.service.js';
 import { ExportLinks } from './modules/exports/export-links.js';
+import { createWebhooks } from './modules/webhooks/create-webhooks.js';
 
 /** The composition root: the server and the tests boot the same thing. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -114,7 +115,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
   const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims);
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
-  const events = redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents();
+  // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
+  const webhooks = createWebhooks(db, redis, config.webhooks, logger);
+  const events = webhooks.announceJobEnds(redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents());
   // Deletions and refreshes drop this process's memory copies; with REDIS_URL every other replica's too.
   const localEffects = new InProcessDeletionEffects(imageCache, answerCache, events, keys);
   const replicaCaches = redis ? new ReplicaCaches(localEffects, answerCache, redis, logger) : null;
@@ -158,7 +161,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       questionLength: config.limits.questionLength,
       maxActivePerTenant: config.jobs.maxActivePerTenant,
       maxQueuedItemsPerTenant: config.jobs.maxQueuedItemsPerTenant,
-    }, vision),
+    }, vision, webhooks.service),
+    webhooks: webhooks.service,
     conversations: new ConversationService(
       new ConversationRepository(db),
       imageRepository,
@@ -244,17 +248,18 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await replicaCaches?.listen();
       await erasureWatch.start();
       await queue.start();
+      await webhooks.schedule.start();
       orphanSweep.start();
       retentionSweep.start();
       ledger.start();
     },
     stopWorkers: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), webhooks.schedule.stop(), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
       // After the queue: calls that finished in the grace period are recorded too.
       await ledger.stop();
     },
     close: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), webhooks.schedule.stop(), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
       await ledger.stop();
       await redis?.close();
       blobStorage.close();

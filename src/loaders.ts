@@ -5,6 +5,7 @@ import type { AnswerRequest, AnswerResult } from './modules/answers/answer.servi
 import type { AnswerRecord } from './modules/answers/result.service.js';
 import type { ImageRecord } from './modules/images/image.service.js';
 import type { JobItemWithAnswer, JobRecord } from './modules/jobs/job.service.js';
+import type { WebhookRecord } from './modules/webhooks/webhook.service.js';
 
 export interface Loaders {
   image: DataLoader<string, ImageRecord | null>;
@@ -12,6 +13,7 @@ export interface Loaders {
   questionsOfImage: DataLoader<string, AnswerRecord[]>;
   job: DataLoader<string, JobRecord | null>;
   jobItems: DataLoader<string, JobItemWithAnswer[]>;
+  jobWebhook: DataLoader<string, WebhookRecord | null>;
   /** All model work of one operation lands in one batch: one upstream call per image. */
   modelWork: DataLoader<AnswerRequest, AnswerResult, string>;
 }
@@ -29,6 +31,7 @@ export function createLoaders(services: Services, caller: Caller, signal?: Abort
     questionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'QUESTION')),
     job: new DataLoader((ids) => services.jobs.findMany(caller.tenant, ids)),
     jobItems: new DataLoader((ids) => services.jobs.itemsOf(ids)),
+    jobWebhook: new DataLoader((ids) => services.webhooks.ofJobs(ids)),
     modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget, signal), {
       cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh]),
       // Wait for the whole operation's resolvers to ask before sending anything upstream: they all

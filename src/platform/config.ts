@@ -60,6 +60,29 @@ const hostNames = z.string().transform((value, ctx) => {
   return result;
 });
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Comma-separated durations with a unit (`500ms`, `5s`, `5m`, `2h`, `1d`), in milliseconds. */
+const durations = z.string().transform((value, ctx) => {
+  const result: number[] = [];
+  for (const item of value.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(item);
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not a duration: use a whole number and a unit (ms, s, m, h, d), e.g. 5s,5m,30m,2h` });
+      return z.NEVER;
+    }
+    result.push(Number(match[1]) * DURATION_UNITS_MS[match[2]!]!);
+  }
+  return result;
+});
+
+/** A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+const webhookSecret = z.string().refine((value) => {
+  const key = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value)?.[1];
+  const bytes = key === undefined ? 0 : Buffer.from(key, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}, 'must be whsec_ followed by the base64 of 24 to 64 random bytes, e.g. whsec_$(openssl rand -base64 32)');
+
 const fallbackSchema = z.array(
   z.object({ baseUrl: z.url().optional(), model: z.string().min(1).optional(), apiKey: z.string().optional() }).strict(),
 );
@@ -226,6 +249,14 @@ const envSchema = z.object({
   IMPORT_ALLOWED_HOSTS: list.default([]).describe('comma-separated hosts (`host` or `host:port`) `importImage` may reach even on private addresses'),
   IMPORT_TIMEOUT_MS: int(100).default(15_000).describe('time limit of one `importImage` fetch'),
   IMPORT_MAX_REDIRECTS: int(0, 10).default(3).describe('redirects `importImage` follows'),
+  WEBHOOK_SECRET: webhookSecret.optional()
+    .meta({ description: 'signs job webhooks (Standard Webhooks: `whsec_` and the base64 of 24 to 64 random bytes, e.g. `whsec_$(openssl rand -base64 32)`); never logged. Unset: `submitAnalysis` refuses a `webhookUrl` (see [Job webhooks](api.md#job-webhooks))', default: 'unset' }),
+  WEBHOOK_ALLOWED_HOSTS: list.default([]).describe('comma-separated hosts (`host` or `host:port`) a job webhook may be sent to even on private, loopback or link-local addresses'),
+  WEBHOOK_TIMEOUT_MS: int(100).default(10_000).describe('time a webhook receiver has to answer one attempt; longer counts as a failed attempt'),
+  WEBHOOK_RETRY_SCHEDULE: durations.default([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000])
+    .meta({ description: 'waits before each retry of a job webhook that failed (non-2xx, redirect, timeout), as durations (`ms`, `s`, `m`, `h`, `d`); once they are used up the delivery is given up', default: '`5s,5m,30m,2h,5h,10h,10h`' }),
+  WEBHOOK_POLL_MS: int(50, 3_600_000).default(5_000)
+    .describe('how often the database is searched for job webhooks due (after a restart, or scheduled by a process that stopped); retries this process schedules itself are on time'),
   PERSISTED_DOCUMENTS: persistedDocuments.optional()
     .meta({ description: 'path of a trusted-documents manifest `{"<sha256>": "<document>"}` (GraphQL Code Generator\'s `persisted-documents.json`): clients run a listed document by `documentId` (`sha256:<hex>`) or `extensions.persistedQuery.sha256Hash` (see [Trusted documents](browser-clients.md#trusted-documents))', default: "none (the web console's own manifest is always trusted)" }),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false)
@@ -429,6 +460,17 @@ function toConfig(env: z.infer<typeof envSchema>) {
       allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       timeoutMs: env.IMPORT_TIMEOUT_MS,
       maxRedirects: env.IMPORT_MAX_REDIRECTS,
+    },
+    /** Job webhooks (AnalysisInput.webhookUrl); secret null: webhookUrl is refused. */
+    webhooks: {
+      /** WEBHOOK_SECRET, `whsec_…`: never logged. */
+      secret: env.WEBHOOK_SECRET ?? null,
+      /** Hosts (host or host:port) exempt from the private-address block, for operators. */
+      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      /** Waits before retry 1, 2, …; the delivery is given up after the last. */
+      retryDelaysMs: env.WEBHOOK_RETRY_SCHEDULE,
+      pollMs: env.WEBHOOK_POLL_MS,
     },
     persistedDocuments: {
       /** PERSISTED_DOCUMENTS: sha256 (hex) → document; the console's own manifest is added by the server. */

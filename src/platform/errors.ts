@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   },
   BAD_USER_INPUT: {
     status: 400,
-    meaning: 'invalid arguments, empty or too long question, corrupt image, image under 10 px or over 200:1, bad cursor; malformed multipart bodies answer HTTP 400',
+    meaning:
+      'invalid arguments, empty or too long question, corrupt image, image under 10 px or over 200:1, bad cursor, a `webhookUrl` that is not http(s), carries credentials or leads to a non-public address (unless in `WEBHOOK_ALLOWED_HOSTS`) or is given while `WEBHOOK_SECRET` is unset; malformed multipart bodies answer HTTP 400',
   },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'not a JPEG, PNG, WebP or GIF' },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'a file over `MAX_UPLOAD_BYTES`, or more than `MAX_UPLOAD_FILES` files' },

@@ -67,6 +67,28 @@ describe('configuration', () => {
     expect(() => loadConfig({ QWEN_QUOTA_BACKOFF_SECONDS: '0' })).toThrow(/QWEN_QUOTA_BACKOFF_SECONDS must be at least 1/);
   });
 
+  it('reads the webhook settings: a whsec_ secret, allowed hosts, and the retry schedule as durations', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      secret: null,
+      allowedHosts: [],
+      timeoutMs: 10_000,
+      retryDelaysMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      pollMs: 5_000,
+    });
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_ALLOWED_HOSTS: 'Hooks.internal:8080, 10.0.0.5', WEBHOOK_RETRY_SCHEDULE: '500ms, 5s,2m,1h,1d' }).webhooks).toMatchObject({
+      secret,
+      allowedHosts: ['hooks.internal:8080', '10.0.0.5'],
+      retryDelaysMs: [500, 5_000, 120_000, 3_600_000, 86_400_000],
+    });
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'not-a-secret' })).toThrow(/WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes/);
+    // Too short a key (16 bytes) is refused, and the message does not repeat it.
+    const short = `whsec_${Buffer.alloc(16, 7).toString('base64')}`;
+    expect(() => loadConfig({ WEBHOOK_SECRET: short })).toThrow(/WEBHOOK_SECRET must be/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: short })).not.toThrow(new RegExp(short.slice(6, 20)));
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '5s,5 minutes' })).toThrow(/WEBHOOK_RETRY_SCHEDULE "5 minutes" is not a duration/);
+  });
+
   it('names every invalid variable, one line each', () => {
     try {
       loadConfig({ PORT: 'eighty', QWEN_MAX_CONCURRENCY: '0', DATABASE_URL: 'mysql://x' });

@@ -6,23 +6,31 @@ export const MAX_URL_LENGTH = 8192;
 
 /**
  * Parses an import URL (or a redirect's resolved Location) and enforces what
- * may be fetched at all: http(s) only, no credentials. Messages never echo the
- * URL, which may carry secrets in its user info, path or query.
+ * may be fetched at all: see parseHttpUrl.
  */
 export function parseImportUrl(input: string, base?: URL): URL {
-  const what = base ? 'The URL redirected to a location that' : 'The url';
+  return parseHttpUrl(input, base ? 'The URL redirected to a location that' : 'The url', 'import', base);
+}
+
+/**
+ * Parses a URL the gateway itself will connect to (an import, a webhook) and
+ * enforces what may be reached at all: http(s) only, no credentials. `what`
+ * names the URL in messages ("webhookUrl"), `kind` what it is for ("webhook").
+ * Messages never echo the URL, which may carry secrets in its user info, path or query.
+ */
+export function parseHttpUrl(input: string, what: string, kind: string, base?: URL): URL {
   if (input.length > MAX_URL_LENGTH) throw badUrl(`${what} is longer than ${MAX_URL_LENGTH} characters.`);
   let url: URL;
   try {
     url = new URL(input, base);
   } catch {
-    throw badUrl(base ? `${what} is not a valid URL.` : 'The url is not a valid absolute URL (expected http:// or https://).');
+    throw badUrl(base ? `${what} is not a valid URL.` : `${what} is not a valid absolute URL (expected http:// or https://).`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw badUrl(`${what} uses the ${url.protocol} scheme; only http: and https: URLs can be imported.`);
+    throw badUrl(`${what} uses the ${url.protocol} scheme; only http: and https: ${kind} URLs are allowed.`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw badUrl(`${what} contains a user name or password; credentials in import URLs are not allowed.`);
+    throw badUrl(`${what} contains a user name or password; credentials in ${kind} URLs are not allowed.`);
   }
   if (url.hostname === '') throw badUrl(`${what} has no host.`);
   return url;

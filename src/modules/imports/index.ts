@@ -6,5 +6,6 @@
  */
 export { openRemoteImage, type RemoteImage, type UrlImportOptions } from './safe-fetch.js';
 export { guardedLookup, systemResolver, type HostResolver } from './guarded-lookup.js';
-export { isAllowedHost, parseAllowedHost, parseImportUrl } from './import-url.js';
+export { guardedRequest, connectionFailure } from './guarded-request.js';
+export { hostOf, isAllowedHost, originOf, parseAllowedHost, parseHttpUrl, parseImportUrl } from './import-url.js';
 export { isPublicAddress, nonPublicRange } from './safe-address.js';

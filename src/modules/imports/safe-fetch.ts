@@ -1,11 +1,10 @@
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { GatewayError } from '../../platform/errors.js';
-import { guardedLookup, systemResolver, type HostResolver, type RefuseAddress } from './guarded-lookup.js';
+import { systemResolver, type HostResolver, type RefuseAddress } from './guarded-lookup.js';
+import { connectionFailure, guardedRequest } from './guarded-request.js';
 import { hostOf, isAllowedHost, originOf, parseImportUrl, portOf } from './import-url.js';
-import { nonPublicRange } from './safe-address.js';
 
 export interface UrlImportOptions {
   /** Hosts (`host` or `host:port`, lowercase) exempt from the address check: IMPORT_ALLOWED_HOSTS. */
@@ -83,16 +82,10 @@ export async function openRemoteImage(input: string, options: UrlImportOptions):
 /** One GET; resolves with the response head. */
 function request(url: URL, redirected: boolean, options: UrlImportOptions, deadline: Deadline): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const host = hostOf(url);
     const refuse: RefuseAddress | undefined = isAllowedHost(url, options.allowedHosts) ? undefined : (address, range) => forbidden(url, redirected, address, range);
-    // net.connect does not call `lookup` for an IP literal, so judge it here.
-    if (refuse && isIP(host)) {
-      const range = nonPublicRange(host);
-      if (range !== undefined) return reject(refuse(host, range));
-    }
-    let req: http.ClientRequest;
+    let req: ClientRequest;
     try {
-      req = startRequest(url, options, refuse);
+      req = guardedRequest(url, { method: 'GET', headers: REQUEST_HEADERS }, options.lookup ?? systemResolver, refuse);
     } catch (error) {
       return reject(connectionError(error as Error, url));
     }
@@ -100,20 +93,6 @@ function request(url: URL, redirected: boolean, options: UrlImportOptions, deadl
     req.on('response', resolve);
     deadline.onExpire((error) => req.destroy(error));
     req.end();
-  });
-}
-
-function startRequest(url: URL, options: UrlImportOptions, refuse: RefuseAddress | undefined): http.ClientRequest {
-  return (url.protocol === 'https:' ? https : http).request({
-    protocol: url.protocol,
-    hostname: hostOf(url),
-    port: portOf(url),
-    path: `${url.pathname}${url.search}`,
-    method: 'GET',
-    headers: REQUEST_HEADERS,
-    // A fresh agent: no pooled socket is ever reused, so every connection goes through this lookup.
-    agent: false,
-    lookup: guardedLookup(options.lookup ?? systemResolver, refuse),
   });
 }
 
@@ -204,24 +183,9 @@ function broken(url: URL, cause?: Error): GatewayError {
   return badInput(`The connection to ${originOf(url)} broke before the whole image arrived.`, cause);
 }
 
-const CONNECT_FAILURES: Record<string, string> = {
-  ENOTFOUND: 'the host name could not be resolved',
-  EAI_AGAIN: 'the host name could not be resolved (temporary DNS failure)',
-  ECONNREFUSED: 'the connection was refused',
-  ECONNRESET: 'the connection was reset',
-  ETIMEDOUT: 'the connection timed out',
-  EHOSTUNREACH: 'the host is unreachable',
-  ENETUNREACH: 'the network is unreachable',
-  HPE_HEADER_OVERFLOW: 'the response headers are too large',
-};
-
 function connectionError(error: Error, url: URL): GatewayError {
   if (error instanceof GatewayError) return error;
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  const reason =
-    CONNECT_FAILURES[code] ??
-    (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? 'its TLS certificate was not accepted' : code.startsWith('HPE_') ? 'the response is not valid HTTP' : `the connection failed${code ? ` (${code})` : ''}`);
-  return badInput(`Could not fetch the image from ${originOf(url)}: ${reason}.`, error);
+  return badInput(`Could not fetch the image from ${originOf(url)}: ${connectionFailure(error)}.`, error);
 }
 
 function badInput(message: string, cause?: unknown): GatewayError {

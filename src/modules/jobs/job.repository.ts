@@ -38,9 +38,10 @@ export class JobRepository implements JobRunStore {
    * The job and all its items in one transaction: a job is never visible
    * half-written. `admit` sees the tenant's active work inside that
    * transaction and throws to refuse. Items go in chunks, so a 1,000-item job
-   * gives the event loop back between statements instead of holding it.
+   * gives the event loop back between statements instead of holding it. A
+   * `webhookUrl` gets its delivery row (modules/webhooks) in the same transaction.
    */
-  async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[], admit: (active: ActiveWork) => void): Promise<JobRecord> {
+  async create(job: Pick<JobRecord, 'id' | 'tenant' | 'apiKeyId'>, items: readonly NewJobItem[], admit: (active: ActiveWork) => void, webhookUrl: string | null = null): Promise<JobRecord> {
     const { id } = job;
     const rows = items.map((item, position) => ({ ...item, id: `${id}:${position}`, jobId: id, position, status: JobItemStatus.PENDING }));
     return this.db.$transaction(
@@ -52,7 +53,7 @@ export class JobRepository implements JobRunStore {
         });
         const { total, done, failed } = active._sum;
         admit({ jobs: active._count._all, pendingItems: (total ?? 0) - (done ?? 0) - (failed ?? 0) });
-        const created = await tx.job.create({ data: { ...job, status: JobStatus.QUEUED, total: items.length } });
+        const created = await tx.job.create({ data: { ...job, status: JobStatus.QUEUED, total: items.length, ...(webhookUrl !== null && { webhook: { create: { url: webhookUrl } } }) } });
         for (let start = 0; start < rows.length; start += ITEMS_PER_STATEMENT) {
           await tx.jobItem.createMany({ data: rows.slice(start, start + ITEMS_PER_STATEMENT) });
         }

@@ -24,6 +24,13 @@ export interface AnalysisInput {
   questions?: readonly string[] | null;
   /** Adds a moderation verdict per image. */
   moderate?: boolean | null;
+  /** Gets a signed job.completed event when the job ends (modules/webhooks). */
+  webhookUrl?: string | null;
+}
+
+/** Checks a webhookUrl at submit (modules/webhooks' WebhookService): the URL to store, or a coded error. */
+export interface WebhookTargets {
+  target(webhookUrl: string): Promise<string>;
 }
 
 export interface JobLimits {
@@ -50,6 +57,7 @@ export class JobService {
     private readonly limits: JobLimits,
     /** What a moderation item asks (its prompt is the request's). */
     private readonly vision: Pick<VisionService, 'moderationRequest'>,
+    private readonly webhooks: WebhookTargets,
   ) {}
 
   /**
@@ -67,7 +75,8 @@ export class JobService {
   /** Validates everything, writes the job and its items, and only then answers: nothing submitted is lost. */
   async submit(caller: Caller, input: AnalysisInput): Promise<JobRecord> {
     const items = await this.plan(caller.tenant, input);
-    const job = await this.jobs.create({ id: randomUUID(), tenant: caller.tenant, apiKeyId: caller.apiKeyId }, items, (active) => this.admit(active, items.length));
+    const webhookUrl = input.webhookUrl == null ? null : await this.webhooks.target(input.webhookUrl);
+    const job = await this.jobs.create({ id: randomUUID(), tenant: caller.tenant, apiKeyId: caller.apiKeyId }, items, (active) => this.admit(active, items.length), webhookUrl);
     this.queue.enqueue(job.id);
     return job;
   }

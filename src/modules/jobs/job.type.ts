@@ -81,4 +81,10 @@ export class AnalysisInput {
 
   @Field(() => Boolean, { nullable: true, description: 'true: a moderation verdict per image as well (Job.moderations).' })
   moderate?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'http(s) URL that gets a signed job.completed event (Standard Webhooks) when the job ends, retried until it answers 2xx; see Job.webhook. Needs WEBHOOK_SECRET.',
+  })
+  webhookUrl?: string | null;
 }

@@ -10,6 +10,8 @@ export type AnalysisInput = {
   /** true: a moderation verdict per image as well (Job.moderations). */
   moderate?: boolean | null | undefined;
   questions?: Array<string> | null | undefined;
+  /** http(s) URL that gets a signed job.completed event (Standard Webhooks) when the job ends, retried until it answers 2xx; see Job.webhook. Needs WEBHOOK_SECRET. */
+  webhookUrl?: string | null | undefined;
 };
 
 export type CaptionFilter = {
