@@ -17,7 +17,7 @@ import { startTracing } from '../../src/platform/tracing/start-tracing.js';
 const SERVER = 2;
 const CLIENT = 3;
 const QUESTION = 'What colour is the square?';
-const RECORDER = new URL('../support/record-loaded-modules.cjs', import.meta.url).pathname;
+const RECORDER = new URL('../support/record-loaded-modules.mjs', import.meta.url).pathname;
 
 let fake: FakeQwen;
 let collector: OtlpCollector;
@@ -47,7 +47,7 @@ async function start(name: string, env: Record<string, string>): Promise<{ gatew
     QWEN_MAX_RETRIES: '0',
     OTEL_SERVICE_NAME: name,
     OTEL_BSP_SCHEDULE_DELAY: '600000',
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${RECORDER}`.trim(),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${RECORDER}`.trim(),
     LOADED_MODULES_FILE: modules,
     ...env,
   });
