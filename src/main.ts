@@ -2,11 +2,14 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, logLevel } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
 import { startServer } from './platform/server.js';
+import { startTracing } from './platform/tracing/start-tracing.js';
 
 const logger = createLogger(logLevel());
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // OTEL_EXPORTER_OTLP_ENDPOINT: registered before anything is traced; null (no SDK loaded) when unset.
+  const tracing = await startTracing(config.tracing);
   const app = await createApp(config, logger);
   const server = await startServer(app);
   await app.startWorkers();
@@ -18,6 +21,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await Promise.all([server.close(), app.stopWorkers()]);
     await app.close();
+    // The spans of the last requests, still buffered.
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -8,6 +8,7 @@ import { QuotaGuardProvider } from './quota-guard.js';
 import { QwenVlProvider } from './qwen-vl-provider.js';
 import { KindRoutes } from './kind-routes.js';
 import { ResilientProvider } from './resilient-provider.js';
+import { tracedFetch } from './traced-fetch.js';
 import { UnconfiguredProvider } from './unconfigured-provider.js';
 import { circuitLabel, endpointLabel, upstreamRecorder } from './upstream-metrics.js';
 import type { UpstreamSlots } from './upstream-slots.js';
@@ -84,6 +85,8 @@ function endpointTier(config: Config, metrics: Metrics, endpoint: Endpoint, labe
     thinkingBudget: model.thinkingBudget,
     recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
     slots,
+    // A span per request, only when tracing is on: without it the request path stays as it was.
+    ...(config.tracing ? { fetch: tracedFetch({ baseUrl: endpoint.baseUrl, recordPrompts: config.logPrompts }) } : {}),
   });
   const circuit = new CircuitBreakerProvider(provider, {
     baseUrl: endpointLabel(endpoint.baseUrl),

@@ -46,3 +46,14 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
   return groups;
 }
+
+/** How many prompts a request carries, read back from its messages: n for a packed call, else 1 (for tracing). */
+export function promptsCarried(systemText: string | undefined, userText: string): number {
+  if (!systemText?.startsWith(PACKED_SYSTEM_PROMPT)) return 1;
+  try {
+    const { questions } = JSON.parse(userText) as { questions?: unknown };
+    return Array.isArray(questions) ? questions.length : 1;
+  } catch {
+    return 1;
+  }
+}

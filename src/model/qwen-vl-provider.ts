@@ -42,6 +42,8 @@ export interface QwenVlOptions {
   recorder?: UpstreamRecorder;
   /** QWEN_GLOBAL_MAX_CONCURRENCY: a slot shared with the other replicas, taken inside this process's own limit. */
   slots?: UpstreamSlots;
+  /** The HTTP client beneath the SDK's requests: a traced one when tracing is on (traced-fetch.ts); global fetch otherwise. */
+  fetch?: typeof fetch;
 }
 
 interface TimedCompletion extends Completion {
@@ -83,7 +85,7 @@ export class QwenVlProvider implements ModelProvider {
       apiKey: options.apiKey ?? 'no-key',
       timeout: options.timeoutMs,
       maxRetries: options.maxRetries,
-      fetch: upstreamFetch(options.baseUrl, options.recorder),
+      fetch: upstreamFetch(options.baseUrl, options.recorder, options.fetch),
     });
     this.limit = pLimit(options.maxConcurrency);
     this.outputCap = options.maxOutputTokens;

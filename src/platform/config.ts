@@ -261,7 +261,19 @@ const envSchema = z.object({
     .meta({ description: 'path of a trusted-documents manifest `{"<sha256>": "<document>"}` (GraphQL Code Generator\'s `persisted-documents.json`): clients run a listed document by `documentId` (`sha256:<hex>`) or `extensions.persistedQuery.sha256Hash` (see [Trusted documents](browser-clients.md#trusted-documents))', default: "none (the web console's own manifest is always trusted)" }),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false)
     .describe('`true`: only trusted documents run (HTTP, uploads and graphql-ws); a document sent as text is refused with `PERSISTED_QUERY_NOT_IN_LIST` (HTTP 400), GraphiQL and automatic persisted queries of unlisted documents included'),
-  LOG_PROMPTS: bool.default(false).describe('log prompts (debugging only; never image bytes or keys)'),
+  LOG_PROMPTS: bool.default(false).describe('log prompts, and record them on trace spans (debugging only; never image bytes or keys)'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://otel-collector:4318' }).optional()
+    .describe('set: OpenTelemetry traces (a trace per request and GraphQL operation, a span per model call) go to this OTLP/HTTP collector, `/v1/traces` appended (see [Tracing](security-and-operations.md#tracing-opentelemetry)); unset: no OpenTelemetry SDK is loaded'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://otel-collector:4318/v1/traces' }).optional()
+    .describe('the full traces URL instead (nothing appended); also turns tracing on'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json'], { error: 'must be http/protobuf or http/json (gRPC is not supported)' }).default('http/protobuf')
+    .describe('encoding of the OTLP/HTTP export'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('qwen-vl-gateway').describe("the traces' `service.name`"),
+  OTEL_TRACES_SAMPLER: z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], {
+    error: 'must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+  }).default('parentbased_always_on').describe("which requests are traced (read by the OpenTelemetry SDK); `parentbased_*` follows a caller's `traceparent`"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ error: 'must be a number from 0 to 1' }).min(0, 'must be a number from 0 to 1').max(1, 'must be a number from 0 to 1').optional()
+    .meta({ description: 'the share of traces kept by the `*traceidratio` samplers', default: '1' }),
   CORS_ORIGINS: origins.default([])
     .describe('comma-separated browser origins (`scheme://host[:port]`) allowed for CORS and WebSocket handshakes (see [Browser clients](browser-clients.md))'),
   ALLOWED_HOSTS: hostNames
@@ -306,6 +318,9 @@ const configSchema = envSchema
   })
   .transform((env) => toConfig(env));
 export type Config = z.infer<typeof configSchema>;
+
+/** How traces are exported, when they are (the SDK reads the endpoint and sampler from the environment itself). */
+export type TracingSettings = NonNullable<Config['tracing']>;
 
 export class ConfigError extends Error {}
 
@@ -480,6 +495,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     },
     /** Debug flag: log prompts (never image bytes, never keys). */
     logPrompts: env.LOG_PROMPTS,
+    /** OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set: OpenTelemetry traces (platform/tracing); null: off, no SDK loaded. */
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? { protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL, serviceName: env.OTEL_SERVICE_NAME } : null,
     browser: {
       /** Origins allowed for CORS and for WebSocket handshakes that carry an Origin. */
       corsOrigins: env.CORS_ORIGINS,

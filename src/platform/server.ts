@@ -22,6 +22,7 @@ import { DOCUMENT_BYTES, operationSizeLimit } from './graphql/operation-size.js'
 import { subscriptionsOverWebSocketOnly } from './graphql/subscriptions-over-websocket.js';
 import { currentRequest } from './http/request-context.js';
 import { rebindRequestScope, requestLogging } from './http/request-logging.js';
+import { operationSpanPlugin, rebindTraceContext, requestSpans } from './tracing/request-spans.js';
 import { WEB_DIST } from './http/web-pages.js';
 import { RedisQueryCache } from './graphql/redis-query-cache.js';
 import { consoleManifest, TrustedDocuments } from './graphql/trusted-documents.js';
@@ -45,6 +46,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   const limits = new QueryLimits(queryLimitsFromConfig(app.config));
   const operationMetrics = new OperationMetrics(app.metrics);
   let stopping = false;
+  const tracing = app.config.tracing !== null;
   const formatError = createErrorFormatter({
     includeStacktrace: app.config.env === 'development',
     logUnexpected: (error) => (currentRequest()?.log ?? app.logger).error({ err: error }, 'unexpected error in a GraphQL operation'),
@@ -82,12 +84,16 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
       subscriptionsOverWebSocketOnly(),
       limits.apolloPlugin(),
       operationsPlugin({ metrics: operationMetrics, logPrompts: app.config.logPrompts }),
+      // OTEL_EXPORTER_OTLP_ENDPOINT: the request's span is named after its operation.
+      ...(tracing ? [operationSpanPlugin<OperationContext<Caller>>()] : []),
     ],
   });
   await apollo.start();
 
   expressApp.disable('x-powered-by');
   expressApp.use(requestLogging(app.logger));
+  // OTEL_EXPORTER_OTLP_ENDPOINT: a span per request (platform/tracing); nothing at all when tracing is off.
+  if (tracing) expressApp.use(requestSpans());
   // Before anything runs, on every route: a Host the gateway does not answer for is a DNS rebinding attempt.
   expressApp.use(hosts.middleware());
   // Before anything that could refuse: a preflight carries no key and no body.
@@ -105,6 +111,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     trustedDocumentsMiddleware(trusted),
     operationSizeLimit(limits),
     rebindRequestScope,
+    ...(tracing ? [rebindTraceContext] : []),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), hosts.baseUrlOf(req), responseGone(res)), res),
     }),

@@ -194,6 +194,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     const record: RecordedRequest = {
       model: chat.model,
       authorization: req.headers.authorization,
+      traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       body,
       image: null,
       images: [],

@@ -26,6 +26,8 @@ export interface RecordedMessage {
 export interface RecordedRequest {
   model: string;
   authorization: string | undefined;
+  /** The W3C trace context header, when the gateway traces (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  traceparent: string | undefined;
   /** Parsed JSON body, or the raw text when it was not JSON. */
   body: unknown;
   /** The first image (`images[0]`), or null when there is none or it could not be decoded. */

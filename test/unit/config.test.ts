@@ -89,6 +89,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '5s,5 minutes' })).toThrow(/WEBHOOK_RETRY_SCHEDULE "5 minutes" is not a duration/);
   });
 
+  it('traces only with an OTLP endpoint, over http/protobuf unless OTEL_EXPORTER_OTLP_PROTOCOL says http/json, and refuses gRPC and unknown samplers', () => {
+    expect(loadConfig({}).tracing).toBeNull();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({ protocol: 'http/protobuf', serviceName: 'qwen-vl-gateway' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'gw' }).tracing).toEqual({ protocol: 'http/json', serviceName: 'gw' });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json/);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER must be always_on/);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1/);
+  });
+
   it('names every invalid variable, one line each', () => {
     try {
       loadConfig({ PORT: 'eighty', QWEN_MAX_CONCURRENCY: '0', DATABASE_URL: 'mysql://x' });

@@ -15,6 +15,7 @@ import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
+import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -209,6 +210,7 @@ export class AnswerService {
     if (hit) {
       this.cache.set(key, hit);
       this.metrics?.cacheLookups.inc({ result: 'hit' });
+      traceCacheResult('hit');
       return this.own(request, hit).then((record) => {
         saved(hit);
         return { record, cached: true };
@@ -220,6 +222,7 @@ export class AnswerService {
     if (!pending || abort?.signal.aborted) return undefined;
     abort?.join(signal);
     this.metrics?.cacheLookups.inc({ result: 'hit' });
+    traceCacheResult('shared');
     return pending.then(async (source) => {
       const record = await this.own(request, source);
       saved(source);
@@ -264,6 +267,7 @@ export class AnswerService {
   /** Registers the miss as in flight, to be asked in its planned call. */
   private schedule(miss: Miss, items: Deferred[], abort: SharedAbort): Promise<AnswerResult> {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
+    traceCacheResult('miss');
     const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
     this.cache.track(miss.key, work);
     this.abortOf.set(work, abort);

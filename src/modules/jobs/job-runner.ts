@@ -12,6 +12,7 @@ import type { TokenBudget } from '../access/caller.js';
 import { groupBy } from '../../platform/collections.js';
 import type { JobEvents } from './job-events.js';
 import { isFinal } from './job-streams.js';
+import { inJobSpan } from '../../platform/tracing/gateway-spans.js';
 
 /** The token budget that pays for a job's upstream calls (its submitter's key). */
 export type BudgetForJob = (job: JobRecord) => Promise<TokenBudget>;
@@ -71,7 +72,8 @@ export class JobRunner {
       const budget = await this.options.budgetFor(job);
       const limit = pLimit(this.options.imageConcurrency);
       const spent: BudgetState = { refusal: null };
-      await Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, imageId === null ? undefined : images.get(imageId), items, budget, spent, stop, abort))));
+      // Under a span carrying the job id, the parent of the job's model-call spans (when tracing is on).
+      await inJobSpan(jobId, () => Promise.all([...byImage].map(([imageId, items]) => limit(() => this.runImage(jobId, imageId === null ? undefined : images.get(imageId), items, budget, spent, stop, abort)))));
       if (!stop.aborted) await this.finish(jobId, spent);
     } catch (error) {
       this.logger.error({ err: error, jobId }, 'job failed unexpectedly');
