@@ -13,6 +13,7 @@ import { visionModule } from './vision/index.js';
 import { lifecycleModule } from './lifecycle/index.js';
 import { analyticsModule } from './analytics/index.js';
 import { exportsModule } from './exports/index.js';
+import { nearDuplicatesModule } from './near-duplicates/index.js';
 
 /**
  * The one list of capabilities: the schema is built from their resolvers and
@@ -20,7 +21,7 @@ import { exportsModule } from './exports/index.js';
  * beside these and one line here. (access and imports add no fields or routes
  * of their own: the composition root hands their services to the others.)
  */
-export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule];
+export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule, nearDuplicatesModule];
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchemaOf(modules.flatMap((module) => module.resolvers) as NonEmptyArray<ResolverClass>);
