@@ -38,16 +38,16 @@ export class NearDuplicateService {
     const own = storedFingerprint(image) ?? (await this.fingerprint(image.sha256));
     const radius = bandRadius(this.settings.distance);
     const candidates = await this.fingerprints.candidates(tenant, bandsOf(own.hash).map((value) => bandNeighbours(value, radius)), image.id);
-    return candidates
+    const nearest = candidates
       .flatMap((row) => {
         const other = storedFingerprint(row);
         if (!other || !gridsMatch(own.grid, other.grid)) return [];
         const bits = hammingDistance(own.hash, other.hash);
-        return bits <= this.settings.distance ? [{ row, bits, grid: gridDifference(own.grid, other.grid).mean }] : [];
+        return bits <= this.settings.distance ? [{ id: row.id, bits, grid: gridDifference(own.grid, other.grid).mean }] : [];
       })
-      .sort((a, b) => a.bits - b.bits || a.grid - b.grid || a.row.id.localeCompare(b.row.id))
-      .slice(0, first)
-      .map(({ row }) => row);
+      .sort((a, b) => a.bits - b.bits || a.grid - b.grid || a.id.localeCompare(b.id))
+      .slice(0, first);
+    return this.fingerprints.rows(tenant, nearest.map(({ id }) => id));
   }
 
   /** Computes the fingerprint of these bytes and stores it on every row that has them. */
