@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,8 @@ import { z } from 'zod';
 
 /** The DashScope (Alibaba Cloud Model Studio) international endpoint, the contract's default. */
 export const DEFAULT_QWEN_BASE_URL = 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -79,20 +82,49 @@ const modelPricesSchema = z.record(
   z.object({ currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code such as USD'), inputPerMillion: pricePerMillion, outputPerMillion: pricePerMillion, cachedInputPerMillion: pricePerMillion.optional() }).strict(),
 );
 
-/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
-const modelPrices = z.string().transform((file, ctx) => {
-  let json: unknown;
+/** A JSON file a setting names, read at start-up; undefined (the problem reported) when it cannot be read as JSON. */
+function readJsonFile(file: string, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }): { json: unknown } | undefined {
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return { json: JSON.parse(readFileSync(file, 'utf8')) as unknown };
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: `could not read ${file} as JSON (${error instanceof Error ? error.message : String(error)})` });
-    return z.NEVER;
+    return undefined;
   }
+}
+
+/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
+const modelPrices = z.string().transform((file, ctx) => {
+  const read = readJsonFile(file, ctx);
+  if (!read) return z.NEVER;
+  const { json } = read;
   const parsed = modelPricesSchema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   ctx.addIssue({ code: 'custom', message: `${file}: ${issue.path.join('.')}: ${issue.message} (expected {"<model>": {"currency": "USD", "inputPerMillion": 0.8, "outputPerMillion": 3.2, "cachedInputPerMillion"?: 0.16}})` });
   return z.NEVER;
+});
+
+/**
+ * PERSISTED_DOCUMENTS: the path of a trusted-documents manifest, `{"sha256:<hex>": "<document>"}`
+ * as GraphQL Code Generator's client preset writes it; each key must be the sha256 of its document,
+ * which is what clients send as `documentId` (`sha256:<hex>`) or as Apollo's `sha256Hash`.
+ */
+const persistedDocuments = z.string().transform((file, ctx) => {
+  const read = readJsonFile(file, ctx);
+  if (!read) return z.NEVER;
+  const { json } = read;
+  const parsed = z.record(z.string(), z.string()).safeParse(json);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: `${file}: expected {"<sha256>": "<document>"}, as GraphQL Code Generator writes persisted-documents.json` });
+    return z.NEVER;
+  }
+  // The client preset writes "sha256:<hex>" keys (older versions a bare hex).
+  const wrong = Object.entries(parsed.data).find(([hash, document]) => hash.replace(/^sha256:/, '') !== sha256(document));
+  if (wrong) {
+    ctx.addIssue({ code: 'custom', message: `${file}: "${wrong[0].slice(0, 80)}" is not the sha256 of its document ("sha256:<hex>"); generate the manifest with hashAlgorithm sha256` });
+    return z.NEVER;
+  }
+  return parsed.data;
 });
 
 const envSchema = z.object({
@@ -126,6 +158,12 @@ const envSchema = z.object({
   QWEN_QUOTA_BACKOFF_SECONDS: int(1, 86_400).default(300)
     .describe('after the endpoint reports the account out of quota or credit (`MODEL_QUOTA_EXHAUSTED`), requests to it fail fast for this long without being sent; job items wait it out'),
   QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8).describe('prompts packed into one upstream request; more are split'),
+  QWEN_THINKING_BUDGET: int(1).optional()
+    .meta({ description: 'reasoning tokens a thinking model may spend per request, sent as `thinking_budget` (with `enable_thinking: true`, which turns thinking on for hybrid models such as `qwen3-vl-plus`); reserved from the token budget on top of `TOKEN_RESERVE_PER_ANSWER` (see [Models](models.md#thinking-models))', default: "unset: hybrid models do not think; thinking-only models (`qvq-*`, `qwen3-vl-*-thinking`) reserve their family's most" }),
+  QWEN_OCR_MODEL: z.string().min(1).optional()
+    .meta({ description: 'model that reads text in images (`Image.text`, e.g. `qwen-vl-ocr`), on the primary endpoint; its answers are cached under it (see [Models](models.md#routing-and-fallback))', default: '`QWEN_MODEL`' }),
+  QWEN_FALLBACK_MODELS: list.default([])
+    .describe('comma-separated models on the primary endpoint tried in order when the model asked is unavailable (5xx, timeouts, an open circuit, 429), before `QWEN_FALLBACKS`; never on `MODEL_QUOTA_EXHAUSTED` or `MODEL_REJECTED`'),
   MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024).describe('bytes per file (`PAYLOAD_TOO_LARGE` beyond)'),
   MAX_UPLOAD_FILES: int(1, 1000).default(20).describe('files per request (`PAYLOAD_TOO_LARGE` beyond)'),
   MAX_IMAGE_PIXELS: int(100).default(40_000_000).describe('width × height per image, read from the header before decoding (`IMAGE_TOO_LARGE` beyond)'),
@@ -190,6 +228,10 @@ const envSchema = z.object({
   IMPORT_ALLOWED_HOSTS: list.default([]).describe('comma-separated hosts (`host` or `host:port`) `importImage` may reach even on private addresses'),
   IMPORT_TIMEOUT_MS: int(100).default(15_000).describe('time limit of one `importImage` fetch'),
   IMPORT_MAX_REDIRECTS: int(0, 10).default(3).describe('redirects `importImage` follows'),
+  PERSISTED_DOCUMENTS: persistedDocuments.optional()
+    .meta({ description: 'path of a trusted-documents manifest `{"<sha256>": "<document>"}` (GraphQL Code Generator\'s `persisted-documents.json`): clients run a listed document by `documentId` (`sha256:<hex>`) or `extensions.persistedQuery.sha256Hash` (see [Trusted documents](browser-clients.md#trusted-documents))', default: "none (the web console's own manifest is always trusted)" }),
+  PERSISTED_DOCUMENTS_ONLY: bool.default(false)
+    .describe('`true`: only trusted documents run (HTTP, uploads and graphql-ws); a document sent as text is refused with `PERSISTED_QUERY_NOT_IN_LIST` (HTTP 400), GraphiQL and automatic persisted queries of unlisted documents included'),
   LOG_PROMPTS: bool.default(false).describe('log prompts (debugging only; never image bytes or keys)'),
   CORS_ORIGINS: origins.default([])
     .describe('comma-separated browser origins (`scheme://host[:port]`) allowed for CORS and WebSocket handshakes (see [Browser clients](browser-clients.md))'),
@@ -283,6 +325,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxOutputTokens: env.QWEN_MAX_OUTPUT_TOKENS ?? null,
       /** How long an endpoint that reported exhausted quota is not called. */
       quotaBackoffSeconds: env.QWEN_QUOTA_BACKOFF_SECONDS,
+      /** QWEN_THINKING_BUDGET: reasoning tokens per request (thinking on for hybrid models); null: hybrid models do not think. */
+      thinkingBudget: env.QWEN_THINKING_BUDGET ?? null,
+      /** A model per kind of work (answer-kind.ts) other than QWEN_MODEL: QWEN_OCR_MODEL reads text (TEXT). */
+      modelsByKind: (env.QWEN_OCR_MODEL ? { TEXT: env.QWEN_OCR_MODEL } : {}) as Readonly<Record<string, string>>,
     },
     limits: {
       uploadBytes: env.MAX_UPLOAD_BYTES,
@@ -338,7 +384,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
       /** Overall deadline for one model request, retries and fallbacks included. */
       deadlineMs: env.QWEN_DEADLINE_MS,
       /** Endpoints (or models) tried in order when the primary is unavailable; unset fields inherit the primary's. */
-      fallbacks: env.QWEN_FALLBACKS.map((f) => ({ baseUrl: (f.baseUrl ?? baseUrl).replace(/\/+$/, ''), model: f.model ?? env.QWEN_MODEL, apiKey: f.apiKey ?? apiKey })),
+      fallbacks: [
+        // QWEN_FALLBACK_MODELS first: other models on the primary endpoint, then QWEN_FALLBACKS.
+        ...env.QWEN_FALLBACK_MODELS.map((model) => ({ baseUrl, model, apiKey })),
+        ...env.QWEN_FALLBACKS.map((f) => ({ baseUrl: (f.baseUrl ?? baseUrl).replace(/\/+$/, ''), model: f.model ?? env.QWEN_MODEL, apiKey: f.apiKey ?? apiKey })),
+      ],
       /** Percentage of failed calls (over a rolling window) that opens the circuit. */
       circuitFailureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
       circuitMinRequests: env.CIRCUIT_MIN_REQUESTS,
@@ -383,6 +433,12 @@ function toConfig(env: z.infer<typeof envSchema>) {
       allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       timeoutMs: env.IMPORT_TIMEOUT_MS,
       maxRedirects: env.IMPORT_MAX_REDIRECTS,
+    },
+    persistedDocuments: {
+      /** PERSISTED_DOCUMENTS: sha256 (hex) → document; the console's own manifest is added by the server. */
+      manifest: env.PERSISTED_DOCUMENTS ?? {},
+      /** PERSISTED_DOCUMENTS_ONLY: documents sent as text are refused. */
+      only: env.PERSISTED_DOCUMENTS_ONLY,
     },
     /** Debug flag: log prompts (never image bytes, never keys). */
     logPrompts: env.LOG_PROMPTS,

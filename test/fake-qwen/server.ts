@@ -4,9 +4,26 @@ import { describeImage, expectedImagesAnswer } from './image.js';
 import { readChatRequest, type ChatRequest } from './request.js';
 import { instanceForPrompt, responseFormatOf, structuredInstance } from './structured.js';
 import type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
-import { BILLING_ERRORS, billingErrorBody, chunkBodies, completionBody, defaultErrorBody, errorBody, maxTokensRangeBody, modelsBody, newId, usageFor } from './wire.js';
+import { BILLING_ERRORS, billingErrorBody, chunkBodies, completionBody, defaultErrorBody, errorBody, maxTokensRangeBody, modelsBody, newId, streamOnlyBody, usageFor } from './wire.js';
 
 const DEFAULT_MODEL = 'qwen-vl-max';
+
+/** Reasoning tokens a thinking model spends when no `thinking_budget` bounds it. */
+const DEFAULT_REASONING_TOKENS = 2500;
+
+/**
+ * Whether the model behind the fake reasons before it answers, as Model
+ * Studio's models do: QVQ and the Qwen3-VL `-thinking` editions always
+ * (thinking-only), other Qwen3 models when asked with `enable_thinking: true`.
+ */
+function thinks(chat: ChatRequest): boolean {
+  return /qvq|thinking/i.test(chat.model) || (/qwen3/i.test(chat.model) && chat.enableThinking === true);
+}
+
+/** The reasoning text and the tokens it bills: the whole `thinking_budget`, the worst case a budget must cover. */
+function reasoningOf(chat: ChatRequest): { text: string; tokens: number } {
+  return { text: 'Let me look at the image closely before I answer. ', tokens: chat.thinkingBudget ?? DEFAULT_REASONING_TOKENS };
+}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.writableEnded) return; // the client gave up (timeout) or close() ran
@@ -49,6 +66,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   let queue: Fault[] = [];
   let delayMs = 0;
   let defaultFault: Fault | null = null;
+  const modelFaults = new Map<string, Fault>();
   let closed = false;
   const sockets = new Set<Socket>();
   const sleepers = new Set<() => void>();
@@ -193,7 +211,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     });
     // Record and take the fault synchronously, so both follow arrival order.
     requests.push(record);
-    const fault = queue.shift() ?? defaultFault;
+    const fault = queue.shift() ?? modelFaults.get(chat.model) ?? defaultFault;
 
     let undecodable = false;
     try {
@@ -217,6 +235,8 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     if (opts.maxOutputTokens !== undefined && chat.maxTokens !== null && chat.maxTokens > opts.maxOutputTokens) {
       return send(res, 400, maxTokensRangeBody(opts.maxOutputTokens));
     }
+    const thinking = thinks(chat);
+    if (thinking && !chat.stream) return send(res, 400, streamOnlyBody(chat.model));
     const format = responseFormatOf(body);
     if (format?.type === 'json_schema' && opts.rejectJsonSchema) {
       return send(res, 400, errorBody("'response_format' of type 'json_schema' is not supported by this model.", 'invalid_request_error', 'invalid_parameter_error'));
@@ -228,8 +248,13 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     const asked = format?.type === 'json_schema' ? structuredInstance(format.name, format.schema, seen, viewer) : null;
     const content = chat.packed ? JSON.stringify({ answers }) : asked !== null ? JSON.stringify(asked) : typeof answers[0] === 'string' ? answers[0] : JSON.stringify(answers[0]);
     const usage = usageFor(chat.prompts.length, opts.usage);
-    if (chat.stream) return sendStream(res, chunkBodies(chat.model, content, usage, chat.includeUsage));
-    send(res, 200, completionBody(chat.model, content, usage));
+    if (!thinking) {
+      if (chat.stream) return sendStream(res, chunkBodies(chat.model, content, usage, chat.includeUsage));
+      return send(res, 200, completionBody(chat.model, content, usage));
+    }
+    const reasoning = reasoningOf(chat);
+    const billed = { ...usage, completion: usage.completion + reasoning.tokens, reasoning: reasoning.tokens };
+    return sendStream(res, chunkBodies(chat.model, content, billed, chat.includeUsage, false, reasoning.text));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -288,6 +313,13 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     },
     setDefaultFault(f) {
       defaultFault = f;
+    },
+    setModelFault(model, f) {
+      if (f) modelFaults.set(model, f);
+      else modelFaults.delete(model);
+    },
+    requestsFor(model) {
+      return requests.filter((request) => request.model === model);
     },
     holdStreams(chunks = 1) {
       if (streamGate) return;

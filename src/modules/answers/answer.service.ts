@@ -132,6 +132,15 @@ export class AnswerService {
     return this.provider.model;
   }
 
+  /** The provider of the request's kind of work (QWEN_OCR_MODEL for TEXT, say): its model keys the request's answers. */
+  private providerOf(request: AnswerRequest): ModelProvider {
+    return this.provider.forKind?.(request.kind) ?? this.provider;
+  }
+
+  private modelOf(request: AnswerRequest): string {
+    return this.providerOf(request).model;
+  }
+
   /**
    * Results in request order; a failure is returned in place, not thrown, so
    * others still succeed. A call whose reservation does not fit in `budget`
@@ -140,7 +149,7 @@ export class AnswerService {
    * started for one caller may serve others through single flight).
    */
   async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget, signal?: AbortSignal): Promise<Array<AnswerResult | Error>> {
-    const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.model));
+    const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.modelOf(r)));
     const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
     const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.cache.pending(keys[i]!);
     const stored = await this.findStored(requests.filter(needsLookup));
@@ -185,7 +194,7 @@ export class AnswerService {
    * recorded as `apiKeyId`'s cache hit.
    */
   async cached(request: AnswerRequest, apiKeyId: string | null, signal?: AbortSignal): Promise<AnswerResult | undefined> {
-    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.model);
+    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.modelOf(request));
     const known = request.refresh || this.cache.get(key) || this.cache.pending(key);
     return this.serve(request, key, known ? new Map() : await this.findStored([request]), apiKeyId, signal);
   }
@@ -268,10 +277,12 @@ export class AnswerService {
    * call that is then refused for this caller's budget.
    */
   private reserve(misses: readonly Miss[], budget: TokenBudget): Promise<PlannedCall[]> {
-    const planned = [...groupBy(misses, (miss) => miss.request.image.id).values()].flatMap((group) => this.estimate.calls(group));
+    // One image's prompts for different models (a kind routed to its own) travel in separate calls.
+    const byCall = groupBy(misses, (miss) => JSON.stringify([miss.request.image.id, this.modelOf(miss.request)]));
+    const planned = [...byCall.values()].flatMap((group) => this.estimateOf(group[0]!.request).calls(group));
     return Promise.all(
       planned.map(async (group): Promise<PlannedCall> => {
-        const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => modelPrompt(miss.request)));
+        const tokens = this.estimateOf(group[0]!.request).forCall(group[0]!.request.image, group.map((miss) => modelPrompt(miss.request)));
         try {
           return { misses: group, reservation: await budget.reserve(tokens), refusal: null };
         } catch (error) {
@@ -279,6 +290,10 @@ export class AnswerService {
         }
       }),
     );
+  }
+
+  private estimateOf(request: AnswerRequest): TokenEstimate {
+    return this.estimate.forModel(this.modelOf(request));
   }
 
   /**
@@ -309,7 +324,7 @@ export class AnswerService {
   private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
     const byScope = groupBy(requests, (r) => this.cache.storedAnswersOf(r.image.tenant));
     const found = await Promise.all(
-      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model, imageId: r.image.id })), tenant)),
+      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.modelOf(r), imageId: r.image.id })), tenant)),
     );
     return groupBy(found.flat(), (row) => this.cache.keyFor(row.tenant, row.image.sha256, row.prompt, row.model));
   }
@@ -336,10 +351,12 @@ export class AnswerService {
     const kinds = new Map(prompts.map((prompt, i) => [prompt, call.items[i]!.request.kind]));
     const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
     // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
-    const charge = new CutShortCharge({ left: call.abort.signal, promptTokens: (carried) => this.estimate.promptOfCall(image, carried), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
+    const route = this.providerOf(call.items[0]!.request);
+    const estimate = this.estimateOf(call.items[0]!.request);
+    const charge = new CutShortCharge({ left: call.abort.signal, promptTokens: (carried) => estimate.promptOfCall(image, carried), maxCompletionTokens: estimate.completionTokensPerAnswer });
     let results: ModelResult[];
     try {
-      results = await this.provider.answer(image, prompts, {
+      results = await route.answer(image, prompts, {
         signal: call.abort.signal,
         onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), charge.report(upstream)),
       });
@@ -368,7 +385,7 @@ export class AnswerService {
     if (result instanceof Error) return item.reject(toApiError(result));
     try {
       const { request } = item;
-      const record = await this.answers.save(answerRow(request, result, this.model));
+      const record = await this.answers.save(answerRow(request, result, this.modelOf(request)));
       this.cache.set(item.key, record, request.refresh);
       this.ledger?.served(payer, record.model, record.kind, null);
       item.resolve(record);
