@@ -5,6 +5,7 @@
  *   npm run bench -- --quick   smaller run (under 30 s)
  *   npm run bench -- --only uploads,cache
  *   npm run bench -- --only usage          Query.usage over 1 million generated rows (SQLite, PostgreSQL)
+ *   npm run bench -- --only neardup        near-duplicate misses and false matches, fingerprint cost per upload
  *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway process)
  *
  * Boots the real gateway in this process against the fake Qwen endpoint
@@ -27,8 +28,9 @@ import { runJob } from './scenarios/job.js';
 import { runPeers } from './scenarios/peers.js';
 import { runUploads } from './scenarios/uploads.js';
 import { runUsage } from './scenarios/usage.js';
+import { runNearDup } from './scenarios/neardup.js';
 
-const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers', 'usage'] as const;
+const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers', 'usage', 'neardup'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Profile {
@@ -57,6 +59,10 @@ interface Profile {
   peerQuestionsPerImage: number;
   /** Usage: generated upstream calls Query.usage is timed over. */
   usageRows: number;
+  /** Near-duplicates: generated photos and screenshots (each with its variants and negatives), and 12 MP photos fingerprinted. */
+  neardupPhotos: number;
+  neardupScreenshots: number;
+  neardupLargePhotos: number;
   /** The whole run is aborted past this. */
   watchdogMs: number;
 }
@@ -82,6 +88,9 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     peerDelayMs: 200,
     peerQuestionsPerImage: 5,
     usageRows: 1_000_000,
+    neardupPhotos: 20,
+    neardupScreenshots: 10,
+    neardupLargePhotos: 8,
     watchdogMs: 10 * 60_000,
   },
   quick: {
@@ -105,6 +114,9 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     peerDelayMs: 200,
     peerQuestionsPerImage: 5,
     usageRows: 100_000,
+    neardupPhotos: 6,
+    neardupScreenshots: 3,
+    neardupLargePhotos: 4,
     watchdogMs: 3 * 60_000,
   },
 };
@@ -113,7 +125,7 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function usage(): never {
-  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers,usage] [--cpu-prof]');
+  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers,usage,neardup] [--cpu-prof]');
   process.exit(0);
 }
 
@@ -148,7 +160,7 @@ async function main(): Promise<number> {
 
   log('fixtures:');
   const sets = {
-    photos: photoSpecs(selected.has('uploads') ? profile.photos : 0),
+    photos: photoSpecs(Math.max(selected.has('uploads') ? profile.photos : 0, selected.has('neardup') ? profile.neardupLargePhotos : 0)),
     warmup: warmupPhotoSpecs(selected.has('uploads') ? profile.warmupPhotos : 0),
     batched: smallSpecs('batched', selected.has('batching') ? profile.batchImages : 0),
     separate: smallSpecs('separate', selected.has('batching') ? profile.batchImages : 0),
@@ -208,6 +220,11 @@ async function main(): Promise<number> {
   if (selected.has('usage')) {
     log('6. usage:');
     results.usage = await runUsage(profile.usageRows, process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test', log);
+  }
+
+  if (selected.has('neardup')) {
+    log('7. near-duplicates:');
+    results.neardup = await runNearDup(pick(sets.photos).slice(0, profile.neardupLargePhotos), { photos: profile.neardupPhotos, screenshots: profile.neardupScreenshots }, log);
   }
 
   const durationMs = Math.round(now() - started);

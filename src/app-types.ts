@@ -10,6 +10,7 @@ import type { ResultService } from './modules/answers/result.service.js';
 import type { ImageDelivery } from './modules/images/image-delivery.js';
 import type { ImageService } from './modules/images/image.service.js';
 import type { ImageUrls } from './modules/images/image-urls.js';
+import type { NearDuplicateService } from './modules/near-duplicates/near-duplicate.service.js';
 import type { JobService } from './modules/jobs/job.service.js';
 import type { ConversationService } from './modules/conversations/conversation.service.js';
 import type { VisionService } from './modules/vision/vision.service.js';
@@ -47,6 +48,8 @@ export interface Services {
   limits: UsageLimits;
   /** Whose token budget model work is charged to. */
   payer: TokenPayer;
+  /** Perceptual fingerprints and Image.nearDuplicates (modules/near-duplicates). */
+  nearDuplicates: NearDuplicateService;
   /** Mints signed image URLs (GraphQL side). */
   imageUrls: ImageUrls;
   /** Serves what a signed image URL grants (HTTP side). */

@@ -69,6 +69,8 @@ import { ErasureWatch } from './modules/lifecycle/erasure-watch.js';
 import { ExportService } from './modules/exports/export.service.js';
 import { ExportLinks } from './modules/exports/export-links.js';
 import { createWebhooks } from './modules/webhooks/create-webhooks.js';
+import { FingerprintRepository } from './modules/near-duplicates/fingerprint.repository.js';
+import { NearDuplicateService } from './modules/near-duplicates/near-duplicate.service.js';
 
 /** The composition root: the server and the tests boot the same thing. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -143,6 +145,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const prices = new PriceTable(config.modelPrices);
   const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs, prices);
 
+  // Perceptual fingerprints of new uploads, computed in the background once the rows are stored.
+  const nearDuplicates = new NearDuplicateService(new FingerprintRepository(db), blobs, config.nearDuplicates, logger);
   const queue: JobQueue = redis
     ? new BullMqJobQueue(jobRepository, runner, redis, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger)
     : new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
@@ -151,7 +155,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     images: new ImageService(imageRepository, imageCache, blobs, config.limits, async (url) => {
       const remote = await openRemoteImage(url, { ...config.imports, maxBytes: config.limits.uploadBytes });
       return remote.stream;
-    }, storageHealth, blobsInFlight, config.jobs.moderateUploads ? moderateUploads : undefined),
+    }, storageHealth, blobsInFlight, onUploadsStored),
     answers,
     answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger),
     results,
@@ -186,6 +190,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     payer,
     usage,
     prices,
+    nearDuplicates,
     imageUrls: new ImageUrls(signer),
     imageDelivery: new ImageDelivery(signer, imageRepository, blobs, new Thumbnails(blobs, metrics)),
     exports: new ExportService(results, usage, prices),
@@ -197,6 +202,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       replicaCaches ?? localEffects,
     ),
   };
+  function onUploadsStored(uploader: Uploader, created: ImageRecord[]): void {
+    nearDuplicates.fingerprintLater(created);
+    if (config.jobs.moderateUploads) moderateUploads(uploader, created);
+  }
   /** MODERATE_UPLOADS: new images are moderated by a background job; the upload never waits for it, nor fails with it. */
   function moderateUploads(uploader: Uploader, created: ImageRecord[]): void {
     services.jobs.moderateUploads(uploader, created).catch((error: unknown) => logger.warn({ err: error, tenant: uploader.tenant, images: created.length }, 'moderation of new uploads could not be queued'));
@@ -254,12 +263,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       ledger.start();
     },
     stopWorkers: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), webhooks.schedule.stop(), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), webhooks.schedule.stop(), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop(), nearDuplicates.stop()]);
       // After the queue: calls that finished in the grace period are recorded too.
       await ledger.stop();
     },
     close: async () => {
-      await Promise.all([queue.stop(config.shutdownGraceMs), webhooks.schedule.stop(), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop()]);
+      await Promise.all([queue.stop(config.shutdownGraceMs), webhooks.schedule.stop(), orphanSweep.stop(), retentionSweep.stop(), erasureWatch.stop(), nearDuplicates.stop()]);
       await ledger.stop();
       await redis?.close();
       blobStorage.close();

@@ -5,6 +5,7 @@ import type { JobResult } from '../scenarios/job.js';
 import type { PeersResult } from '../scenarios/peers.js';
 import type { UploadsResult } from '../scenarios/uploads.js';
 import { USAGE_TARGET_MS, type UsageResult } from '../scenarios/usage.js';
+import { nearDupChecks, nearDupSummary, type NearDupResult } from '../scenarios/neardup.js';
 
 export interface BenchResults {
   uploads?: UploadsResult;
@@ -13,6 +14,7 @@ export interface BenchResults {
   job?: JobResult;
   peers?: PeersResult;
   usage?: UsageResult;
+  neardup?: NearDupResult;
 }
 
 export interface Check {
@@ -88,6 +90,7 @@ export function checks(r: BenchResults): Check[] {
     );
   }
   for (const d of r.usage?.databases ?? []) check(`usage on ${d.database}: every query's calls equal the rows in its range`, d.sumsCorrect, d.sumsCorrect ? 'equal' : 'a sum differed');
+  if (r.neardup) out.push(...nearDupChecks(r.neardup));
   return out;
 }
 
@@ -217,6 +220,8 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
     }
     lines.push('');
   }
+
+  if (r.neardup) lines.push(...nearDupSummary(r.neardup));
 
   const goals = targets(r);
   if (goals.length > 0) {

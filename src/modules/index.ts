@@ -14,6 +14,7 @@ import { lifecycleModule } from './lifecycle/index.js';
 import { analyticsModule } from './analytics/index.js';
 import { exportsModule } from './exports/index.js';
 import { webhooksModule } from './webhooks/index.js';
+import { nearDuplicatesModule } from './near-duplicates/index.js';
 
 /**
  * The one list of capabilities: the schema is built from their resolvers and
@@ -21,7 +22,7 @@ import { webhooksModule } from './webhooks/index.js';
  * beside these and one line here. (access and imports add no fields or routes
  * of their own: the composition root hands their services to the others.)
  */
-export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule, webhooksModule];
+export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule, webhooksModule, nearDuplicatesModule];
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchemaOf(modules.flatMap((module) => module.resolvers) as NonEmptyArray<ResolverClass>);

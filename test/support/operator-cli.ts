@@ -14,7 +14,7 @@ export interface CliRun {
 }
 
 /** The operator's CLIs (src/cli/<name>.ts), each run as `npm run <name> -- ...` runs it. */
-export type OperatorCli = 'keys' | 'tenants';
+export type OperatorCli = 'keys' | 'tenants' | 'fingerprints';
 
 /** The CLI's environment: the test's, without a database or Redis of its own, plus `env` (DATA_DIR, DATABASE_URL, REDIS_URL...). */
 function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {

@@ -3,9 +3,16 @@ import type { Db } from '../../platform/database/database.js';
 import { fetchPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { isUniqueViolation } from '../../platform/database/prisma-errors.js';
 
-export type ImageRecord = Image;
+/**
+ * The perceptual fingerprint's columns: filled after the row is stored, and
+ * read only by modules/near-duplicates; the reads here leave them out, so a
+ * cached or listed image does not carry its grid around.
+ */
+const FINGERPRINT = { hashBand0: true, hashBand1: true, hashBand2: true, hashBand3: true, fingerprintGrid: true } as const;
+
+export type ImageRecord = Omit<Image, keyof typeof FINGERPRINT>;
 /** A row to insert: its tenant is given apart, as the first argument. */
-export type NewImage = Omit<Image, 'createdAt' | 'tenant'>;
+export type NewImage = Omit<ImageRecord, 'createdAt' | 'tenant'>;
 
 const CAPTION = { kind: 'CAPTION' };
 
@@ -33,11 +40,11 @@ export class ImageRepository implements ImageLookup {
    * (minted for a caller who could read the image) is the capability.
    */
   findForSignedUrl(id: string): Promise<ImageRecord | null> {
-    return this.db.image.findUnique({ where: { id } });
+    return this.db.image.findUnique({ where: { id }, omit: FINGERPRINT });
   }
 
   findByIds(tenant: string, ids: readonly string[]): Promise<ImageRecord[]> {
-    return this.db.image.findMany({ where: { id: { in: [...ids] }, tenant } });
+    return this.db.image.findMany({ where: { id: { in: [...ids] }, tenant }, omit: FINGERPRINT });
   }
 
   /** Whether any tenant's row still points at this blob. */
@@ -60,11 +67,11 @@ export class ImageRepository implements ImageLookup {
    */
   async insertAll(tenant: string, images: readonly NewImage[]): Promise<Map<string, ImageRecord>> {
     for (let attempt = 1; ; attempt++) {
-      const found = await this.db.image.findMany({ where: { tenant, sha256: { in: images.map((image) => image.sha256) } } });
+      const found = await this.db.image.findMany({ where: { tenant, sha256: { in: images.map((image) => image.sha256) } }, omit: FINGERPRINT });
       const rows = new Map(found.map((row) => [row.sha256, row]));
       const missing = images.filter((image) => !rows.has(image.sha256));
       try {
-        const created = missing.length > 0 ? await this.db.$transaction(missing.map((image) => this.db.image.create({ data: { ...image, tenant } }))) : [];
+        const created = missing.length > 0 ? await this.db.$transaction(missing.map((image) => this.db.image.create({ data: { ...image, tenant }, omit: FINGERPRINT }))) : [];
         for (const row of created) rows.set(row.sha256, row);
         return rows;
       } catch (error) {
@@ -85,7 +92,7 @@ export class ImageRepository implements ImageLookup {
     return fetchPage(
       args,
       'desc',
-      (window) => this.db.image.findMany({ where: { ...where, AND: window.where.AND }, orderBy: window.orderBy, take: window.take }),
+      (window) => this.db.image.findMany({ where: { ...where, AND: window.where.AND }, orderBy: window.orderBy, take: window.take, omit: FINGERPRINT }),
       () => this.db.image.count({ where }),
     );
   }
