@@ -75,7 +75,7 @@ export class ResilientProvider implements ModelProvider {
       for (const [t, tier] of this.tiers.entries()) {
         if (open.length === 0 || signal.aborted) break;
         const asked = open;
-        const call = tier.answer(image, asked.map((i) => prompts[i]!), { signal, onCall: answerOptions.onCall });
+        const call = tier.answer(image, asked.map((i) => prompts[i]!), { ...answerOptions, signal });
         // Past the deadline its results are ignored; a late rejection must not go unhandled.
         call.catch(() => {});
         const answered = await untilAborted(call, signal).catch((error: Error) => asked.map(() => error));

@@ -15,6 +15,7 @@ import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
+import { wasCut } from '../../model/finish-reason.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -54,6 +55,8 @@ interface Miss {
   request: AnswerRequest;
   key: string;
   slot: string;
+  /** max_tokens per answer when the stored reply for the key was cut short (finish_reason length): more room than it had. */
+  completionTokens?: number;
 }
 
 /** Misses that travel in one upstream call, and the tokens set aside for it (or why none could be). */
@@ -72,6 +75,8 @@ interface Call {
   apiKeyId: string | null;
   items: Deferred[];
   reservation: TokenReservation;
+  /** max_tokens per answer, when more than TOKEN_RESERVE_PER_ANSWER (a cut reply asked again). */
+  completionTokens: number | undefined;
   /** Fires when every caller waiting on the call has gone. */
   abort: SharedAbort;
 }
@@ -97,6 +102,7 @@ export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: st
     prompt: request.prompt,
     model: answer.model ?? model,
     text: answer.text,
+    finishReason: answer.finishReason,
     latencyMs: answer.latencyMs,
     ...answer.usage,
     ...request.structured?.columns?.(answer.text),
@@ -152,7 +158,7 @@ export class AnswerService {
       if (outcomes.has(slot) || misses.has(slot)) return;
       const served = this.serve(request, keys[i]!, stored, budget.apiKeyId, signal);
       if (served) outcomes.set(slot, served);
-      else misses.set(slot, { request, key: keys[i]!, slot });
+      else misses.set(slot, { request, key: keys[i]!, slot, ...this.roomAfterCut(request, keys[i]!, stored) });
     });
 
     const mine = await this.claimAcrossReplicas([...misses.values()], stored, outcomes, budget, signal);
@@ -165,7 +171,9 @@ export class AnswerService {
         outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored, budget.apiKeyId, signal) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items, abort)));
       }
       if (planned.reservation === null) continue;
-      if (items.length > 0) calls.push({ image: items[0]!.request.image, apiKeyId: budget.apiKeyId, items, reservation: planned.reservation, abort });
+      if (items.length > 0) {
+        calls.push({ image: items[0]!.request.image, apiKeyId: budget.apiKeyId, items, reservation: planned.reservation, completionTokens: planned.misses[0]!.completionTokens, abort });
+      }
       // Everything it was for was started by someone else while it was being reserved.
       else void releaseReservation(planned.reservation);
     }
@@ -193,8 +201,10 @@ export class AnswerService {
   /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
   private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, apiKeyId: string | null, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
     if (request.refresh) return undefined;
-    const rows = stored.get(key) ?? [];
-    const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
+    // A reply cut by max_tokens is kept (and listed) but never served as complete: the key is asked again.
+    const rows = (stored.get(key) ?? []).filter((row) => !wasCut(row));
+    const remembered = this.cache.get(key);
+    const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
     const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source.totalTokens);
     if (hit) {
@@ -216,6 +226,16 @@ export class AnswerService {
       saved(source);
       return { record, cached: true };
     });
+  }
+
+  /**
+   * The room a key's next ask gets when its stored reply was cut short: twice
+   * what that reply was given (at least TOKEN_RESERVE_PER_ANSWER), so repeated
+   * cuts grow it until the provider's output cap (which the provider applies).
+   */
+  private roomAfterCut(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>): { completionTokens?: number } {
+    const cut = [this.cache.get(key), ...(stored.get(key) ?? [])].find((row) => row && row.imageId === request.image.id && wasCut(row));
+    return cut ? { completionTokens: 2 * Math.max(this.estimate.completionTokensPerAnswer, cut.completionTokens) } : {};
   }
 
   /**
@@ -268,7 +288,8 @@ export class AnswerService {
    * call that is then refused for this caller's budget.
    */
   private reserve(misses: readonly Miss[], budget: TokenBudget): Promise<PlannedCall[]> {
-    const planned = [...groupBy(misses, (miss) => miss.request.image.id).values()].flatMap((group) => this.estimate.calls(group));
+    // Asked again with more room, a cut reply travels in a call of its own max_tokens.
+    const planned = [...groupBy(misses, (miss) => `${miss.request.image.id} ${miss.completionTokens ?? ''}`).values()].flatMap((group) => this.estimate.calls(group));
     return Promise.all(
       planned.map(async (group): Promise<PlannedCall> => {
         const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => modelPrompt(miss.request)));
@@ -296,6 +317,7 @@ export class AnswerService {
       prompt: request.prompt,
       model: record.model,
       text: record.text,
+      finishReason: record.finishReason,
       flagged: record.flagged,
       categories: record.categories,
       promptTokens: 0,
@@ -341,6 +363,7 @@ export class AnswerService {
     try {
       results = await this.provider.answer(image, prompts, {
         signal: call.abort.signal,
+        ...(call.completionTokens === undefined ? {} : { completionTokensPerAnswer: call.completionTokens }),
         onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), charge.report(upstream)),
       });
     } catch (error) {
