@@ -12,6 +12,7 @@ import { TokenEstimate } from './model/token-estimate.js';
 import { outputCapOf, promptsPerCall } from './model/output-cap.js';
 import { AnswerCache } from './modules/answers/answer-cache.js';
 import { AnswerService } from './modules/answers/answer.service.js';
+import { RefusalMemory } from './modules/answers/refusal-memory.js';
 import { AnswerStreamService } from './modules/answers/answer-stream.service.js';
 import { ApiKeyService } from './modules/access/api-key.service.js';
 import { TokenPayer } from './modules/access/token-payer.js';
@@ -108,7 +109,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // Every upstream call and result served, for Query.usage and the usage metrics.
   const ledger = new UsageLedger(usageRepository, metrics, logger);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims);
+  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, new RefusalMemory(config.modelRefusalTtlSeconds));
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   const events = redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents();
   // Deletions and refreshes drop this process's memory copies; with REDIS_URL every other replica's too.

@@ -116,5 +116,5 @@ function streamError(error: InstanceType<typeof OpenAI.APIError>): ModelCallErro
 }
 
 function contentRefused(cause: unknown): ModelCallError {
-  return new ModelCallError('MODEL_REJECTED', 'The model endpoint refused this content (content inspection). Try another image or question.', { cause });
+  return new ModelCallError('MODEL_REJECTED', 'The model endpoint refused this content (content inspection). Try another image or question.', { cause, contentFiltered: true });
 }

@@ -139,6 +139,8 @@ const envSchema = z.object({
     .describe('box coordinates the model writes: `absolute` (Qwen2.5-VL), `relative1000` (Qwen3-VL), `auto` by model name (see [Object detection](vision.md#object-detection))'),
   CONVERSATION_MAX_CONTEXT_TOKENS: int(100).default(24_000)
     .describe('context sent with a conversation turn: images, first and new message, then the newest exchanges that fit (see [Conversations](conversations-and-streaming.md#conversations))'),
+  MODEL_REFUSAL_TTL_SECONDS: int(0).default(600)
+    .describe("how long a caption or question the provider's content filter refused (`data_inspection_failed`) is answered `MODEL_REJECTED` from memory, without asking again (0: always ask; see [Replies cut short or refused](vision.md#replies-cut-short-or-refused))"),
   ANSWER_CACHE_SIZE: int(0).default(10_000).describe('answers kept in the in-memory layer in front of the database (0 turns it off)'),
   CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant')
     .describe("whose stored answers serve a request: its own tenant's (`tenant`), or any tenant's with the same bytes (`global`, a privacy trade-off: see [API keys and tenants](security-and-operations.md#api-keys-and-tenants))"),
@@ -301,6 +303,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxContextTokens: env.CONVERSATION_MAX_CONTEXT_TOKENS,
     },
     answerCacheSize: env.ANSWER_CACHE_SIZE,
+    /** MODEL_REFUSAL_TTL_SECONDS: how long a content-filter refusal of a caption or question is remembered. */
+    modelRefusalTtlSeconds: env.MODEL_REFUSAL_TTL_SECONDS,
     /** MODEL_PRICES: prices per model over the built-in table (modules/analytics/model-prices.ts). */
     modelPrices: env.MODEL_PRICES ?? {},
     /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */

@@ -96,6 +96,7 @@ export type ModerationCategory =
   | 'HATE'
   | 'MINORS'
   | 'OTHER'
+  | 'PROVIDER_REFUSED'
   | 'SELF_HARM'
   | 'SEXUAL'
   | 'VIOLENCE'

@@ -16,6 +16,8 @@ import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import { wasCut } from '../../model/finish-reason.js';
+import { ZERO_USAGE } from '../../model/usage.js';
+import type { RefusalMemory } from './refusal-memory.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -37,6 +39,12 @@ export interface StructuredRequest {
   /** What is sent upstream (the cache key's prompt may add a version to it). */
   instruction: string;
   columns?: (json: string) => FilterColumns;
+  /**
+   * The answer (JSON) stored when the provider's own content filter refuses
+   * the prompt, for kinds where that refusal is itself the result (a
+   * moderation verdict); without it the refusal is MODEL_REJECTED.
+   */
+  whenContentFiltered?: string;
 }
 
 /** The request as the provider takes it. */
@@ -82,6 +90,13 @@ interface Call {
 }
 
 
+
+/** A failure handed out later (after awaits): marked handled now, so it is never reported as an unhandled rejection. */
+function settledLater<T>(error: Error): Promise<T> {
+  const failed = Promise.reject(error);
+  failed.catch(() => {});
+  return failed;
+}
 
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
@@ -132,6 +147,8 @@ export class AnswerService {
     private readonly ledger?: UsageLedger,
     /** REDIS_URL: single flight across replicas too; none in the embedded default. */
     private readonly claims?: AnswerClaims,
+    /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
+    private readonly refusals?: RefusalMemory,
   ) {}
 
   get model(): string {
@@ -157,7 +174,9 @@ export class AnswerService {
       const slot = slots[i]!;
       if (outcomes.has(slot) || misses.has(slot)) return;
       const served = this.serve(request, keys[i]!, stored, budget.apiKeyId, signal);
+      const refused = request.refresh ? undefined : this.refusals?.recall(keys[i]!);
       if (served) outcomes.set(slot, served);
+      else if (refused) outcomes.set(slot, settledLater(toApiError(refused)));
       else misses.set(slot, { request, key: keys[i]!, slot, ...this.roomAfterCut(request, keys[i]!, stored) });
     });
 
@@ -388,10 +407,16 @@ export class AnswerService {
 
   private async save(item: Deferred, result: ModelResult | undefined, payer: Payer): Promise<void> {
     if (!result) return item.reject(new Error('the model provider returned fewer results than prompts'));
-    if (result instanceof Error) return item.reject(toApiError(result));
+    const { request } = item;
+    const verdict = result instanceof ModelCallError && result.contentFiltered ? request.structured?.whenContentFiltered : undefined;
+    if (result instanceof Error && verdict === undefined) {
+      if (result instanceof ModelCallError && result.contentFiltered) this.refusals?.remember(item.key, result);
+      return item.reject(toApiError(result));
+    }
+    // The provider's content filter refusing a moderation is its verdict: stored and cached like any other.
+    const answer: ModelAnswer = result instanceof Error ? { text: verdict!, finishReason: 'content_filter', usage: result instanceof ModelCallError ? (result.billed ?? ZERO_USAGE) : ZERO_USAGE, latencyMs: 0 } : result;
     try {
-      const { request } = item;
-      const record = await this.answers.save(answerRow(request, result, this.model));
+      const record = await this.answers.save(answerRow(request, answer, this.model));
       this.cache.set(item.key, record, request.refresh);
       this.ledger?.served(payer, record.model, record.kind, null);
       item.resolve(record);
