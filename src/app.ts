@@ -98,6 +98,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     ...imageSending,
     promptsPerCall: promptsPerCall(config.model.maxPromptsPerCall, config.auth.tokenReservePerAnswer, outputCapOf(config.model.name, config.model.maxOutputTokens)),
     completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
+    thinkingBudget: config.model.thinkingBudget,
+    fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
+    maxPromptsPerCall: config.model.maxPromptsPerCall,
+    maxOutputTokens: config.model.maxOutputTokens,
   });
   // A refresh tells the other replicas to drop their copy (replicaCaches, below: only with REDIS_URL).
   const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope, (key) => replicaCaches?.answerReplaced(key));
@@ -165,7 +169,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       {
         maxImages: config.limits.imagesPerQuestion,
         messageLength: config.limits.questionLength,
-        completionTokens: config.auth.tokenReservePerAnswer,
+        completionTokens: config.auth.tokenReservePerAnswer + tokenEstimate.thinkingTokensPerCall,
         claimTtlMs: config.resilience.deadlineMs,
       },
       ledger,

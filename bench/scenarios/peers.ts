@@ -13,18 +13,36 @@
  * - Image tokens per answered question (B4): n questions about one image in
  *   one operation, against one upstream call per question.
  *
- * The fake endpoint runs in this process (it idles while B1 runs).
+ * The fake endpoint runs as a process of its own (bench/peers/fake-endpoint.ts),
+ * so B2's latencies are not shared with this process's event loop.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startFakeQwen } from '../../test/fake-qwen/index.js';
 import { GraphQLClient } from '../../test/support/client.js';
 import { imageTokens } from '../../src/model/token-estimate.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { load, median, postOnce, sequentialLatency, type GraphQLPost, type LoadResult } from '../lib/load.js';
 import { startServerProcess, type ServerProcess } from '../lib/processes.js';
 import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
+
+/** The fake endpoint's process, driven through its control port. */
+interface FakeEndpoint {
+  url: string;
+  requestCount(): Promise<number>;
+  setDelay(ms: number): Promise<void>;
+}
+
+async function fakeEndpointOf(control: ServerProcess): Promise<FakeEndpoint> {
+  const state = async () => (await (await fetch(`${control.origin}/state`)).json()) as { url: string; requests: number };
+  return {
+    url: (await state()).url,
+    requestCount: async () => (await state()).requests,
+    setDelay: async (ms) => {
+      await fetch(`${control.origin}/delay?ms=${ms}`, { method: 'POST' });
+    },
+  };
+}
 
 const CACHED = 'query($id: ID!, $q: String!) { image(id: $id) { id answer(question: $q) { answer cached usage { totalTokens } } } }';
 const ASK = 'mutation($imageId: ID!, $question: String!) { askQuestion(imageId: $imageId, question: $question) { answer cached } }';
@@ -123,18 +141,18 @@ async function addedLatency(
   client: GraphQLClient,
   direct: { url: string; dataUrl: string },
   imageId: string,
-  fake: Awaited<ReturnType<typeof startFakeQwen>>,
+  fake: FakeEndpoint,
   options: PeersOptions,
 ): Promise<PeersResult['addedLatency']> {
   const viaGateway: number[] = [];
   const straight: number[] = [];
   let anomalies = 0;
   const ask = async (question: string) => {
-    const before = fake.requests.length;
+    const before = await fake.requestCount();
     const started = now();
     const response = await withTimeout(client.request<{ askQuestion: { cached: boolean } }>(ASK, { imageId, question }), 30_000, 'askQuestion');
     viaGateway.push(now() - started);
-    if (response.errors || response.data?.askQuestion.cached !== false || fake.requests.length !== before + 1) anomalies++;
+    if (response.errors || response.data?.askQuestion.cached !== false || (await fake.requestCount()) !== before + 1) anomalies++;
   };
   const callDirect = async (question: string) => {
     const body = JSON.stringify({
@@ -177,14 +195,14 @@ async function addedLatency(
 async function imageTokensPerQuestion(
   client: GraphQLClient,
   image: { id: string; width: number; height: number },
-  fake: Awaited<ReturnType<typeof startFakeQwen>>,
+  fake: FakeEndpoint,
   questionsPerImage: number,
 ): Promise<PeersResult['imageTokens']> {
   const aliases = Array.from({ length: questionsPerImage }, (_, i) => `q${i}: answer(question: "Question ${i + 1} about this image?") { answer cached }`);
-  const before = fake.requests.length;
+  const before = await fake.requestCount();
   const response = await client.request(`query($id: ID!) { image(id: $id) { ${aliases.join(' ')} } }`, { id: image.id });
   if (response.errors) throw new Error(`the ${questionsPerImage}-question query failed: ${JSON.stringify(response.errors)}`);
-  const upstreamCalls = fake.requests.length - before;
+  const upstreamCalls = (await fake.requestCount()) - before;
   const perCall = imageTokens(image.width, image.height, { maxPixels: MAX_PIXELS });
   const perAnsweredQuestion = round((upstreamCalls * perCall) / questionsPerImage, 1);
   return { questionsPerImage, upstreamCalls, imageTokensPerCall: perCall, perAnsweredQuestion, perQuestionOneCallEach: perCall, ratio: round(perAnsweredQuestion / perCall, 3) };
@@ -197,9 +215,15 @@ async function countLogLines(file: string): Promise<number> {
 
 export async function runPeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<PeersResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-peers-'));
-  const fake = await startFakeQwen({ apiKey: API_KEY });
   const started: ServerProcess[] = [];
   try {
+    const fakeProcess = await startServerProcess('bench/peers/fake-endpoint.ts', {
+      env: { FAKE_API_KEY: API_KEY },
+      logFile: path.join(dataDir, 'fake-endpoint.log'),
+      ready: async (origin) => (await fetch(`${origin}/state`)).ok,
+    });
+    started.push(fakeProcess);
+    const fake = await fakeEndpointOf(fakeProcess);
     log('  starting the gateway (its own process, NODE_ENV=production) and the hello-world Apollo peer…');
     const gateway = await startServerProcess('src/main.ts', {
       env: {
@@ -244,10 +268,10 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
     const medianHelloApolloRps = median(rounds.hello.map((r) => r.requestsPerSecond));
 
     log(`  B2 added latency: ${options.freshPairs} fresh questions, through the gateway and straight to the endpoint (delay ${options.delayMs} ms)…`);
-    fake.setDelay(options.delayMs);
+    await fake.setDelay(options.delayMs);
     const dataUrl = `data:image/jpeg;base64,${(await readFile(images[0]!.path)).toString('base64')}`;
     const added = await addedLatency(client, { url: `${fake.url}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
-    fake.setDelay(0);
+    await fake.setDelay(0);
 
     log(`  B4: ${options.questionsPerImage} questions about one image in one operation…`);
     const tokens = await imageTokensPerQuestion(client, packedImage, fake, options.questionsPerImage);
@@ -269,7 +293,6 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
     };
   } finally {
     await Promise.all(started.map((server) => server.stop()));
-    await fake.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,9 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -46,8 +48,10 @@ export interface UploadsResult {
   imageSize: string;
   gcAvailable: boolean;
   phases: UploadPhaseResult[];
-  /** B5's yardstick: the same files streamed to disk one after another by this process, no HTTP, no checks. */
-  rawWrite: { totalMB: number; wallMs: number; throughputMBps: number };
+  /** The same files streamed to disk one after another by this process, no HTTP, no checks (for reference). */
+  rawWrite: WriteResult;
+  /** B5's yardstick (issue #25): the same multipart bodies, sent the same way, streamed to disk whole by a bare node:http server. */
+  bareHttp: WriteResult;
 }
 
 async function settledRss(): Promise<number> {
@@ -104,17 +108,53 @@ async function uploadPhase(fixtures: readonly Fixture[], warmup: readonly Fixtur
   }
 }
 
-/** Copies each file to a temporary folder, one after another, as plain streams (no fsync: the gateway does none either). */
-async function rawWrite(fixtures: readonly Fixture[]): Promise<UploadsResult['rawWrite']> {
+interface WriteResult {
+  totalMB: number;
+  wallMs: number;
+  throughputMBps: number;
+}
+
+/** Times `write(fixture, index, dir)` over every fixture, one after another, into a temporary folder. */
+async function timedWrites(fixtures: readonly Fixture[], write: (fixture: Fixture, index: number, dir: string) => Promise<void>): Promise<WriteResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-raw-'));
   try {
     const started = now();
-    for (const [i, fixture] of fixtures.entries()) await pipeline(createReadStream(fixture.path), createWriteStream(path.join(dir, String(i))));
+    for (const [i, fixture] of fixtures.entries()) await write(fixture, i, dir);
     const wallMs = now() - started;
     const totalMB = toMB(fixtures.reduce((sum, f) => sum + f.bytes, 0));
     return { totalMB, wallMs: Math.round(wallMs), throughputMBps: round(totalMB / (wallMs / 1000), 1) };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Copies each file as plain streams (no fsync: the gateway does none either). */
+const rawWrite = (fixtures: readonly Fixture[]) => timedWrites(fixtures, (fixture, i, dir) => pipeline(createReadStream(fixture.path), createWriteStream(path.join(dir, String(i)))));
+
+/**
+ * Each file's multipart body, sent as the gateway's uploads are, piped whole to disk by a
+ * node:http server with nothing else to do; after the same warm-up files as the gateway's phases.
+ */
+async function bareHttpWrite(fixtures: readonly Fixture[], warmup: readonly Fixture[]): Promise<WriteResult> {
+  let target = '';
+  const server = http.createServer((req, res) => {
+    void pipeline(req, createWriteStream(target)).then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}'));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send = async (fixture: Fixture, i: number, dir: string) => {
+    target = path.join(dir, String(i));
+    const result = await streamUpload(url, UPLOAD_ONE, { path: fixture.path, bytes: fixture.bytes, type: 'image/jpeg' }, { agent, timeoutMs: 60_000 });
+    if (result.status !== 200) throw new Error(`the bare server answered HTTP ${result.status}`);
+  };
+  try {
+    await timedWrites(warmup, send);
+    return await timedWrites(fixtures, send);
+  } finally {
+    agent.destroy();
+    server.close();
   }
 }
 
@@ -124,8 +164,9 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
     log(`  ${photos.length} uploads, ${concurrency === 1 ? 'sequential' : `${concurrency} at a time`} (after ${warmup.length} warm-up uploads)…`);
     phases.push(await uploadPhase(photos, warmup, concurrency));
   }
-  log(`  the same ${photos.length} files written straight to disk (B5's yardstick)…`);
+  log(`  the same ${photos.length} files written straight to disk, then sent to a bare node:http server that streams them to disk (B5's yardstick)…`);
   const raw = await rawWrite(photos);
+  const bareHttp = await bareHttpWrite(photos, warmup);
   const sizes = photos.map((p) => p.bytes);
   return {
     fileCount: photos.length,
@@ -137,5 +178,6 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
     gcAvailable: forceGc(),
     phases,
     rawWrite: raw,
+    bareHttp,
   };
 }

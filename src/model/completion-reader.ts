@@ -7,10 +7,18 @@ import { toFinishReason, type FinishReason } from './finish-reason.js';
 
 /** What one upstream call produced, however it arrived (whole or streamed). */
 export interface Completion {
+  /** The answer: a thinking model's reasoning (`reasoning_content`) is not part of it. */
   content: string;
+  /** Billed; its completion tokens include the reasoning. */
   usage: ModelUsage;
   /** Why the reply ended (`finish_reason`), null when the endpoint did not say. */
   finishReason: FinishReason | null;
+  /** Of those completion tokens, the reasoning's (`completion_tokens_details.reasoning_tokens`). */
+  reasoningTokens: number;
+}
+
+function reasoningTokensOf(usage: CompletionUsage | null | undefined): number {
+  return usage?.completion_tokens_details?.reasoning_tokens ?? 0;
 }
 
 export function toModelUsage(usage: CompletionUsage | null | undefined): ModelUsage {
@@ -34,11 +42,12 @@ export function readCompletion(response: ChatCompletion): Completion {
   const choice = response.choices[0];
   const content = choice?.message?.content;
   if (typeof content !== 'string') throw badResponse('it had no answer text');
-  return { content, usage: toModelUsage(response.usage), finishReason: toFinishReason(choice?.finish_reason) };
+  return { content, usage: toModelUsage(response.usage), finishReason: toFinishReason(choice?.finish_reason), reasoningTokens: reasoningTokensOf(response.usage) };
 }
 
 /**
- * A streamed reply: each content delta goes to `onDelta` as it arrives; the
+ * A streamed reply: each content delta goes to `onDelta` as it arrives
+ * (`reasoning_content` deltas do not: reasoning is not the answer); the
  * usage comes from the chunk that carries it (the last one, with
  * `stream_options.include_usage`), zero when the endpoint sent none.
  */
@@ -59,5 +68,5 @@ export async function readStream(
       onDelta(delta);
     }
   }
-  return { content, usage: toModelUsage(usage), finishReason };
+  return { content, usage: toModelUsage(usage), finishReason, reasoningTokens: reasoningTokensOf(usage) };
 }

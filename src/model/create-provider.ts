@@ -6,6 +6,7 @@ import type { ModelProvider } from './provider.js';
 import { outputCapOf } from './output-cap.js';
 import { QuotaGuardProvider } from './quota-guard.js';
 import { QwenVlProvider } from './qwen-vl-provider.js';
+import { KindRoutes } from './kind-routes.js';
 import { ResilientProvider } from './resilient-provider.js';
 import { UnconfiguredProvider } from './unconfigured-provider.js';
 import { circuitLabel, endpointLabel, upstreamRecorder } from './upstream-metrics.js';
@@ -18,12 +19,15 @@ interface Endpoint {
 }
 
 /**
- * The model provider the app uses: the primary endpoint, then
- * QWEN_FALLBACKS in order, each a QwenVlProvider behind its own circuit
- * breaker and billing state (quota-guard.ts), all under one QWEN_DEADLINE_MS
- * per request. Upstream calls,
- * tokens and circuit states are recorded into `metrics`. `model` is the
- * primary's name (the cache key); answers carry the model that produced them.
+ * The model provider the app uses: the primary endpoint, then the fallbacks
+ * (QWEN_FALLBACK_MODELS on the primary endpoint, then QWEN_FALLBACKS) in
+ * order, each a QwenVlProvider behind its own circuit breaker and billing
+ * state (quota-guard.ts), all under one QWEN_DEADLINE_MS per request. A kind
+ * of work routed to its own model (QWEN_OCR_MODEL) gets the same chain behind
+ * that model; an endpoint and model reached by several chains is one tier,
+ * with one breaker. Upstream calls, tokens and circuit states are recorded
+ * into `metrics`. `model` is the primary's name (the cache key); answers
+ * carry the model that produced them.
  * `slots`: QWEN_GLOBAL_MAX_CONCURRENCY, shared by every endpoint's requests.
  * `logger` hears of an endpoint refusing to bill the account (a line to alert on).
  */
@@ -31,54 +35,73 @@ export function createModelProvider(config: Config, metrics: Metrics, slots?: Up
   const { model, resilience } = config;
   if (!model.configured) return new UnconfiguredProvider(model.name);
 
-  const endpoints: Endpoint[] = [];
-  for (const endpoint of [{ baseUrl: model.baseUrl, model: model.name, apiKey: model.apiKey }, ...resilience.fallbacks]) {
-    // The same endpoint, model and key twice would only ask the same thing again.
-    if (endpoints.some((e) => e.baseUrl === endpoint.baseUrl && e.model === endpoint.model && e.apiKey === endpoint.apiKey)) continue;
-    endpoints.push(endpoint);
-  }
-
+  const tiers = new Map<string, ModelProvider>();
   const labels = new Set<string>();
-  const tiers = endpoints.map((endpoint) => {
-    // One endpoint and model with two keys gets two circuits; keep their gauges apart.
-    let label = circuitLabel(endpoint.baseUrl, endpoint.model);
-    for (let n = 2; labels.has(label); n++) label = `${circuitLabel(endpoint.baseUrl, endpoint.model)}~${n}`;
-    labels.add(label);
+  const tierOf = (endpoint: Endpoint): ModelProvider => {
+    const key = JSON.stringify([endpoint.baseUrl, endpoint.model, endpoint.apiKey]);
+    let tier = tiers.get(key);
+    if (!tier) {
+      // One endpoint and model with two keys gets two circuits; keep their gauges apart.
+      let label = circuitLabel(endpoint.baseUrl, endpoint.model);
+      for (let n = 2; labels.has(label); n++) label = `${circuitLabel(endpoint.baseUrl, endpoint.model)}~${n}`;
+      labels.add(label);
+      tier = endpointTier(config, metrics, endpoint, label, slots, logger);
+      tiers.set(key, tier);
+    }
+    return tier;
+  };
+  const chain = (name: string): ModelProvider => {
+    const endpoints: Endpoint[] = [];
+    for (const endpoint of [{ baseUrl: model.baseUrl, model: name, apiKey: model.apiKey }, ...resilience.fallbacks]) {
+      // The same endpoint, model and key twice would only ask the same thing again.
+      if (endpoints.some((e) => e.baseUrl === endpoint.baseUrl && e.model === endpoint.model && e.apiKey === endpoint.apiKey)) continue;
+      endpoints.push(endpoint);
+    }
+    return new ResilientProvider(endpoints.map(tierOf), { deadlineMs: resilience.deadlineMs });
+  };
 
-    const provider = new QwenVlProvider({
-      baseUrl: endpoint.baseUrl,
-      apiKey: endpoint.apiKey,
-      model: endpoint.model,
-      timeoutMs: model.timeoutMs,
-      maxRetries: model.maxRetries,
-      maxConcurrency: model.maxConcurrency,
-      maxPixels: model.maxPixels,
-      maxPromptsPerCall: model.maxPromptsPerCall,
-      completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
-      maxOutputTokens: outputCapOf(endpoint.model, model.maxOutputTokens),
-      highResolutionImages: model.highResolutionImages,
-      recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
-      slots,
-    });
-    const circuit = new CircuitBreakerProvider(provider, {
-      baseUrl: endpointLabel(endpoint.baseUrl),
-      failureThreshold: resilience.circuitFailureThreshold,
-      minRequests: resilience.circuitMinRequests,
-      resetMs: resilience.circuitResetMs,
-      slowCallMs: model.timeoutMs,
-      maxConcurrency: model.maxConcurrency,
-      onStateChange: (state) => metrics.circuitState.set({ endpoint: label }, CIRCUIT_STATE_VALUE[state]),
-    });
-    return new QuotaGuardProvider(circuit, {
-      backoffSeconds: model.quotaBackoffSeconds,
-      onExhausted: (error, untilMs) => {
-        metrics.quotaExhaustedUntil.set({ endpoint: label }, untilMs / 1000);
-        logger?.warn(
-          { endpoint: label, resumeAt: new Date(untilMs).toISOString(), reason: error.message },
-          'model provider refused to bill the account (MODEL_QUOTA_EXHAUSTED); not calling this endpoint until resumeAt',
-        );
-      },
-    });
+  const primary = chain(model.name);
+  const routed = Object.entries(model.modelsByKind).filter(([, name]) => name !== model.name);
+  if (routed.length === 0) return primary;
+  return new KindRoutes(primary, new Map(routed.map(([kind, name]) => [kind, chain(name)])));
+}
+
+/** One endpoint and model: the provider, behind its circuit breaker, behind its billing state. */
+function endpointTier(config: Config, metrics: Metrics, endpoint: Endpoint, label: string, slots: UpstreamSlots | undefined, logger: Logger | undefined): ModelProvider {
+  const { model, resilience } = config;
+  const provider = new QwenVlProvider({
+    baseUrl: endpoint.baseUrl,
+    apiKey: endpoint.apiKey,
+    model: endpoint.model,
+    timeoutMs: model.timeoutMs,
+    maxRetries: model.maxRetries,
+    maxConcurrency: model.maxConcurrency,
+    maxPixels: model.maxPixels,
+    maxPromptsPerCall: model.maxPromptsPerCall,
+    completionTokensPerAnswer: config.auth.tokenReservePerAnswer,
+    maxOutputTokens: outputCapOf(endpoint.model, model.maxOutputTokens),
+    highResolutionImages: model.highResolutionImages,
+    thinkingBudget: model.thinkingBudget,
+    recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
+    slots,
   });
-  return new ResilientProvider(tiers, { deadlineMs: resilience.deadlineMs });
+  const circuit = new CircuitBreakerProvider(provider, {
+    baseUrl: endpointLabel(endpoint.baseUrl),
+    failureThreshold: resilience.circuitFailureThreshold,
+    minRequests: resilience.circuitMinRequests,
+    resetMs: resilience.circuitResetMs,
+    slowCallMs: model.timeoutMs,
+    maxConcurrency: model.maxConcurrency,
+    onStateChange: (state) => metrics.circuitState.set({ endpoint: label }, CIRCUIT_STATE_VALUE[state]),
+  });
+  return new QuotaGuardProvider(circuit, {
+    backoffSeconds: model.quotaBackoffSeconds,
+    onExhausted: (error, untilMs) => {
+      metrics.quotaExhaustedUntil.set({ endpoint: label }, untilMs / 1000);
+      logger?.warn(
+        { endpoint: label, resumeAt: new Date(untilMs).toISOString(), reason: error.message },
+        'model provider refused to bill the account (MODEL_QUOTA_EXHAUSTED); not calling this endpoint until resumeAt',
+      );
+    },
+  });
 }

@@ -9,6 +9,13 @@
 
 export type BoxFormat = 'absolute' | 'relative1000';
 
+/**
+ * Whether the model reasons before it answers: never, when asked
+ * (`enable_thinking: true`; hybrid), or always (thinking-only: such a model
+ * answers only streamed requests, DashScope's 400 otherwise).
+ */
+export type Thinking = 'none' | 'hybrid' | 'only';
+
 export interface ModelFamily {
   name: string;
   /** Pixels per side of one image token (ViT patch × spatial merge): sides are rounded to multiples of it. */
@@ -23,6 +30,9 @@ export interface ModelFamily {
   highResolutionMaxPixels: number;
   /** The largest max_tokens the endpoint accepts for this model; null when not known. */
   maxOutputTokens: number | null;
+  thinking: Thinking;
+  /** The longest chain of thought (the most `thinking_budget` may ask for); 0 for models that do not think. */
+  maxThinkingTokens: number;
 }
 
 const QWEN25_VL: ModelFamily = {
@@ -33,6 +43,8 @@ const QWEN25_VL: ModelFamily = {
   maxPixels: 1280 * 28 * 28,
   highResolutionMaxPixels: 16384 * 28 * 28,
   maxOutputTokens: 8192,
+  thinking: 'none',
+  maxThinkingTokens: 0,
 };
 
 const QWEN3_VL: ModelFamily = {
@@ -43,13 +55,27 @@ const QWEN3_VL: ModelFamily = {
   maxPixels: 2560 * 32 * 32,
   highResolutionMaxPixels: 16384 * 32 * 32,
   maxOutputTokens: 32768,
+  thinking: 'hybrid',
+  maxThinkingTokens: 81920,
 };
+
+/** The open-source Qwen3-VL reasoning editions (`qwen3-vl-235b-a22b-thinking`, ...): they always think. */
+const QWEN3_VL_THINKING: ModelFamily = { ...QWEN3_VL, name: 'Qwen3-VL thinking', thinking: 'only' };
+
+/** QVQ (`qvq-max`, `qvq-plus`): visual reasoning on Qwen2.5-VL's geometry; always thinks, streamed only. */
+const QVQ: ModelFamily = { ...QWEN25_VL, name: 'QVQ', thinking: 'only', maxThinkingTokens: 16384 };
+
+/** Qwen-OCR (`qwen-vl-ocr`, since its 2025-11-20 version on Qwen3-VL): up to 8,192 image tokens by default. */
+const QWEN_OCR: ModelFamily = { ...QWEN3_VL, name: 'Qwen-OCR', minPixels: 3 * 32 * 32, maxPixels: 8192 * 32 * 32, maxOutputTokens: 8192, thinking: 'none', maxThinkingTokens: 0 };
 
 /** Any other model: read like Qwen2.5-VL (what an OpenAI-compatible Qwen server most often runs), cap unknown. */
 const OTHER: ModelFamily = { ...QWEN25_VL, name: 'other', maxOutputTokens: null };
 
 /** Matched against the model name in order, case-insensitively (DashScope names and Hugging Face ids alike). */
 const FAMILIES: ReadonlyArray<readonly [RegExp, ModelFamily]> = [
+  [/qwen-vl-ocr/i, QWEN_OCR],
+  [/qvq/i, QVQ],
+  [/qwen3-vl-.*thinking/i, QWEN3_VL_THINKING],
   [/qwen3/i, QWEN3_VL],
   [/qwen-vl-(max|plus)|qwen2\.5-vl/i, QWEN25_VL],
 ];

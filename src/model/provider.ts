@@ -102,4 +102,10 @@ export interface ModelProvider {
    * failure, the reason of `signal` when cut short.
    */
   chat(request: ChatRequest, options?: ChatOptions): Promise<ModelAnswer>;
+  /**
+   * The provider for one kind of work (answer-kind.ts: TEXT goes to
+   * QWEN_OCR_MODEL, say); absent, or this provider itself, when every kind
+   * goes to `model`. Its `model` is the cache key of that kind's answers.
+   */
+  forKind?(kind: string): ModelProvider;
 }

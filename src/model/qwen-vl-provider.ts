@@ -10,10 +10,12 @@ import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } fr
 import { isStructured, structuredAnswer, withSchema, type ModelPrompt, type StructuredPrompt } from './reply-format.js';
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
+import { asError } from '../platform/errors.js';
 import { refusesResponseFormat, toModelError } from './qwen-errors.js';
 import { chatMessages, imageMessage } from './chat-messages.js';
 import { outputCapRefused, promptsPerCall } from './output-cap.js';
 import { readCompletion, readStream, toModelUsage, type Completion } from './completion-reader.js';
+import { refusesNonStreaming, thinkingPlan, type ThinkingPlan } from './thinking.js';
 
 export interface QwenVlOptions {
   baseUrl: string;
@@ -34,6 +36,8 @@ export interface QwenVlOptions {
   maxOutputTokens: number | null;
   /** QWEN_HIGH_RESOLUTION_IMAGES: sends `vl_high_resolution_images: true`. */
   highResolutionImages: boolean;
+  /** QWEN_THINKING_BUDGET (thinking.ts); null or absent: unset. */
+  thinkingBudget?: number | null;
   /** Counts every HTTP call (SDK retries included) and the tokens billed; optional. */
   recorder?: UpstreamRecorder;
   /** QWEN_GLOBAL_MAX_CONCURRENCY: a slot shared with the other replicas, taken inside this process's own limit. */
@@ -67,6 +71,8 @@ export class QwenVlProvider implements ModelProvider {
   private jsonSchemaRefused = false;
   /** The output cap: configured or the family's, lowered when the endpoint names a smaller one (a 400 on max_tokens). */
   private outputCap: number | null;
+  /** How this model thinks; `thinks` is also learnt from a refusal of a non-streaming request, for the life of the process. */
+  private thinking: ThinkingPlan;
 
   constructor(private readonly options: QwenVlOptions) {
     this.model = options.model;
@@ -81,6 +87,7 @@ export class QwenVlProvider implements ModelProvider {
     });
     this.limit = pLimit(options.maxConcurrency);
     this.outputCap = options.maxOutputTokens;
+    this.thinking = thinkingPlan(options.model, options.thinkingBudget ?? null);
   }
 
   /** Prompts about one image in groups of what one call may carry under the output cap. */
@@ -100,7 +107,7 @@ export class QwenVlProvider implements ModelProvider {
     try {
       imageUrl = await toDataUrl(image, this.options.maxPixels);
     } catch (error) {
-      return prompts.map(() => new Error('The stored image could not be prepared for the model.', { cause: error }));
+      return prompts.map(() => asError(error));
     }
     return this.answerGroups(imageUrl, this.groups(prompts, options), options, true);
   }
@@ -211,12 +218,7 @@ export class QwenVlProvider implements ModelProvider {
    * signal's reason, never with the partial text.
    */
   async chat(request: ChatRequest, options: ChatOptions = {}): Promise<ModelAnswer> {
-    let imageUrls: string[];
-    try {
-      imageUrls = await Promise.all(request.images.map((image) => toDataUrl(image, this.options.maxPixels)));
-    } catch (error) {
-      throw new Error('The stored images could not be prepared for the model.', { cause: error });
-    }
+    const imageUrls = await Promise.all(request.images.map((image) => toDataUrl(image, this.options.maxPixels)));
     const messages = chatMessages(imageUrls, request.turns);
     try {
       const completion = await this.callAlone(messages, options, options.onDelta ? { onDelta: options.onDelta } : {});
@@ -266,19 +268,37 @@ export class QwenVlProvider implements ModelProvider {
   }
 
   /**
+   * One upstream request; a model that thinks is always asked streamed (its
+   * reply assembled here when no one listens to the pieces). A refusal of a
+   * non-streaming request teaches that this model thinks: it is asked again
+   * streamed, and so from then on.
+   */
+  private async call(messages: ChatCompletionMessageParam[], maxTokens: number, options: AnswerOptions, callOptions: CallOptions = {}): Promise<TimedCompletion> {
+    const streamed = this.thinking.thinks;
+    try {
+      return await this.request(messages, maxTokens, options, callOptions);
+    } catch (error) {
+      if (streamed || options.signal?.aborted || !refusesNonStreaming(error)) throw error;
+      this.thinking = { ...this.thinking, thinks: true };
+      return this.request(messages, maxTokens, options, callOptions);
+    }
+  }
+
+  /**
    * One upstream request under the concurrency limit, streamed when `onDelta`
-   * is given. Every outcome is recorded: failed HTTP attempts by the counting
+   * is given or the model thinks. Every outcome is recorded: failed HTTP attempts by the counting
    * fetch (an APIError from `create` means the request failed or never went
    * out), anything that breaks while reading a 2xx body here, and the tokens
    * billed even when the reply turns out unusable; `onCall` hears of each
    * request once it has ended.
    */
-  private call(
+  private request(
     messages: ChatCompletionMessageParam[],
     maxTokens: number,
     { signal, onCall }: AnswerOptions,
-    { onDelta, responseFormat, prompts = [] }: CallOptions = {},
+    { onDelta, responseFormat, prompts = [] }: CallOptions,
   ): Promise<TimedCompletion> {
+    const streamed = onDelta !== undefined || this.thinking.thinks;
     return this.limit(() => this.inSlot(signal, async () => {
       const started = performance.now();
       const ended = (outcome: string, usage: ModelUsage) => onCall?.({ model: this.model, prompts, usage, latencyMs: Math.round(performance.now() - started), outcome });
@@ -289,10 +309,11 @@ export class QwenVlProvider implements ModelProvider {
         ...(responseFormat ? { response_format: responseFormat } : {}),
         // DashScope's own parameter (other servers ignore it): keep images at up to 16,384 tokens.
         ...(this.options.highResolutionImages ? { vl_high_resolution_images: true } : {}),
+        ...this.thinking.params,
       };
       let reply: ChatCompletion | AsyncIterable<ChatCompletionChunk>;
       try {
-        reply = onDelta
+        reply = streamed
           ? await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal })
           : await this.client.chat.completions.create(body, { signal });
       } catch (error) {
@@ -302,16 +323,16 @@ export class QwenVlProvider implements ModelProvider {
         throw error;
       }
       try {
-        const completion = onDelta ? await readStream(reply as AsyncIterable<ChatCompletionChunk>, onDelta) : readCompletion(reply as ChatCompletion);
+        const completion = streamed ? await readStream(reply as AsyncIterable<ChatCompletionChunk>, onDelta ?? (() => {})) : readCompletion(reply as ChatCompletion);
         // The SDK ends a stream quietly when its request is aborted: partial text is not a reply.
         signal?.throwIfAborted();
-        this.recorder?.tokens(completion.usage.promptTokens, completion.usage.completionTokens);
+        this.recorder?.tokens(completion.usage.promptTokens, completion.usage.completionTokens, completion.reasoningTokens);
         this.recorder?.call('ok');
         ended('ok', completion.usage);
         return { ...completion, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
         // Billed even when the reply turns out unusable (a stream cut short reports no usage).
-        const billed = onDelta ? ZERO_USAGE : billedUsage(reply as ChatCompletion);
+        const billed = streamed ? ZERO_USAGE : billedUsage(reply as ChatCompletion);
         this.recorder?.tokens(billed.promptTokens, billed.completionTokens);
         const { code } = this.failure(error, signal);
         this.recorder?.call(code);

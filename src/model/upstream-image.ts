@@ -20,6 +20,17 @@ export function forgetEncoded(sha256: string): void {
 }
 
 /**
+ * A stored image whose compressed data does not decode (damage an upload's
+ * structural check cannot see): the client's to fix by uploading a whole copy.
+ */
+export class UndecodableImageError extends Error {
+  constructor(sha256: string | undefined, cause: unknown) {
+    super(`The image${sha256 ? ` ${sha256.slice(0, 12)}…` : ''} is corrupt: its data cannot be decoded. Upload a whole copy and ask again.`, { cause });
+    this.name = 'UndecodableImageError';
+  }
+}
+
+/**
  * Builds the data URL sent upstream. Images within maxPixels keep their width
  * and height; larger ones are downscaled. EXIF orientation is applied before
  * any re-encoding so the model sees the picture the way people do. The stored
@@ -29,7 +40,9 @@ export async function toDataUrl(image: ModelImage, maxPixels: number): Promise<s
   const key = `${maxPixels}:${image.mimeType}:${image.sha256 ?? createHash('sha256').update(image.data).digest('hex')}`;
   let url = encoded.get(key);
   if (url === undefined) {
-    const { data, mimeType } = await encodeForUpstream(image, maxPixels);
+    const { data, mimeType } = await encodeForUpstream(image, maxPixels).catch((error: unknown) => {
+      throw new UndecodableImageError(image.sha256, error);
+    });
     url = `data:${mimeType};base64,${data.toString('base64')}`;
     encoded.set(key, url);
   }
@@ -41,10 +54,14 @@ async function encodeForUpstream(image: ModelImage, maxPixels: number): Promise<
   const meta = await sharp(image.data).metadata();
   const oriented = (meta.orientation ?? 1) === 1;
   const resized = target.width !== image.width || target.height !== image.height;
-  if (oriented && !resized && PASS_THROUGH.has(image.mimeType)) return { data: image.data, mimeType: image.mimeType };
+  if (oriented && !resized && PASS_THROUGH.has(image.mimeType)) {
+    // Uploads are checked for structure, not decoded: the first use proves the pixels decode (once, then cached above).
+    await sharp(image.data, { failOn: 'truncated', limitInputPixels: false }).resize(32, 32, { fit: 'inside' }).raw().toBuffer();
+    return { data: image.data, mimeType: image.mimeType };
+  }
 
   // width/height are stored already oriented, so rotate first, then resize exactly.
-  let pipeline = sharp(image.data, { limitInputPixels: false }).rotate();
+  let pipeline = sharp(image.data, { failOn: 'truncated', limitInputPixels: false }).rotate();
   if (resized) pipeline = pipeline.resize(target.width, target.height, { fit: 'fill' });
   if (image.mimeType === 'image/jpeg') return { data: await pipeline.jpeg({ quality: 90 }).toBuffer(), mimeType: 'image/jpeg' };
   if (image.mimeType === 'image/webp') return { data: await pipeline.webp({ quality: 90 }).toBuffer(), mimeType: 'image/webp' };

@@ -4,8 +4,8 @@ import type { Metrics } from '../platform/metrics.js';
 export interface UpstreamRecorder {
   /** One HTTP request to the endpoint: 'ok' or the contract's error code. */
   call(outcome: string): void;
-  /** Tokens the endpoint billed for one reply. */
-  tokens(promptTokens: number, completionTokens: number): void;
+  /** Tokens the endpoint billed for one reply; `reasoningTokens` are part of the completion's. */
+  tokens(promptTokens: number, completionTokens: number, reasoningTokens?: number): void;
 }
 
 /** The base URL as a metrics label: no credentials, query or trailing slash. */
@@ -31,9 +31,10 @@ export function upstreamRecorder(metrics: Metrics, baseUrl: string, model: strin
   const endpoint = endpointLabel(baseUrl);
   return {
     call: (outcome) => metrics.upstreamCalls.inc({ endpoint, model, outcome }),
-    tokens: (promptTokens, completionTokens) => {
+    tokens: (promptTokens, completionTokens, reasoningTokens = 0) => {
       if (promptTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'in' }, promptTokens);
       if (completionTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'out' }, completionTokens);
+      if (reasoningTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'reasoning' }, reasoningTokens);
     },
   };
 }

@@ -126,6 +126,12 @@ const envSchema = z.object({
   QWEN_QUOTA_BACKOFF_SECONDS: int(1, 86_400).default(300)
     .describe('after the endpoint reports the account out of quota or credit (`MODEL_QUOTA_EXHAUSTED`), requests to it fail fast for this long without being sent; job items wait it out'),
   QWEN_MAX_PROMPTS_PER_CALL: int(1, 64).default(8).describe('prompts packed into one upstream request; more are split'),
+  QWEN_THINKING_BUDGET: int(1).optional()
+    .meta({ description: 'reasoning tokens a thinking model may spend per request, sent as `thinking_budget` (with `enable_thinking: true`, which turns thinking on for hybrid models such as `qwen3-vl-plus`); reserved from the token budget on top of `TOKEN_RESERVE_PER_ANSWER` (see [Models](models.md#thinking-models))', default: "unset: hybrid models do not think; thinking-only models (`qvq-*`, `qwen3-vl-*-thinking`) reserve their family's most" }),
+  QWEN_OCR_MODEL: z.string().min(1).optional()
+    .meta({ description: 'model that reads text in images (`Image.text`, e.g. `qwen-vl-ocr`), on the primary endpoint; its answers are cached under it (see [Models](models.md#routing-and-fallback))', default: '`QWEN_MODEL`' }),
+  QWEN_FALLBACK_MODELS: list.default([])
+    .describe('comma-separated models on the primary endpoint tried in order when the model asked is unavailable (5xx, timeouts, an open circuit, 429), before `QWEN_FALLBACKS`; never on `MODEL_QUOTA_EXHAUSTED` or `MODEL_REJECTED`'),
   MAX_UPLOAD_BYTES: int(1).default(20 * 1024 * 1024).describe('bytes per file (`PAYLOAD_TOO_LARGE` beyond)'),
   MAX_UPLOAD_FILES: int(1, 1000).default(20).describe('files per request (`PAYLOAD_TOO_LARGE` beyond)'),
   MAX_IMAGE_PIXELS: int(100).default(40_000_000).describe('width × height per image, read from the header before decoding (`IMAGE_TOO_LARGE` beyond)'),
@@ -283,6 +289,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxOutputTokens: env.QWEN_MAX_OUTPUT_TOKENS ?? null,
       /** How long an endpoint that reported exhausted quota is not called. */
       quotaBackoffSeconds: env.QWEN_QUOTA_BACKOFF_SECONDS,
+      /** QWEN_THINKING_BUDGET: reasoning tokens per request (thinking on for hybrid models); null: hybrid models do not think. */
+      thinkingBudget: env.QWEN_THINKING_BUDGET ?? null,
+      /** A model per kind of work (answer-kind.ts) other than QWEN_MODEL: QWEN_OCR_MODEL reads text (TEXT). */
+      modelsByKind: (env.QWEN_OCR_MODEL ? { TEXT: env.QWEN_OCR_MODEL } : {}) as Readonly<Record<string, string>>,
     },
     limits: {
       uploadBytes: env.MAX_UPLOAD_BYTES,
@@ -338,7 +348,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
       /** Overall deadline for one model request, retries and fallbacks included. */
       deadlineMs: env.QWEN_DEADLINE_MS,
       /** Endpoints (or models) tried in order when the primary is unavailable; unset fields inherit the primary's. */
-      fallbacks: env.QWEN_FALLBACKS.map((f) => ({ baseUrl: (f.baseUrl ?? baseUrl).replace(/\/+$/, ''), model: f.model ?? env.QWEN_MODEL, apiKey: f.apiKey ?? apiKey })),
+      fallbacks: [
+        // QWEN_FALLBACK_MODELS first: other models on the primary endpoint, then QWEN_FALLBACKS.
+        ...env.QWEN_FALLBACK_MODELS.map((model) => ({ baseUrl, model, apiKey })),
+        ...env.QWEN_FALLBACKS.map((f) => ({ baseUrl: (f.baseUrl ?? baseUrl).replace(/\/+$/, ''), model: f.model ?? env.QWEN_MODEL, apiKey: f.apiKey ?? apiKey })),
+      ],
       /** Percentage of failed calls (over a rolling window) that opens the circuit. */
       circuitFailureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
       circuitMinRequests: env.CIRCUIT_MIN_REQUESTS,

@@ -43,7 +43,7 @@ export class Metrics {
 
   readonly upstreamTokens = new Counter({
     name: 'gateway_upstream_tokens_total',
-    help: 'Tokens billed by model endpoints, by direction (in = prompt, out = completion).',
+    help: 'Tokens billed by model endpoints, by direction (in = prompt, out = completion; reasoning = the part of out a thinking model spent reasoning).',
     labelNames: ['model', 'direction'] as const,
     registers: [this.registry],
   });

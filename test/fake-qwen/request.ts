@@ -28,6 +28,10 @@ export interface ChatRequest {
   maxTokens: number | null;
   /** DashScope's `vl_high_resolution_images: true`. */
   highResolution: boolean;
+  /** DashScope's `enable_thinking`, null when absent. */
+  enableThinking: boolean | null;
+  /** DashScope's `thinking_budget`, null when absent. */
+  thinkingBudget: number | null;
   /** First reason a real endpoint would answer 400, or null when the request is well-formed. */
   problem: string | null;
 }
@@ -80,7 +84,7 @@ function summarize(message: unknown): MessageSummary {
 
 export function readChatRequest(body: unknown): ChatRequest {
   const out: ChatRequest = {
-    model: '', prompts: [], packed: false, images: [], messages: [], stream: false, includeUsage: false, maxTokens: null, highResolution: false, problem: null,
+    model: '', prompts: [], packed: false, images: [], messages: [], stream: false, includeUsage: false, maxTokens: null, highResolution: false, enableThinking: null, thinkingBudget: null, problem: null,
   };
   if (!isRecord(body)) return { ...out, problem: 'Request body must be a JSON object.' };
   if (typeof body.model === 'string') out.model = body.model;
@@ -88,6 +92,8 @@ export function readChatRequest(body: unknown): ChatRequest {
   out.includeUsage = out.stream && isRecord(body.stream_options) && body.stream_options.include_usage === true;
   out.maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : null;
   out.highResolution = body.vl_high_resolution_images === true;
+  out.enableThinking = typeof body.enable_thinking === 'boolean' ? body.enable_thinking : null;
+  out.thinkingBudget = typeof body.thinking_budget === 'number' ? body.thinking_budget : null;
   const messages = Array.isArray(body.messages) ? body.messages : null;
   out.messages = (messages ?? []).map(summarize);
 

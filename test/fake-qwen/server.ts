@@ -4,9 +4,41 @@ import { describeImage, expectedImagesAnswer } from './image.js';
 import { readChatRequest, type ChatRequest } from './request.js';
 import { instanceForPrompt, responseFormatOf, structuredInstance } from './structured.js';
 import type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
-import { BILLING_ERRORS, billingErrorBody, chunkBodies, completionBody, defaultErrorBody, errorBody, inputErrorBody, inspectionBody, maxTokensRangeBody, modelsBody, newId, usageFor, withinMaxTokens } from './wire.js';
+import {
+  BILLING_ERRORS,
+  billingErrorBody,
+  chunkBodies,
+  completionBody,
+  defaultErrorBody,
+  errorBody,
+  inputErrorBody,
+  inspectionBody,
+  maxTokensRangeBody,
+  modelsBody,
+  newId,
+  streamOnlyBody,
+  usageFor,
+  withinMaxTokens,
+} from './wire.js';
 
 const DEFAULT_MODEL = 'qwen-vl-max';
+
+/** Reasoning tokens a thinking model spends when no `thinking_budget` bounds it. */
+const DEFAULT_REASONING_TOKENS = 2500;
+
+/**
+ * Whether the model behind the fake reasons before it answers, as Model
+ * Studio's models do: QVQ and the Qwen3-VL `-thinking` editions always
+ * (thinking-only), other Qwen3 models when asked with `enable_thinking: true`.
+ */
+function thinks(chat: ChatRequest): boolean {
+  return /qvq|thinking/i.test(chat.model) || (/qwen3/i.test(chat.model) && chat.enableThinking === true);
+}
+
+/** The reasoning text and the tokens it bills: the whole `thinking_budget`, the worst case a budget must cover. */
+function reasoningOf(chat: ChatRequest): { text: string; tokens: number } {
+  return { text: 'Let me look at the image closely before I answer. ', tokens: chat.thinkingBudget ?? DEFAULT_REASONING_TOKENS };
+}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.writableEnded) return; // the client gave up (timeout) or close() ran
@@ -49,6 +81,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   let queue: Fault[] = [];
   let delayMs = 0;
   let defaultFault: Fault | null = null;
+  const modelFaults = new Map<string, Fault>();
   let closed = false;
   const sockets = new Set<Socket>();
   const sleepers = new Set<() => void>();
@@ -197,7 +230,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     });
     // Record and take the fault synchronously, so both follow arrival order.
     requests.push(record);
-    const fault = queue.shift() ?? defaultFault;
+    const fault = queue.shift() ?? modelFaults.get(chat.model) ?? defaultFault;
 
     let undecodable = false;
     try {
@@ -221,6 +254,8 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     if (opts.maxOutputTokens !== undefined && chat.maxTokens !== null && chat.maxTokens > opts.maxOutputTokens) {
       return send(res, 400, maxTokensRangeBody(opts.maxOutputTokens));
     }
+    const thinking = thinks(chat);
+    if (thinking && !chat.stream) return send(res, 400, streamOnlyBody(chat.model));
     const format = responseFormatOf(body);
     if (format?.type === 'json_schema' && opts.rejectJsonSchema) {
       return send(res, 400, errorBody("'response_format' of type 'json_schema' is not supported by this model.", 'invalid_request_error', 'invalid_parameter_error'));
@@ -239,8 +274,13 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     const usage = usageFor(chat.prompts.length, opts.usage);
     const reply = withinMaxTokens(whole, (opts.replyTokens ?? 0) * Math.max(1, chat.prompts.length), opts.replyTokens === undefined ? null : chat.maxTokens);
     if (opts.replyTokens !== undefined) usage.completion = reply.completionTokens;
-    if (chat.stream) return sendStream(res, chunkBodies(chat.model, reply.content, usage, chat.includeUsage, false, reply.finishReason));
-    send(res, 200, completionBody(chat.model, reply.content, usage, false, reply.finishReason));
+    if (!thinking) {
+      if (chat.stream) return sendStream(res, chunkBodies(chat.model, reply.content, usage, chat.includeUsage, false, null, reply.finishReason));
+      return send(res, 200, completionBody(chat.model, reply.content, usage, false, reply.finishReason));
+    }
+    const reasoning = reasoningOf(chat);
+    const billed = { ...usage, completion: usage.completion + reasoning.tokens, reasoning: reasoning.tokens };
+    return sendStream(res, chunkBodies(chat.model, reply.content, billed, chat.includeUsage, false, reasoning.text, reply.finishReason));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -299,6 +339,13 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     },
     setDefaultFault(f) {
       defaultFault = f;
+    },
+    setModelFault(model, f) {
+      if (f) modelFaults.set(model, f);
+      else modelFaults.delete(model);
+    },
+    requestsFor(model) {
+      return requests.filter((request) => request.model === model);
     },
     holdStreams(chunks = 1) {
       if (streamGate) return;

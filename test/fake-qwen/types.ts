@@ -108,6 +108,10 @@ export interface FakeQwen {
   setDelay(ms: number): void;
   /** Fault applied to every request while set (queued faults take precedence). */
   setDefaultFault(f: Fault | null): void;
+  /** Fault applied to every request for this model while set (before the default fault; queued faults take precedence); null clears it. */
+  setModelFault(model: string, f: Fault | null): void;
+  /** The requests for one model so far (routing and fallback, observed at the endpoint). */
+  requestsFor(model: string): RecordedRequest[];
   /**
    * Streamed replies pause after their first `chunks` content chunks (1 by
    * default) until `releaseStreams()`: a test sees those deltas arrive while

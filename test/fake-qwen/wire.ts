@@ -89,8 +89,11 @@ export function inspectionBody(side: 'input' | 'output'): OpenAIError {
 
 export interface UsageCounts {
   prompt: number;
+  /** The answer's tokens and the reasoning's together, as DashScope bills them. */
   completion: number;
   cached: number;
+  /** Of `completion`, the reasoning's (a thinking model's); reported only when present. */
+  reasoning?: number;
 }
 
 export function usageFor(promptCount: number, override?: { prompt: number; completion: number; cached?: number }): UsageCounts {
@@ -108,7 +111,19 @@ function usageBody(usage: UsageCounts) {
     completion_tokens: usage.completion,
     total_tokens: usage.prompt + usage.completion,
     prompt_tokens_details: { cached_tokens: usage.cached },
+    ...(usage.reasoning ? { completion_tokens_details: { reasoning_tokens: usage.reasoning } } : {}),
   };
+}
+
+/**
+ * DashScope's 400s to a non-streaming call of a model that thinks (its
+ * error-code page): QVQ's, and the Qwen3 thinking models'.
+ */
+export function streamOnlyBody(model: string): OpenAIError {
+  const message = /qvq/i.test(model)
+    ? 'This model only support stream mode, please enable the stream parameter to access the model.'
+    : 'parameter.enable_thinking must be set to false for non-streaming calls';
+  return errorBody(message, 'invalid_request_error', 'invalid_parameter_error');
 }
 
 export function completionBody(model: string, content: string | null, usage: UsageCounts, noChoices = false, finishReason: FinishReason = 'stop') {
@@ -130,8 +145,20 @@ export function streamPieces(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
 
-/** The events of one streamed reply, as DashScope and vLLM send them with `stream: true`. */
-export function chunkBodies(model: string, content: string | null, usage: UsageCounts, includeUsage: boolean, noChoices = false, finishReason: FinishReason = 'stop') {
+/**
+ * The events of one streamed reply, as DashScope and vLLM send them with
+ * `stream: true`; a thinking model's `reasoning` comes first, as
+ * `reasoning_content` deltas (content null), then the answer's.
+ */
+export function chunkBodies(
+  model: string,
+  content: string | null,
+  usage: UsageCounts,
+  includeUsage: boolean,
+  noChoices = false,
+  reasoning: string | null = null,
+  finishReason: FinishReason = 'stop',
+) {
   const id = newId('chatcmpl');
   const created = Math.floor(Date.now() / 1000);
   // With include_usage every chunk carries `usage: null`, and one more chunk (no choices) the totals.
@@ -144,9 +171,13 @@ export function chunkBodies(model: string, content: string | null, usage: UsageC
     ...(includeUsage ? { usage: chunkUsage } : {}),
     system_fingerprint: null,
   });
-  const delta = (piece: string, i: number) => ({ ...(i === 0 ? { role: 'assistant' } : {}), content: piece });
+  const thought = reasoning === null || noChoices ? [] : streamPieces(reasoning);
+  const withRole = (i: number) => (i === 0 ? { role: 'assistant' } : {});
+  const delta = (piece: string, i: number) => ({ ...withRole(i + thought.length), content: piece, ...(reasoning === null ? {} : { reasoning_content: null }) });
+  const thinking = (piece: string, i: number) => ({ ...withRole(i), content: null, reasoning_content: piece });
   const pieces = noChoices ? [] : streamPieces(content ?? '');
   return [
+    ...thought.map((piece, i) => chunk([{ index: 0, delta: thinking(piece, i), logprobs: null, finish_reason: null }], null)),
     ...pieces.map((piece, i) => chunk([{ index: 0, delta: delta(piece, i), logprobs: null, finish_reason: null }], null)),
     ...(noChoices ? [] : [chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], null)]),
     ...(includeUsage ? [chunk([], usageBody(usage))] : []),

@@ -76,6 +76,18 @@ describe('a blob whose bytes were damaged', () => {
 });
 
 describe('the image routes', () => {
+  it('check a copy again once it changed: an original served whole and by range, then damaged in place, is refused', async () => {
+    const image = await uploadNew(h.gateway.client, { format: 'png', width: 48, height: 30, color: '#30a060' });
+    const { url } = await mintUrls(h.gateway.client, image.id);
+    expect((await fetchImage(url)).response.status).toBe(200);
+    expect((await fetchImage(url, { headers: { range: 'bytes=0-9' } })).response.status).toBe(206);
+    const damaged = Buffer.from(image.bytes);
+    damaged[damaged.length >> 1] = damaged[damaged.length >> 1]! ^ 0xff; // same size, same file
+    await writeFile(blobPath(image.sha256), damaged);
+    expect((await fetchImage(url, { headers: { range: 'bytes=0-9' } })).response.status).toBe(500);
+    expect(await expectRefusal(url, 500, 'BLOB_MISSING')).toMatch(/damaged/);
+  });
+
   it.each([
     ['emptied', '#30a050', async () => Buffer.alloc(0)],
     ['cut in half', '#30a051', async (bytes: Buffer) => bytes.subarray(0, bytes.length >> 1)],

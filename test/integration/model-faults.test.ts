@@ -4,6 +4,10 @@ import { errorCodes } from '../support/client.js';
 import { startGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
 import { rm } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { UploadImageDocument } from '../generated/graphql.js';
+import { expectRefusal, mintUrls } from '../support/image-urls.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -41,6 +45,35 @@ describe('endpoint failures', () => {
     // One packed call per image; the failed one stored nothing.
     expect(h.fake.requests.map((r) => r.prompts.length)).toEqual([4, 4]);
     expect((await h.gateway.client.request(GetImageDocument, { id: failedId })).data!.image).toMatchObject({ captions: [], questions: [] });
+  });
+});
+
+/** A PNG whose compressed pixels are damaged while every chunk checksum still matches: whole in structure, undecodable. */
+async function undecodablePng(): Promise<Buffer> {
+  const pixels = Buffer.alloc(60 * 40 * 3, 0).map((_, i) => (i * 7) & 255);
+  const png = await sharp(pixels, { raw: { width: 60, height: 40, channels: 3 } }).png().toBuffer();
+  const at = png.indexOf('IDAT', 8, 'latin1') - 4;
+  const length = png.readUInt32BE(at);
+  for (let i = at + 8 + Math.floor(length / 2); i < at + 8 + length - 4; i++) png[i] = png[i]! ^ 0x5a;
+  png.writeUInt32BE(crc32(png.subarray(at + 4, at + 8 + length)), at + 8 + length);
+  return png;
+}
+
+describe('an uploaded image whose pixels do not decode', () => {
+  it('uploads (its structure is whole), then fails each field with BAD_USER_INPUT at first use, asks nothing upstream and caches nothing', async () => {
+    const upload = await h.gateway.client.upload(UploadImageDocument, { file: null }, [{ path: 'variables.file', file: { name: 'x.png', bytes: await undecodablePng() } }]);
+    expect(upload.errors).toBeUndefined();
+    const id = upload.data!.uploadImage.id;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await h.gateway.client.request(ImageInsightsDocument, { id, q1: 'A?', q2: 'B?', q3: 'C?' });
+      expect(errorCodes(response)).toEqual(Array(4).fill('BAD_USER_INPUT'));
+      expect(response.errors![0]!.message).toMatch(/corrupt: its data cannot be decoded\. Upload a whole copy/);
+      expect(response.data!.image).toMatchObject({ id, caption: null, a1: null });
+    }
+    expect(h.fake.requests).toHaveLength(0);
+    expect((await h.gateway.client.request(GetImageDocument, { id })).data!.image).toMatchObject({ captions: [], questions: [] });
+    const { thumbnailUrl } = await mintUrls(h.gateway.client, id, 64);
+    expect(await expectRefusal(thumbnailUrl, 400, 'BAD_USER_INPUT')).toMatch(/cannot be decoded, so it has no thumbnail/);
   });
 });
 

@@ -72,6 +72,26 @@ describe('the S3 blob store', () => {
     expect(lost).toContainEqual([key, 'missing']);
   });
 
+  it('proves an original whole once per copy: a repeat range read is one GET, a replaced object is read whole again', async () => {
+    const bytes = Buffer.from('an original served by ranges, again and again');
+    const key = await putOriginal(bytes);
+    const getsOf = async (read: () => Promise<unknown>) => {
+      const before = s3.requests.length;
+      await read();
+      return s3.requests.slice(before).filter((r) => r.method === 'GET' && r.path.includes(key)).length;
+    };
+    const range = () => store.openRead(key, { start: 3, end: 10 }).then(text);
+    expect(await getsOf(range)).toBe(3); // the range (dropped: not proven yet), the whole through sha256, the range again
+    expect(await getsOf(range)).toBe(1);
+    expect(await getsOf(() => store.read(key))).toBe(1);
+    // Another copy under the same key (new ETag): proven again, and refused when its bytes are not the key's.
+    await s3.put(`${PREFIX}${key}`, Buffer.from('bytes that are not the original'));
+    await expect(range()).rejects.toMatchObject({ code: 'BLOB_MISSING', message: expect.stringMatching(/damaged/) });
+    await expect(store.read(key)).rejects.toMatchObject({ code: 'BLOB_MISSING' });
+    expect(await putOriginal(bytes)).toBe(key);
+    expect(await range()).toBe(bytes.subarray(3, 11).toString());
+  });
+
   it('lists the blobs written before a time and the thumbnails of an original, and nothing else in the bucket', async () => {
     const key = await putOriginal(Buffer.from('listed'));
     await store.write(thumbnailKey(key, 64), Buffer.from('thumb 64'));

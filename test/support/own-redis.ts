@@ -22,12 +22,19 @@ export async function ownRedis(): Promise<OwnRedis> {
   return {
     url,
     start: async () => {
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      server = child;
+      // A missing binary or a server that dies at once fails the test with why, instead of waiting forever for a ping.
+      const failed = new Promise<never>((_, reject) => {
+        child.once('error', (error) => reject(new Error(`could not start redis-server (a local binary is needed: apt-get install redis-server): ${error.message}`)));
+        child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}) before it answered`)));
+      });
+      failed.catch(() => {}); // it also settles at the kill in stop(), long after the race below
       // Queued until the server accepts connections (ioredis retries every 50 ms).
       const client = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
       client.on('error', () => {});
       try {
-        await client.ping();
+        await Promise.race([client.ping(), failed]);
       } finally {
         client.disconnect();
       }

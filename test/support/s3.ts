@@ -24,6 +24,8 @@ export interface TestS3 {
   object(key: string): Promise<Buffer>;
   put(key: string, bytes: Buffer): Promise<void>;
   remove(key: string): Promise<void>;
+  /** Every request the server received so far (method and path, with its query), oldest first. */
+  requests: Array<{ method: string; path: string }>;
   /** Stops answering (an outage) until `resume`; objects are kept. */
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -36,10 +38,12 @@ export async function startS3(): Promise<TestS3> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
   const bucket = `gateway-${randomBytes(4).toString('hex')}`;
   let server: { instance: S3rver; http: Server } | undefined;
+  const requests: TestS3['requests'] = [];
   const listen = async (port: number) => {
     const instance = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
     const address = await instance.run();
     server = { instance, http: (instance as unknown as { httpServer: Server }).httpServer };
+    server.http.on('request', (req: { method?: string; url?: string }) => requests.push({ method: req.method ?? '', path: req.url ?? '' }));
     return address.port;
   };
   const port = await listen(0);
@@ -64,6 +68,7 @@ export async function startS3(): Promise<TestS3> {
       AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       AWS_REGION: 'us-east-1',
     },
+    requests,
     useCredentialsHere: () => {
       process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
       process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;

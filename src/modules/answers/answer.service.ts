@@ -155,6 +155,15 @@ export class AnswerService {
     return this.provider.model;
   }
 
+  /** The provider of the request's kind of work (QWEN_OCR_MODEL for TEXT, say): its model keys the request's answers. */
+  private providerOf(request: AnswerRequest): ModelProvider {
+    return this.provider.forKind?.(request.kind) ?? this.provider;
+  }
+
+  private modelOf(request: AnswerRequest): string {
+    return this.providerOf(request).model;
+  }
+
   /**
    * Results in request order; a failure is returned in place, not thrown, so
    * others still succeed. A call whose reservation does not fit in `budget`
@@ -163,7 +172,7 @@ export class AnswerService {
    * started for one caller may serve others through single flight).
    */
   async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget, signal?: AbortSignal): Promise<Array<AnswerResult | Error>> {
-    const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.model));
+    const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.modelOf(r)));
     const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
     const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.cache.pending(keys[i]!);
     const stored = await this.findStored(requests.filter(needsLookup));
@@ -212,7 +221,7 @@ export class AnswerService {
    * recorded as `apiKeyId`'s cache hit.
    */
   async cached(request: AnswerRequest, apiKeyId: string | null, signal?: AbortSignal): Promise<AnswerResult | undefined> {
-    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.model);
+    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.modelOf(request));
     const known = request.refresh || this.cache.get(key) || this.cache.pending(key);
     return this.serve(request, key, known ? new Map() : await this.findStored([request]), apiKeyId, signal);
   }
@@ -307,11 +316,13 @@ export class AnswerService {
    * call that is then refused for this caller's budget.
    */
   private reserve(misses: readonly Miss[], budget: TokenBudget): Promise<PlannedCall[]> {
-    // Asked again with more room, a cut reply travels in a call of its own max_tokens.
-    const planned = [...groupBy(misses, (miss) => `${miss.request.image.id} ${miss.completionTokens ?? ''}`).values()].flatMap((group) => this.estimate.calls(group));
+    // One image's prompts for different models (a kind routed to its own) travel in separate calls,
+    // and so does a cut reply asked again with more room (a call has one max_tokens).
+    const byCall = groupBy(misses, (miss) => JSON.stringify([miss.request.image.id, this.modelOf(miss.request), miss.completionTokens ?? null]));
+    const planned = [...byCall.values()].flatMap((group) => this.estimateOf(group[0]!.request).calls(group));
     return Promise.all(
       planned.map(async (group): Promise<PlannedCall> => {
-        const tokens = this.estimate.forCall(group[0]!.request.image, group.map((miss) => modelPrompt(miss.request)));
+        const tokens = this.estimateOf(group[0]!.request).forCall(group[0]!.request.image, group.map((miss) => modelPrompt(miss.request)));
         try {
           return { misses: group, reservation: await budget.reserve(tokens), refusal: null };
         } catch (error) {
@@ -319,6 +330,10 @@ export class AnswerService {
         }
       }),
     );
+  }
+
+  private estimateOf(request: AnswerRequest): TokenEstimate {
+    return this.estimate.forModel(this.modelOf(request));
   }
 
   /**
@@ -350,7 +365,7 @@ export class AnswerService {
   private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
     const byScope = groupBy(requests, (r) => this.cache.storedAnswersOf(r.image.tenant));
     const found = await Promise.all(
-      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.model, imageId: r.image.id })), tenant)),
+      [...byScope].map(([tenant, group]) => this.answers.findByKeys(group.map((r) => ({ sha256: r.image.sha256, prompt: r.prompt, model: this.modelOf(r), imageId: r.image.id })), tenant)),
     );
     return groupBy(found.flat(), (row) => this.cache.keyFor(row.tenant, row.image.sha256, row.prompt, row.model));
   }
@@ -377,10 +392,12 @@ export class AnswerService {
     const kinds = new Map(prompts.map((prompt, i) => [prompt, call.items[i]!.request.kind]));
     const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
     // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
-    const charge = new CutShortCharge({ left: call.abort.signal, promptTokens: (carried) => this.estimate.promptOfCall(image, carried), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
+    const route = this.providerOf(call.items[0]!.request);
+    const estimate = this.estimateOf(call.items[0]!.request);
+    const charge = new CutShortCharge({ left: call.abort.signal, promptTokens: (carried) => estimate.promptOfCall(image, carried), maxCompletionTokens: estimate.completionTokensPerAnswer });
     let results: ModelResult[];
     try {
-      results = await this.provider.answer(image, prompts, {
+      results = await route.answer(image, prompts, {
         signal: call.abort.signal,
         ...(call.completionTokens === undefined ? {} : { completionTokensPerAnswer: call.completionTokens }),
         onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), charge.report(upstream)),
@@ -416,7 +433,7 @@ export class AnswerService {
     // The provider's content filter refusing a moderation is its verdict: stored and cached like any other.
     const answer: ModelAnswer = result instanceof Error ? { text: verdict!, finishReason: 'content_filter', usage: result instanceof ModelCallError ? (result.billed ?? ZERO_USAGE) : ZERO_USAGE, latencyMs: 0 } : result;
     try {
-      const record = await this.answers.save(answerRow(request, answer, this.model));
+      const record = await this.answers.save(answerRow(request, answer, this.modelOf(request)));
       this.cache.set(item.key, record, request.refresh);
       this.ledger?.served(payer, record.model, record.kind, null);
       item.resolve(record);

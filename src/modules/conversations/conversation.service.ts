@@ -21,7 +21,7 @@ export interface ConversationLimits {
   maxImages: number;
   /** MAX_QUESTION_LENGTH, in characters. */
   messageLength: number;
-  /** Completion tokens reserved for a reply (TOKEN_RESERVE_PER_ANSWER). */
+  /** Completion tokens reserved for a reply (TOKEN_RESERVE_PER_ANSWER), a thinking model's reasoning included (thinking.ts). */
   completionTokens: number;
   /** QWEN_DEADLINE_MS: no reply takes longer, so an older claim belongs to a process that died. */
   claimTtlMs: number;

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp, { type Metadata } from 'sharp';
 import { GatewayError } from '../../platform/errors.js';
+import { structureFault } from './image-structure.js';
 
 /** What the endpoint and this gateway accept, detected from the bytes, never from names or headers. */
 export const SUPPORTED_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
@@ -29,9 +31,10 @@ export async function detectMimeType(head: Buffer): Promise<string> {
 }
 
 /**
- * Reads the size from the header only, judges it, and only then decodes the
- * image once (small) to prove the data is whole: a decompression bomb is
- * refused before any pixel is decoded.
+ * Reads the size from the header only, judges it, and only then walks the
+ * file's structure to prove it is whole (image-structure.ts): no pixel is
+ * decoded at upload, so a decompression bomb is refused before any could be.
+ * The full decode happens at the image's first use (model/upstream-image.ts).
  */
 export async function inspectImage(file: string, mimeType: string, maxPixels: number): Promise<ImageFacts> {
   let meta: Metadata;
@@ -54,11 +57,8 @@ export async function inspectImage(file: string, mimeType: string, maxPixels: nu
   if (Math.max(width, height) / Math.min(width, height) > MAX_ASPECT) {
     throw new GatewayError('BAD_USER_INPUT', `The image is ${width}×${height}; its aspect ratio must be at most ${MAX_ASPECT}:1.`);
   }
-  try {
-    await sharp(file, { failOn: 'truncated', limitInputPixels: maxPixels }).resize(32, 32, { fit: 'inside' }).raw().toBuffer();
-  } catch (error) {
-    throw corrupt(error);
-  }
+  const fault = structureFault(await readFile(file), mimeType);
+  if (fault) throw new GatewayError('BAD_USER_INPUT', `The image data is corrupt or truncated (${fault}). Upload the file again.`);
   return { mimeType, width, height };
 }
 

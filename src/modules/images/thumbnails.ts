@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
+import { GatewayError } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { thumbnailKey, type BlobKey, type BlobStore } from '../../platform/blob-storage/blob-store.js';
 
@@ -42,11 +43,15 @@ export class Thumbnails {
   private async render(sha256: string, size: number): Promise<Buffer> {
     const original = await this.blobs.read(sha256);
     // Stored images passed MAX_IMAGE_PIXELS at upload; rotate() applies the EXIF orientation.
-    const bytes = await sharp(original, { limitInputPixels: false })
+    const bytes = await sharp(original, { failOn: 'truncated', limitInputPixels: false })
       .rotate()
       .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
       .webp()
-      .toBuffer();
+      .toBuffer()
+      .catch((error: unknown) => {
+        // Uploads prove structure, not pixels (image-structure.ts): damage a decoder finds is the uploader's to fix.
+        throw new GatewayError('BAD_USER_INPUT', 'The image is corrupt: its data cannot be decoded, so it has no thumbnail. Upload a whole copy.', { cause: error });
+      });
     this.metrics.thumbnailsGenerated.inc();
     return bytes;
   }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, opendir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GatewayError } from '../errors.js';
 import { LocalTemporaries, type DiskMonitor } from './local-temporaries.js';
+import { fileValidator, WholeOriginals } from './whole-originals.js';
 
 /**
  * Where a blob lives. An original image's key is its sha256; blobs derived
@@ -21,6 +22,9 @@ export interface StorageMonitor extends DiskMonitor {
 }
 
 const ORIGINAL_KEY = /^[0-9a-f]{64}$/;
+
+/** True for an original's key (its sha256): the blobs whose bytes can be checked against their key. */
+export const isOriginalKey = (key: BlobKey): boolean => ORIGINAL_KEY.test(key);
 const THUMBNAIL_KEY = /^thumbnails\/([0-9a-f]{64})-([1-9][0-9]{0,3})\.webp$/;
 
 /** The key of the WebP thumbnail of an original whose longest side is at most `size`. */
@@ -125,21 +129,34 @@ export function lostBlob(monitor: StorageMonitor, key: BlobKey, reason: 'missing
   return reason === 'missing' ? blobMissing(key, cause) : blobDamaged(key);
 }
 
-/** The bytes read under `key`, unless it is an original whose bytes no longer hash to it (bit rot, a swapped file): those are never used. */
-export function verifiedBlob(monitor: StorageMonitor, key: BlobKey, bytes: Buffer): Buffer {
-  if (ORIGINAL_KEY.test(key) && createHash('sha256').update(bytes).digest('hex') !== key) throw lostBlob(monitor, key, 'damaged');
+/**
+ * The bytes read under `key`, unless it is an original whose bytes no longer hash to it (bit rot, a
+ * swapped file): those are never used. A copy already proven whole (`whole`, by its `validator`) is not hashed again.
+ */
+export function verifiedBlob(monitor: StorageMonitor, key: BlobKey, bytes: Buffer, whole: WholeOriginals, validator: string | undefined): Buffer {
+  if (!ORIGINAL_KEY.test(key) || whole.isWhole(key, validator)) return bytes;
+  if (createHash('sha256').update(bytes).digest('hex') !== key) throw lostBlob(monitor, key, 'damaged');
+  whole.remember(key, validator);
   return bytes;
 }
 
 /**
- * Before an original is streamed out: reads `open()` to its end through sha256 (constant memory, unlike
- * `read`), so damaged bytes are refused before any of them is sent. Derived blobs have no hash to check.
+ * Before an original is streamed out: reads the copy `open()` gives to its end through sha256 (constant
+ * memory, unlike `read`), so damaged bytes are refused before any of them is sent, and remembers the
+ * copy's validator as proven. Derived blobs have no hash to check.
  */
-export async function checkOriginalStream(monitor: StorageMonitor, key: BlobKey, open: () => Promise<Readable>): Promise<void> {
+export async function checkOriginalStream(
+  monitor: StorageMonitor,
+  key: BlobKey,
+  open: () => Promise<{ body: Readable; validator: string | undefined }>,
+  whole: WholeOriginals,
+): Promise<void> {
   if (!ORIGINAL_KEY.test(key)) return;
+  const { body, validator } = await open();
   const hash = createHash('sha256');
-  await pipeline(await open(), hash);
+  await pipeline(body, hash);
   if (hash.digest('hex') !== key) throw lostBlob(monitor, key, 'damaged');
+  whole.remember(key, validator);
 }
 
 const isNotFound = (error: unknown) => (error as { code?: unknown }).code === 'ENOENT';
@@ -147,6 +164,7 @@ const isNotFound = (error: unknown) => (error as { code?: unknown }).code === 'E
 /** Blobs as files under DATA_DIR/blobs: originals at ab/cd/<sha256>, thumbnails at thumbnails/ab/cd/<sha256>-<size>.webp. */
 export class FileBlobStore implements BlobStore {
   private readonly temporaries: LocalTemporaries;
+  private readonly whole = new WholeOriginals();
 
   constructor(
     private readonly blobDir: string,
@@ -186,26 +204,35 @@ export class FileBlobStore implements BlobStore {
   }
 
   async read(key: BlobKey): Promise<Buffer> {
-    let bytes: Buffer;
+    const handle = await this.openFile(key);
     try {
-      bytes = await readFile(this.pathOf(key));
-    } catch (error) {
-      throw isNotFound(error) ? lostBlob(this.monitor, key, 'missing', error) : error;
+      const validator = fileValidator(await handle.stat());
+      return verifiedBlob(this.monitor, key, await handle.readFile(), this.whole, validator);
+    } finally {
+      await handle.close();
     }
-    return verifiedBlob(this.monitor, key, bytes);
   }
 
+  /** Checks and sends the same open file, so a file swapped in between cannot be sent unchecked. */
   async openRead(key: BlobKey, range?: ByteRange): Promise<Readable> {
-    await checkOriginalStream(this.monitor, key, () => this.openFile(key, undefined));
-    return this.openFile(key, range);
+    const handle = await this.openFile(key);
+    try {
+      const validator = fileValidator(await handle.stat());
+      if (!this.whole.isWhole(key, validator)) {
+        await checkOriginalStream(this.monitor, key, async () => ({ body: handle.createReadStream({ start: 0, autoClose: false }), validator }), this.whole);
+      }
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
-  /** Opened here, not lazily by the stream, so a missing blob is a coded error before any byte is sent. */
-  private async openFile(key: BlobKey, range: ByteRange | undefined): Promise<Readable> {
-    const handle = await open(this.pathOf(key), 'r').catch((error: unknown) => {
+  /** Opened here, not lazily by a stream, so a missing blob is a coded error before any byte is sent. */
+  private openFile(key: BlobKey) {
+    return open(this.pathOf(key), 'r').catch((error: unknown) => {
       throw isNotFound(error) ? lostBlob(this.monitor, key, 'missing', error) : error;
     });
-    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async size(key: BlobKey): Promise<number | null> {

@@ -20,6 +20,7 @@ import {
   checkedOriginalKey,
   checkOriginalStream,
   isBlobKey,
+  isOriginalKey,
   lostBlob,
   thumbnailsOf,
   verifiedBlob,
@@ -29,6 +30,7 @@ import {
   type StorageMonitor,
 } from './blob-store.js';
 import type { LocalTemporaries } from './local-temporaries.js';
+import { WholeOriginals } from './whole-originals.js';
 
 /** Where the blobs go (config.s3). */
 export interface S3Settings {
@@ -81,6 +83,8 @@ export function createS3Client(settings: S3Settings): S3Client {
  * rewrites the object, which repairs a lost one.
  */
 export class S3BlobStore implements BlobStore {
+  private readonly whole = new WholeOriginals();
+
   constructor(
     private readonly client: S3Client,
     private readonly settings: S3Settings,
@@ -115,21 +119,38 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(key: BlobKey): Promise<Buffer> {
-    const body = await this.get(key);
+    const { body, etag } = await this.get(key);
     const bytes = Buffer.from(await this.calling('read an image', () => body.transformToByteArray()));
-    return verifiedBlob(this.monitor, key, bytes);
+    return verifiedBlob(this.monitor, key, bytes, this.whole, etag);
   }
 
+  /**
+   * An object already proven whole (by its ETag) is sent from one GET; otherwise it is read whole
+   * through sha256 first, and what is sent is asked for with If-Match on the copy just proven.
+   */
   async openRead(key: BlobKey, range?: ByteRange): Promise<Readable> {
-    await checkOriginalStream(this.monitor, key, () => this.stream(key, undefined));
-    return this.stream(key, range);
+    const first = await this.stream(key, range);
+    if (!isOriginalKey(key) || this.whole.isWhole(key, first.etag)) return first.body;
+    first.body.destroy();
+    let proven: string | undefined;
+    await checkOriginalStream(
+      this.monitor,
+      key,
+      async () => {
+        const whole = await this.stream(key, undefined);
+        proven = whole.etag;
+        return { body: whole.body, validator: whole.etag };
+      },
+      this.whole,
+    );
+    return (await this.stream(key, range, proven)).body;
   }
 
-  private async stream(key: BlobKey, range: ByteRange | undefined): Promise<Readable> {
-    const body = await this.get(key, range);
+  private async stream(key: BlobKey, range: ByteRange | undefined, ifMatch?: string): Promise<{ body: Readable; etag: string | undefined }> {
+    const { body, etag } = await this.get(key, range, ifMatch);
     // In Node the SDK's body is the HTTP response, a Readable.
     if (!(body instanceof Readable)) throw new Error('the S3 client returned a body that is not a Node stream');
-    return body;
+    return { body, etag };
   }
 
   async size(key: BlobKey): Promise<number | null> {
@@ -202,13 +223,13 @@ export class S3BlobStore implements BlobStore {
     this.client.destroy();
   }
 
-  private async get(key: BlobKey, range?: ByteRange) {
+  private async get(key: BlobKey, range?: ByteRange, ifMatch?: string) {
     try {
-      const { Body } = await this.client.send(
-        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+      const { Body, ETag } = await this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined, IfMatch: ifMatch }),
       );
       if (!Body) throw new Error('S3 returned no body');
-      return Body;
+      return { body: Body, etag: ETag };
     } catch (error) {
       if (isNotFound(error)) throw lostBlob(this.monitor, key, 'missing', error);
       throw this.unavailable('read an image', error);

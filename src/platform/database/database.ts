@@ -22,8 +22,8 @@ function observe(db: { $on(event: 'query', callback: (event: { query: string }) 
 const logFor = (options: DatabaseOptions) => (options.onStatement ? [{ emit: 'event' as const, level: 'query' as const }] : []);
 
 /**
- * Opens DATABASE_URL: `file:` → SQLite via better-sqlite3 (WAL, busy
- * timeout), `postgres://` / `postgresql://` → PostgreSQL via pg (honouring
+ * Opens DATABASE_URL: `file:` → SQLite via better-sqlite3 (WAL with
+ * synchronous=NORMAL, busy timeout), `postgres://` / `postgresql://` → PostgreSQL via pg (honouring
  * Prisma's `?schema=`). Does not migrate: call migrateDatabase first.
  */
 export async function openDatabase(databaseUrl: string, options: DatabaseOptions = {}): Promise<Db> {
@@ -32,8 +32,12 @@ export async function openDatabase(databaseUrl: string, options: DatabaseOptions
     prepareSqliteFile(target.path);
     const adapter = new PrismaBetterSqlite3({ url: `file:${target.path}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
     const db = new PrismaClient({ adapter, log: logFor(options) });
-    observe(db, options.onStatement);
     await db.$connect();
+    // Per connection, and the adapter keeps one. In WAL mode NORMAL syncs at checkpoints, not at
+    // every commit: a committed row survives a process crash, while a power cut may lose the last
+    // commits (an answer then costs a repeat call; an upload must be sent again). docs/performance.md.
+    await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+    observe(db, options.onStatement);
     return db as unknown as Db;
   }
   // The adapter's `schema` makes queries schema-qualified; search_path covers
