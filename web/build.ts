@@ -9,7 +9,7 @@
  * the gateway then runs without the console and GET / says how to build it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +20,12 @@ const ROOT = path.dirname(WEB.replace(/\/$/, ''));
 const DIST = path.join(WEB, 'dist');
 const PAGES = ['console', 'explorer'] as const;
 const manifestOf = (dist: string, page: string) => path.join(dist, '.vite', `${page}.json`);
+/**
+ * The console's operations by sha256 (web/codegen.ts writes them): shipped with the build it
+ * belongs to, where the gateway reads it to trust them (src/platform/graphql/trusted-documents.ts).
+ */
+const CONSOLE_DOCUMENTS = path.join(WEB, 'src', 'gql', 'persisted-documents.json');
+const shippedDocumentsOf = (dist: string) => path.join(dist, '.vite', 'persisted-documents.json');
 /** What the build is made from: a change to any of them makes it stale. */
 const SOURCES = ['web/index.html', 'web/explorer.html', 'web/vite.config.ts', 'web/tsconfig.json', 'web/src', 'web/public', 'src/platform/csv-field.ts', 'package-lock.json'];
 
@@ -31,7 +37,7 @@ function newestMtime(file: string): number {
 }
 
 export function webBuildIsCurrent(): boolean {
-  const manifests = PAGES.map((page) => manifestOf(DIST, page));
+  const manifests = [...PAGES.map((page) => manifestOf(DIST, page)), shippedDocumentsOf(DIST)];
   if (!manifests.every(existsSync)) return false;
   const builtAt = Math.min(...manifests.map((file) => statSync(file).mtimeMs));
   return SOURCES.every((source) => newestMtime(path.join(ROOT, source)) <= builtAt);
@@ -99,6 +105,7 @@ export function buildWeb(): boolean {
       });
       if (result.status !== 0) throw new Error(`web console: vite build of the ${page} failed (exit ${result.status ?? result.signal})`);
     }
+    copyFileSync(CONSOLE_DOCUMENTS, shippedDocumentsOf(out));
     const old = path.join(WEB, `.dist-old-${process.pid}`);
     const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code;
     try {

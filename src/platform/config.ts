@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,8 @@ import { z } from 'zod';
 
 /** The DashScope (Alibaba Cloud Model Studio) international endpoint, the contract's default. */
 export const DEFAULT_QWEN_BASE_URL = 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -79,20 +82,49 @@ const modelPricesSchema = z.record(
   z.object({ currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code such as USD'), inputPerMillion: pricePerMillion, outputPerMillion: pricePerMillion, cachedInputPerMillion: pricePerMillion.optional() }).strict(),
 );
 
-/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
-const modelPrices = z.string().transform((file, ctx) => {
-  let json: unknown;
+/** A JSON file a setting names, read at start-up; undefined (the problem reported) when it cannot be read as JSON. */
+function readJsonFile(file: string, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }): { json: unknown } | undefined {
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return { json: JSON.parse(readFileSync(file, 'utf8')) as unknown };
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: `could not read ${file} as JSON (${error instanceof Error ? error.message : String(error)})` });
-    return z.NEVER;
+    return undefined;
   }
+}
+
+/** MODEL_PRICES: the path of a JSON file of prices per model, read and checked at start-up. */
+const modelPrices = z.string().transform((file, ctx) => {
+  const read = readJsonFile(file, ctx);
+  if (!read) return z.NEVER;
+  const { json } = read;
   const parsed = modelPricesSchema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   ctx.addIssue({ code: 'custom', message: `${file}: ${issue.path.join('.')}: ${issue.message} (expected {"<model>": {"currency": "USD", "inputPerMillion": 0.8, "outputPerMillion": 3.2, "cachedInputPerMillion"?: 0.16}})` });
   return z.NEVER;
+});
+
+/**
+ * PERSISTED_DOCUMENTS: the path of a trusted-documents manifest, `{"sha256:<hex>": "<document>"}`
+ * as GraphQL Code Generator's client preset writes it; each key must be the sha256 of its document,
+ * which is what clients send as `documentId` (`sha256:<hex>`) or as Apollo's `sha256Hash`.
+ */
+const persistedDocuments = z.string().transform((file, ctx) => {
+  const read = readJsonFile(file, ctx);
+  if (!read) return z.NEVER;
+  const { json } = read;
+  const parsed = z.record(z.string(), z.string()).safeParse(json);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: `${file}: expected {"<sha256>": "<document>"}, as GraphQL Code Generator writes persisted-documents.json` });
+    return z.NEVER;
+  }
+  // The client preset writes "sha256:<hex>" keys (older versions a bare hex).
+  const wrong = Object.entries(parsed.data).find(([hash, document]) => hash.replace(/^sha256:/, '') !== sha256(document));
+  if (wrong) {
+    ctx.addIssue({ code: 'custom', message: `${file}: "${wrong[0].slice(0, 80)}" is not the sha256 of its document ("sha256:<hex>"); generate the manifest with hashAlgorithm sha256` });
+    return z.NEVER;
+  }
+  return parsed.data;
 });
 
 const envSchema = z.object({
@@ -196,6 +228,10 @@ const envSchema = z.object({
   IMPORT_ALLOWED_HOSTS: list.default([]).describe('comma-separated hosts (`host` or `host:port`) `importImage` may reach even on private addresses'),
   IMPORT_TIMEOUT_MS: int(100).default(15_000).describe('time limit of one `importImage` fetch'),
   IMPORT_MAX_REDIRECTS: int(0, 10).default(3).describe('redirects `importImage` follows'),
+  PERSISTED_DOCUMENTS: persistedDocuments.optional()
+    .meta({ description: 'path of a trusted-documents manifest `{"<sha256>": "<document>"}` (GraphQL Code Generator\'s `persisted-documents.json`): clients run a listed document by `documentId` (`sha256:<hex>`) or `extensions.persistedQuery.sha256Hash` (see [Trusted documents](browser-clients.md#trusted-documents))', default: "none (the web console's own manifest is always trusted)" }),
+  PERSISTED_DOCUMENTS_ONLY: bool.default(false)
+    .describe('`true`: only trusted documents run (HTTP, uploads and graphql-ws); a document sent as text is refused with `PERSISTED_QUERY_NOT_IN_LIST` (HTTP 400), GraphiQL and automatic persisted queries of unlisted documents included'),
   LOG_PROMPTS: bool.default(false).describe('log prompts (debugging only; never image bytes or keys)'),
   CORS_ORIGINS: origins.default([])
     .describe('comma-separated browser origins (`scheme://host[:port]`) allowed for CORS and WebSocket handshakes (see [Browser clients](browser-clients.md))'),
@@ -397,6 +433,12 @@ function toConfig(env: z.infer<typeof envSchema>) {
       allowedHosts: env.IMPORT_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       timeoutMs: env.IMPORT_TIMEOUT_MS,
       maxRedirects: env.IMPORT_MAX_REDIRECTS,
+    },
+    persistedDocuments: {
+      /** PERSISTED_DOCUMENTS: sha256 (hex) → document; the console's own manifest is added by the server. */
+      manifest: env.PERSISTED_DOCUMENTS ?? {},
+      /** PERSISTED_DOCUMENTS_ONLY: documents sent as text are refused. */
+      only: env.PERSISTED_DOCUMENTS_ONLY,
     },
     /** Debug flag: log prompts (never image bytes, never keys). */
     logPrompts: env.LOG_PROMPTS,

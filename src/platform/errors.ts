@@ -63,6 +63,17 @@ export const ERROR_CODES = {
     status: 507,
     meaning: 'the gateway could not write an upload: its disk is full, over quota or failing (`ENOSPC`, `EDQUOT`, `EIO`), or its database is full (`SQLITE_FULL`, PostgreSQL `53100`); nothing stored, retry later',
   },
+  // Trusted documents (PERSISTED_DOCUMENTS): 200 as Apollo Server answers an unknown APQ hash, so APQ clients send the document next.
+  PERSISTED_QUERY_NOT_FOUND: {
+    status: 200,
+    meaning:
+      'a `documentId` (`sha256:<hex>`) that no trusted manifest lists; or an automatic persisted query whose hash the gateway does not know (yet): send the query with its hash (refused with `PERSISTED_QUERY_NOT_IN_LIST` when `PERSISTED_DOCUMENTS_ONLY` is on)',
+  },
+  PERSISTED_QUERY_NOT_IN_LIST: {
+    status: 400,
+    meaning:
+      'with `PERSISTED_DOCUMENTS_ONLY=true`, a document sent as text (a free-form query, an APQ registration) that no trusted manifest lists: send its `documentId` instead (see [Trusted documents](browser-clients.md#trusted-documents))',
+  },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: 'anything unexpected; details are logged, never sent' },
 } as const satisfies Record<string, CodeReference>;
 
@@ -86,7 +97,6 @@ export const GRAPHQL_ERROR_CODES = {
   GRAPHQL_VALIDATION_FAILED: { status: 400, meaning: 'the operation does not match the schema (unknown field, wrong argument type, …)' },
   OPERATION_RESOLUTION_FAILURE: { status: 400, meaning: 'a missing or unknown `operationName` in a document with several operations' },
   INTROSPECTION_DISABLED: { status: 400, meaning: '`__schema` / `__type` while the explorer is off (`EXPLORER`); the schema is in `schema/schema.graphql`' },
-  PERSISTED_QUERY_NOT_FOUND: { status: 200, meaning: 'an automatic persisted query whose hash this process does not know yet: send the query with its hash' },
   PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, meaning: 'a persisted query sent to a server with persisted queries off' },
 } as const satisfies Record<string, CodeReference>;
 

@@ -22,6 +22,14 @@ import { DOCUMENT_BYTES, operationSizeLimit } from './graphql/operation-size.js'
 import { subscriptionsOverWebSocketOnly } from './graphql/subscriptions-over-websocket.js';
 import { currentRequest } from './http/request-context.js';
 import { rebindRequestScope, requestLogging } from './http/request-logging.js';
+import { WEB_DIST } from './http/web-pages.js';
+import { RedisQueryCache } from './graphql/redis-query-cache.js';
+import { consoleManifest, TrustedDocuments } from './graphql/trusted-documents.js';
+import { trustedDocumentsMiddleware } from './graphql/trusted-documents-http.js';
+import { RedisConnections } from './redis/connection.js';
+
+/** How long Redis keeps an automatic persisted query no replica asked for (each use does not extend it). */
+const APQ_TTL_SECONDS = 24 * 3600;
 
 export interface RunningServer {
   url: string;
@@ -43,12 +51,19 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   });
   const hosts = new AllowedHosts(app.config.browser.allowedHosts, app.config.browser.publicUrl);
   const origins = new BrowserOrigins(app.config.browser.corsOrigins, app.config.browser.publicUrl);
-  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts });
+  // The console's own operations (its build's manifest) are always trusted, besides PERSISTED_DOCUMENTS.
+  const trusted = new TrustedDocuments([consoleManifest(WEB_DIST), app.config.persistedDocuments.manifest], app.config.persistedDocuments.only);
+  app.logger.info({ trustedDocuments: trusted.size, onlyTrusted: trusted.only }, 'trusted documents loaded');
+  // With REDIS_URL, APQ registrations are shared by every replica (a connection of its own, closed with the server).
+  const apqRedis = app.config.redis ? new RedisConnections(app.config.redis, app.logger) : null;
+  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts, trusted });
   const apollo = new ApolloServer<OperationContext<Caller>>({
     schema: app.schema,
     csrfPrevention: true,
     // One operation per request: a batch would multiply every per-operation limit (answers 400).
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries; trusted documents are resolved before Apollo (trusted-documents-http.ts).
+    persistedQueries: apqRedis ? { cache: new RedisQueryCache(apqRedis, app.logger), ttl: APQ_TTL_SECONDS } : {},
     introspection: limits.options.introspection,
     // No "Did you mean …?" in production: suggestions map the schema for a caller who may not see it.
     hideSchemaDetailsFromClientErrors: production,
@@ -87,6 +102,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     app.http.authenticate,
     app.http.uploads,
     express.json({ limit: DOCUMENT_BYTES }),
+    trustedDocumentsMiddleware(trusted),
     operationSizeLimit(limits),
     rebindRequestScope,
     expressMiddleware(apollo, {
@@ -112,7 +128,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     url: `http://localhost:${actualPort}/graphql`,
     close: () => {
       stopping = true;
-      return apollo.stop();
+      return apollo.stop().finally(() => apqRedis?.close());
     },
   };
 }

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_QWEN_BASE_URL, loadConfig } from '../../src/platform/config.js';
 
@@ -75,5 +79,23 @@ describe('configuration', () => {
       expect(lines.join('\n')).toMatch(/QWEN_MAX_CONCURRENCY/);
       expect(lines.join('\n')).toMatch(/DATABASE_URL/);
     }
+  });
+
+  it('reads a PERSISTED_DOCUMENTS manifest as the client preset writes it, and refuses keys that are not the sha256 of their document', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'manifest-'));
+    const manifest = (name: string, content: Record<string, string>) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, JSON.stringify(content));
+      return file;
+    };
+    const document = 'query A { images(first: 1) { edges { cursor } } }';
+    const hex = createHash('sha256').update(document).digest('hex');
+    expect(loadConfig({}).persistedDocuments).toEqual({ manifest: {}, only: false });
+    // "sha256:<hex>" (client preset 5 and later) and a bare hex (earlier) both name their document.
+    const good = manifest('good.json', { [`sha256:${hex}`]: document, [createHash('sha256').update('{ a }').digest('hex')]: '{ a }' });
+    expect(loadConfig({ PERSISTED_DOCUMENTS: good, PERSISTED_DOCUMENTS_ONLY: 'true' }).persistedDocuments).toMatchObject({ only: true, manifest: { [`sha256:${hex}`]: document } });
+    const wrong = manifest('wrong.json', { [`sha256:${hex}`]: `${document} ` });
+    expect(() => loadConfig({ PERSISTED_DOCUMENTS: wrong })).toThrow(/^invalid configuration: PERSISTED_DOCUMENTS .*wrong\.json: "sha256:[0-9a-f]+" is not the sha256 of its document/);
+    expect(() => loadConfig({ PERSISTED_DOCUMENTS: manifest('list.json', ['{ a }'] as unknown as Record<string, string>) })).toThrow(/PERSISTED_DOCUMENTS .*expected \{"<sha256>": "<document>"\}/);
   });
 });

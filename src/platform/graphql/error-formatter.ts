@@ -17,8 +17,8 @@ export function toGraphQLError(error: GatewayError): GraphQLError {
   });
 }
 
-/** Codes Apollo and graphql-js produce themselves (BAD_USER_INPUT and BAD_REQUEST too); they are already safe to show. */
-const FRAMEWORK_CODES = new Set<string>([...Object.keys(GRAPHQL_ERROR_CODES), 'BAD_USER_INPUT', 'BAD_REQUEST']);
+/** Codes Apollo and graphql-js produce themselves (BAD_USER_INPUT, BAD_REQUEST and APQ's PERSISTED_QUERY_NOT_FOUND too); they are already safe to show. */
+const FRAMEWORK_CODES = new Set<string>([...Object.keys(GRAPHQL_ERROR_CODES), 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
 
 export interface ErrorFormatterOptions {
   includeStacktrace: boolean;

@@ -15,6 +15,7 @@ import { limitError, type QueryLimits } from './limits/query-limits.js';
 import { SocketRefusal, SocketSessions, CLOSE } from './socket-sessions.js';
 import { subscribePerEvent } from './subscribe-per-event.js';
 import { toGraphQLError } from './error-formatter.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 
 /** A value that is not text is still a credential presented (and refused), never "no key". */
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
@@ -35,6 +36,7 @@ export interface WebSocketOptions {
   operationMetrics: OperationMetrics;
   origins: BrowserOrigins;
   hosts: AllowedHosts;
+  trusted: TrustedDocuments;
 }
 
 /** A handshake refused before the upgrade, in the gateway's JSON error shape. */
@@ -196,6 +198,13 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
           operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
           return [refusal];
         }
+        // The same trusted-documents rule as HTTP: a subscribe payload may name a document (documentId, sha256Hash).
+        const persisted = options.trusted.resolve(payload);
+        if (persisted.kind === 'refused') {
+          operationsOf(ctx.extra).set(id, { ...describe(undefined, null), started, errorCodes: [] });
+          return [toGraphQLError(new GatewayError(persisted.code, persisted.message))];
+        }
+        if (persisted.kind === 'trusted') payload = { ...payload, query: String(persisted.request.query), extensions: persisted.request.extensions as Record<string, unknown> | undefined };
         const prepared = prepare(payload);
         const operation: RunningOperation = { ...describe(prepared.document, payload.operationName), started, errorCodes: [] };
         if (app.config.logPrompts && 'args' in prepared) {
