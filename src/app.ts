@@ -12,6 +12,7 @@ import { TokenEstimate } from './model/token-estimate.js';
 import { outputCapOf, promptsPerCall } from './model/output-cap.js';
 import { AnswerCache } from './modules/answers/answer-cache.js';
 import { AnswerService } from './modules/answers/answer.service.js';
+import { RefusalMemory } from './modules/answers/refusal-memory.js';
 import { AnswerStreamService } from './modules/answers/answer-stream.service.js';
 import { ApiKeyService } from './modules/access/api-key.service.js';
 import { TokenPayer } from './modules/access/token-payer.js';
@@ -115,7 +116,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // Every upstream call and result served, for Query.usage and the usage metrics.
   const ledger = new UsageLedger(usageRepository, metrics, logger);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims);
+  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, new RefusalMemory(config.modelRefusalTtlSeconds));
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
   const webhooks = createWebhooks(db, redis, config.webhooks, logger);

@@ -3,6 +3,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import { badResponse } from './model-call-error.js';
 import type { ModelUsage } from './provider.js';
 import { ZERO_USAGE } from './usage.js';
+import { toFinishReason, type FinishReason } from './finish-reason.js';
 
 /** What one upstream call produced, however it arrived (whole or streamed). */
 export interface Completion {
@@ -10,6 +11,8 @@ export interface Completion {
   content: string;
   /** Billed; its completion tokens include the reasoning. */
   usage: ModelUsage;
+  /** Why the reply ended (`finish_reason`), null when the endpoint did not say. */
+  finishReason: FinishReason | null;
   /** Of those completion tokens, the reasoning's (`completion_tokens_details.reasoning_tokens`). */
   reasoningTokens: number;
 }
@@ -36,9 +39,10 @@ export function readCompletion(response: ChatCompletion): Completion {
   if (typeof response !== 'object' || response === null || !Array.isArray(response.choices)) {
     throw badResponse('it was not a chat completion');
   }
-  const content = response.choices[0]?.message?.content;
+  const choice = response.choices[0];
+  const content = choice?.message?.content;
   if (typeof content !== 'string') throw badResponse('it had no answer text');
-  return { content, usage: toModelUsage(response.usage), reasoningTokens: reasoningTokensOf(response.usage) };
+  return { content, usage: toModelUsage(response.usage), finishReason: toFinishReason(choice?.finish_reason), reasoningTokens: reasoningTokensOf(response.usage) };
 }
 
 /**
@@ -53,14 +57,16 @@ export async function readStream(
 ): Promise<Completion> {
   let content = '';
   let usage: CompletionUsage | null | undefined;
+  let finishReason: FinishReason | null = null;
   for await (const chunk of chunks) {
     if (typeof chunk !== 'object' || chunk === null) throw badResponse('a streamed chunk was not an object');
     if (chunk.usage) usage = chunk.usage;
+    finishReason = toFinishReason(chunk.choices?.[0]?.finish_reason) ?? finishReason;
     const delta = chunk.choices?.[0]?.delta?.content;
     if (typeof delta === 'string' && delta !== '') {
       content += delta;
       onDelta(delta);
     }
   }
-  return { content, usage: toModelUsage(usage), reasoningTokens: reasoningTokensOf(usage) };
+  return { content, usage: toModelUsage(usage), finishReason, reasoningTokens: reasoningTokensOf(usage) };
 }

@@ -21,12 +21,15 @@ export interface ModelCallErrorOptions {
   retryAfter?: number | undefined;
   /** What the endpoint billed for the replies that ended in this failure: an unusable reply is paid for too. */
   billed?: ModelUsage | undefined;
+  /** MODEL_REJECTED by the provider's own content filter (DashScope's data_inspection_failed), not by a rule about the request. */
+  contentFiltered?: boolean;
 }
 
 export class ModelCallError extends Error {
   readonly code: ModelErrorCode;
   readonly retryAfter: number | undefined;
   readonly billed: ModelUsage | undefined;
+  readonly contentFiltered: boolean;
 
   constructor(code: ModelErrorCode, message: string, options: ModelCallErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -34,6 +37,7 @@ export class ModelCallError extends Error {
     this.code = code;
     this.retryAfter = options.retryAfter;
     this.billed = options.billed;
+    this.contentFiltered = options.contentFiltered ?? false;
   }
 
   /** Asking again later may succeed: the endpoint was unavailable or rate limiting, not refusing this content. */

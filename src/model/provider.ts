@@ -1,6 +1,9 @@
 /** The model provider boundary: everything above it is vendor-neutral. */
 import type { ModelPrompt } from './reply-format.js';
 import type { ModelUsage } from './usage.js';
+import type { FinishReason } from './finish-reason.js';
+
+export type { FinishReason };
 
 export type { ModelPrompt, ReplyFormat, StructuredPrompt } from './reply-format.js';
 export type { ModelUsage };
@@ -17,6 +20,8 @@ export interface ModelImage {
 
 export interface ModelAnswer {
   text: string;
+  /** Why the reply ended (finish-reason.ts): `length` means cut by max_tokens, not complete. Null: unknown. */
+  finishReason: FinishReason | null;
   /** The model that actually answered, when not the provider's own (a fallback). */
   model?: string;
   usage: ModelUsage;
@@ -44,6 +49,12 @@ export interface AnswerOptions {
   signal?: AbortSignal;
   /** Told of every upstream request made for this work, once it has ended (SDK retries of one request count once). */
   onCall?: (call: UpstreamCall) => void;
+  /**
+   * max_tokens per answer for this work instead of TOKEN_RESERVE_PER_ANSWER
+   * (still within the model's output cap): a reply cut short before is asked
+   * again with more room.
+   */
+  completionTokensPerAnswer?: number;
 }
 
 /** One turn of a conversation as sent upstream. */

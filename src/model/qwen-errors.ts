@@ -40,12 +40,19 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/** What a refusal of `response_format` itself names (DashScope, vLLM, OpenAI wordings). */
+const RESPONSE_FORMAT_REFUSED = /response_format|json_schema|structured output/i;
+
 /**
- * The endpoint refused the request itself (400/422), not its content: an
- * unsupported parameter such as `response_format: json_schema`, say.
+ * The endpoint refused `response_format` itself (a 400/422 naming it, in its
+ * message or `param`), so asking again in json_object mode may go through.
+ * Any other 400 — input too long, an image of the wrong size, a content or
+ * billing refusal — would fail the same way again: it is not retried.
  */
-export function refusesRequest(error: unknown): boolean {
-  return error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422) && !CONTENT_REFUSED_CODES.has(String(error.code)) && !isQuotaError(error);
+export function refusesResponseFormat(error: unknown): boolean {
+  if (!(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 422)) return false;
+  if (CONTENT_REFUSED_CODES.has(String(error.code)) || isQuotaError(error)) return false;
+  return RESPONSE_FORMAT_REFUSED.test(`${String(error.param ?? '')} ${providerMessage(error)}`);
 }
 
 /**
@@ -109,5 +116,5 @@ function streamError(error: InstanceType<typeof OpenAI.APIError>): ModelCallErro
 }
 
 function contentRefused(cause: unknown): ModelCallError {
-  return new ModelCallError('MODEL_REJECTED', 'The model endpoint refused this content (content inspection). Try another image or question.', { cause });
+  return new ModelCallError('MODEL_REJECTED', 'The model endpoint refused this content (content inspection). Try another image or question.', { cause, contentFiltered: true });
 }

@@ -11,7 +11,7 @@ import { isStructured, structuredAnswer, withSchema, type ModelPrompt, type Stru
 import { addUsage, splitUsage, ZERO_USAGE } from './usage.js';
 import { toDataUrl } from './upstream-image.js';
 import { asError } from '../platform/errors.js';
-import { refusesRequest, toModelError } from './qwen-errors.js';
+import { refusesResponseFormat, toModelError } from './qwen-errors.js';
 import { chatMessages, imageMessage } from './chat-messages.js';
 import { outputCapRefused, promptsPerCall } from './output-cap.js';
 import { readCompletion, readStream, toModelUsage, type Completion } from './completion-reader.js';
@@ -93,8 +93,13 @@ export class QwenVlProvider implements ModelProvider {
   }
 
   /** Prompts about one image in groups of what one call may carry under the output cap. */
-  private groups(prompts: readonly ModelPrompt[]): ModelPrompt[][] {
-    return chunk(prompts, promptsPerCall(this.options.maxPromptsPerCall, this.options.completionTokensPerAnswer, this.outputCap));
+  private groups(prompts: readonly ModelPrompt[], options: AnswerOptions): ModelPrompt[][] {
+    return chunk(prompts, promptsPerCall(this.options.maxPromptsPerCall, this.perAnswer(options), this.outputCap));
+  }
+
+  /** max_tokens per answer: the work's own (a cut reply asked again with more room), else TOKEN_RESERVE_PER_ANSWER. */
+  private perAnswer(options: AnswerOptions): number {
+    return options.completionTokensPerAnswer ?? this.options.completionTokensPerAnswer;
   }
 
   /** `signal` aborts the in-flight request and the SDK's remaining retries; cut-short prompts fail with its reason. */
@@ -106,7 +111,7 @@ export class QwenVlProvider implements ModelProvider {
     } catch (error) {
       return prompts.map(() => asError(error));
     }
-    return this.answerGroups(imageUrl, this.groups(prompts), options, true);
+    return this.answerGroups(imageUrl, this.groups(prompts, options), options, true);
   }
 
   private async answerGroups(imageUrl: string, groups: ModelPrompt[][], options: AnswerOptions, mayResplit: boolean): Promise<ModelResult[]> {
@@ -121,8 +126,8 @@ export class QwenVlProvider implements ModelProvider {
     try {
       packed = await this.completePacked(imageUrl, prompts, options);
     } catch (error) {
-      const asked = this.options.completionTokensPerAnswer * prompts.length;
-      if (mayResplit && !options.signal?.aborted && this.learnOutputCap(error, asked)) return this.answerGroups(imageUrl, this.groups(prompts), options, false);
+      const asked = this.perAnswer(options) * prompts.length;
+      if (mayResplit && !options.signal?.aborted && this.learnOutputCap(error, asked)) return this.answerGroups(imageUrl, this.groups(prompts, options), options, false);
       const failure = this.failure(error, options.signal);
       // An unusable packed reply is retried prompt by prompt; real failures are not.
       if (failure.code !== 'MODEL_BAD_RESPONSE') return prompts.map(() => failure);
@@ -132,13 +137,14 @@ export class QwenVlProvider implements ModelProvider {
     // The failed (or unusable) call was billed too, so its usage is carried by the answers that replace it.
     const usages = splitUsage(packed?.usage ?? ZERO_USAGE, prompts.length);
     if (!packed || !answers || prompts.some((prompt, i) => !isStructured(prompt) && answers[i] === null)) {
-      // The reply broke the contract: ask one by one.
+      // The reply broke the contract (or max_tokens cut it, so its JSON is unfinished): ask one by one,
+      // each prompt then getting its own finish_reason rather than a guess at where the pack stopped.
       return Promise.all(prompts.map((prompt, i) => this.answerOne(imageUrl, prompt, usages[i]!, options)));
     }
     return Promise.all(
       prompts.map((prompt, i) => {
         const text = answers[i];
-        if (typeof text === 'string') return { text, usage: usages[i]!, latencyMs: packed.latencyMs } satisfies ModelAnswer;
+        if (typeof text === 'string') return { text, finishReason: packed.finishReason, usage: usages[i]!, latencyMs: packed.latencyMs } satisfies ModelAnswer;
         // A structured element that did not validate: asked alone once more, its one retry.
         return this.answerOne(imageUrl, prompt, usages[i]!, options, 1);
       }),
@@ -161,7 +167,7 @@ export class QwenVlProvider implements ModelProvider {
       if (isStructured(prompt)) return await this.answerStructured(imageUrl, prompt, carriedUsage, options, attempts);
       const completion = await this.callAlone([imageMessage([imageUrl], prompt)], options, { prompts: [prompt] });
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
-      return { text: completion.content, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
+      return { text: completion.content, finishReason: completion.finishReason, usage: addUsage(completion.usage, carriedUsage), latencyMs: completion.latencyMs } satisfies ModelAnswer;
     } catch (error) {
       return this.failure(error, options.signal);
     }
@@ -174,7 +180,7 @@ export class QwenVlProvider implements ModelProvider {
       const completion = await this.completeStructured(imageUrl, prompt, options);
       usage = addUsage(usage, completion.usage);
       try {
-        return { text: structuredAnswer(completion.content, prompt.format, { model: this.model }), usage, latencyMs: completion.latencyMs };
+        return { text: structuredAnswer(completion.content, prompt.format, { model: this.model }), finishReason: completion.finishReason, usage, latencyMs: completion.latencyMs };
       } catch (error) {
         invalid = error;
       }
@@ -185,8 +191,9 @@ export class QwenVlProvider implements ModelProvider {
 
   /**
    * A structured prompt alone: with `json_schema` (strict) while the endpoint
-   * takes it. The first 400 to it (other than a content refusal) is answered
-   * by asking once more with `json_object` and the schema in the instruction;
+   * takes it. A 400 that refuses `response_format` itself is answered by
+   * asking once more with `json_object` and the schema in the instruction (any
+   * other 400 fails at once: it would fail the same way again);
    * when that goes through, this endpoint and model get json_object from then
    * on (remembered in memory, for the life of the process).
    */
@@ -200,7 +207,7 @@ export class QwenVlProvider implements ModelProvider {
         prompts: [prompt],
       });
     } catch (error) {
-      if (options.signal?.aborted || !refusesRequest(error)) throw error;
+      if (options.signal?.aborted || !refusesResponseFormat(error)) throw error;
     }
     const completion = await asJsonObject();
     this.jsonSchemaRefused = true;
@@ -218,7 +225,7 @@ export class QwenVlProvider implements ModelProvider {
     try {
       const completion = await this.callAlone(messages, options, options.onDelta ? { onDelta: options.onDelta } : {});
       if (completion.content.trim() === '') throw badResponse('the answer was empty');
-      return { text: completion.content, usage: completion.usage, latencyMs: completion.latencyMs };
+      return { text: completion.content, finishReason: completion.finishReason, usage: completion.usage, latencyMs: completion.latencyMs };
     } catch (error) {
       throw this.failure(error, options.signal);
     }
@@ -246,7 +253,7 @@ export class QwenVlProvider implements ModelProvider {
    * output cap; a refusal naming a lower cap is asked again, once, under it.
    */
   private async callAlone(messages: ChatCompletionMessageParam[], options: AnswerOptions, callOptions: CallOptions): Promise<TimedCompletion> {
-    const maxTokens = () => Math.min(this.options.completionTokensPerAnswer, this.outputCap ?? Number.POSITIVE_INFINITY);
+    const maxTokens = () => Math.min(this.perAnswer(options), this.outputCap ?? Number.POSITIVE_INFINITY);
     const asked = maxTokens();
     try {
       return await this.call(messages, asked, options, callOptions);
@@ -259,7 +266,7 @@ export class QwenVlProvider implements ModelProvider {
   /** n ≥ 2 prompts in one upstream call (packing.ts). */
   private completePacked(imageUrl: string, prompts: readonly ModelPrompt[], options: AnswerOptions): Promise<TimedCompletion> {
     const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: packedSystemPrompt(prompts) }, imageMessage([imageUrl], packPrompts(prompts))];
-    return this.call(messages, this.options.completionTokensPerAnswer * prompts.length, options, { prompts });
+    return this.call(messages, this.perAnswer(options) * prompts.length, options, { prompts });
   }
 
   /**

@@ -52,16 +52,34 @@ export function promptText(prompt: ModelPrompt): string {
   return isStructured(prompt) ? withSchema(prompt) : prompt;
 }
 
-const FENCED = /^```(?:json|JSON)?\s*\n?([\s\S]*?)\n?```$/;
+const FENCED = /```(?:json|JSON)?[ \t]*\n?([\s\S]*?)\n?```/;
 
-/** The JSON value of a reply, bare or inside a Markdown code fence; undefined when it is not JSON. */
-export function parseJsonReply(content: string): unknown {
-  const trimmed = content.trim();
+function tryJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(FENCED.exec(trimmed)?.[1] ?? trimmed) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The JSON value of a reply: bare, inside a Markdown code fence, or wrapped in
+ * prose ("Here is the JSON: {…}"), as VL models that ignore `response_format`
+ * write it (DashScope documents json_schema for its text models, not the VL
+ * ones); undefined when no JSON is found. The value is still checked by the
+ * format afterwards, so reading it out of prose cannot admit a wrong shape.
+ */
+export function parseJsonReply(content: string): unknown {
+  const trimmed = content.trim();
+  const bare = tryJson(trimmed);
+  if (bare !== undefined) return bare;
+  const fenced = tryJson(FENCED.exec(trimmed)?.[1]?.trim());
+  if (fenced !== undefined) return fenced;
+  // The outermost object in prose: from its first "{" to its last "}".
+  const start = trimmed.indexOf('{');
+  const end = trimmed.lastIndexOf('}');
+  return start >= 0 && end > start ? tryJson(trimmed.slice(start, end + 1)) : undefined;
 }
 
 /**

@@ -75,7 +75,7 @@ export class ResilientProvider implements ModelProvider {
       for (const [t, tier] of this.tiers.entries()) {
         if (open.length === 0 || signal.aborted) break;
         const asked = open;
-        const call = tier.answer(image, asked.map((i) => prompts[i]!), { signal, onCall: answerOptions.onCall });
+        const call = tier.answer(image, asked.map((i) => prompts[i]!), { ...answerOptions, signal });
         // Past the deadline its results are ignored; a late rejection must not go unhandled.
         call.catch(() => {});
         const answered = await untilAborted(call, signal).catch((error: Error) => asked.map(() => error));
@@ -110,7 +110,8 @@ export class ResilientProvider implements ModelProvider {
    */
   async chat(request: ChatRequest, chatOptions: ChatOptions = {}): Promise<ModelAnswer> {
     const { signal, clear } = this.deadline(chatOptions.signal);
-    const { onDelta } = chatOptions;
+    // Everything else (max_tokens per answer, onCall) goes to each tier as given.
+    const { onDelta, ...passed } = chatOptions;
     let delivered = false;
     const forward = onDelta
       ? (delta: string) => {
@@ -123,7 +124,7 @@ export class ResilientProvider implements ModelProvider {
     let firstError: ModelCallError | undefined;
     try {
       for (const tier of this.tiers) {
-        const call = tier.chat(request, { signal, onCall: chatOptions.onCall, ...(forward ? { onDelta: forward } : {}) });
+        const call = tier.chat(request, { ...passed, signal, ...(forward ? { onDelta: forward } : {}) });
         call.catch(() => {});
         try {
           const answer = await untilAborted(call, signal);

@@ -202,6 +202,8 @@ const envSchema = z.object({
     .describe('context sent with a conversation turn: images, first and new message, then the newest exchanges that fit (see [Conversations](conversations-and-streaming.md#conversations))'),
   NEAR_DUPLICATE_DISTANCE: int(0, 16).default(10)
     .describe('most bits the 64-bit perceptual hashes of near-duplicate images differ in (`Image.nearDuplicates`; their finer grids must match too, see [Near-duplicate images](near-duplicates.md))'),
+  MODEL_REFUSAL_TTL_SECONDS: int(0).default(600)
+    .describe("how long a caption or question the provider's content filter refused (`data_inspection_failed`) is answered `MODEL_REJECTED` from memory, without asking again (0: always ask; see [Replies cut short or refused](vision.md#replies-cut-short-or-refused))"),
   ANSWER_CACHE_SIZE: int(0).default(10_000).describe('answers kept in the in-memory layer in front of the database (0 turns it off)'),
   CACHE_SCOPE: z.enum(['tenant', 'global'], { error: 'must be tenant or global' }).default('tenant')
     .describe("whose stored answers serve a request: its own tenant's (`tenant`), or any tenant's with the same bytes (`global`, a privacy trade-off: see [API keys and tenants](security-and-operations.md#api-keys-and-tenants))"),
@@ -397,6 +399,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     answerCacheSize: env.ANSWER_CACHE_SIZE,
     /** Image.nearDuplicates (modules/near-duplicates). */
     nearDuplicates: { distance: env.NEAR_DUPLICATE_DISTANCE },
+    /** MODEL_REFUSAL_TTL_SECONDS: how long a content-filter refusal of a caption or question is remembered. */
+    modelRefusalTtlSeconds: env.MODEL_REFUSAL_TTL_SECONDS,
     /** MODEL_PRICES: prices per model over the built-in table (modules/analytics/model-prices.ts). */
     modelPrices: env.MODEL_PRICES ?? {},
     /** Whose stored answers a request may be served from: its own tenant's (tenant) or any tenant's with the same bytes (global). */

@@ -4,7 +4,22 @@ import { describeImage, expectedImagesAnswer } from './image.js';
 import { readChatRequest, type ChatRequest } from './request.js';
 import { instanceForPrompt, responseFormatOf, structuredInstance } from './structured.js';
 import type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
-import { BILLING_ERRORS, billingErrorBody, chunkBodies, completionBody, defaultErrorBody, errorBody, maxTokensRangeBody, modelsBody, newId, streamOnlyBody, usageFor } from './wire.js';
+import {
+  BILLING_ERRORS,
+  billingErrorBody,
+  chunkBodies,
+  completionBody,
+  defaultErrorBody,
+  errorBody,
+  inputErrorBody,
+  inspectionBody,
+  maxTokensRangeBody,
+  modelsBody,
+  newId,
+  streamOnlyBody,
+  usageFor,
+  withinMaxTokens,
+} from './wire.js';
 
 const DEFAULT_MODEL = 'qwen-vl-max';
 
@@ -183,6 +198,10 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
         return send(res, 200, completionBody(model, null, usage, true));
       case 'billing':
         return send(res, BILLING_ERRORS[fault.code].status, billingErrorBody(fault.code));
+      case 'input-error':
+        return send(res, 400, inputErrorBody(fault.error));
+      case 'inspection':
+        return send(res, 400, inspectionBody(fault.side));
       case 'stream-error':
         return send(res, 500, streamErrorBody(fault));
     }
@@ -247,15 +266,22 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     const viewer = { model: chat.model, highResolution: chat.highResolution };
     const answers = chat.prompts.map((p) => instanceForPrompt(p, seen, viewer) ?? expectedImagesAnswer(record.images, p));
     const asked = format?.type === 'json_schema' ? structuredInstance(format.name, format.schema, seen, viewer) : null;
-    const content = chat.packed ? JSON.stringify({ answers }) : asked !== null ? JSON.stringify(asked) : typeof answers[0] === 'string' ? answers[0] : JSON.stringify(answers[0]);
+    const structured = asked ?? (typeof answers[0] === 'string' ? null : answers[0]);
+    const whole = chat.packed
+      ? JSON.stringify({ answers })
+      : structured !== null
+        ? opts.jsonInProse ? `Here is the analysis of the image you sent.\n\n\`\`\`json\n${JSON.stringify(structured, null, 2)}\n\`\`\`\n\nLet me know if you need anything else.` : JSON.stringify(structured)
+        : (answers[0] as string);
     const usage = usageFor(chat.prompts.length, opts.usage);
+    const reply = withinMaxTokens(whole, (opts.replyTokens ?? 0) * Math.max(1, chat.prompts.length), opts.replyTokens === undefined ? null : chat.maxTokens);
+    if (opts.replyTokens !== undefined) usage.completion = reply.completionTokens;
     if (!thinking) {
-      if (chat.stream) return sendStream(res, chunkBodies(chat.model, content, usage, chat.includeUsage));
-      return send(res, 200, completionBody(chat.model, content, usage));
+      if (chat.stream) return sendStream(res, chunkBodies(chat.model, reply.content, usage, chat.includeUsage, false, null, reply.finishReason));
+      return send(res, 200, completionBody(chat.model, reply.content, usage, false, reply.finishReason));
     }
     const reasoning = reasoningOf(chat);
     const billed = { ...usage, completion: usage.completion + reasoning.tokens, reasoning: reasoning.tokens };
-    return sendStream(res, chunkBodies(chat.model, content, billed, chat.includeUsage, false, reasoning.text));
+    return sendStream(res, chunkBodies(chat.model, reply.content, billed, chat.includeUsage, false, reasoning.text, reply.finishReason));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {

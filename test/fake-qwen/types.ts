@@ -1,5 +1,5 @@
 /** Public types of the fake Qwen VL endpoint (OpenAI Chat Completions wire format). */
-import type { BillingCode } from './wire.js';
+import type { BillingCode, InputError } from './wire.js';
 
 /** What the fake saw in the request's data URL, decoded with sharp. */
 export interface RecordedImage {
@@ -59,6 +59,10 @@ export type Fault =
   | { kind: 'empty-choices' }
   /** Model Studio's billing refusal with its real status (400 Arrearage, 403 AllocationQuota.FreeTierOnly, 429 insufficient_quota or PrepaidBillOverdue). */
   | { kind: 'billing'; code: BillingCode }
+  /** DashScope's 400 about the input itself (too long, an image too small): not about `response_format`. */
+  | { kind: 'input-error'; error: InputError }
+  /** DashScope's content inspection (400 data_inspection_failed) refusing the input or the model's output. */
+  | { kind: 'inspection'; side: 'input' | 'output' }
   /**
    * A streamed reply that breaks off with an `{"error": …}` event after
    * `afterChunks` content chunks (default 1), as DashScope ends a stream that
@@ -73,6 +77,18 @@ export interface FakeQwenOptions {
   usage?: { prompt: number; completion: number; cached?: number };
   /** Answer 400 to `response_format: {type: "json_schema"}`, as endpoints without structured output do. */
   rejectJsonSchema?: boolean;
+  /**
+   * The tokens each answer takes: a request whose max_tokens is below this ×
+   * its prompts gets the share of its reply that fits, with finish_reason
+   * "length" (as DashScope cuts a reply at max_tokens). Unset: replies always fit.
+   */
+  replyTokens?: number;
+  /**
+   * The model ignores `response_format` (DashScope documents json_schema for
+   * its text models, not the VL ones): a structured reply comes in prose,
+   * its JSON in a ```json fence.
+   */
+  jsonInProse?: boolean;
   /** Model id listed by GET /v1/models (chat replies echo the requested model). */
   model?: string;
   /** The model's output cap: a request whose max_tokens is above it gets DashScope's 400 "Range of max_tokens should be [1, N]". */

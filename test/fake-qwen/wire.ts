@@ -39,7 +39,7 @@ export function defaultErrorBody(status: number): OpenAIError {
   switch (status) {
     case 400:
       // DashScope's content-moderation refusal: the interesting 400 for the gateway.
-      return errorBody('Input data may contain inappropriate content.', 'data_inspection_failed', 'data_inspection_failed');
+      return inspectionBody('input');
     case 401:
       return errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
     case 429:
@@ -51,6 +51,40 @@ export function defaultErrorBody(status: number): OpenAIError {
         ? errorBody('An internal error has occurred, please try again later.', 'internal_error', 'internal_error')
         : errorBody(`Request failed with status ${status}.`, 'invalid_request_error', null);
   }
+}
+
+/** `finish_reason`: `stop` for a whole reply, `length` when max_tokens cut it. */
+export type FinishReason = 'stop' | 'length';
+
+/**
+ * A reply as the model would write it with `maxTokens` of room, when the
+ * whole of it takes `needed` tokens: the share of its text that fits, with
+ * finish_reason `length` and completion_tokens = max_tokens (DashScope's
+ * behaviour); the whole reply, `stop`, when it fits.
+ */
+export function withinMaxTokens(content: string, needed: number, maxTokens: number | null): { content: string; finishReason: FinishReason; completionTokens: number } {
+  if (maxTokens === null || maxTokens >= needed) return { content, finishReason: 'stop', completionTokens: needed };
+  return { content: content.slice(0, Math.floor((content.length * maxTokens) / needed)), finishReason: 'length', completionTokens: maxTokens };
+}
+
+/**
+ * DashScope's 400s about the input itself (not `response_format`): asking
+ * again in another response format would fail the same way.
+ */
+export const INPUT_ERRORS = {
+  'input-too-long': 'Range of input length should be [1, 129024]',
+  'image-too-small': 'The image length and width do not meet the model restrictions. [height:10 or width:10 must be larger than 10]',
+} as const;
+
+export type InputError = keyof typeof INPUT_ERRORS;
+
+export function inputErrorBody(which: InputError): OpenAIError {
+  return errorBody(INPUT_ERRORS[which], 'invalid_request_error', 'invalid_parameter_error');
+}
+
+/** DashScope's content inspection refusing the input (the prompt or image) or the model's output. */
+export function inspectionBody(side: 'input' | 'output'): OpenAIError {
+  return errorBody(`${side === 'input' ? 'Input' : 'Output'} data may contain inappropriate content.`, 'data_inspection_failed', 'data_inspection_failed');
 }
 
 export interface UsageCounts {
@@ -92,7 +126,7 @@ export function streamOnlyBody(model: string): OpenAIError {
   return errorBody(message, 'invalid_request_error', 'invalid_parameter_error');
 }
 
-export function completionBody(model: string, content: string | null, usage: UsageCounts, noChoices = false) {
+export function completionBody(model: string, content: string | null, usage: UsageCounts, noChoices = false, finishReason: FinishReason = 'stop') {
   return {
     id: newId('chatcmpl'),
     object: 'chat.completion',
@@ -100,7 +134,7 @@ export function completionBody(model: string, content: string | null, usage: Usa
     model,
     choices: noChoices
       ? []
-      : [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' }],
+      : [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finishReason }],
     usage: usageBody(usage),
     system_fingerprint: null,
   };
@@ -116,7 +150,15 @@ export function streamPieces(text: string): string[] {
  * `stream: true`; a thinking model's `reasoning` comes first, as
  * `reasoning_content` deltas (content null), then the answer's.
  */
-export function chunkBodies(model: string, content: string | null, usage: UsageCounts, includeUsage: boolean, noChoices = false, reasoning: string | null = null) {
+export function chunkBodies(
+  model: string,
+  content: string | null,
+  usage: UsageCounts,
+  includeUsage: boolean,
+  noChoices = false,
+  reasoning: string | null = null,
+  finishReason: FinishReason = 'stop',
+) {
   const id = newId('chatcmpl');
   const created = Math.floor(Date.now() / 1000);
   // With include_usage every chunk carries `usage: null`, and one more chunk (no choices) the totals.
@@ -137,7 +179,7 @@ export function chunkBodies(model: string, content: string | null, usage: UsageC
   return [
     ...thought.map((piece, i) => chunk([{ index: 0, delta: thinking(piece, i), logprobs: null, finish_reason: null }], null)),
     ...pieces.map((piece, i) => chunk([{ index: 0, delta: delta(piece, i), logprobs: null, finish_reason: null }], null)),
-    ...(noChoices ? [] : [chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], null)]),
+    ...(noChoices ? [] : [chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], null)]),
     ...(includeUsage ? [chunk([], usageBody(usage))] : []),
   ];
 }

@@ -51,7 +51,7 @@ export class StubProvider implements ModelProvider {
     if (failure) throw failure;
     return prompts.map((prompt) => {
       const reply = this.reply(prompt);
-      return reply instanceof Error ? reply : { text: reply, usage: USAGE_PER_ANSWER, latencyMs: 5 };
+      return reply instanceof Error ? reply : { text: reply, finishReason: 'stop', usage: USAGE_PER_ANSWER, latencyMs: 5 };
     });
   }
 
@@ -63,7 +63,7 @@ export class StubProvider implements ModelProvider {
     const reply = this.reply(request.turns.at(-1)?.text ?? '');
     if (reply instanceof Error) throw reply;
     if (onDelta) for (const piece of replyPieces(reply)) onDelta(piece);
-    return { text: reply, usage: USAGE_PER_ANSWER, latencyMs: 5 };
+    return { text: reply, finishReason: 'stop', usage: USAGE_PER_ANSWER, latencyMs: 5 };
   }
 }
 

@@ -20,7 +20,7 @@ import { qwenProviderOn } from '../support/qwen-provider.js';
 const IMAGE: ModelImage = { mimeType: 'image/png', width: 1, height: 1, data: Buffer.alloc(0) };
 const USAGE = { promptTokens: 10, completionTokens: 2, totalTokens: 12, cachedTokens: 0 };
 
-const ok = (text: string): ModelAnswer => ({ text, usage: USAGE, latencyMs: 1 });
+const ok = (text: string): ModelAnswer => ({ text, finishReason: 'stop', usage: USAGE, latencyMs: 1 });
 const fail = (code: ModelErrorCode) => new ModelCallError(code, `${code} from the stub`);
 
 type Behaviour = (prompt: string, options: ChatOptions | undefined) => ModelResult | Promise<ModelResult>;

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { Usage } from './usage.type.js';
+import { FinishReason } from './finish-reason.enum.js';
 
 /** Fields every stored model result shares, about one image or several (ImagesAnswer). */
 @ObjectType() // abstract: never referenced by a field, so never emitted
@@ -16,6 +17,9 @@ export abstract class ResultFields {
 
   @Field(() => Usage)
   usage!: Usage;
+
+  @Field(() => FinishReason, { description: 'Why the reply ended; LENGTH: cut by the token limit, so incomplete (never served as a complete cache hit).' })
+  finishReason!: FinishReason;
 
   @Field(() => Int, { description: 'Upstream latency of the call that produced it, in milliseconds.' })
   latencyMs!: number;

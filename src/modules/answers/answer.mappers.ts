@@ -3,6 +3,7 @@ import type { CaptionStyle } from './caption-style.enum.js';
 import type { Caption } from './caption.type.js';
 import type { Question } from './question.type.js';
 import type { AnswerFields } from './answer-fields.type.js';
+import { toFinishReasonEnum } from './finish-reason.enum.js';
 
 /** The fields every stored result shares (vision results too). */
 export function answerFields(row: AnswerRecord, cached: boolean): AnswerFields {
@@ -11,6 +12,7 @@ export function answerFields(row: AnswerRecord, cached: boolean): AnswerFields {
     imageId: row.imageId,
     model: row.model,
     cached,
+    finishReason: toFinishReasonEnum(row.finishReason),
     latencyMs: row.latencyMs,
     createdAt: row.createdAt,
     usage: {

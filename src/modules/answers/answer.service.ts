@@ -16,6 +16,9 @@ import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
+import { wasCut } from '../../model/finish-reason.js';
+import { ZERO_USAGE } from '../../model/usage.js';
+import type { RefusalMemory } from './refusal-memory.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -37,6 +40,12 @@ export interface StructuredRequest {
   /** What is sent upstream (the cache key's prompt may add a version to it). */
   instruction: string;
   columns?: (json: string) => FilterColumns;
+  /**
+   * The answer (JSON) stored when the provider's own content filter refuses
+   * the prompt, for kinds where that refusal is itself the result (a
+   * moderation verdict); without it the refusal is MODEL_REJECTED.
+   */
+  whenContentFiltered?: string;
 }
 
 /** The request as the provider takes it. */
@@ -55,6 +64,8 @@ interface Miss {
   request: AnswerRequest;
   key: string;
   slot: string;
+  /** max_tokens per answer when the stored reply for the key was cut short (finish_reason length): more room than it had. */
+  completionTokens?: number;
 }
 
 /** Misses that travel in one upstream call, and the tokens set aside for it (or why none could be). */
@@ -73,11 +84,20 @@ interface Call {
   apiKeyId: string | null;
   items: Deferred[];
   reservation: TokenReservation;
+  /** max_tokens per answer, when more than TOKEN_RESERVE_PER_ANSWER (a cut reply asked again). */
+  completionTokens: number | undefined;
   /** Fires when every caller waiting on the call has gone. */
   abort: SharedAbort;
 }
 
 
+
+/** A failure handed out later (after awaits): marked handled now, so it is never reported as an unhandled rejection. */
+function settledLater<T>(error: Error): Promise<T> {
+  const failed = Promise.reject(error);
+  failed.catch(() => {});
+  return failed;
+}
 
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
@@ -98,6 +118,7 @@ export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: st
     prompt: request.prompt,
     model: answer.model ?? model,
     text: answer.text,
+    finishReason: answer.finishReason,
     latencyMs: answer.latencyMs,
     ...answer.usage,
     ...request.structured?.columns?.(answer.text),
@@ -127,6 +148,8 @@ export class AnswerService {
     private readonly ledger?: UsageLedger,
     /** REDIS_URL: single flight across replicas too; none in the embedded default. */
     private readonly claims?: AnswerClaims,
+    /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
+    private readonly refusals?: RefusalMemory,
   ) {}
 
   get model(): string {
@@ -161,8 +184,10 @@ export class AnswerService {
       const slot = slots[i]!;
       if (outcomes.has(slot) || misses.has(slot)) return;
       const served = this.serve(request, keys[i]!, stored, budget.apiKeyId, signal);
+      const refused = request.refresh ? undefined : this.refusals?.recall(keys[i]!);
       if (served) outcomes.set(slot, served);
-      else misses.set(slot, { request, key: keys[i]!, slot });
+      else if (refused) outcomes.set(slot, settledLater(toApiError(refused)));
+      else misses.set(slot, { request, key: keys[i]!, slot, ...this.roomAfterCut(request, keys[i]!, stored) });
     });
 
     const mine = await this.claimAcrossReplicas([...misses.values()], stored, outcomes, budget, signal);
@@ -175,7 +200,9 @@ export class AnswerService {
         outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored, budget.apiKeyId, signal) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items, abort)));
       }
       if (planned.reservation === null) continue;
-      if (items.length > 0) calls.push({ image: items[0]!.request.image, apiKeyId: budget.apiKeyId, items, reservation: planned.reservation, abort });
+      if (items.length > 0) {
+        calls.push({ image: items[0]!.request.image, apiKeyId: budget.apiKeyId, items, reservation: planned.reservation, completionTokens: planned.misses[0]!.completionTokens, abort });
+      }
       // Everything it was for was started by someone else while it was being reserved.
       else void releaseReservation(planned.reservation);
     }
@@ -203,8 +230,10 @@ export class AnswerService {
   /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
   private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, apiKeyId: string | null, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
     if (request.refresh) return undefined;
-    const rows = stored.get(key) ?? [];
-    const hit = rows.find((row) => row.imageId === request.image.id) ?? this.cache.get(key) ?? rows[0];
+    // A reply cut by max_tokens is kept (and listed) but never served as complete: the key is asked again.
+    const rows = (stored.get(key) ?? []).filter((row) => !wasCut(row));
+    const remembered = this.cache.get(key);
+    const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
     const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source.totalTokens);
     if (hit) {
@@ -228,6 +257,16 @@ export class AnswerService {
       saved(source);
       return { record, cached: true };
     });
+  }
+
+  /**
+   * The room a key's next ask gets when its stored reply was cut short: twice
+   * what that reply was given (at least TOKEN_RESERVE_PER_ANSWER), so repeated
+   * cuts grow it until the provider's output cap (which the provider applies).
+   */
+  private roomAfterCut(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>): { completionTokens?: number } {
+    const cut = [this.cache.get(key), ...(stored.get(key) ?? [])].find((row) => row && row.imageId === request.image.id && wasCut(row));
+    return cut ? { completionTokens: 2 * Math.max(this.estimate.completionTokensPerAnswer, cut.completionTokens) } : {};
   }
 
   /**
@@ -281,8 +320,9 @@ export class AnswerService {
    * call that is then refused for this caller's budget.
    */
   private reserve(misses: readonly Miss[], budget: TokenBudget): Promise<PlannedCall[]> {
-    // One image's prompts for different models (a kind routed to its own) travel in separate calls.
-    const byCall = groupBy(misses, (miss) => JSON.stringify([miss.request.image.id, this.modelOf(miss.request)]));
+    // One image's prompts for different models (a kind routed to its own) travel in separate calls,
+    // and so does a cut reply asked again with more room (a call has one max_tokens).
+    const byCall = groupBy(misses, (miss) => JSON.stringify([miss.request.image.id, this.modelOf(miss.request), miss.completionTokens ?? null]));
     const planned = [...byCall.values()].flatMap((group) => this.estimateOf(group[0]!.request).calls(group));
     return Promise.all(
       planned.map(async (group): Promise<PlannedCall> => {
@@ -315,6 +355,7 @@ export class AnswerService {
       prompt: request.prompt,
       model: record.model,
       text: record.text,
+      finishReason: record.finishReason,
       flagged: record.flagged,
       categories: record.categories,
       promptTokens: 0,
@@ -362,6 +403,7 @@ export class AnswerService {
     try {
       results = await route.answer(image, prompts, {
         signal: call.abort.signal,
+        ...(call.completionTokens === undefined ? {} : { completionTokensPerAnswer: call.completionTokens }),
         onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), charge.report(upstream)),
       });
     } catch (error) {
@@ -386,10 +428,16 @@ export class AnswerService {
 
   private async save(item: Deferred, result: ModelResult | undefined, payer: Payer): Promise<void> {
     if (!result) return item.reject(new Error('the model provider returned fewer results than prompts'));
-    if (result instanceof Error) return item.reject(toApiError(result));
+    const { request } = item;
+    const verdict = result instanceof ModelCallError && result.contentFiltered ? request.structured?.whenContentFiltered : undefined;
+    if (result instanceof Error && verdict === undefined) {
+      if (result instanceof ModelCallError && result.contentFiltered) this.refusals?.remember(item.key, result);
+      return item.reject(toApiError(result));
+    }
+    // The provider's content filter refusing a moderation is its verdict: stored and cached like any other.
+    const answer: ModelAnswer = result instanceof Error ? { text: verdict!, finishReason: 'content_filter', usage: result instanceof ModelCallError ? (result.billed ?? ZERO_USAGE) : ZERO_USAGE, latencyMs: 0 } : result;
     try {
-      const { request } = item;
-      const record = await this.answers.save(answerRow(request, result, this.modelOf(request)));
+      const record = await this.answers.save(answerRow(request, answer, this.modelOf(request)));
       this.cache.set(item.key, record, request.refresh);
       this.ledger?.served(payer, record.model, record.kind, null);
       item.resolve(record);

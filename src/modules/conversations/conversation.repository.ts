@@ -22,7 +22,7 @@ export interface Turn {
   claimedAt: Date;
 }
 
-export type Reply = Pick<Message, 'text' | 'model' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'cachedTokens' | 'latencyMs'>;
+export type Reply = Pick<Message, 'text' | 'model' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'cachedTokens' | 'latencyMs' | 'finishReason'>;
 
 const WITH_IMAGES = { images: { orderBy: { position: 'asc' as const }, include: { image: true } } };
 

@@ -159,8 +159,8 @@ export class ConversationService {
           throw toApiError(asError(error));
         });
       await reservation.settle(answer.usage.totalTokens);
-      const { text, usage, latencyMs } = answer;
-      const stored = await this.conversations.finishTurn(turn, { text, model: answer.model ?? this.provider.model, latencyMs, ...usage });
+      const { text, usage, latencyMs, finishReason } = answer;
+      const stored = await this.conversations.finishTurn(turn, { text, model: answer.model ?? this.provider.model, latencyMs, finishReason, ...usage });
       if (!stored) {
         throw busy('The conversation changed while this reply was written (it was deleted, or the reply outlived QWEN_DEADLINE_MS and another message took over); the reply was not stored.');
       }

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { Usage } from '../answers/usage.type.js';
+import { FinishReason, toFinishReasonEnum } from '../answers/finish-reason.enum.js';
 import type { MessageRecord } from './conversation.service.js';
 
 export enum MessageRole {
@@ -27,6 +28,9 @@ export class Message {
   @Field(() => Usage, { nullable: true, description: 'What the endpoint billed for the turn: the images, the context sent and the reply (replies only).' })
   usage!: Usage | null;
 
+  @Field(() => FinishReason, { nullable: true, description: 'Why the reply ended; LENGTH: cut by the token limit (replies only).' })
+  finishReason!: FinishReason | null;
+
   @Field(() => Int, { nullable: true, description: 'Time the model took (replies only).' })
   latencyMs!: number | null;
 
@@ -44,6 +48,7 @@ export function toMessage(row: MessageRecord): Message {
     usage: billed
       ? { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0, totalTokens: row.totalTokens ?? 0, cachedTokens: row.cachedTokens ?? 0, model: row.model }
       : null,
+    finishReason: row.role === 'ASSISTANT' ? toFinishReasonEnum(row.finishReason) : null,
     latencyMs: row.latencyMs,
     createdAt: row.createdAt,
   };

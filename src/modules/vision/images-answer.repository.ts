@@ -15,7 +15,7 @@ export interface ImagesAnswerKey {
 }
 
 export type NewImagesAnswer = ImagesAnswerKey &
-  Pick<ImagesAnswer, 'tenant' | 'text' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'cachedTokens' | 'latencyMs'> & { imageIds: readonly string[] };
+  Pick<ImagesAnswer, 'tenant' | 'text' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'cachedTokens' | 'latencyMs' | 'finishReason'> & { imageIds: readonly string[] };
 
 /** The ordered hashes as stored in `imagesKey`. */
 export const imagesKeyOf = (images: ReadonlyArray<Pick<ImageRecord, 'sha256'>>) => JSON.stringify(images.map((image) => image.sha256));

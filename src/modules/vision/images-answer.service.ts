@@ -10,6 +10,7 @@ import { toModelImage } from '../images/model-image.js';
 import { normalizeQuestion } from '../answers/prompts.js';
 import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
 import type { UsageLedger } from '../analytics/usage-ledger.js';
+import { wasCut } from '../../model/finish-reason.js';
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
 
@@ -94,9 +95,11 @@ export class ImagesAnswerService {
     const images = await this.tenantImages(tenant, ids);
     const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.provider.model };
     const flightKey = JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key]);
+    // A stored reply cut by max_tokens is never served as complete: asked again with twice its room.
+    const stored = refresh ? null : await this.answers.findByKey(key, this.scope === 'tenant' ? tenant : null);
+    const room = stored && wasCut(stored) ? 2 * Math.max(this.estimate.completionTokensPerAnswer, stored.completionTokens) : undefined;
     if (!refresh) {
-      const stored = await this.answers.findByKey(key, this.scope === 'tenant' ? tenant : null);
-      if (stored) return { record: await this.own(tenant, images, stored), cached: true };
+      if (stored && room === undefined) return { record: await this.own(tenant, images, stored), cached: true };
       const joined = this.join(flightKey, signal);
       if (joined) return { record: await this.own(tenant, images, await joined), cached: true };
     }
@@ -110,7 +113,7 @@ export class ImagesAnswerService {
     const abort = new SharedAbort();
     abort.join(signal);
     const charge = new CutShortCharge({ left: abort.signal, promptTokens: () => this.estimate.promptOfImages(images, prompt), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
-    const work = this.call(tenant, budget.apiKeyId, images, key, abort.signal, charge).then(
+    const work = this.call(tenant, budget.apiKeyId, images, key, { signal: abort.signal, completionTokensPerAnswer: room }, charge).then(
       async (answer) => {
         await reservation.settle(answer.totalTokens);
         return answer;
@@ -144,12 +147,14 @@ export class ImagesAnswerService {
   }
 
   /** Reads the images and asks the model once, every image in the first (only) user turn. */
-  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, signal: AbortSignal, charge: CutShortCharge) {
+  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, ask: { signal: AbortSignal; completionTokensPerAnswer: number | undefined }, charge: CutShortCharge) {
     const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
     const sent = images.map((image, i) => toModelImage(image, data[i]!));
     const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, IMAGES_QUESTION_KIND, charge.report(call));
-    const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall });
-    return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text: answer.text, latencyMs: answer.latencyMs, ...answer.usage };
+    const { signal, completionTokensPerAnswer } = ask;
+    const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall, ...(completionTokensPerAnswer === undefined ? {} : { completionTokensPerAnswer }) });
+    const { text, finishReason, latencyMs } = answer;
+    return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text, finishReason, latencyMs, ...answer.usage };
   }
 
   /**
@@ -161,8 +166,8 @@ export class ImagesAnswerService {
   private async own(tenant: string, images: readonly ImageRecord[], record: ImagesAnswerRecord): Promise<ImagesAnswerRecord> {
     const imageIds = images.map((image) => image.id);
     if (record.tenant !== tenant) {
-      const { imagesKey, prompt, model, text } = record;
-      return this.answers.adopt({ tenant, imagesKey, prompt, model, text, imageIds, promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0, latencyMs: 0 });
+      const { imagesKey, prompt, model, text, finishReason } = record;
+      return this.answers.adopt({ tenant, imagesKey, prompt, model, text, finishReason, imageIds, promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0, latencyMs: 0 });
     }
     const linked = record.images.map((image) => image.id);
     return linked.join() === imageIds.join() ? record : this.answers.relink(record.id, imageIds);

@@ -1,6 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { ResultFields } from '../answers/answer-fields.type.js';
 import { Image } from '../images/image.type.js';
+import { toFinishReasonEnum } from '../answers/finish-reason.enum.js';
 import type { ImagesAnswerRecord } from './images-answer.service.js';
 
 @ObjectType({ description: 'The answer to one question about several images, asked of the model in one request.' })
@@ -17,5 +18,5 @@ export class ImagesAnswer extends ResultFields {
 
 export function toImagesAnswer(row: ImagesAnswerRecord, cached = true): ImagesAnswer {
   const { id, images, prompt, text, model, latencyMs, createdAt, promptTokens, completionTokens, totalTokens, cachedTokens } = row;
-  return { id, images, prompt, answer: text, model, cached, latencyMs, createdAt, usage: { promptTokens, completionTokens, totalTokens, cachedTokens, model } };
+  return { id, images, prompt, answer: text, model, cached, finishReason: toFinishReasonEnum(row.finishReason), latencyMs, createdAt, usage: { promptTokens, completionTokens, totalTokens, cachedTokens, model } };
 }

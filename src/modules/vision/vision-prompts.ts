@@ -1,6 +1,6 @@
 import { badInput } from '../../platform/errors.js';
 import { normalizePrompt } from '../answers/prompts.js';
-import { MODERATION_CATEGORIES } from './moderation-category.enum.js';
+import { MODEL_CATEGORIES } from './moderation-category.enum.js';
 
 /**
  * The instructions sent for vision results. Each is part of its cache key
@@ -8,7 +8,7 @@ import { MODERATION_CATEGORIES } from './moderation-category.enum.js';
  * a change here asks the model again rather than serving old verdicts.
  */
 
-const CATEGORY_MEANINGS: Record<(typeof MODERATION_CATEGORIES)[number], string> = {
+const CATEGORY_MEANINGS: Record<(typeof MODEL_CATEGORIES)[number], string> = {
   SEXUAL: 'sexual content or nudity',
   MINORS: 'sexual, abusive or exploitative content involving minors',
   VIOLENCE: 'violence, threats or physical harm',
@@ -22,7 +22,7 @@ const CATEGORY_MEANINGS: Record<(typeof MODERATION_CATEGORIES)[number], string> 
 };
 
 export function moderationInstruction(policy: string): string {
-  const categories = MODERATION_CATEGORIES.map((c) => `${c} (${CATEGORY_MEANINGS[c]})`).join(', ');
+  const categories = MODEL_CATEGORIES.map((c) => `${c} (${CATEGORY_MEANINGS[c]})`).join(', ');
   return normalizePrompt(
     'Review this image for content moderation. ' +
       `Decide which of these categories it shows: ${categories}. ` +

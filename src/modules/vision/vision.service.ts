@@ -20,7 +20,7 @@ import type { ImageRecord } from '../images/image.service.js';
 import { boxFrame, type BoxFormatSetting } from './boxes.js';
 import { detectionFormat } from './detection.format.js';
 import { imageTextFormat } from './image-text.format.js';
-import { moderationFormat, type ModerationVerdict } from './moderation.format.js';
+import { moderationFormat, PROVIDER_REFUSED_VERDICT, type ModerationVerdict } from './moderation.format.js';
 import { detectionInstruction, moderationInstruction, normalizeLabels, TEXT_INSTRUCTION } from './vision-prompts.js';
 
 export interface VisionOptions {
@@ -50,7 +50,8 @@ export class VisionService {
   }
 
   moderationRequest(image: ImageRecord, refresh: boolean): AnswerRequest {
-    return structuredRequest(image, 'MODERATION', { format: moderationFormat, instruction: this.moderationPrompt, columns: moderationColumns }, refresh);
+    const whenContentFiltered = JSON.stringify(PROVIDER_REFUSED_VERDICT);
+    return structuredRequest(image, 'MODERATION', { format: moderationFormat, instruction: this.moderationPrompt, columns: moderationColumns, whenContentFiltered }, refresh);
   }
 
   textRequest(image: ImageRecord, refresh: boolean): AnswerRequest {
