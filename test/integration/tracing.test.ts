@@ -4,7 +4,7 @@ import path from 'node:path';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';
-import { AskQuestionDocument, JobCompletedDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
+import { AnswerStreamDocument, AskQuestionDocument, JobCompletedDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
 import { PROCESS_START_MS, spawnGateway, type ChildGateway } from '../support/child-gateway.js';
 import { collect, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
@@ -82,6 +82,7 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const job = (await gateway.client.request(SubmitAnalysisDocument, { input: { imageIds: [image.id], questions: ['Is it square?', 'Is it blue?'] } })).data!.submitAnalysis;
     const ws = wsClient(gateway.url);
     await collect(ws, JobCompletedDocument, { id: job.id });
+    await collect(ws, AnswerStreamDocument, { imageId: image.id, question: 'Streamed over the socket?' });
     await ws.dispose();
     await stop(gateway);
 
@@ -112,6 +113,15 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
 
     expect(cacheResults(cached!)).toEqual(['hit']);
     expect(childrenOf(spans, cached!)).toEqual([]);
+
+    // The graphql-ws subscription has its own span, named after its operation.
+    expect(spans.find((span) => span.name === 'subscription JobCompleted')).toMatchObject({
+      kind: SERVER,
+      attributes: { 'graphql.operation.type': 'subscription', 'graphql.operation.name': 'JobCompleted', 'network.protocol.name': 'websocket' },
+    });
+    // A stream's model call is a child of its subscription's span.
+    const streamed = spans.find((span) => span.name === 'subscription AnswerStream')!;
+    expect(childrenOf(spans, streamed).map((span) => span.name)).toEqual(['chat qwen-vl-test']);
 
     const jobSpan = spans.find((span) => span.attributes['gateway.job.id'] === job.id)!;
     expect(jobSpan.name).toBe('job');

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { execute, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { GatewayError } from '../errors.js';
@@ -16,6 +16,7 @@ import { SocketRefusal, SocketSessions, CLOSE } from './socket-sessions.js';
 import { subscribePerEvent } from './subscribe-per-event.js';
 import { toGraphQLError } from './error-formatter.js';
 import type { TrustedDocuments } from './trusted-documents.js';
+import { startOperationSpan, type OperationSpan } from '../tracing/request-spans.js';
 
 /** A value that is not text is still a credential presented (and refused), never "no key". */
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
@@ -64,7 +65,16 @@ interface RunningOperation {
   started: number;
   errorCodes: string[];
   prompts?: string[];
+  /** Its trace span (a no-op without tracing); operations refused before parsing have none. */
+  span?: OperationSpan;
 }
+
+/** The span of the operation an execution context belongs to, for execute/subscribe to run within. */
+const spansByContext = new WeakMap<object, OperationSpan>();
+const withinSpanOf = <T>(args: ExecutionArgs, work: () => T): T => {
+  const span = spansByContext.get(args.contextValue as object);
+  return span ? span.within(work) : work();
+};
 
 /**
  * graphql-ws on the HTTP server's /graphql path, with the same context, limits
@@ -124,6 +134,7 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
   const finish = (extra: SocketExtra, id: string, operation: RunningOperation) => {
     operationsOf(extra).delete(id);
     sessions.operationEnded(extra.socket);
+    operation.span?.end(operation.errorCodes);
     const seconds = (performance.now() - operation.started) / 1000;
     const outcome = operation.errorCodes.length > 0 ? 'error' : 'ok';
     options.operationMetrics.record({ name: operation.name, type: operation.type, outcome, seconds });
@@ -206,19 +217,27 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
         }
         if (persisted.kind === 'trusted') payload = { ...payload, query: String(persisted.request.query), extensions: persisted.request.extensions as Record<string, unknown> | undefined };
         const prepared = prepare(payload);
-        const operation: RunningOperation = { ...describe(prepared.document, payload.operationName), started, errorCodes: [] };
+        const described = describe(prepared.document, payload.operationName);
+        const operation: RunningOperation = { ...described, started, errorCodes: [], span: startOperationSpan(described.type, described.name) };
         if (app.config.logPrompts && 'args' in prepared) {
           operation.prompts = operationPrompts({ schema: app.schema, document: prepared.document, variables: payload.variables, operationName: operation.name });
         }
         operationsOf(ctx.extra).set(id, operation);
         return 'errors' in prepared ? prepared.errors : prepared.args;
       },
-      context: (ctx) => app.contextFor((ctx.extra as unknown as { caller: Caller }).caller, baseUrl(ctx.extra.request), socketGone(ctx.extra.socket)),
-      // Every event gets fresh loaders: nothing read for one event is served to the next.
-      subscribe: (args) => {
-        const { caller, baseUrl: base, signal } = args.contextValue as OperationContext<Caller>;
-        return subscribePerEvent(args, () => app.contextFor(caller, base, signal));
+      context: (ctx, id) => {
+        const value = app.contextFor((ctx.extra as unknown as { caller: Caller }).caller, baseUrl(ctx.extra.request), socketGone(ctx.extra.socket));
+        const span = operationsOf(ctx.extra).get(id)?.span;
+        if (span) spansByContext.set(value, span);
+        return value;
       },
+      execute: (args) => withinSpanOf(args, () => execute(args)),
+      // Every event gets fresh loaders: nothing read for one event is served to the next.
+      subscribe: (args) =>
+        withinSpanOf(args, () => {
+          const { caller, baseUrl: base, signal } = args.contextValue as OperationContext<Caller>;
+          return subscribePerEvent(args, () => app.contextFor(caller, base, signal));
+        }),
       onNext: (ctx, id, _payload, _args, result) => {
         if (sessions.dropIfBacklogged(ctx.extra.socket)) return undefined;
         if (!result.errors) return undefined;

@@ -69,3 +69,31 @@ export function operationSpanPlugin<TContext extends object>(): ApolloServerPlug
     }),
   };
 }
+
+/**
+ * A graphql-ws operation's span, named like an HTTP one (`subscription JobCompleted`): a no-op
+ * until tracing registers an SDK. What runs inside `within(...)` (the operation's execution and the
+ * model calls it starts) becomes its children.
+ */
+export interface OperationSpan {
+  within<T>(work: () => T): T;
+  end(errorCodes: readonly string[]): void;
+}
+
+export function startOperationSpan(type: string | null, name: string | null): OperationSpan {
+  const span = trace.getTracer(TRACER_NAME).startSpan(type ? (name ? `${type} ${name}` : type) : 'graphql-ws operation', {
+    kind: SpanKind.SERVER,
+    attributes: { 'network.protocol.name': 'websocket', ...(type ? { 'graphql.operation.type': type } : {}), ...(name ? { 'graphql.operation.name': name } : {}) },
+  });
+  const active = trace.setSpan(context.active(), span);
+  return {
+    within: (work) => context.with(active, work),
+    end: (errorCodes) => {
+      if (errorCodes.length > 0) {
+        span.setAttribute('gateway.graphql.error_codes', [...errorCodes]);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    },
+  };
+}
