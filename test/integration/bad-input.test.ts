@@ -259,7 +259,7 @@ const forbiddenImport = (name: string, url: () => string): HostileCase => ({
   },
 });
 
-const endpointFailure = (name: string, faults: Fault[], code: string, extra?: (response: GraphQLResponse<Asked>) => void): HostileCase => ({
+const endpointFailure = (name: string, faults: Fault[], code: string, extra?: (response: GraphQLResponse<Asked>) => void, afterwards?: HostileCase['afterwards']): HostileCase => ({
   area: 'endpoint',
   name,
   prepare: () => freshImage(),
@@ -275,11 +275,13 @@ const endpointFailure = (name: string, faults: Fault[], code: string, extra?: (r
     expect(Date.now() - started).toBeLessThan(LIMITS.qwenTimeoutMs + 30_000);
   },
   // A failed call does not poison the cache: asking again asks again, and now succeeds.
-  afterwards: async (image) => {
-    const again = await ask(image.id, 'What is in the picture?');
-    expect(again.errors).toBeUndefined();
-    expect(again.data!.askQuestion.cached).toBe(false);
-  },
+  afterwards:
+    afterwards ??
+    (async (image) => {
+      const again = await ask(image.id, 'What is in the picture?');
+      expect(again.errors).toBeUndefined();
+      expect(again.data!.askQuestion.cached).toBe(false);
+    }),
 });
 
 const cases: HostileCase[] = [
@@ -672,7 +674,12 @@ const cases: HostileCase[] = [
   endpointFailure('empty choices are MODEL_BAD_RESPONSE', [{ kind: 'empty-choices' }], 'MODEL_BAD_RESPONSE'),
   endpointFailure('null content is MODEL_BAD_RESPONSE', [{ kind: 'content', content: null }], 'MODEL_BAD_RESPONSE'),
   endpointFailure('a whitespace-only answer is MODEL_BAD_RESPONSE', [{ kind: 'content', content: ' \n\t ' }], 'MODEL_BAD_RESPONSE'),
-  endpointFailure('a content refusal (400 data_inspection_failed) is MODEL_REJECTED', [{ kind: 'status', status: 400 }], 'MODEL_REJECTED'),
+  endpointFailure('a content refusal (400 data_inspection_failed) is MODEL_REJECTED', [{ kind: 'status', status: 400 }], 'MODEL_REJECTED', undefined, async (image) => {
+    // Remembered for MODEL_REFUSAL_TTL_SECONDS: asking again is refused without another upstream request.
+    const upstream = open.fake.requests.length;
+    expectCode(await ask(image.id, 'What is in the picture?'), 'MODEL_REJECTED');
+    expect(open.fake.requests.length).toBe(upstream);
+  }),
   endpointFailure('the endpoint refusing the API key (401) is MODEL_NOT_CONFIGURED', [{ kind: 'status', status: 401 }], 'MODEL_NOT_CONFIGURED'),
   {
     area: 'endpoint',

@@ -356,8 +356,8 @@ describe('GET /export/conversations.jsonl', () => {
       usage: reply.usage,
       images: [{ id: image.id, sha256: image.sha256, mimeType: 'image/png', width: 40, height: 30 }],
       messages: [
-        { id: expect.any(String), role: 'USER', text: 'Exported?', model: null, usage: null, latencyMs: null, createdAt: expect.any(String) },
-        { ...reply },
+        { id: expect.any(String), role: 'USER', text: 'Exported?', model: null, usage: null, latencyMs: null, finishReason: null, createdAt: expect.any(String) },
+        { ...reply, finishReason: 'STOP' },
       ],
     });
     expect(lines.find((line) => line.id === quiet[0]!.id)).toMatchObject({ title: null, messages: [], usage: { totalTokens: 0 } });
