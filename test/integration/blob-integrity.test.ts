@@ -18,6 +18,13 @@ const blobPath = (sha: string) => path.join(h.gateway.dataDir, 'blobs', sha.slic
 const ask = (imageId: string, question: string) => h.gateway.client.request(AskQuestionDocument, { imageId, question });
 const reupload = (bytes: Buffer) => h.gateway.client.upload(UploadImageDocument, { file: null }, [{ path: 'variables.file', file: { name: 'again.png', bytes } }]);
 
+/** An upload whose background fingerprinting has read its blob: damage done after it is found only by what the test does next. */
+async function uploadSettled(options: Parameters<typeof uploadNew>[1]) {
+  const image = await uploadNew(h.gateway.client, options);
+  await h.gateway.app.services.nearDuplicates.settled();
+  return image;
+}
+
 /** Asking about the image is refused with BLOB_MISSING naming the fix, logged once, and nothing is sent upstream. */
 async function expectRefusedAsLost(image: { id: string; sha256: string }, reason: 'missing' | 'damaged') {
   h.fake.reset();
@@ -35,13 +42,13 @@ afterAll(() => h.close());
 
 describe('a blob missing under its image', () => {
   it('answers BLOB_MISSING asking for a re-upload, logs it, and asks nothing upstream', async () => {
-    const image = await uploadNew(h.gateway.client, { format: 'png', width: 40, height: 30, color: '#112233' });
+    const image = await uploadSettled({ format: 'png', width: 40, height: 30, color: '#112233' });
     await rm(blobPath(image.sha256));
     await expectRefusedAsLost(image, 'missing');
   });
 
   it('is put back by uploading the same bytes again, under the same image', async () => {
-    const image = await uploadNew(h.gateway.client, { format: 'png', width: 42, height: 30, color: '#445566' });
+    const image = await uploadSettled({ format: 'png', width: 42, height: 30, color: '#445566' });
     await rm(blobPath(image.sha256));
 
     const again = await reupload(image.bytes);
@@ -61,7 +68,7 @@ describe('a blob whose bytes were damaged', () => {
     ['cut in half', '#208041', async (bytes: Buffer) => bytes.subarray(0, bytes.length >> 1)],
     ['swapped for another valid image', '#208042', impostor],
   ])('(%s) is never sent upstream nor answered under the original hash, and a re-upload repairs it', async (_damage, color, damage) => {
-    const image = await uploadNew(h.gateway.client, { format: 'png', width: 44, height: 30, color });
+    const image = await uploadSettled({ format: 'png', width: 44, height: 30, color });
     await writeFile(blobPath(image.sha256), await damage(image.bytes));
     await expectRefusedAsLost(image, 'damaged');
 
@@ -77,7 +84,7 @@ describe('a blob whose bytes were damaged', () => {
 
 describe('the image routes', () => {
   it('check a copy again once it changed: an original served whole and by range, then damaged in place, is refused', async () => {
-    const image = await uploadNew(h.gateway.client, { format: 'png', width: 48, height: 30, color: '#30a060' });
+    const image = await uploadSettled({ format: 'png', width: 48, height: 30, color: '#30a060' });
     const { url } = await mintUrls(h.gateway.client, image.id);
     expect((await fetchImage(url)).response.status).toBe(200);
     expect((await fetchImage(url, { headers: { range: 'bytes=0-9' } })).response.status).toBe(206);
@@ -93,7 +100,7 @@ describe('the image routes', () => {
     ['cut in half', '#30a051', async (bytes: Buffer) => bytes.subarray(0, bytes.length >> 1)],
     ['swapped for another valid image', '#30a052', () => makeImage({ format: 'png', width: 46, height: 30, color: '#ff00ff' })],
   ])('never send a damaged original (%s), in whole, in part or as a new thumbnail: BLOB_MISSING, as the model path', async (_damage, color, damage) => {
-    const image = await uploadNew(h.gateway.client, { format: 'png', width: 46, height: 30, color });
+    const image = await uploadSettled({ format: 'png', width: 46, height: 30, color });
     const { url, thumbnailUrl } = await mintUrls(h.gateway.client, image.id, 64);
     await writeFile(blobPath(image.sha256), await damage(image.bytes));
 
