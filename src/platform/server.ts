@@ -58,7 +58,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   app.logger.info({ trustedDocuments: trusted.size, onlyTrusted: trusted.only }, 'trusted documents loaded');
   // With REDIS_URL, APQ registrations are shared by every replica (a connection of its own, closed with the server).
   const apqRedis = app.config.redis ? new RedisConnections(app.config.redis, app.logger) : null;
-  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts, trusted });
+  const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts, trusted, tracing });
   const apollo = new ApolloServer<OperationContext<Caller>>({
     schema: app.schema,
     csrfPrevention: true,

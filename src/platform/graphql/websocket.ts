@@ -38,6 +38,8 @@ export interface WebSocketOptions {
   origins: BrowserOrigins;
   hosts: AllowedHosts;
   trusted: TrustedDocuments;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT is set: each operation gets a span (nothing at all otherwise). */
+  tracing: boolean;
 }
 
 /** A handshake refused before the upgrade, in the gateway's JSON error shape. */
@@ -218,7 +220,7 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
         if (persisted.kind === 'trusted') payload = { ...payload, query: String(persisted.request.query), extensions: persisted.request.extensions as Record<string, unknown> | undefined };
         const prepared = prepare(payload);
         const described = describe(prepared.document, payload.operationName);
-        const operation: RunningOperation = { ...described, started, errorCodes: [], span: startOperationSpan(described.type, described.name) };
+        const operation: RunningOperation = { ...described, started, errorCodes: [], ...(options.tracing ? { span: startOperationSpan(described.type, described.name) } : {}) };
         if (app.config.logPrompts && 'args' in prepared) {
           operation.prompts = operationPrompts({ schema: app.schema, document: prepared.document, variables: payload.variables, operationName: operation.name });
         }
