@@ -1,6 +1,6 @@
 import type { App, Services } from './app-types.js';
 import { createContext } from './context.js';
-import { authenticate, callerOf } from './modules/access/authenticate.js';
+import { admitCaller } from './modules/access/authenticate.js';
 import { buildGatewaySchema, modules } from './modules/index.js';
 import { multipartUploads } from './modules/images/multipart.js';
 import type { Config } from './platform/config.js';
@@ -236,9 +236,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     contextFor: (caller, baseUrl, signal) => createContext(services, caller, baseUrl, signal),
     http: {
       routes: modules.flatMap((module) => (module.routes ? [module.routes(services, logger)] : [])),
-      authenticate: authenticate(services),
-      callerOf,
-      uploads: multipartUploads({ uploadBytes: config.limits.uploadBytes, uploadFiles: config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
+      admit: (req, res) => admitCaller(services, req, res),
+      readUploads: multipartUploads({ uploadBytes: config.limits.uploadBytes, uploadFiles: config.limits.uploadFiles, fieldBytes: DOCUMENT_BYTES }),
     },
     ready: () =>
       readinessOf({

@@ -1,4 +1,5 @@
-import type { RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
 import type { ResolverClass } from './graphql/schema.js';
@@ -49,12 +50,10 @@ export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
   http: {
     /** Mounted before /graphql and needing no API key (the modules' routes: signed image URLs). */
     routes: RequestHandler[];
-    /** First on /graphql, before the body is read: authenticates and admits the caller, or answers the refusal. */
-    authenticate: RequestHandler;
-    /** The caller `authenticate` admitted for this response. */
-    callerOf(res: Response): TCaller;
-    /** On /graphql after authentication: reads multipart (upload) bodies. */
-    uploads: RequestHandler;
+    /** First on /graphql, before the body is read: the authenticated and admitted caller, or undefined when refused (and answered). */
+    admit(req: IncomingMessage, res: ServerResponse): Promise<TCaller | undefined>;
+    /** On /graphql after authentication: a multipart (upload) body's operations, or undefined when refused (and answered). */
+    readUploads(req: IncomingMessage, res: ServerResponse): Promise<unknown>;
   };
 }
 

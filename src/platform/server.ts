@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { createErrorFormatter } from './graphql/error-formatter.js';
 import type { CallerIdentity, Gateway, OperationContext } from './gateway.js';
@@ -18,15 +17,14 @@ import { OperationMetrics, operationsPlugin, withHttpResponse } from './graphql/
 import { healthRoutes } from './http/health.js';
 import { jsonErrorHandler, jsonNotFound } from './http/json-errors.js';
 import { metricsRoute } from './http/metrics-route.js';
-import { DOCUMENT_BYTES, operationSizeLimit } from './graphql/operation-size.js';
 import { subscriptionsOverWebSocketOnly } from './graphql/subscriptions-over-websocket.js';
 import { currentRequest } from './http/request-context.js';
-import { rebindRequestScope, requestLogging } from './http/request-logging.js';
-import { operationSpanPlugin, rebindTraceContext, requestSpans } from './tracing/request-spans.js';
+import { requestLogging } from './http/request-logging.js';
+import { graphqlRoute } from './http/graphql-route.js';
+import { operationSpanPlugin, requestSpans } from './tracing/request-spans.js';
 import { WEB_DIST } from './http/web-pages.js';
 import { RedisQueryCache } from './graphql/redis-query-cache.js';
 import { consoleManifest, TrustedDocuments } from './graphql/trusted-documents.js';
-import { trustedDocumentsMiddleware } from './graphql/trusted-documents-http.js';
 import { RedisConnections } from './redis/connection.js';
 
 /** How long Redis keeps an automatic persisted query no replica asked for (each use does not extend it). */
@@ -38,10 +36,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Express + Apollo + graphql-ws on one HTTP server; GraphQL at /graphql for HTTP and WebSocket. */
+/**
+ * One HTTP server: GraphQL at /graphql for HTTP (Apollo on plain node:http,
+ * graphql-route.ts) and WebSocket (graphql-ws); Express for the side routes
+ * (console, explorer, images, exports, health, metrics) beside it.
+ */
 export async function startServer<Caller extends CallerIdentity>(app: Gateway<Caller>, port = app.config.port): Promise<RunningServer> {
   const expressApp = express();
-  const httpServer = http.createServer(expressApp);
+  const httpServer = http.createServer();
   const production = app.config.env === 'production';
   const limits = new QueryLimits(queryLimitsFromConfig(app.config));
   const operationMetrics = new OperationMetrics(app.metrics);
@@ -90,6 +92,21 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   });
   await apollo.start();
 
+  const graphql = graphqlRoute({
+    apollo,
+    logger: app.logger,
+    tracing,
+    hosts,
+    origins,
+    trusted,
+    limits,
+    admit: app.http.admit,
+    readUploads: app.http.readUploads,
+    contextFor: (caller, req, res) => withHttpResponse(app.contextFor(caller, hosts.baseUrlOf(req), responseGone(res)), res),
+  });
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => (graphql.serves(req) ? graphql.serve(req, res) : expressApp(req, res)));
+
+  // The side routes: the same log line, span, Host and CORS checks as the GraphQL route.
   expressApp.disable('x-powered-by');
   expressApp.use(requestLogging(app.logger));
   // OTEL_EXPORTER_OTLP_ENDPOINT: a span per request (platform/tracing); nothing at all when tracing is off.
@@ -98,24 +115,8 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   expressApp.use(hosts.middleware());
   // Before anything that could refuse: a preflight carries no key and no body.
   expressApp.use(origins.corsMiddleware());
-  // Then a browser page of an unlisted origin is told to use CORS_ORIGINS (else it would meet CSRF prevention's message).
-  expressApp.use('/graphql', origins.refuseUnlisted());
-  // GraphQL first, the hot path: the routes below have paths of their own, so the order changes no answer.
-  // For browsers, GraphiQL at GET /graphql: a static page that needs no key.
-  expressApp.get('/graphql', explorerRoute({ enabled: app.config.explorer, publicUrl: app.config.browser.publicUrl }));
-  expressApp.use(
-    '/graphql',
-    app.http.authenticate,
-    app.http.uploads,
-    express.json({ limit: DOCUMENT_BYTES }),
-    trustedDocumentsMiddleware(trusted),
-    operationSizeLimit(limits),
-    rebindRequestScope,
-    ...(tracing ? [rebindTraceContext] : []),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => withHttpResponse(app.contextFor(app.http.callerOf(res), hosts.baseUrlOf(req), responseGone(res)), res),
-    }),
-  );
+  // For browsers, GraphiQL at GET /graphql: a static page that needs no key (a browser page of an unlisted origin is told to use CORS_ORIGINS).
+  expressApp.get('/graphql', origins.refuseUnlistedMiddleware(), explorerRoute({ enabled: app.config.explorer, publicUrl: app.config.browser.publicUrl }));
   expressApp.use(healthRoutes({ ready: () => app.ready(), stopping: () => stopping, logger: app.logger }));
   expressApp.get('/metrics', metricsRoute({ metrics: app.metrics, jobCounts: () => app.jobCounts(), logger: app.logger }));
   // The modules' routes (signed image URLs are their own permission): no API key, so <img src> works.

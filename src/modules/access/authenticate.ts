@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
 import type { ApiKeyService } from './api-key.service.js';
@@ -5,26 +6,38 @@ import type { Caller } from './caller.js';
 import type { UsageLimits } from './usage-limits.js';
 import { sendRequestError } from '../../platform/http/json-errors.js';
 
+type Access = { keys: ApiKeyService; limits: UsageLimits };
+
 /**
  * Who the request is, and whether they may make it now: before the body is
  * parsed (uploads included), so an unauthenticated or rate-limited client
- * costs almost nothing.
+ * costs almost nothing. Undefined when refused: the refusal is answered
+ * (401 with WWW-Authenticate, 429 with Retry-After, …); unexpected failures throw.
  */
-export function authenticate(services: { keys: ApiKeyService; limits: UsageLimits }): RequestHandler {
-  return async (req, res, next) => {
-    try {
-      const caller = await services.keys.authenticate(req.headers.authorization);
-      await services.limits.admitRequest(caller);
+export async function admitCaller(services: Access, req: IncomingMessage, res: ServerResponse): Promise<Caller | undefined> {
+  try {
+    const caller = await services.keys.authenticate(req.headers.authorization);
+    await services.limits.admitRequest(caller);
+    return caller;
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    const status = error.httpStatus ?? HTTP_STATUS[error.code];
+    const retryAfter = error.extensions.retryAfter;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    sendRequestError(req, res, status, error.code, error.message, error.extensions);
+    return undefined;
+  }
+}
+
+/** `admitCaller` for the Express routes that need a key (exports): the caller is kept for `callerOf`. */
+export function authenticate(services: Access): RequestHandler {
+  return (req, res, next) => {
+    admitCaller(services, req, res).then((caller) => {
+      if (!caller) return;
       res.locals.caller = caller;
       next();
-    } catch (error) {
-      if (!(error instanceof GatewayError)) return next(error);
-      const status = error.httpStatus ?? HTTP_STATUS[error.code];
-      const retryAfter = error.extensions.retryAfter;
-      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      sendRequestError(req, res, status, error.code, error.message, error.extensions);
-    }
+    }, next);
   };
 }
 

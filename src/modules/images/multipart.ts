@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-minimal';
 import { sendRequestError } from '../../platform/http/json-errors.js';
 
@@ -16,11 +16,14 @@ const PART_OVERHEAD = 1024;
  * The GraphQL multipart request spec, with Apollo's CSRF rule applied before
  * the body is parsed: a browser can send multipart/form-data cross-site
  * without a preflight, so a multipart request must carry a header no simple
- * request can (Apollo-Require-Preflight or X-Apollo-Operation-Name).
+ * request can (Apollo-Require-Preflight or X-Apollo-Operation-Name). Gives the
+ * operations with their uploads in place, or undefined when the request was
+ * refused (and answered).
  */
-export function multipartUploads(limits: MultipartLimits): RequestHandler {
-  return (req, res, next) => {
-    if (!req.is('multipart/form-data')) return next();
+export function multipartUploads(limits: MultipartLimits): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
+  // The body can never legitimately exceed every file at its limit plus the two fields.
+  const maxBody = limits.uploadFiles * (limits.uploadBytes + PART_OVERHEAD) + 2 * limits.fieldBytes;
+  return async (req, res) => {
     if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) {
       return sendRequestError(
         req,
@@ -30,27 +33,22 @@ export function multipartUploads(limits: MultipartLimits): RequestHandler {
         'This multipart request was refused as a possible CSRF attempt. Send the header "Apollo-Require-Preflight: true" with uploads.',
       );
     }
-    // The body can never legitimately exceed every file at its limit plus the two fields.
-    const maxBody = limits.uploadFiles * (limits.uploadBytes + PART_OVERHEAD) + 2 * limits.fieldBytes;
     if (Number(req.headers['content-length'] ?? 0) > maxBody) {
       return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', `The upload is larger than this gateway accepts (${limits.uploadFiles} files of at most ${limits.uploadBytes} bytes).`);
     }
-    processRequest(req, res, {
-      // One byte over the limit lets the service see (and report) an oversize file;
-      // the parser itself would only truncate it silently.
-      maxFileSize: limits.uploadBytes + 1,
-      maxFiles: limits.uploadFiles,
-      maxFieldSize: limits.fieldBytes,
-    }).then(
-      (body) => {
-        req.body = body;
-        next();
-      },
-      (error: { status?: number; message?: string }) => {
-        if (error.status === 413) return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', tooLargeMessage(error.message, limits));
-        sendRequestError(req, res, 400, 'BAD_REQUEST', `Malformed multipart upload: ${error.message ?? 'unreadable body'}`);
-      },
-    );
+    try {
+      return await processRequest(req, res, {
+        // One byte over the limit lets the service see (and report) an oversize file;
+        // the parser itself would only truncate it silently.
+        maxFileSize: limits.uploadBytes + 1,
+        maxFiles: limits.uploadFiles,
+        maxFieldSize: limits.fieldBytes,
+      });
+    } catch (caught) {
+      const error = caught as { status?: number; message?: string };
+      if (error.status === 413) return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', tooLargeMessage(error.message, limits));
+      sendRequestError(req, res, 400, 'BAD_REQUEST', `Malformed multipart upload: ${error.message ?? 'unreadable body'}`);
+    }
   };
 }
 

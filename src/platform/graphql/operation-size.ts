@@ -1,16 +1,14 @@
-import type { RequestHandler } from 'express';
 import type { QueryLimits } from './limits/query-limits.js';
-import { sendRequestError } from '../http/json-errors.js';
+import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-route.js';
 
 /** Bytes allowed for a JSON request body or the multipart `operations` field. */
 export const DOCUMENT_BYTES = 1024 * 1024;
 
-/** The `query` of a JSON or multipart body (already parsed), or of a GET's query string. */
-function documentOf(body: unknown, query: unknown): string | undefined {
-  const fromBody = (body as { query?: unknown } | undefined)?.query;
+/** The `query` of a JSON or multipart body (already parsed), or of a GET's parameters. */
+function documentOf(request: GraphqlHttpRequest): string | undefined {
+  const fromBody = (request.body as { query?: unknown } | undefined)?.query;
   if (typeof fromBody === 'string') return fromBody;
-  const fromUrl = (query as { query?: unknown } | undefined)?.query;
-  return typeof fromUrl === 'string' ? fromUrl : undefined;
+  return new URLSearchParams(request.search).get('query') ?? undefined;
 }
 
 /**
@@ -18,12 +16,10 @@ function documentOf(body: unknown, query: unknown): string | undefined {
  * validating a 1 MiB document of tiny tokens blocks the event loop for
  * seconds, so its size is judged by a bounded lexer pass first.
  */
-export function operationSizeLimit(limits: QueryLimits): RequestHandler {
-  return (req, res, next) => {
-    const document = documentOf(req.body, req.query);
-    const refused = document === undefined ? undefined : limits.checkSource(document);
-    if (!refused) return next();
-    const { code: _code, http: _http, ...details } = refused.extensions;
-    sendRequestError(req, res, 400, 'QUERY_TOO_COMPLEX', refused.message, details);
-  };
+export function checkOperationSize(limits: QueryLimits, request: GraphqlHttpRequest): RequestRefusal | undefined {
+  const document = documentOf(request);
+  const refused = document === undefined ? undefined : limits.checkSource(document);
+  if (!refused) return undefined;
+  const { code: _code, http: _http, ...details } = refused.extensions;
+  return { refused: true, status: 400, code: 'QUERY_TOO_COMPLEX', message: refused.message, extensions: details };
 }

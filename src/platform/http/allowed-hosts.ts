@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import { sendRequestError } from './json-errors.js';
@@ -60,11 +60,16 @@ export class AllowedHosts {
     return `This gateway does not answer for the host "${host}" (a DNS rebinding guard). If that is its address, add the name to ALLOWED_HOSTS or set PUBLIC_URL.`;
   }
 
-  /** First on every route: other hosts get 421 FORBIDDEN before anything runs. */
+  /** First on every route: another host gets 421 FORBIDDEN before anything runs (true: refused and answered). */
+  refuse(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.admits(req.headers.host)) return false;
+    sendRequestError(req, res, AllowedHosts.STATUS, 'FORBIDDEN', AllowedHosts.refusalMessage(req.headers.host));
+    return true;
+  }
+
   middleware(): RequestHandler {
     return (req, res, next) => {
-      if (this.admits(req.headers.host)) return next();
-      sendRequestError(req, res, AllowedHosts.STATUS, 'FORBIDDEN', AllowedHosts.refusalMessage(req.headers.host));
+      if (!this.refuse(req, res)) next();
     };
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import { sendRequestError } from './json-errors.js';
@@ -11,6 +11,14 @@ import { sendRequestError } from './json-errors.js';
  */
 export class BrowserOrigins {
   private readonly allowed: Set<string>;
+  private readonly listed = cors({
+    origin: true,
+    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+    exposedHeaders: ['retry-after', 'x-request-id', 'www-authenticate'],
+    credentials: true,
+    maxAge: 600,
+  });
 
   constructor(corsOrigins: readonly string[], publicUrl: string | undefined) {
     this.allowed = new Set(corsOrigins);
@@ -43,12 +51,17 @@ export class BrowserOrigins {
   /**
    * On /graphql: a browser page of another, unlisted origin is refused with
    * 403 FORBIDDEN naming CORS_ORIGINS, preflight included, rather than meeting
-   * a CSRF or CORS failure that does not say what to change.
+   * a CSRF or CORS failure that does not say what to change (true: refused and answered).
    */
-  refuseUnlisted(): RequestHandler {
+  refuseUnlisted(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.admits(req)) return false;
+    sendRequestError(req, res, 403, 'FORBIDDEN', BrowserOrigins.refusalMessage(req.headers.origin));
+    return true;
+  }
+
+  refuseUnlistedMiddleware(): RequestHandler {
     return (req, res, next) => {
-      if (this.admits(req)) return next();
-      sendRequestError(req, res, 403, 'FORBIDDEN', BrowserOrigins.refusalMessage(req.headers.origin));
+      if (!this.refuseUnlisted(req, res)) next();
     };
   }
 
@@ -56,24 +69,25 @@ export class BrowserOrigins {
    * CORS for listed origins only: a preflight answers 204 with the origin
    * echoed; any other origin gets no CORS header at all (and its preflight
    * falls through to a plain refusal). CSRF prevention stays on: the headers
-   * allowed here are exactly what a browser needs to satisfy it.
+   * allowed here are exactly what a browser needs to satisfy it. True when
+   * the request was answered (a listed origin's preflight).
    */
+  applyCors(req: IncomingMessage, res: ServerResponse): boolean {
+    // Vary on every response, so a shared cache never serves one origin's answer to another (first: nothing set Vary before).
+    res.setHeader('Vary', 'Origin');
+    const origin = req.headers.origin;
+    if (origin === undefined || !this.isListed(origin)) return false;
+    let passed = false;
+    // Synchronous with static options: it either calls on or ends the preflight.
+    this.listed(req, res, () => {
+      passed = true;
+    });
+    return !passed;
+  }
+
   corsMiddleware(): RequestHandler {
-    const options: cors.CorsOptions = {
-      origin: true,
-      methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-      allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
-      exposedHeaders: ['retry-after', 'x-request-id', 'www-authenticate'],
-      credentials: true,
-      maxAge: 600,
-    };
-    const listed = cors(options);
     return (req, res, next) => {
-      // Vary on every response, so a shared cache never serves one origin's answer to another.
-      res.vary('Origin');
-      const origin = req.headers.origin;
-      if (origin !== undefined && this.isListed(origin)) return listed(req, res, next);
-      next();
+      if (!this.applyCors(req, res)) next();
     };
   }
 }

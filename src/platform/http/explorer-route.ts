@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import accepts from 'accepts';
+import type { RequestHandler } from 'express';
 import { sendRequestError } from './json-errors.js';
 import { pageCsp, sendPage } from './web-pages.js';
 
 /** A browser navigating here (Accept prefers text/html), not a GraphQL client (JSON, or no Accept). */
-const wantsPage = (req: Request) => req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+export const wantsPage = (req: IncomingMessage) => accepts(req).types(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
 
 /**
  * GET /graphql from a browser: GraphiQL from the gateway's own build (no CDN),
  * when EXPLORER is on (the default outside production). Off, a browser gets a
  * coded JSON 404 saying how to turn it on. Every other GET (GraphQL clients)
- * goes on to Apollo. GraphiQL reads the schema by introspection, which follows
+ * is served by the GraphQL route (graphql-route.ts), which never sends one here. GraphiQL reads the schema by introspection, which follows
  * the same switch.
  */
 export function explorerRoute(options: { enabled: boolean; publicUrl: string | undefined }): RequestHandler {

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { requestIdFrom, requestScope, runInRequest, type RequestScope } from './request-context.js';
 
@@ -15,8 +15,6 @@ export interface OperationLogFields {
 }
 
 const operationFields = new WeakMap<ServerResponse, OperationLogFields>();
-/** Where a request's scope is kept, on `res.locals` (made per request by Express anyway). */
-const SCOPE = 'requestScope';
 
 /** Puts the GraphQL operation's name, outcome and duration on the request's completion line. */
 export function annotateRequestLog(res: ServerResponse, fields: OperationLogFields): void {
@@ -28,9 +26,9 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 const pathOf = (url: string) => url.split('?')[0] ?? '';
 
-/** The completion line: its level, and what it says about the request. */
-function logCompletion(logger: Logger, reqId: string, req: Request, res: ServerResponse, responseTime: number): void {
-  const url = pathOf(req.originalUrl);
+/** The completion line: its level, and what it says about the request (its path as received: Express rewrites `url` in mounted routers). */
+function logCompletion(logger: Logger, reqId: string, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, responseTime: number): void {
+  const url = pathOf(req.originalUrl ?? req.url ?? '');
   const failed = res.statusCode >= 500;
   if (!failed && PROBES.has(url) && res.statusCode < 400) return;
   const graphql = operationFields.get(res);
@@ -58,25 +56,18 @@ function logCompletion(logger: Logger, reqId: string, req: Request, res: ServerR
  * runs its serializers on every request: about 9 % of a cached answer's CPU
  * in the peers benchmark (bench/), for a line this short to write directly.
  */
-export function requestLogging(logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    const started = performance.now();
-    const reqId = requestIdFrom(req.headers['x-request-id']);
-    res.setHeader('X-Request-Id', reqId);
-    const scope = requestScope(logger, reqId);
-    res.locals[SCOPE] = scope;
-    // 'close' comes once, after the response is sent or when the client went away first.
-    res.once('close', () => logCompletion(logger, reqId, req, res, Math.round(performance.now() - started)));
-    runInRequest(scope, next);
-  };
+export function startRequestLog(logger: Logger, req: IncomingMessage, res: ServerResponse): RequestScope {
+  const started = performance.now();
+  const reqId = requestIdFrom(req.headers['x-request-id']);
+  res.setHeader('X-Request-Id', reqId);
+  // 'close' comes once, after the response is sent or when the client went away first.
+  res.once('close', () => logCompletion(logger, reqId, req, res, Math.round(performance.now() - started)));
+  return requestScope(logger, reqId);
 }
 
-/**
- * Re-enters the request's scope: streams (body parsers, multipart) call back
- * outside it, so mount this after them and before code that logs.
- */
-export const rebindRequestScope: RequestHandler = (_req, res, next) => {
-  const scope = res.locals[SCOPE] as RequestScope | undefined;
-  if (scope) runInRequest(scope, next);
-  else next();
-};
+/** `startRequestLog` for the Express routes: the rest of the chain runs in the request's scope. */
+export function requestLogging(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    runInRequest(startRequestLog(logger, req, res), next);
+  };
+}

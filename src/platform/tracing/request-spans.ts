@@ -5,6 +5,7 @@
  * GraphQL operation it carries. The model-call spans started inside it
  * (model/traced-fetch.ts) become its children.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
@@ -12,40 +13,39 @@ import { TRACER_NAME } from './attributes.js';
 
 /** Probes would flood the traces, as they would the log. */
 const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
-/** Where a request's trace context is kept, on `res.locals`. */
-const TRACE_CONTEXT = 'traceContext';
-
 const pathOf = (url: string) => url.split('?')[0] ?? '';
 
-export function requestSpans(): RequestHandler {
-  const tracer = trace.getTracer(TRACER_NAME);
-  return (req, res, next) => {
-    const path = pathOf(req.originalUrl);
-    if (UNTRACED.has(path)) return next();
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-    // Named by its route where it is known (never by a path that holds ids); the GraphQL plugin renames it after its operation.
-    const route = path === '/graphql' ? path : undefined;
-    const span = tracer.startSpan(route ? `${req.method} ${route}` : req.method, {
-      kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method, 'url.path': path, ...(route ? { 'http.route': route } : {}) },
-    }, parent);
-    const active = trace.setSpan(parent, span);
-    res.locals[TRACE_CONTEXT] = active;
-    res.once('close', () => {
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    });
-    context.with(active, next);
-  };
+/**
+ * A SERVER span for one HTTP request, ended when its response closes; the
+ * context to run the request in (undefined for probes, which are not traced).
+ */
+export function startRequestSpan(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): Context | undefined {
+  const path = pathOf(req.originalUrl ?? req.url ?? '');
+  if (UNTRACED.has(path)) return undefined;
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  // Named by its route where it is known (never by a path that holds ids); the GraphQL plugin renames it after its operation.
+  const route = path === '/graphql' ? path : undefined;
+  const method = req.method ?? 'GET';
+  const span = trace.getTracer(TRACER_NAME).startSpan(route ? `${method} ${route}` : method, {
+    kind: SpanKind.SERVER,
+    attributes: { 'http.request.method': method, 'url.path': path, ...(route ? { 'http.route': route } : {}) },
+  }, parent);
+  res.once('close', () => {
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  return trace.setSpan(parent, span);
 }
 
-/** Re-enters the request's trace context: body parsers and multipart call back outside it (as with rebindRequestScope). */
-export const rebindTraceContext: RequestHandler = (_req, res, next) => {
-  const active = res.locals[TRACE_CONTEXT] as Context | undefined;
-  if (active) context.with(active, next);
-  else next();
-};
+/** `startRequestSpan` for the Express routes: the rest of the chain runs in the span's context. */
+export function requestSpans(): RequestHandler {
+  return (req, res, next) => {
+    const active = startRequestSpan(req, res);
+    if (active) context.with(active, next);
+    else next();
+  };
+}
 
 /** Names the request's span after its GraphQL operation (`mutation AskQuestion`) and records the error codes it answered with. */
 export function operationSpanPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
