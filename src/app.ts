@@ -116,7 +116,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // Every upstream call and result served, for Query.usage and the usage metrics.
   const ledger = new UsageLedger(usageRepository, metrics, logger);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, new RefusalMemory(config.modelRefusalTtlSeconds));
+  const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
+  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, refusals);
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
   const webhooks = createWebhooks(db, redis, config.webhooks, logger);
@@ -158,7 +159,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return remote.stream;
     }, storageHealth, blobsInFlight, onUploadsStored),
     answers,
-    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger),
+    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, refusals),
     results,
     vision,
     jobs: new JobService(jobRepository, imageRepository, queue, events, {
