@@ -48,7 +48,7 @@ export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
   /** A fresh context (fresh loaders) for one operation, or one subscription event. */
   contextFor(caller: TCaller, baseUrl: string, signal?: AbortSignal): OperationContext<TCaller>;
   http: {
-    /** Mounted before /graphql and needing no API key (the modules' routes: signed image URLs). */
+    /** Express side routes beside /graphql (the modules' routes: signed image URLs, exports), each doing its own authentication. */
     routes: RequestHandler[];
     /** First on /graphql, before the body is read: the authenticated and admitted caller, or undefined when refused (and answered). */
     admit(req: IncomingMessage, res: ServerResponse): Promise<TCaller | undefined>;
@@ -65,6 +65,6 @@ export interface GatewayModule<TServices> {
   name: string;
   /** type-graphql resolver classes; their types come with them. */
   resolvers: ResolverClass[];
-  /** HTTP routes that need no API key, mounted before /graphql. */
+  /** Express side routes (own paths, beside /graphql), authenticating themselves where they need a key. */
   routes?: (services: TServices, logger: Logger) => RequestHandler;
 }

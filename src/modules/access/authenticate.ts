@@ -32,12 +32,12 @@ export async function admitCaller(services: Access, req: IncomingMessage, res: S
 
 /** `admitCaller` for the Express routes that need a key (exports): the caller is kept for `callerOf`. */
 export function authenticate(services: Access): RequestHandler {
-  return (req, res, next) => {
-    admitCaller(services, req, res).then((caller) => {
-      if (!caller) return;
-      res.locals.caller = caller;
-      next();
-    }, next);
+  // Express 5 passes a rejection (an unexpected failure) on to the error handler.
+  return async (req, res, next) => {
+    const caller = await admitCaller(services, req, res);
+    if (!caller) return;
+    res.locals.caller = caller;
+    next();
   };
 }
 
