@@ -20,6 +20,7 @@ import { TokenPayer } from './modules/access/token-payer.js';
 import { UsageLimits } from './modules/access/usage-limits.js';
 import { redisLimiters } from './modules/access/redis-limiters.js';
 import { RedisAnswerClaims } from './modules/answers/redis-answer-claims.js';
+import { RedisStreamRelay } from './modules/answers/redis-stream-relay.js';
 import { ReplicaCaches } from './modules/lifecycle/replica-caches.js';
 import { readinessOf } from './platform/http/health.js';
 import { RedisUpstreamSlots } from './model/redis-upstream-slots.js';
@@ -163,7 +164,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return remote.stream;
     }, storageHealth, blobsInFlight, onUploadsStored),
     answers,
-    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, refusals),
+    answerStreams: new AnswerStreamService({
+      answers, store: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
+      relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
+    }),
     results,
     vision,
     jobs: new JobService(jobRepository, imageRepository, queue, events, {

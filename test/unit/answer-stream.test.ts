@@ -21,7 +21,7 @@ function world() {
   const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
   const cache = new AnswerCache(100, 'tenant');
   const answerService = new AnswerService(answers, blobs, provider, cache, estimate);
-  const streams = new AnswerStreamService(answerService, answers, blobs, provider, cache, estimate);
+  const streams = new AnswerStreamService({ answers: answerService, store: answers, blobs, provider, cache, estimate });
   return { images, answers, provider, estimate, answerService, streams };
 }
 
