@@ -105,6 +105,12 @@ describe('POST /v1/chat/completions', () => {
     });
     expect(calls).toBe(0);
     expect(repeat!.message.content).toBe(first.data.choices[0]!.message.content);
+
+    // In the usage ledger as the question it is, by model and key: one call, three results (the door's two, askQuestion's), two from the cache.
+    const usage = await graphql.request<{ usage: Array<{ kind: string; model: string; apiKeyId: string; calls: number; results: number; cacheHits: number }> }>(
+      '{ usage(groupBy: [KIND, MODEL, API_KEY]) { kind model apiKeyId calls results cacheHits } }',
+    );
+    expect(usage.data!.usage).toEqual([{ kind: 'QUESTION', model: MODEL, apiKeyId: expect.any(String), calls: 1, results: 3, cacheHits: 2 }]);
   });
 
   it('fetches an http(s) image through the import guard', async () => {
@@ -184,6 +190,13 @@ describe('refusals in OpenAI\'s shape', () => {
     const refused = await clientWith('gw_not-a-key').chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AuthenticationError);
     expect(refused).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', type: 'authentication_error' });
+  });
+
+  it('a browser page of an origin outside CORS_ORIGINS is refused, as on /graphql', async () => {
+    const page = new OpenAI({ apiKey: aliceKey, baseURL: `http://localhost:${h.gateway.server.port}/v1`, maxRetries: 0, defaultHeaders: { Origin: 'https://elsewhere.example' } });
+    const refused = await page.models.list().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PermissionDeniedError);
+    expect(refused).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('CORS_ORIGINS') });
   });
 
   it('an unknown model is a NotFoundError naming the param', async () => {
