@@ -235,7 +235,7 @@ export class AnswerService {
     const remembered = this.cache.get(key);
     const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
-    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source.totalTokens);
+    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source);
     if (hit) {
       this.cache.set(key, hit);
       this.metrics?.cacheLookups.inc({ result: 'hit' });
