@@ -163,6 +163,19 @@ describe('POST /v1/chat/completions', () => {
       { role: 'user', text: 'And its size?', images: 0 },
     ]);
     expect(turn.data.choices[0]!.message.content).toBe(expectedImagesAnswer(sent.images, 'And its size?'));
+    h.fake.reset();
+
+    // Streamed, the turn comes as the model writes it, and a repeat is asked again: a conversation turn is never cached.
+    for (const expected of ['miss', 'miss']) {
+      const streamed = await alice.chat.completions
+        .create({ model: MODEL, messages: [question(b.url, 'Describe it'), { role: 'assistant', content: 'A flat colour.' }, { role: 'user', content: 'Which colour?' }], stream: true })
+        .withResponse();
+      expect(streamed.response.headers.get('x-gateway-cache')).toBe(expected);
+      const pieces = [];
+      for await (const chunk of streamed.data) pieces.push(chunk.choices[0]?.delta.content ?? '');
+      expect(pieces.join('')).toBe(expectedImagesAnswer(h.fake.requests.at(-1)!.images, 'Which colour?'));
+    }
+    expect(h.fake.requests).toHaveLength(2);
   });
 
   it('passes a json_schema response_format through and returns the validated JSON; a reply not matching it is refused', async () => {
@@ -223,14 +236,20 @@ describe('refusals in OpenAI\'s shape', () => {
     expect(calls).toBe(0);
   });
 
-  it('an exhausted token budget is a RateLimitError before any upstream call', async () => {
-    const poor = clientWith(await keyFor('poor', { tokensPerDay: 10 }));
+  it('an exhausted token budget is a RateLimitError before any upstream call, and a refused turn leaves no conversation behind', async () => {
+    const poorKey = await keyFor('poor', { tokensPerDay: 10 });
+    const poor = clientWith(poorKey);
     const image = await newPng();
     const calls = await upstreamCalls(async () => {
-      const refused = await poor.chat.completions.create({ model: MODEL, messages: [question(image.url, 'hi')] }).catch((error: unknown) => error);
-      expect(refused).toBeInstanceOf(RateLimitError);
-      expect(refused).toMatchObject({ code: 'RATE_LIMITED' });
+      for (const messages of [[question(image.url, 'hi')], [question(image.url, 'hi'), { role: 'assistant' as const, content: 'Hello.' }, { role: 'user' as const, content: 'More?' }]]) {
+        const refused = await poor.chat.completions.create({ model: MODEL, messages }).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(RateLimitError);
+        expect(refused).toMatchObject({ code: 'RATE_LIMITED' });
+      }
     });
     expect(calls).toBe(0);
+    const graphql = new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${poorKey}` });
+    const listed = await graphql.request<{ conversations: { edges: unknown[] } }>('{ conversations(first: 5) { edges { node { id } } } }');
+    expect(listed.data!.conversations.edges).toEqual([]);
   });
 });

@@ -89,24 +89,7 @@ export class ChatCompletionService {
 
   /** The whole reply. */
   async complete(caller: Caller, ask: ChatAsk, signal?: AbortSignal): Promise<Completion> {
-    const route = await this.route(caller, ask);
-    const budget = this.services.payer.ofCaller(caller);
-    switch (route.kind) {
-      case 'question': {
-        const [result] = await this.services.answers.answerAll([route.request], budget, signal);
-        if (result instanceof Error) throw result;
-        return completionOf(result!.record, result!.cached);
-      }
-      case 'images': {
-        const { record, cached } = await this.services.imagesAnswers.ask(caller.tenant, budget, route.images.map((image) => image.id), route.question, false, signal);
-        return completionOf(record, cached);
-      }
-      case 'conversation': {
-        const conversation = await this.services.conversations.start(caller.tenant, route.images.map((image) => image.id), null, route.history);
-        const message = await this.services.conversations.send(caller.tenant, budget, conversation.id, route.text, { signal });
-        return completionOf({ ...message, model: message.model ?? '' }, false);
-      }
-    }
+    return this.answer(caller, await this.route(caller, ask), signal);
   }
 
   /**
@@ -120,10 +103,40 @@ export class ChatCompletionService {
     const budget = this.services.payer.ofCaller(caller);
     if (route.kind === 'question' && !route.request.structured) return this.questionStream(await this.services.answerStreams.open(route.request, budget, signal));
     if (route.kind === 'conversation') {
-      const conversation = await this.services.conversations.start(caller.tenant, route.images.map((image) => image.id), null, route.history);
-      return this.conversationStream(await this.services.conversations.stream(caller.tenant, budget, conversation.id, route.text, signal));
+      return this.conversationStream(await this.inConversation(caller, route, (id) => this.services.conversations.stream(caller.tenant, budget, id, route.text, signal)));
     }
-    return once(await this.complete(caller, ask, signal));
+    return once(await this.answer(caller, route, signal));
+  }
+
+  private async answer(caller: Caller, route: Route, signal: AbortSignal | undefined): Promise<Completion> {
+    const budget = this.services.payer.ofCaller(caller);
+    switch (route.kind) {
+      case 'question': {
+        const [result] = await this.services.answers.answerAll([route.request], budget, signal);
+        if (result instanceof Error) throw result;
+        return completionOf(result!.record, result!.cached);
+      }
+      case 'images': {
+        const { record, cached } = await this.services.imagesAnswers.ask(caller.tenant, budget, route.images.map((image) => image.id), route.question, false, signal);
+        return completionOf(record, cached);
+      }
+      case 'conversation': {
+        const message = await this.inConversation(caller, route, (id) => this.services.conversations.send(caller.tenant, budget, id, route.text, { signal }));
+        return completionOf({ ...message, model: message.model ?? '' }, false);
+      }
+    }
+  }
+
+  /** A new conversation holding the earlier turns, for `turn`; removed again when the turn is refused or fails, so no half-told exchange is left. */
+  private async inConversation<T>(caller: Caller, route: Extract<Route, { kind: 'conversation' }>, turn: (conversationId: string) => Promise<T>): Promise<T> {
+    const { conversations } = this.services;
+    const conversation = await conversations.start(caller.tenant, route.images.map((image) => image.id), null, route.history);
+    try {
+      return await turn(conversation.id);
+    } catch (error) {
+      await conversations.delete(caller.tenant, conversation.id).catch(() => false);
+      throw error;
+    }
   }
 
   private async *questionStream(chunks: Awaited<ReturnType<AnswerStreamService['open']>>): AsyncGenerator<CompletionChunk> {
@@ -151,15 +164,14 @@ export class ChatCompletionService {
     const format = ask.format && clientReplyFormat(ask.format);
     const last = turns.at(-1)!.text;
     // Checked before any image is stored: a question that cannot be asked stores nothing.
-    if (turns.length === 1) normalizeQuestion(withInstructions(ask.instructions, last), this.limits.questionLength);
+    const question = turns.length === 1 ? normalizeQuestion(withInstructions(ask.instructions, last), this.limits.questionLength) : '';
     const images = await this.images.store(caller, ask.imageUrls);
     const unique = [...new Map(images.map((image) => [image.id, image])).values()];
     if (turns.length > 1) {
       const [first, ...rest] = turns.slice(0, -1);
       return { kind: 'conversation', images: unique, history: [{ role: 'user', text: withInstructions(ask.instructions, first!.text) }, ...rest], text: last };
     }
-    if (unique.length > 1) return { kind: 'images', images: unique, question: withInstructions(ask.instructions, last) };
-    const question = normalizeQuestion(withInstructions(ask.instructions, last), this.limits.questionLength);
+    if (unique.length > 1) return { kind: 'images', images: unique, question };
     const request: AnswerRequest = { image: unique[0]!, kind: 'QUESTION', style: null, prompt: question, refresh: false };
     if (!format) return { kind: 'question', request };
     // The format is part of the question's cache key: the same words with another schema are another question.
