@@ -14,6 +14,8 @@ import { makeImage, MIME, toDataUrl } from '../support/images.js';
 // the fake endpoint counts every upstream request.
 
 const MODEL = 'qwen-vl-test';
+/** MAX_UPLOAD_BYTES, small so that the size limits are cheap to reach. */
+const UPLOAD_BYTES = 200_000;
 
 let h: Harness;
 let alice: OpenAI;
@@ -54,7 +56,7 @@ beforeAll(async () => {
   hostedImage = await makeImage({ format: 'jpeg', width: 32, height: 24, color: '#aa5522' });
   imageHost = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(hostedImage));
   await new Promise<void>((resolve) => imageHost.listen(0, '127.0.0.1', resolve));
-  h = await startHarness({ env: { QWEN_OCR_MODEL: 'qwen-vl-ocr-test', QWEN_FALLBACK_MODELS: 'qwen-vl-fallback-test', IMPORT_ALLOWED_HOSTS: '127.0.0.1' } });
+  h = await startHarness({ env: { QWEN_OCR_MODEL: 'qwen-vl-ocr-test', QWEN_FALLBACK_MODELS: 'qwen-vl-fallback-test', IMPORT_ALLOWED_HOSTS: '127.0.0.1', MAX_UPLOAD_BYTES: String(UPLOAD_BYTES) } });
   aliceKey = await keyFor('alice');
   alice = clientWith(aliceKey);
 });
@@ -232,6 +234,17 @@ describe('refusals in OpenAI\'s shape', () => {
       const none = await alice.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'no image here' }] }).catch((error: unknown) => error);
       expect(none).toBeInstanceOf(BadRequestError);
       expect(none).toMatchObject({ code: 'BAD_USER_INPUT', param: 'messages' });
+    });
+    expect(calls).toBe(0);
+  });
+
+  it('an image over MAX_UPLOAD_BYTES, or a body over what the images and text may take, is PAYLOAD_TOO_LARGE', async () => {
+    const calls = await upstreamCalls(async () => {
+      const big = `data:image/png;base64,${Buffer.alloc(UPLOAD_BYTES + 10_000).toString('base64')}`;
+      const image = await alice.chat.completions.create({ model: MODEL, messages: [question(big, 'hi')] }).catch((error: unknown) => error);
+      expect(image).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('Image 1') });
+      const body = await alice.chat.completions.create({ model: MODEL, messages: [question((await newPng()).url, 'x'.repeat(4 * 1024 * 1024))] }).catch((error: unknown) => error);
+      expect(body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     });
     expect(calls).toBe(0);
   });
