@@ -144,6 +144,29 @@ describe('POST /v1/chat/completions', () => {
     expect(calls).toBe(0);
   });
 
+  it('identical streams share one upstream call, each getting the whole text', async () => {
+    const image = await newPng(44, 33);
+    const open = () => alice.chat.completions.create({ model: MODEL, messages: [question(image.url, 'Shared?')], stream: true });
+    const read = async (stream: Awaited<ReturnType<typeof open>>) => {
+      const pieces = [];
+      for await (const chunk of stream) pieces.push(chunk.choices[0]?.delta.content ?? '');
+      return pieces.join('');
+    };
+    h.fake.holdStreams(1);
+    try {
+      // Each resolves once its first piece is out: the first started the call, the second joined it mid-reply.
+      const first = await open();
+      const second = await open();
+      h.fake.releaseStreams();
+      const [a, b] = await Promise.all([read(first), read(second)]);
+      expect(h.fake.requests).toHaveLength(1);
+      expect(a).toBe(expectedAnswer(h.fake.requests[0]!.image!, 'Shared?'));
+      expect(b).toBe(a);
+    } finally {
+      h.fake.releaseStreams();
+    }
+  });
+
   it('asks about several images in one request, and answers earlier turns as a conversation turn with the images sent once', async () => {
     const [a, b] = [await newPng(20, 10), await newPng(30, 15)];
     const both = await alice.chat.completions.create({
