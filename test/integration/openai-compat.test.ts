@@ -289,3 +289,22 @@ describe('refusals in OpenAI\'s shape', () => {
     expect(listed.data!.conversations.edges).toEqual([]);
   });
 });
+
+describe('a client json_schema the endpoint refuses', () => {
+  it('falls back to json_object for that request alone: the endpoint is not switched to json_object for everyone', async () => {
+    const own = await startHarness({ fake: { rejectJsonSchema: true } });
+    try {
+      const { key } = await own.gateway.app.services.keys.create({ tenant: 'alice' });
+      const client = new OpenAI({ apiKey: key, baseURL: `http://localhost:${own.gateway.server.port}/v1`, maxRetries: 0 });
+      const image = await newPng();
+      const schema = { type: 'object', properties: { text: { type: 'string' }, language: { type: 'string' } }, required: ['text', 'language'], additionalProperties: false };
+      for (const words of ['Read the text', 'Read the text again']) {
+        const completion = await client.chat.completions.create({ model: MODEL, messages: [question(image.url, words)], response_format: { type: 'json_schema', json_schema: { name: 'text_reading', schema } } });
+        expect(JSON.parse(completion.choices[0]!.message.content!)).toMatchObject({ language: 'en' });
+      }
+      expect(own.fake.requests.map((request) => request.responseFormat)).toEqual(['json_schema', 'json_object', 'json_schema', 'json_object']);
+    } finally {
+      await own.close();
+    }
+  });
+});

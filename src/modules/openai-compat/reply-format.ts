@@ -22,7 +22,7 @@ export function clientReplyFormat(format: ReplyFormatRequest): ReplyFormat {
   } catch (error) {
     throw paramError('response_format.json_schema.schema', `The JSON Schema cannot be used: ${(error as Error).message}.`);
   }
-  return { name, schema, parse: (value) => check.parse(value) };
+  return { name, schema, parse: (value) => check.parse(value), fromClient: true };
 }
 
 /** Sorted keys at every level: one text for one value, whatever order the client wrote it in (the cache key). */
