@@ -1,4 +1,4 @@
-import type { ChatRequest, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
+import type { ChatRequest, ChatTurn, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Page, PageArgs, Position } from '../../platform/database/pagination.js';
 import { asError, GatewayError, notFound } from '../../platform/errors.js';
@@ -7,7 +7,7 @@ import { toApiError } from '../answers/model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
 import type { ContextMessage, ContextPlan, ConversationContext } from './conversation-context.js';
-import { conversationImageIds, conversationTitle, messageText } from './conversation-input.js';
+import { conversationImageIds, conversationTitle, earlierTurns, messageText } from './conversation-input.js';
 import type { ConversationRecord, ConversationRepository, MessageRecord, Turn } from './conversation.repository.js';
 import { PushStream } from './push-stream.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
@@ -73,13 +73,19 @@ export class ConversationService {
     private readonly ledger?: UsageLedger,
   ) {}
 
-  async start(tenant: string, imageIds: readonly string[], title: string | null | undefined): Promise<ConversationRecord> {
+  /**
+   * `history`: earlier exchanges the client brings along (user first,
+   * alternating, ending with a reply), stored as the conversation's first
+   * messages; the next `send` is then answered with them as context.
+   */
+  async start(tenant: string, imageIds: readonly string[], title: string | null | undefined, history: readonly ChatTurn[] = []): Promise<ConversationRecord> {
     const ids = conversationImageIds(imageIds, this.limits.maxImages);
     const checkedTitle = conversationTitle(title);
+    const turns = earlierTurns(history, this.limits.messageLength);
     const found = new Set((await this.images.findByIds(tenant, ids)).map((image) => image.id));
     const missing = ids.find((id) => !found.has(id));
     if (missing) throw notFound('image', missing);
-    return this.conversations.create({ tenant, title: checkedTitle, imageIds: ids });
+    return this.conversations.create({ tenant, title: checkedTitle, imageIds: ids, history: turns });
   }
 
   find(tenant: string, id: string): Promise<ConversationRecord | null> {
