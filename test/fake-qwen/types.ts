@@ -49,6 +49,12 @@ export interface RecordedRequest {
   abandoned: boolean;
 }
 
+/** One POST /v1/embeddings received. */
+export interface RecordedEmbeddingRequest {
+  model: string;
+  input: string[];
+}
+
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: unknown }
   | { kind: 'hang' }
@@ -100,6 +106,8 @@ export interface FakeQwen {
   url: string;
   /** Every POST /v1/chat/completions received, in order, faulted ones included. */
   requests: RecordedRequest[];
+  /** Every POST /v1/embeddings answered, in order (not in `requests`). */
+  embeddingRequests: RecordedEmbeddingRequest[];
   /** The most chat requests in flight at once since start or the last reset(). */
   stats: { maxInFlight: number };
   /** Clear recorded requests and queued faults (not the delay or default fault). */
