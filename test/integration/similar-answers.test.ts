@@ -109,7 +109,7 @@ describe('with CACHE_SIMILAR_IMAGES and CACHE_SIMILAR_PROMPTS', () => {
     let original: string;
     let variants: string[];
     beforeAll(async () => {
-      [original] = await uploadAll([set().original]);
+      original = (await uploadAll([set().original]))[0]!;
       expect((await caption(original)).chats).toBe(1);
       expect((await moderation(original)).chats).toBe(1);
       variants = await uploadAll(named(set(), 'jpeg-q50', 'resize-75', 'webp', 'exif-added', 'png'));
@@ -170,7 +170,7 @@ describe('with CACHE_SIMILAR_IMAGES and CACHE_SIMILAR_PROMPTS', () => {
     let image: string;
     let other: string;
     beforeAll(async () => {
-      [image, other] = await uploadAll([cases[0]!.negatives[0]!, cases[1]!.negatives[1]!]);
+      [image, other] = (await uploadAll([cases[0]!.negatives[0]!, cases[1]!.negatives[1]!])) as [string, string];
     });
 
     it('embeds each new wording once, answers a paraphrase from the stored question, and stores the paraphrase with its own embedding', async () => {

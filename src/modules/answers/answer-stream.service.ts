@@ -12,6 +12,8 @@ import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadca
 import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
+import { ModelCallError } from '../../model/model-call-error.js';
+import type { RefusalMemory } from './refusal-memory.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 
@@ -27,6 +29,9 @@ export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
  * only once the whole reply has arrived; when every listener has gone the
  * upstream request is cancelled and nothing is stored, but the call is
  * charged what it cost so far (CutShortCharge).
+ *
+ * A content-filter refusal is remembered under the same key as askQuestion's
+ * (RefusalMemory), so a re-ask by either path fails at once.
  *
  * Streams and askQuestion share the stored answers, not a call in flight: an
  * askQuestion under way is waited for (one chunk), but an askQuestion that
@@ -45,6 +50,8 @@ export class AnswerStreamService {
     private readonly estimate: TokenEstimate,
     private readonly metrics?: Metrics,
     private readonly ledger?: UsageLedger,
+    /** askQuestion's memory of content-filter refusals (same keys): a refused question is refused at once either way. */
+    private readonly refusals?: RefusalMemory,
   ) {}
 
   /**
@@ -57,6 +64,8 @@ export class AnswerStreamService {
     if (hit) return once({ delta: hit.record.text, answer: hit });
 
     const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.provider.model);
+    const refused = request.refresh ? undefined : this.refusals?.recall(key);
+    if (refused) return once({ delta: '', answer: null, error: toApiError(refused) });
     const slot = JSON.stringify([request.image.id, key]);
     const joined = this.join(slot, signal);
     if (joined) return joined;
@@ -108,6 +117,7 @@ export class AnswerStreamService {
         },
       );
     } catch (error) {
+      if (error instanceof ModelCallError && error.contentFiltered) this.refusals?.remember(key, error);
       // Cut short (every listener left, or the reply broke off): charged as estimated. Otherwise never billed: the reservation goes back.
       await charge.settleFailed(reservation);
       broadcast.fail(toApiError(asError(error)));

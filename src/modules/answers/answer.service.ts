@@ -247,7 +247,7 @@ export class AnswerService {
     const remembered = this.cache.get(key);
     const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
-    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source.totalTokens);
+    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source);
     const match: CacheMatch = { kind: 'EXACT', sourceImageId: request.image.id, sourcePrompt: request.prompt, similarity: 1 };
     if (hit) {
       this.cache.set(key, hit);
@@ -305,7 +305,7 @@ export class AnswerService {
     traceCacheResult('hit');
     const record = await this.answers.adopt({ ...this.borrowed(miss.request, source), ...(miss.embedding ?? {}) });
     this.cache.set(miss.key, record);
-    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, miss.request.kind, source.totalTokens);
+    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, miss.request.kind, source);
     return { record, cached: true, match };
   }
 

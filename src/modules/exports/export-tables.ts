@@ -57,6 +57,12 @@ export const RESULT_TABLES: Record<ResultExportKind, ResultTable> = {
   },
 };
 
-export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency'] as const;
+export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency', 'costSaved', 'costSavedCurrency'] as const;
 
-export const usageRow = ({ cost, ...row }: UsageRow): ExportRow => ({ ...row, cost: cost?.amount ?? null, costCurrency: cost?.currency ?? null });
+export const usageRow = ({ cost, costSaved, ...row }: UsageRow): ExportRow => ({
+  ...row,
+  cost: cost?.amount ?? null,
+  costCurrency: cost?.currency ?? null,
+  costSaved: costSaved?.amount ?? null,
+  costSavedCurrency: costSaved?.currency ?? null,
+});
