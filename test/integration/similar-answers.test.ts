@@ -214,6 +214,23 @@ describe('with CACHE_SIMILAR_IMAGES and CACHE_SIMILAR_PROMPTS', () => {
     });
   });
 
+  it('reports cache hits and what they saved by how they matched (Query.usage groupBy MATCH)', async () => {
+    const response = await client.request<{ usage: Array<{ match: string | null; calls: number; cacheHits: number; tokensSaved: number }> }>(
+      'query { usage(groupBy: [MATCH]) { match calls cacheHits tokensSaved } }',
+    );
+    expect(response.errors).toBeUndefined();
+    const byMatch = new Map(response.data!.usage.map((bucket) => [bucket.match, bucket]));
+    expect(byMatch.get(null)).toMatchObject({ cacheHits: 0, calls: h.fake.requests.length + h.fake.embeddingRequests.length });
+    for (const kind of ['EXACT', 'SIMILAR_IMAGE', 'SIMILAR_PROMPT']) {
+      expect(byMatch.get(kind), kind).toMatchObject({ calls: 0, cacheHits: expect.any(Number) });
+      expect(byMatch.get(kind)!.cacheHits, kind).toBeGreaterThan(0);
+      expect(byMatch.get(kind)!.tokensSaved, kind).toBeGreaterThan(0);
+    }
+    // Three captions of variants, a moderation and a re-encoded screenshot; one paraphrase.
+    expect(byMatch.get('SIMILAR_IMAGE')!.cacheHits).toBe(5);
+    expect(byMatch.get('SIMILAR_PROMPT')!.cacheHits).toBe(1);
+  });
+
   it('counts cache hits by how they matched on /metrics', async () => {
     const text = await (await fetch(new URL('/metrics', h.gateway.server.url))).text();
     for (const kind of ['EXACT', 'SIMILAR_IMAGE', 'SIMILAR_PROMPT']) expect(text).toMatch(new RegExp(`gateway_answer_cache_hits_total\\{match="${kind}"\\} [1-9]`));

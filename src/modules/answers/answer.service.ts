@@ -305,7 +305,7 @@ export class AnswerService {
     traceCacheResult('hit');
     const record = await this.answers.adopt({ ...this.borrowed(miss.request, source), ...(miss.embedding ?? {}) });
     this.cache.set(miss.key, record);
-    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, miss.request.kind, source);
+    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, miss.request.kind, source, match.kind);
     return { record, cached: true, match };
   }
 
