@@ -75,10 +75,10 @@ export interface NearDuplicateFinder {
 const NEAREST_IMAGES = 8;
 const HASH_BITS = 64;
 
-export const vectorBytes = (vector: Float32Array): Uint8Array<ArrayBuffer> => new Uint8Array(Float32Array.from(vector).buffer);
+const vectorBytes = (vector: Float32Array): Uint8Array<ArrayBuffer> => new Uint8Array(Float32Array.from(vector).buffer);
 const vectorOf = (bytes: Uint8Array) => new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 
-export function cosine(a: Float32Array, b: Float32Array): number {
+function cosine(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return 0;
   let dot = 0;
   let normA = 0;
