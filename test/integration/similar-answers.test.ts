@@ -6,6 +6,7 @@ import { restartGateway, startHarness, type Harness } from '../support/gateway.j
 import { nearDuplicateSet, type GeneratedImage, type NearDuplicateCase } from '../support/near-duplicate-set.js';
 import { ConfigError, loadConfig } from '../../src/platform/config.js';
 import { fakeEmbedding } from '../fake-qwen/index.js';
+import { CLI_TEST_TIMEOUT, runCli } from '../support/operator-cli.js';
 
 // Issue 26, points 2-4: answers served from a near-duplicate image's stored
 // row (CACHE_SIMILAR_IMAGES) and from a similar question's (CACHE_SIMILAR_PROMPTS),
@@ -35,8 +36,8 @@ let h: Harness;
 let client: GraphQLClient;
 let cases: NearDuplicateCase[];
 
-async function upload(image: GeneratedImage): Promise<string> {
-  const response = await client.upload('mutation($file: Upload!) { uploadImage(file: $file) { id } }', { file: null }, [{ path: 'variables.file', file: { name: `${image.name}.bin`, bytes: image.bytes } }]);
+async function upload(image: GeneratedImage, as = client): Promise<string> {
+  const response = await as.upload('mutation($file: Upload!) { uploadImage(file: $file) { id } }', { file: null }, [{ path: 'variables.file', file: { name: `${image.name}.bin`, bytes: image.bytes } }]);
   expect(response.errors).toBeUndefined();
   return (response.data as { uploadImage: { id: string } }).uploadImage.id;
 }
@@ -49,8 +50,8 @@ async function uploadAll(images: GeneratedImage[]): Promise<string[]> {
   return ids;
 }
 
-async function ok<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await client.request<T>(query, variables);
+async function ok<T>(query: string, variables: Record<string, unknown>, as = client): Promise<T> {
+  const response = await as.request<T>(query, variables);
   expect(response.errors).toBeUndefined();
   return response.data!;
 }
@@ -63,7 +64,8 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; chats: n
   return { result, chats: h.fake.requests.length - chats, embeddings: h.fake.embeddingRequests.length - embeddings };
 }
 
-const caption = (id: string, variables: Record<string, unknown> = {}) => counted(async () => (await ok<{ captionImage: Served & { text: string } }>(CAPTION, { id, ...variables })).captionImage);
+const caption = (id: string, variables: Record<string, unknown> = {}, as = client) =>
+  counted(async () => (await ok<{ captionImage: Served & { text: string } }>(CAPTION, { id, ...variables }, as)).captionImage);
 const ask = (id: string, q: string, variables: Record<string, unknown> = {}) => counted(async () => (await ok<{ askQuestion: Served & { prompt: string; answer: string } }>(ASK, { id, q, ...variables })).askQuestion);
 const moderation = (id: string) => counted(async () => (await ok<{ image: { moderation: Served } }>(MODERATION, { id })).image.moderation);
 
@@ -235,4 +237,32 @@ describe('with CACHE_SIMILAR_IMAGES and CACHE_SIMILAR_PROMPTS', () => {
     const text = await (await fetch(new URL('/metrics', h.gateway.server.url))).text();
     for (const kind of ['EXACT', 'SIMILAR_IMAGE', 'SIMILAR_PROMPT']) expect(text).toMatch(new RegExp(`gateway_answer_cache_hits_total\\{match="${kind}"\\} [1-9]`));
   });
+});
+
+// Last: once keys exist, the gateway requires one.
+describe('across tenants', () => {
+  const keys = new Map<string, string>();
+  const as = (tenant: string) => new GraphQLClient(h.gateway.server.url, { authorization: `Bearer ${keys.get(tenant)!}` });
+  beforeAll(async () => {
+    for (const tenant of ['alice', 'bob', 'carol']) {
+      const created = await runCli('keys', ['create', '--tenant', tenant], { DATA_DIR: h.gateway.dataDir });
+      expect(created.code).toBe(0);
+      keys.set(tenant, created.stdout.trim().split('\n').at(-1)!);
+    }
+  }, CLI_TEST_TIMEOUT);
+
+  it('never serves one tenant another’s near-duplicate under CACHE_SCOPE=tenant; under global it does, without the other tenant’s image id', async () => {
+    const [forAlice, forBob, forCarol] = named(cases[0]!, 'resize-150', 'resize-200', 'webp');
+    const original = await upload(forAlice!, as('alice'));
+    await h.gateway.app.services.nearDuplicates.settled();
+    expect((await caption(original, {}, as('alice'))).chats).toBe(1);
+    const bobs = await upload(forBob!, as('bob'));
+    await h.gateway.app.services.nearDuplicates.settled();
+    expect(await caption(bobs, {}, as('bob'))).toMatchObject({ chats: 1, result: { cacheMatch: null } });
+
+    await restartGateway(h, { ...SIMILAR_ON, CACHE_SCOPE: 'global' });
+    const carols = await upload(forCarol!, as('carol'));
+    await h.gateway.app.services.nearDuplicates.settled();
+    expect(await caption(carols, {}, as('carol'))).toMatchObject({ chats: 0, result: { cached: true, cacheMatch: { kind: 'SIMILAR_IMAGE', sourceImageId: null } } });
+  }, CLI_TEST_TIMEOUT);
 });
