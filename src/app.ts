@@ -193,7 +193,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     imagesAnswers: new ImagesAnswerService(new ImagesAnswerRepository(db), imageRepository, blobs, provider, tokenEstimate, config.cacheScope, {
       maxImages: config.limits.imagesPerQuestion,
       questionLength: config.limits.questionLength,
-    }, ledger),
+    }, ledger, claims),
     keys,
     limits,
     payer,

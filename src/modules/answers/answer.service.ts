@@ -358,9 +358,18 @@ export class AnswerService {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     traceCacheResult('miss');
     const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, embedding: miss.embedding, resolve, reject }));
-    this.cache.track(miss.key, work);
-    this.abortOf.set(work, abort);
+    this.shareInFlight(miss.key, work, abort);
     return work.then((record) => ({ record, cached: false }));
+  }
+
+  /**
+   * Registers `work` as the key's call in flight (a packed call's, or a
+   * stream's): later asks for the key wait for it instead of calling, and
+   * each joins `abort`, so the call is cancelled only when all have gone.
+   */
+  shareInFlight(key: string, work: Promise<AnswerRecord>, abort: SharedAbort): void {
+    this.cache.track(key, work);
+    this.abortOf.set(work, abort);
   }
 
   /**

@@ -5,6 +5,7 @@ import { asError, badInput, notFound } from '../../platform/errors.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { releaseReservation, type TokenBudget } from '../access/caller.js';
 import type { CacheScope } from '../answers/answer-cache.js';
+import type { AnswerClaims } from '../answers/answer-claims.js';
 import { toApiError } from '../answers/model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import { normalizeQuestion } from '../answers/prompts.js';
@@ -59,7 +60,8 @@ const IMAGES_QUESTION_KIND = 'IMAGES_QUESTION';
  * upstream request, in the order given. Served like answers (the cache
  * contract, CACHE_SCOPE): the stored row, then a call already under way for
  * the same key, then the model. The key is (the images' sha256s in order,
- * the normalized question, the model). The call reserves its estimated
+ * the normalized question, the model); with REDIS_URL a call is claimed
+ * across replicas like an answer's. The call reserves its estimated
  * tokens from the caller's budget before it is made and settles to the
  * billed usage after.
  */
@@ -75,6 +77,8 @@ export class ImagesAnswerService {
     private readonly scope: CacheScope,
     private readonly limits: ImagesAnswerLimits,
     private readonly ledger?: UsageLedger,
+    /** REDIS_URL: single flight across replicas, as for answers. */
+    private readonly claims?: AnswerClaims,
   ) {}
 
   find(tenant: string, id: string): Promise<ImagesAnswerRecord | null> {
@@ -96,7 +100,8 @@ export class ImagesAnswerService {
     const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.provider.model };
     const flightKey = JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key]);
     // A stored reply cut by max_tokens is never served as complete: asked again with twice its room.
-    const stored = refresh ? null : await this.answers.findByKey(key, this.scope === 'tenant' ? tenant : null);
+    const storeScope = this.scope === 'tenant' ? tenant : null;
+    const stored = refresh ? null : await this.answers.findByKey(key, storeScope);
     const room = stored && wasCut(stored) ? 2 * Math.max(this.estimate.completionTokensPerAnswer, stored.completionTokens) : undefined;
     if (!refresh) {
       if (stored && room === undefined) return { record: await this.own(tenant, images, stored), cached: true };
@@ -109,6 +114,19 @@ export class ImagesAnswerService {
     if (joined) {
       void releaseReservation(reservation);
       return { record: await this.own(tenant, images, await joined), cached: true };
+    }
+    // REDIS_URL: another replica asking the same is waited for, then its stored row served (or, if it stored none, asked again).
+    const claimKey = `images:${flightKey}`;
+    if (!refresh && this.claims) {
+      const claimed = (await this.claims.claim([claimKey]))[0];
+      // Claimed here: the answer may have been stored between the lookup above and the claim.
+      const late = claimed ? await this.answers.findByKey(key, storeScope) : null;
+      if (!claimed || (late && !wasCut(late))) {
+        void releaseReservation(reservation);
+        if (claimed) this.claims.release(claimKey);
+        else await this.claims.settled(claimKey, signal);
+        return late ? { record: await this.own(tenant, images, late), cached: true } : this.answer(tenant, budget, imageIds, question, refresh, signal);
+      }
     }
     const abort = new SharedAbort();
     abort.join(signal);
@@ -126,6 +144,9 @@ export class ImagesAnswerService {
     );
     const saved = work.then((answer) => this.answers.save(answer));
     this.track(flightKey, { work: saved, abort });
+    // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
+    const release = () => this.claims?.release(claimKey);
+    saved.then(release, release);
     return { record: await saved.finally(() => abort.release()), cached: false };
   }
 
