@@ -80,6 +80,8 @@ function streamErrorBody(fault: Extract<Fault, { kind: 'stream-error' }>) {
 export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwen> {
   const requests: RecordedRequest[] = [];
   const embeddingRequests: RecordedEmbeddingRequest[] = [];
+  /** While set, POST /v1/embeddings answers this status with DashScope's error body. */
+  let embeddingStatus: number | null = null;
   let queue: Fault[] = [];
   let delayMs = 0;
   let defaultFault: Fault | null = null;
@@ -295,6 +297,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       return send(res, 400, errorBody('input must be a string or a list of strings.', 'invalid_request_error', 'InvalidParameter'));
     }
     embeddingRequests.push({ model: body.model, input: input as string[] });
+    if (embeddingStatus !== null) return send(res, embeddingStatus, defaultErrorBody(embeddingStatus));
     send(res, 200, embeddingsBody(body.model, input as string[]));
   }
 
@@ -357,6 +360,9 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     },
     setDefaultFault(f) {
       defaultFault = f;
+    },
+    failEmbeddings(status) {
+      embeddingStatus = status;
     },
     setModelFault(model, f) {
       if (f) modelFaults.set(model, f);

@@ -118,6 +118,8 @@ export interface FakeQwen {
   setDelay(ms: number): void;
   /** Fault applied to every request while set (queued faults take precedence). */
   setDefaultFault(f: Fault | null): void;
+  /** POST /v1/embeddings answers this HTTP status (with DashScope's error body) while set; null: answers again. */
+  failEmbeddings(status: number | null): void;
   /** Fault applied to every request for this model while set (before the default fault; queued faults take precedence); null clears it. */
   setModelFault(model: string, f: Fault | null): void;
   /** The requests for one model so far (routing and fallback, observed at the endpoint). */

@@ -199,6 +199,17 @@ describe('with CACHE_SIMILAR_IMAGES and CACHE_SIMILAR_PROMPTS', () => {
       expect(await ask(image, 'What is the car color?', { refresh: true })).toMatchObject({ chats: 1, result: { cacheMatch: null } });
     });
 
+    it('asks the model when the embeddings request fails, and stores the answer without an embedding', async () => {
+      h.fake.failEmbeddings(500);
+      try {
+        // The same content words as the stored "What color is the car?": it would have matched.
+        expect(await ask(image, 'Please tell me what color the car is')).toMatchObject({ chats: 1, embeddings: 1, result: { cached: false, cacheMatch: null } });
+      } finally {
+        h.fake.failEmbeddings(null);
+      }
+      expect(await ask(image, 'Please tell me what color the car is')).toMatchObject({ chats: 0, embeddings: 0, result: { cacheMatch: { kind: 'EXACT' } } });
+    });
+
     it('matches by the fake’s deterministic embeddings: content words, not phrasing', () => {
       const cos = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
       expect(cos(fakeEmbedding('What color is the car?'), fakeEmbedding('What is the color of the car?'))).toBeCloseTo(1);
@@ -211,7 +222,7 @@ describe('with CACHE_SIMILAR_IMAGES and CACHE_SIMILAR_PROMPTS', () => {
       );
       expect(response.errors).toBeUndefined();
       const embedding = response.data!.usage.find((bucket) => bucket.kind === 'EMBEDDING');
-      expect(embedding).toMatchObject({ calls: 5 });
+      expect(embedding).toMatchObject({ calls: 6 }); // the failed one too, billed nothing
       expect(embedding!.promptTokens).toBeGreaterThan(0);
     });
   });

@@ -1,5 +1,7 @@
 import type { TextEmbedder } from '../../model/embedder.js';
 import { wasCut } from '../../model/finish-reason.js';
+import { ModelCallError } from '../../model/model-call-error.js';
+import { ZERO_USAGE } from '../../model/usage.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
 import type { AnswerRecord } from './answer.repository.js';
@@ -177,11 +179,15 @@ export class SimilarAnswers {
     for (const [prompt, embedding] of stored) found.set(prompt, { embedding, embeddingModel });
     const missing = prompts.filter((prompt) => !stored.has(prompt));
     if (missing.length === 0) return found;
+    const started = performance.now();
     try {
       const { vectors, usage, latencyMs } = await this.embedder.embed(missing, signal);
       this.ledger?.call(payer, EMBEDDING_KIND, { model: embeddingModel, prompts: missing, usage, latencyMs, outcome: 'ok' });
       missing.forEach((prompt, i) => found.set(prompt, { embedding: vectorBytes(vectors[i]!), embeddingModel }));
     } catch (error) {
+      // Recorded like a failed chat call: a call billed nothing, with the code it failed with.
+      const outcome = error instanceof ModelCallError ? error.code : 'MODEL_UNAVAILABLE';
+      this.ledger?.call(payer, EMBEDDING_KIND, { model: embeddingModel, prompts: missing, usage: ZERO_USAGE, latencyMs: Math.round(performance.now() - started), outcome });
       this.logger.warn({ err: error, prompts: missing.length }, 'embeddings failed: these questions are asked of the model without looking for similar ones');
     }
     return found;
