@@ -293,7 +293,8 @@ export class AnswerService {
     waiting.forEach((miss, i) => {
       const { hit, embedding } = found[i]!;
       if (embedding) miss.embedding = embedding;
-      if (!hit) return;
+      // The key's own stored reply was cut short: its row is asked again with more room, not shadowed by a copy.
+      if (!hit || miss.completionTokens !== undefined) return;
       misses.delete(miss.slot);
       outcomes.set(miss.slot, this.adoptSimilar(miss, hit, apiKeyId));
     });
