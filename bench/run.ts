@@ -5,7 +5,7 @@
  *   npm run bench -- --quick   smaller run (under 30 s)
  *   npm run bench -- --only uploads,cache
  *   npm run bench -- --only usage          Query.usage over 1 million generated rows (SQLite, PostgreSQL)
- *   npm run bench -- --only neardup        near-duplicate misses and false matches, fingerprint cost per upload
+ *   npm run bench -- --only neardup        near-duplicate misses and false matches, answer reuse, fingerprint cost per upload
  *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway process)
  *   npm run bench -- --only openai-door    latency the OpenAI-compatible door adds, beside B2
  *

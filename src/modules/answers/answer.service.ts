@@ -19,6 +19,8 @@ import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
 import { wasCut } from '../../model/finish-reason.js';
 import { ZERO_USAGE } from '../../model/usage.js';
 import type { RefusalMemory } from './refusal-memory.js';
+import type { CacheMatch, CacheMatchKind } from './cache-match.type.js';
+import type { PromptEmbedding, SimilarAnswers, SimilarHit } from './similar-answers.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -28,6 +30,8 @@ export interface AnswerRequest {
   /** Already normalized: the cache key's prompt, and what is sent upstream (unless structured). */
   prompt: string;
   refresh: boolean;
+  /** Served only from an exact cache match (the `match: EXACT_ONLY` argument): no near-duplicate image, no similar question. */
+  exactOnly?: boolean;
   /** Set when the answer is JSON of a given shape (a vision result) rather than text. */
   structured?: StructuredRequest;
 }
@@ -57,6 +61,8 @@ export interface AnswerResult {
   record: AnswerRecord;
   /** True when no upstream call was made for this response. */
   cached: boolean;
+  /** How the cache served it; absent when the model made it. */
+  match?: CacheMatch;
 }
 
 /** A prompt no cache layer could serve. */
@@ -66,6 +72,8 @@ interface Miss {
   slot: string;
   /** max_tokens per answer when the stored reply for the key was cut short (finish_reason length): more room than it had. */
   completionTokens?: number;
+  /** CACHE_SIMILAR_PROMPTS: the question's embedding, stored with its answer. */
+  embedding?: PromptEmbedding;
 }
 
 /** Misses that travel in one upstream call, and the tokens set aside for it (or why none could be). */
@@ -74,6 +82,7 @@ type PlannedCall = { misses: Miss[]; reservation: TokenReservation; refusal: nul
 interface Deferred {
   request: AnswerRequest;
   key: string;
+  embedding?: PromptEmbedding;
   resolve: (record: AnswerRecord) => void;
   reject: (error: Error) => void;
 }
@@ -150,6 +159,8 @@ export class AnswerService {
     private readonly claims?: AnswerClaims,
     /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
     private readonly refusals?: RefusalMemory,
+    /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: misses looked up once more, beyond the exact key. */
+    private readonly similar?: SimilarAnswers,
   ) {}
 
   get model(): string {
@@ -189,6 +200,7 @@ export class AnswerService {
       else if (refused) outcomes.set(slot, settledLater(toApiError(refused)));
       else misses.set(slot, { request, key: keys[i]!, slot, ...this.roomAfterCut(request, keys[i]!, stored) });
     });
+    if (this.similar?.enabled && misses.size > 0) await this.serveSimilar(misses, outcomes, budget.apiKeyId, signal);
 
     const mine = await this.claimAcrossReplicas([...misses.values()], stored, outcomes, budget, signal);
     const calls: Call[] = [];
@@ -236,13 +248,14 @@ export class AnswerService {
     const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
     const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source);
+    const match: CacheMatch = { kind: 'EXACT', sourceImageId: request.image.id, sourcePrompt: request.prompt, similarity: 1 };
     if (hit) {
       this.cache.set(key, hit);
-      this.metrics?.cacheLookups.inc({ result: 'hit' });
+      this.countHit('EXACT');
       traceCacheResult('hit');
       return this.own(request, hit).then((record) => {
         saved(hit);
-        return { record, cached: true };
+        return { record, cached: true, match };
       });
     }
     const pending = this.cache.pending(key);
@@ -250,13 +263,51 @@ export class AnswerService {
     // A call every caller has left is being cut short: ask again rather than inherit its abort.
     if (!pending || abort?.signal.aborted) return undefined;
     abort?.join(signal);
-    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    this.countHit('EXACT');
     traceCacheResult('shared');
     return pending.then(async (source) => {
       const record = await this.own(request, source);
       saved(source);
-      return { record, cached: true };
+      return { record, cached: true, match };
     });
+  }
+
+  private countHit(kind: CacheMatchKind): void {
+    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    this.metrics?.cacheHitsByMatch.inc({ match: kind });
+  }
+
+  /**
+   * Misses served from a near-duplicate image's or a similar question's
+   * stored answer (similar-answers.ts) take their outcome here and leave
+   * `misses`; the others keep their prompt's embedding, to be stored with
+   * the answer the model makes.
+   */
+  private async serveSimilar(misses: Map<string, Miss>, outcomes: Map<string, Promise<AnswerResult>>, apiKeyId: string | null, signal: AbortSignal | undefined): Promise<void> {
+    const waiting = [...misses.values()];
+    const found = await this.similar!.lookup(
+      waiting.map((miss) => ({ request: miss.request, model: this.modelOf(miss.request), scope: this.cache.storedAnswersOf(miss.request.image.tenant) })),
+      payerOf(waiting[0]!.request, apiKeyId),
+      signal,
+    );
+    waiting.forEach((miss, i) => {
+      const { hit, embedding } = found[i]!;
+      if (embedding) miss.embedding = embedding;
+      // The key's own stored reply was cut short: its row is asked again with more room, not shadowed by a copy.
+      if (!hit || miss.completionTokens !== undefined) return;
+      misses.delete(miss.slot);
+      outcomes.set(miss.slot, this.adoptSimilar(miss, hit, apiKeyId));
+    });
+  }
+
+  /** The requester's own row of a similar answer (no usage: it was billed nothing), remembered under its exact key, and the saving recorded. */
+  private async adoptSimilar(miss: Miss, { source, match }: SimilarHit, apiKeyId: string | null): Promise<AnswerResult> {
+    this.countHit(match.kind);
+    traceCacheResult('hit');
+    const record = await this.answers.adopt({ ...this.borrowed(miss.request, source), ...(miss.embedding ?? {}) });
+    this.cache.set(miss.key, record);
+    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, miss.request.kind, source, match.kind);
+    return { record, cached: true, match };
   }
 
   /**
@@ -307,7 +358,7 @@ export class AnswerService {
   private schedule(miss: Miss, items: Deferred[], abort: SharedAbort): Promise<AnswerResult> {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     traceCacheResult('miss');
-    const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
+    const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, embedding: miss.embedding, resolve, reject }));
     this.shareInFlight(miss.key, work, abort);
     return work.then((record) => ({ record, cached: false }));
   }
@@ -356,7 +407,12 @@ export class AnswerService {
    */
   private async own(request: AnswerRequest, record: AnswerRecord): Promise<AnswerRecord> {
     if (record.imageId === request.image.id) return record;
-    return this.answers.adopt({
+    return this.answers.adopt({ ...this.borrowed(request, record), embedding: record.embedding, embeddingModel: record.embeddingModel });
+  }
+
+  /** A row of the request's own with another row's result: no usage, since the requester was billed nothing for it. */
+  private borrowed(request: AnswerRequest, record: AnswerRecord): NewAnswer {
+    return {
       tenant: request.image.tenant,
       imageId: request.image.id,
       kind: request.kind,
@@ -372,7 +428,7 @@ export class AnswerService {
       totalTokens: 0,
       cachedTokens: 0,
       latencyMs: 0,
-    });
+    };
   }
 
   private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
@@ -446,7 +502,7 @@ export class AnswerService {
     // The provider's content filter refusing a moderation is its verdict: stored and cached like any other.
     const answer: ModelAnswer = result instanceof Error ? { text: verdict!, finishReason: 'content_filter', usage: result instanceof ModelCallError ? (result.billed ?? ZERO_USAGE) : ZERO_USAGE, latencyMs: 0 } : result;
     try {
-      const record = await this.answers.save(answerRow(request, answer, this.modelOf(request)));
+      const record = await this.answers.save({ ...answerRow(request, answer, this.modelOf(request)), ...item.embedding });
       this.cache.set(item.key, record, request.refresh);
       this.ledger?.served(payer, record.model, record.kind, null);
       item.resolve(record);
