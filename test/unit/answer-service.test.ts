@@ -83,7 +83,7 @@ describe('AnswerService', () => {
     w.provider.release();
     const [[mine], [theirs, other]] = await Promise.all([first, second]);
     expect(ok(mine).cached).toBe(false);
-    expect(ok(theirs)).toEqual({ record: ok(mine).record, cached: true });
+    expect(ok(theirs)).toMatchObject({ record: ok(mine).record, cached: true, match: { kind: 'EXACT' } });
     expect(ok(other).cached).toBe(false);
     // The second caller's call carried only what nobody was asking yet.
     expect(w.provider.calls.map((c) => c.prompts)).toEqual([['What?'], ['Other?']]);
