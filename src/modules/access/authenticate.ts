@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
+import { GatewayError, httpStatusOf } from '../../platform/errors.js';
 import type { ApiKeyService } from './api-key.service.js';
 import type { Caller } from './caller.js';
 import type { UsageLimits } from './usage-limits.js';
@@ -29,7 +29,7 @@ export type Refusal = (req: Request, res: Response, error: GatewayError) => void
 
 /** The GraphQL-shaped refusal, with Retry-After and WWW-Authenticate as they apply. */
 const graphqlRefusal: Refusal = (req, res, error) => {
-  const status = error.httpStatus ?? HTTP_STATUS[error.code];
+  const status = httpStatusOf(error);
   const retryAfter = error.extensions.retryAfter;
   if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');

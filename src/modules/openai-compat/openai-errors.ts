@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
+import { GatewayError, httpStatusOf } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 
 /**
@@ -30,7 +30,7 @@ export function errorBody(status: number, code: string, message: string, param: 
 /** The status and body of any failure; one the gateway did not expect is logged and told as INTERNAL_SERVER_ERROR. */
 export function describeError(error: unknown, logger: Logger): { status: number; body: OpenAiErrorBody; retryAfter?: number } {
   if (error instanceof GatewayError) {
-    const status = error.httpStatus ?? HTTP_STATUS[error.code];
+    const status = httpStatusOf(error);
     const param = typeof error.extensions.param === 'string' ? error.extensions.param : null;
     const retryAfter = error.extensions.retryAfter;
     return { status, body: errorBody(status, error.code, error.message, param), ...(typeof retryAfter === 'number' ? { retryAfter } : {}) };
