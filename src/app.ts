@@ -127,7 +127,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
   const similar = new SimilarAnswers(answerRepository, nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, refusals, similar);
+  const answers = new AnswerService({ answers: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
   const webhooks = createWebhooks(db, redis, config.webhooks, logger);
@@ -194,10 +194,17 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       },
       ledger,
     ),
-    imagesAnswers: new ImagesAnswerService(new ImagesAnswerRepository(db), imageRepository, blobs, provider, tokenEstimate, config.cacheScope, {
-      maxImages: config.limits.imagesPerQuestion,
-      questionLength: config.limits.questionLength,
-    }, ledger, claims),
+    imagesAnswers: new ImagesAnswerService({
+      answers: new ImagesAnswerRepository(db),
+      images: imageRepository,
+      blobs,
+      provider,
+      estimate: tokenEstimate,
+      scope: config.cacheScope,
+      limits: { maxImages: config.limits.imagesPerQuestion, questionLength: config.limits.questionLength },
+      ledger,
+      claims,
+    }),
     keys,
     limits,
     payer,

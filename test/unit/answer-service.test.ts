@@ -20,7 +20,7 @@ function world(options: { scope?: CacheScope; promptsPerCall?: number; reply?: R
   const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: options.promptsPerCall ?? 8, completionTokensPerAnswer: 100 });
   const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
   /** A service as a fresh process would have it: the same store, an empty memory layer. */
-  const service = (model: StubProvider = provider) => new AnswerService(answers, blobs, model, new AnswerCache(100, options.scope ?? 'tenant'), estimate);
+  const service = (model: StubProvider = provider) => new AnswerService({ answers, blobs, provider: model, cache: new AnswerCache(100, options.scope ?? 'tenant'), estimate });
   return { images, answers, provider, service };
 }
 

@@ -20,7 +20,7 @@ function world() {
   const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: 8, completionTokensPerAnswer: 100 });
   const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
   const cache = new AnswerCache(100, 'tenant');
-  const answerService = new AnswerService(answers, blobs, provider, cache, estimate);
+  const answerService = new AnswerService({ answers, blobs, provider, cache, estimate });
   const streams = new AnswerStreamService({ answers: answerService, store: answers, blobs, provider, cache, estimate });
   return { images, answers, provider, estimate, answerService, streams };
 }

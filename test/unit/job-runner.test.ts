@@ -23,7 +23,7 @@ function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: nu
   const jobs = new MemoryJobs();
   const provider = new StubProvider(options.reply);
   const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: 8, completionTokensPerAnswer: 100 });
-  const answers = new AnswerService(new MemoryAnswers(images), { read: async (sha256: string) => Buffer.from(sha256) }, provider, new AnswerCache(100, 'tenant'), estimate);
+  const answers = new AnswerService({ answers: new MemoryAnswers(images), blobs: { read: async (sha256: string) => Buffer.from(sha256) }, provider, cache: new AnswerCache(100, 'tenant'), estimate });
   const events = new RecordingEvents();
   const budget = options.budget ?? new MemoryBudget();
   const runner = new JobRunner(

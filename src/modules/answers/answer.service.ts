@@ -134,6 +134,23 @@ export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: st
   };
 }
 
+/** What AnswerService is made of: the store, blobs, provider, cache and estimate, and the optional parts. */
+export interface AnswerServiceParts {
+  answers: AnswerStore;
+  blobs: Pick<BlobStore, 'read'>;
+  provider: ModelProvider;
+  cache: AnswerCache;
+  estimate: TokenEstimate;
+  metrics?: Metrics;
+  ledger?: UsageLedger;
+  /** REDIS_URL: single flight across replicas too; none in the embedded default. */
+  claims?: AnswerClaims;
+  /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
+  refusals?: RefusalMemory;
+  /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: misses looked up once more, beyond the exact key. */
+  similar?: SimilarAnswers;
+}
+
 /**
  * Answers prompts about images: memory, then database, then upstream, each
  * image sent with all its missing prompts (QWEN_MAX_PROMPTS_PER_CALL to a
@@ -147,21 +164,31 @@ export class AnswerService {
   /** The abort shared by the callers of each upstream call, by the single-flight work it is registered under. */
   private readonly abortOf = new WeakMap<Promise<AnswerRecord>, SharedAbort>();
 
-  constructor(
-    private readonly answers: AnswerStore,
-    private readonly blobs: Pick<BlobStore, 'read'>,
-    private readonly provider: ModelProvider,
-    private readonly cache: AnswerCache,
-    private readonly estimate: TokenEstimate,
-    private readonly metrics?: Metrics,
-    private readonly ledger?: UsageLedger,
-    /** REDIS_URL: single flight across replicas too; none in the embedded default. */
-    private readonly claims?: AnswerClaims,
-    /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
-    private readonly refusals?: RefusalMemory,
-    /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: misses looked up once more, beyond the exact key. */
-    private readonly similar?: SimilarAnswers,
-  ) {}
+  private readonly answers: AnswerStore;
+  private readonly blobs: Pick<BlobStore, 'read'>;
+  private readonly provider: ModelProvider;
+  private readonly cache: AnswerCache;
+  private readonly estimate: TokenEstimate;
+  private readonly metrics?: Metrics;
+  private readonly ledger?: UsageLedger;
+  private readonly claims?: AnswerClaims;
+  private readonly refusals?: RefusalMemory;
+  private readonly similar?: SimilarAnswers;
+
+  constructor(parts: AnswerServiceParts) {
+    ({
+      answers: this.answers,
+      blobs: this.blobs,
+      provider: this.provider,
+      cache: this.cache,
+      estimate: this.estimate,
+      metrics: this.metrics,
+      ledger: this.ledger,
+      claims: this.claims,
+      refusals: this.refusals,
+      similar: this.similar,
+    } = parts);
+  }
 
   get model(): string {
     return this.provider.model;

@@ -55,6 +55,20 @@ export function askedImageIds(ids: readonly string[], max: number): readonly str
 /** The usage kind of a question about several images. */
 const IMAGES_QUESTION_KIND = 'IMAGES_QUESTION';
 
+/** What ImagesAnswerService is made of. */
+export interface ImagesAnswerParts {
+  answers: Pick<ImagesAnswerRepository, 'findForTenant' | 'findByKey' | 'save' | 'adopt' | 'relink'>;
+  images: ImageLookup;
+  blobs: Pick<BlobStore, 'read'>;
+  provider: ModelProvider;
+  estimate: Pick<TokenEstimate, 'forImages' | 'promptOfImages' | 'completionTokensPerAnswer'>;
+  scope: CacheScope;
+  limits: ImagesAnswerLimits;
+  ledger?: UsageLedger;
+  /** REDIS_URL: single flight across replicas, as for answers. */
+  claims?: AnswerClaims;
+}
+
 /**
  * One question about several images (askAboutImages), all of them in one
  * upstream request, in the order given. Served like answers (the cache
@@ -68,18 +82,29 @@ const IMAGES_QUESTION_KIND = 'IMAGES_QUESTION';
 export class ImagesAnswerService {
   private readonly inFlight = new Map<string, Flight>();
 
-  constructor(
-    private readonly answers: Pick<ImagesAnswerRepository, 'findForTenant' | 'findByKey' | 'save' | 'adopt' | 'relink'>,
-    private readonly images: ImageLookup,
-    private readonly blobs: Pick<BlobStore, 'read'>,
-    private readonly provider: ModelProvider,
-    private readonly estimate: Pick<TokenEstimate, 'forImages' | 'promptOfImages' | 'completionTokensPerAnswer'>,
-    private readonly scope: CacheScope,
-    private readonly limits: ImagesAnswerLimits,
-    private readonly ledger?: UsageLedger,
-    /** REDIS_URL: single flight across replicas, as for answers. */
-    private readonly claims?: AnswerClaims,
-  ) {}
+  private readonly answers: ImagesAnswerParts['answers'];
+  private readonly images: ImageLookup;
+  private readonly blobs: Pick<BlobStore, 'read'>;
+  private readonly provider: ModelProvider;
+  private readonly estimate: ImagesAnswerParts['estimate'];
+  private readonly scope: CacheScope;
+  private readonly limits: ImagesAnswerLimits;
+  private readonly ledger?: UsageLedger;
+  private readonly claims?: AnswerClaims;
+
+  constructor(parts: ImagesAnswerParts) {
+    ({
+      answers: this.answers,
+      images: this.images,
+      blobs: this.blobs,
+      provider: this.provider,
+      estimate: this.estimate,
+      scope: this.scope,
+      limits: this.limits,
+      ledger: this.ledger,
+      claims: this.claims,
+    } = parts);
+  }
 
   find(tenant: string, id: string): Promise<ImagesAnswerRecord | null> {
     return this.answers.findForTenant(tenant, id);
