@@ -108,11 +108,14 @@ describe('POST /v1/chat/completions', () => {
     expect(calls).toBe(0);
     expect(repeat!.message.content).toBe(first.data.choices[0]!.message.content);
 
-    // In the usage ledger as the question it is, by model and key: one call, three results (the door's two, askQuestion's), two from the cache.
+    // In the usage ledger under kind CHAT, by model and key: the door's call and its two results (one from the cache); askQuestion's hit is a QUESTION.
     const usage = await graphql.request<{ usage: Array<{ kind: string; model: string; apiKeyId: string; calls: number; results: number; cacheHits: number }> }>(
       '{ usage(groupBy: [KIND, MODEL, API_KEY]) { kind model apiKeyId calls results cacheHits } }',
     );
-    expect(usage.data!.usage).toEqual([{ kind: 'QUESTION', model: MODEL, apiKeyId: expect.any(String), calls: 1, results: 3, cacheHits: 2 }]);
+    expect(usage.data!.usage).toEqual([
+      { kind: 'CHAT', model: MODEL, apiKeyId: expect.any(String), calls: 1, results: 2, cacheHits: 1 },
+      { kind: 'QUESTION', model: MODEL, apiKeyId: expect.any(String), calls: 0, results: 1, cacheHits: 1 },
+    ]);
   });
 
   it('fetches an http(s) image through the import guard', async () => {

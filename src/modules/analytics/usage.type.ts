@@ -16,7 +16,7 @@ export class UsageFilter {
   @Field(() => String, { nullable: true })
   model?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'CAPTION, QUESTION, MODERATION, TEXT, DETECTION, CONVERSATION, IMAGES_QUESTION, or MIXED (a packed call asking several kinds).' })
+  @Field(() => String, { nullable: true, description: 'CAPTION, QUESTION, MODERATION, TEXT, DETECTION, CONVERSATION, IMAGES_QUESTION, CHAT (the OpenAI-compatible door), EMBEDDING (CACHE_SIMILAR_PROMPTS), or MIXED (a packed call asking several kinds).' })
   kind?: string | null;
 
   @Field(() => ID, { nullable: true })

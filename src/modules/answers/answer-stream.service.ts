@@ -6,7 +6,7 @@ import { releaseReservation, type TokenBudget, type TokenReservation } from '../
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerStore } from './answer.repository.js';
-import { answerRow, type AnswerRequest, type AnswerService } from './answer.service.js';
+import { answerRow, usageKindOf, type AnswerRequest, type AnswerService } from './answer.service.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
@@ -186,7 +186,7 @@ export class AnswerStreamService {
             broadcast.write(delta);
             relayed?.write(delta);
           },
-          onCall: (call) => ledger?.call(payer, request.kind, charge.report(call)),
+          onCall: (call) => ledger?.call(payer, usageKindOf(request), charge.report(call)),
         },
       );
     } catch (error) {
@@ -202,7 +202,7 @@ export class AnswerStreamService {
       await reservation.settle(answer.usage.totalTokens);
       const record = await this.parts.store.save(answerRow(request, answer, provider.model));
       cache.set(key, record, request.refresh);
-      ledger?.served(payer, record.model, request.kind, null);
+      ledger?.served(payer, record.model, usageKindOf(request), null);
       relayed?.finish();
       broadcast.finish(record);
     } catch (error) {

@@ -34,7 +34,12 @@ export interface AnswerRequest {
   exactOnly?: boolean;
   /** Set when the answer is JSON of a given shape (a vision result) rather than text. */
   structured?: StructuredRequest;
+  /** The kind its usage is recorded under, when not `kind`: CHAT for the OpenAI-compatible door. */
+  usageKind?: string;
 }
+
+/** The kind a request's calls and results are recorded under in the usage ledger. */
+export const usageKindOf = (request: Pick<AnswerRequest, 'kind' | 'usageKind'>): string => request.usageKind ?? request.kind;
 
 /** Columns of the stored row that lists filter by, read from a structured answer's JSON. */
 export type FilterColumns = Partial<Pick<AnswerRecord, 'flagged' | 'categories'>>;
@@ -274,7 +279,7 @@ export class AnswerService {
     const remembered = this.cache.get(key);
     const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
-    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source);
+    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, usageKindOf(request), source);
     const match: CacheMatch = { kind: 'EXACT', sourceImageId: request.image.id, sourcePrompt: request.prompt, similarity: 1 };
     if (hit) {
       this.cache.set(key, hit);
@@ -333,7 +338,7 @@ export class AnswerService {
     traceCacheResult('hit');
     const record = await this.answers.adopt({ ...this.borrowed(miss.request, source), ...(miss.embedding ?? {}) });
     this.cache.set(miss.key, record);
-    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, miss.request.kind, source, match.kind);
+    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, usageKindOf(miss.request), source, match.kind);
     return { record, cached: true, match };
   }
 
@@ -485,7 +490,7 @@ export class AnswerService {
 
   private async ask(image: ModelImage, call: Call): Promise<void> {
     const prompts = call.items.map((item) => modelPrompt(item.request));
-    const kinds = new Map(prompts.map((prompt, i) => [prompt, call.items[i]!.request.kind]));
+    const kinds = new Map(prompts.map((prompt, i) => [prompt, usageKindOf(call.items[i]!.request)]));
     const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
     // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
     const route = this.providerOf(call.items[0]!.request);
@@ -531,7 +536,7 @@ export class AnswerService {
     try {
       const record = await this.answers.save({ ...answerRow(request, answer, this.modelOf(request)), ...item.embedding });
       this.cache.set(item.key, record, request.refresh);
-      this.ledger?.served(payer, record.model, record.kind, null);
+      this.ledger?.served(payer, record.model, usageKindOf(request), null);
       item.resolve(record);
     } catch (error) {
       item.reject(asError(error));

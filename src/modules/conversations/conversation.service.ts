@@ -34,6 +34,8 @@ export interface TurnOptions {
   /** The client is gone: the upstream call stops and the turn leaves nothing behind. */
   signal?: AbortSignal;
   onDelta?: (delta: string) => void;
+  /** The kind its usage is recorded under (default CONVERSATION): CHAT for the OpenAI-compatible door. */
+  usageKind?: string;
 }
 
 /** A claimed turn with its context planned and its tokens set aside, ready to ask. */
@@ -118,12 +120,12 @@ export class ConversationService {
    * reader who leaves (or `signal`) stops the upstream call, and the turn
    * leaves nothing behind but the charge for what the call cost so far.
    */
-  async stream(tenant: string, budget: TokenBudget, conversationId: string, text: string, signal?: AbortSignal): Promise<AsyncIterableIterator<MessageChunk>> {
+  async stream(tenant: string, budget: TokenBudget, conversationId: string, text: string, { signal, usageKind }: Omit<TurnOptions, 'onDelta'> = {}): Promise<AsyncIterableIterator<MessageChunk>> {
     const prepared = await this.prepare(tenant, budget, conversationId, text);
     const left = new AbortController();
     const chunks = new PushStream<MessageChunk>(() => left.abort(new Error('the subscriber left')));
     const gone = signal ? AbortSignal.any([signal, left.signal]) : left.signal;
-    this.reply(prepared, { signal: gone, onDelta: (delta) => chunks.push({ delta, message: null }) }).then(
+    this.reply(prepared, { signal: gone, usageKind, onDelta: (delta) => chunks.push({ delta, message: null }) }).then(
       (message) => chunks.push({ delta: '', message }),
       (error: unknown) => chunks.push({ delta: '', message: null, error: asError(error) }),
     ).finally(() => chunks.end());
@@ -150,14 +152,14 @@ export class ConversationService {
   }
 
   /** Asks the model, settles the reservation to what it billed (or, cut short, to what it cost so far) and stores the reply. */
-  private async reply({ turn, payer, request, promptTokens, reservation }: PreparedTurn, { signal, onDelta }: TurnOptions): Promise<MessageRecord> {
+  private async reply({ turn, payer, request, promptTokens, reservation }: PreparedTurn, { signal, onDelta, usageKind = CONVERSATION_KIND }: TurnOptions): Promise<MessageRecord> {
     const charge = new CutShortCharge({ left: signal, promptTokens: () => promptTokens, maxCompletionTokens: this.limits.completionTokens });
     try {
       const streamed = onDelta && ((delta: string) => {
         charge.receive(delta);
         onDelta(delta);
       });
-      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, CONVERSATION_KIND, charge.report(call));
+      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, usageKind, charge.report(call));
       const answer = await this.provider
         .chat(request, { signal, onDelta: streamed, onCall })
         .catch(async (error: unknown) => {
@@ -170,7 +172,7 @@ export class ConversationService {
       if (!stored) {
         throw busy('The conversation changed while this reply was written (it was deleted, or the reply outlived QWEN_DEADLINE_MS and another message took over); the reply was not stored.');
       }
-      this.ledger?.served(payer, stored.model ?? this.provider.model, CONVERSATION_KIND, null);
+      this.ledger?.served(payer, stored.model ?? this.provider.model, usageKind, null);
       return stored;
     } catch (error) {
       await this.abandon(turn);

@@ -76,6 +76,9 @@ function completionOf(row: StoredResult, cached: boolean): Completion {
   return { id, text, model, finishReason: toFinishReason(finishReason), usage, cached };
 }
 
+/** The kind the door's calls and results are recorded under in the usage ledger, whichever service answers. */
+export const CHAT_KIND = 'CHAT';
+
 async function* once(completion: Completion): AsyncGenerator<CompletionChunk> {
   yield { delta: completion.text, completion };
 }
@@ -103,7 +106,7 @@ export class ChatCompletionService {
     const budget = this.services.payer.ofCaller(caller);
     if (route.kind === 'question' && !route.request.structured) return this.questionStream(await this.services.answerStreams.open(route.request, budget, signal));
     if (route.kind === 'conversation') {
-      return this.conversationStream(await this.inConversation(caller, route, (id) => this.services.conversations.stream(caller.tenant, budget, id, route.text, signal)));
+      return this.conversationStream(await this.inConversation(caller, route, (id) => this.services.conversations.stream(caller.tenant, budget, id, route.text, { signal, usageKind: CHAT_KIND })));
     }
     return once(await this.answer(caller, route, signal));
   }
@@ -117,11 +120,11 @@ export class ChatCompletionService {
         return completionOf(result!.record, result!.cached);
       }
       case 'images': {
-        const { record, cached } = await this.services.imagesAnswers.ask(caller.tenant, budget, route.images.map((image) => image.id), route.question, false, signal);
+        const { record, cached } = await this.services.imagesAnswers.ask(caller.tenant, budget, route.images.map((image) => image.id), route.question, { signal, usageKind: CHAT_KIND });
         return completionOf(record, cached);
       }
       case 'conversation': {
-        const message = await this.inConversation(caller, route, (id) => this.services.conversations.send(caller.tenant, budget, id, route.text, { signal }));
+        const message = await this.inConversation(caller, route, (id) => this.services.conversations.send(caller.tenant, budget, id, route.text, { signal, usageKind: CHAT_KIND }));
         return completionOf({ ...message, model: message.model ?? '' }, false);
       }
     }
@@ -172,7 +175,7 @@ export class ChatCompletionService {
       return { kind: 'conversation', images: unique, history: [{ role: 'user', text: withInstructions(ask.instructions, first!.text) }, ...rest], text: last };
     }
     if (unique.length > 1) return { kind: 'images', images: unique, question };
-    const request: AnswerRequest = { image: unique[0]!, kind: 'QUESTION', style: null, prompt: question, refresh: false };
+    const request: AnswerRequest = { image: unique[0]!, kind: 'QUESTION', style: null, prompt: question, refresh: false, usageKind: CHAT_KIND };
     if (!format) return { kind: 'question', request };
     // The format is part of the question's cache key: the same words with another schema are another question.
     return { kind: 'question', request: { ...request, prompt: `${question} response_format: ${canonicalJson(ask.format)}`, structured: { format, instruction: question } } };
