@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler, Response } from 'express';
-import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
+import type { Request, RequestHandler, Response } from 'express';
+import { GatewayError, httpStatusOf } from '../../platform/errors.js';
 import type { ApiKeyService } from './api-key.service.js';
 import type { Caller } from './caller.js';
 import type { UsageLimits } from './usage-limits.js';
@@ -8,33 +8,47 @@ import { sendRequestError } from '../../platform/http/json-errors.js';
 
 type Access = { keys: ApiKeyService; limits: UsageLimits };
 
+/** Answers a refused request (in the shape of the route's own errors). */
+export type Refusal<Req extends IncomingMessage = Request, Res extends ServerResponse = Response> = (req: Req, res: Res, error: GatewayError) => void;
+
+/** The GraphQL-shaped refusal, with Retry-After and WWW-Authenticate as they apply. */
+const graphqlRefusal: Refusal<IncomingMessage, ServerResponse> = (req, res, error) => {
+  const status = httpStatusOf(error);
+  const retryAfter = error.extensions.retryAfter;
+  if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  sendRequestError(req, res, status, error.code, error.message, error.extensions);
+};
+
 /**
  * Who the request is, and whether they may make it now: before the body is
  * parsed (uploads included), so an unauthenticated or rate-limited client
- * costs almost nothing. Undefined when refused: the refusal is answered
- * (401 with WWW-Authenticate, 429 with Retry-After, …); unexpected failures throw.
+ * costs almost nothing. Undefined when refused: `refuse` has answered
+ * (GraphQL-shaped by default: 401 with WWW-Authenticate, 429 with
+ * Retry-After, …); unexpected failures throw.
  */
-export async function admitCaller(services: Access, req: IncomingMessage, res: ServerResponse): Promise<Caller | undefined> {
+export async function admitCaller<Req extends IncomingMessage, Res extends ServerResponse>(
+  services: Access,
+  req: Req,
+  res: Res,
+  refuse: Refusal<Req, Res> = graphqlRefusal,
+): Promise<Caller | undefined> {
   try {
     const caller = await services.keys.authenticate(req.headers.authorization);
     await services.limits.admitRequest(caller);
     return caller;
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    const status = error.httpStatus ?? HTTP_STATUS[error.code];
-    const retryAfter = error.extensions.retryAfter;
-    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    sendRequestError(req, res, status, error.code, error.message, error.extensions);
+    refuse(req, res, error);
     return undefined;
   }
 }
 
-/** `admitCaller` for the Express routes that need a key (exports): the caller is kept for `callerOf`. */
-export function authenticate(services: Access): RequestHandler {
+/** `admitCaller` for the Express routes that need a key (exports, the OpenAI door): the caller is kept for `callerOf`. */
+export function authenticate(services: Access, refuse: Refusal = graphqlRefusal): RequestHandler {
   // Express 5 passes a rejection (an unexpected failure) on to the error handler.
   return async (req, res, next) => {
-    const caller = await admitCaller(services, req, res);
+    const caller = await admitCaller(services, req, res, refuse);
     if (!caller) return;
     res.locals.caller = caller;
     next();

@@ -57,7 +57,7 @@ export const RESULT_TABLES: Record<ResultExportKind, ResultTable> = {
   },
 };
 
-export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency', 'costSaved', 'costSavedCurrency'] as const;
+export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'match', 'calls', 'results', ...USAGE, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency', 'costSaved', 'costSavedCurrency'] as const;
 
 export const usageRow = ({ cost, costSaved, ...row }: UsageRow): ExportRow => ({
   ...row,
