@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MODERATION_COLUMNS, USAGE_COLUMNS } from '../../src/modules/exports/export-columns.js';
@@ -25,6 +27,7 @@ let browser: Browser;
 let watched: WatchedPage;
 let page: Page;
 let origin: string;
+let pricesDir: string;
 
 type Upload = { uploadImage: { id: string } };
 
@@ -48,7 +51,11 @@ describe.skipIf(chromiumMissing)('the console shows what the model saw and what 
 
   beforeAll(async () => {
     browser = await launchChromium();
-    h = await startHarness();
+    // The test model has no built-in price: priced here, the pages show what the work cost.
+    pricesDir = await mkdtemp(path.join(os.tmpdir(), 'prices-'));
+    const prices = path.join(pricesDir, 'prices.json');
+    await writeFile(prices, JSON.stringify({ 'qwen-vl-test': { currency: 'USD', inputPerMillion: 0.8, outputPerMillion: 3.2, cachedInputPerMillion: 0.16 } }));
+    h = await startHarness({ env: { MODEL_PRICES: prices } });
     origin = `http://127.0.0.1:${h.gateway.server.port}`;
     watched = await WatchedPage.open(browser);
     page = watched.page;
@@ -69,6 +76,7 @@ describe.skipIf(chromiumMissing)('the console shows what the model saw and what 
   afterAll(async () => {
     await browser?.close();
     await h?.close();
+    if (pricesDir) await rm(pricesDir, { recursive: true, force: true });
   });
 
   it('asks for each kind on the image page: the verdict as a badge, the text with a copy button, the objects drawn over the photo', async () => {
@@ -142,6 +150,8 @@ describe.skipIf(chromiumMissing)('the console shows what the model saw and what 
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForFunction(() => document.querySelectorAll('table.rows tbody tr').length === 1);
     expect(await page.locator('table.rows tbody tr').textContent()).toContain('Flagged: VIOLENCE, GORE');
+    // 1010 prompt and 20 completion tokens at 0.8 and 3.2 USD per million.
+    expect(await page.locator('table.rows tbody tr').textContent()).toContain('0.000872 USD');
 
     // "Download CSV" (the rows shown) and "Export all as CSV" (the server's export) write the same columns.
     const shown = page.waitForEvent('download');
@@ -170,6 +180,7 @@ describe.skipIf(chromiumMissing)('the console shows what the model saw and what 
     const table = page.getByRole('table', { name: 'Usage per day' });
     await table.locator('tbody tr').first().waitFor();
     expect(Number(await page.getByTestId('total-tokens').textContent())).toBeGreaterThan(0);
+    expect(await page.getByTestId('total-cost').textContent()).toMatch(/^0\.\d{6} USD$/);
     // Opening the image page again served its caption from the cache.
     expect(Number(await page.getByTestId('total-hits').textContent())).toBeGreaterThan(0);
 

@@ -173,7 +173,7 @@ export function UsagePage() {
               <strong data-testid="total-tokens">{sum((b) => b.totalTokens)}</strong> tokens
             </li>
             <li>
-              <strong>{currency ? `${sum((b) => Number(b.cost?.amount ?? 0)).toFixed(6)} ${currency}` : 'no price'}</strong> cost
+              <strong data-testid="total-cost">{currency ? `${sum((b) => Number(b.cost?.amount ?? 0)).toFixed(6)} ${currency}` : 'no price'}</strong> cost
             </li>
             <li>
               <strong data-testid="total-hits">{sum((b) => b.cacheHits)}</strong> cache hits
