@@ -8,6 +8,7 @@ import { DOCUMENT_BYTES } from './platform/graphql/operation-size.js';
 import type { Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { createModelProvider } from './model/create-provider.js';
+import { JsonObjectFallbacks } from './model/json-object-fallbacks.js';
 import { TokenEstimate } from './model/token-estimate.js';
 import { outputCapOf, promptsPerCall } from './model/output-cap.js';
 import { AnswerCache } from './modules/answers/answer-cache.js';
@@ -111,12 +112,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const { globalMaxConcurrency } = config.model;
   // QWEN_GLOBAL_MAX_CONCURRENCY (needs REDIS_URL): a slot lasts at most one request's deadline.
   const slots = redis && globalMaxConcurrency ? new RedisUpstreamSlots(redis, globalMaxConcurrency, config.resilience.deadlineMs, logger) : undefined;
-  const provider = createModelProvider(config, metrics, slots, logger);
+  const settings = new SettingRepository(db);
+  const jsonObjectFallbacks = new JsonObjectFallbacks(settings, logger);
+  await jsonObjectFallbacks.load();
+  const provider = createModelProvider(config, metrics, slots, logger, jsonObjectFallbacks);
   const usageRepository = new UsageRepository(db, { dialect: parseDatabaseUrl(config.databaseUrl).kind, queryTimeoutMs: config.analyticsQueryTimeoutMs });
   // Every upstream call and result served, for Query.usage and the usage metrics.
   const ledger = new UsageLedger(usageRepository, metrics, logger);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, new RefusalMemory(config.modelRefusalTtlSeconds));
+  const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
+  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, refusals);
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
   const webhooks = createWebhooks(db, redis, config.webhooks, logger);
@@ -141,7 +146,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     },
     logger,
   );
-  const signer = new UrlSigner(await urlSigningSecret(config.browser.urlSigningSecret, new SettingRepository(db)), config.browser.imageUrlTtlSeconds);
+  const signer = new UrlSigner(await urlSigningSecret(config.browser.urlSigningSecret, settings), config.browser.imageUrlTtlSeconds);
   const results = new ResultService(answerRepository, config.analyticsQueryTimeoutMs);
   const prices = new PriceTable(config.modelPrices);
   const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs, prices);
@@ -158,7 +163,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return remote.stream;
     }, storageHealth, blobsInFlight, onUploadsStored),
     answers,
-    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger),
+    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, refusals),
     results,
     vision,
     jobs: new JobService(jobRepository, imageRepository, queue, events, {

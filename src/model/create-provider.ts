@@ -7,11 +7,19 @@ import { outputCapOf } from './output-cap.js';
 import { QuotaGuardProvider } from './quota-guard.js';
 import { QwenVlProvider } from './qwen-vl-provider.js';
 import { KindRoutes } from './kind-routes.js';
+import type { JsonObjectFallbacks } from './json-object-fallbacks.js';
 import { ResilientProvider } from './resilient-provider.js';
 import { tracedFetch } from './traced-fetch.js';
 import { UnconfiguredProvider } from './unconfigured-provider.js';
 import { circuitLabel, endpointLabel, upstreamRecorder } from './upstream-metrics.js';
 import type { UpstreamSlots } from './upstream-slots.js';
+
+/** What every endpoint's provider shares. */
+interface SharedParts {
+  slots: UpstreamSlots | undefined;
+  logger: Logger | undefined;
+  jsonObjectFallbacks: JsonObjectFallbacks | undefined;
+}
 
 interface Endpoint {
   baseUrl: string;
@@ -31,8 +39,9 @@ interface Endpoint {
  * carry the model that produced them.
  * `slots`: QWEN_GLOBAL_MAX_CONCURRENCY, shared by every endpoint's requests.
  * `logger` hears of an endpoint refusing to bill the account (a line to alert on).
+ * `jsonObjectFallbacks`: the endpoints known to take json_object only (stored; see json-object-fallbacks.ts).
  */
-export function createModelProvider(config: Config, metrics: Metrics, slots?: UpstreamSlots, logger?: Logger): ModelProvider {
+export function createModelProvider(config: Config, metrics: Metrics, slots?: UpstreamSlots, logger?: Logger, jsonObjectFallbacks?: JsonObjectFallbacks): ModelProvider {
   const { model, resilience } = config;
   if (!model.configured) return new UnconfiguredProvider(model.name);
 
@@ -46,7 +55,7 @@ export function createModelProvider(config: Config, metrics: Metrics, slots?: Up
       let label = circuitLabel(endpoint.baseUrl, endpoint.model);
       for (let n = 2; labels.has(label); n++) label = `${circuitLabel(endpoint.baseUrl, endpoint.model)}~${n}`;
       labels.add(label);
-      tier = endpointTier(config, metrics, endpoint, label, slots, logger);
+      tier = endpointTier(config, metrics, endpoint, label, { slots, logger, jsonObjectFallbacks });
       tiers.set(key, tier);
     }
     return tier;
@@ -68,7 +77,8 @@ export function createModelProvider(config: Config, metrics: Metrics, slots?: Up
 }
 
 /** One endpoint and model: the provider, behind its circuit breaker, behind its billing state. */
-function endpointTier(config: Config, metrics: Metrics, endpoint: Endpoint, label: string, slots: UpstreamSlots | undefined, logger: Logger | undefined): ModelProvider {
+function endpointTier(config: Config, metrics: Metrics, endpoint: Endpoint, label: string, shared: SharedParts): ModelProvider {
+  const { slots, logger, jsonObjectFallbacks } = shared;
   const { model, resilience } = config;
   const provider = new QwenVlProvider({
     baseUrl: endpoint.baseUrl,
@@ -85,6 +95,7 @@ function endpointTier(config: Config, metrics: Metrics, endpoint: Endpoint, labe
     thinkingBudget: model.thinkingBudget,
     recorder: upstreamRecorder(metrics, endpoint.baseUrl, endpoint.model),
     slots,
+    jsonObjectFallbacks,
     // A span per request, only when tracing is on: without it the request path stays as it was.
     ...(config.tracing ? { fetch: tracedFetch({ baseUrl: endpoint.baseUrl, recordPrompts: config.logPrompts }) } : {}),
   });

@@ -3,7 +3,8 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNon
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AnswerOptions, ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelProvider, ModelResult, ModelUsage } from './provider.js';
 import { abortedError, badResponse, ModelCallError } from './model-call-error.js';
-import type { UpstreamRecorder } from './upstream-metrics.js';
+import { circuitLabel, type UpstreamRecorder } from './upstream-metrics.js';
+import { JsonObjectFallbacks } from './json-object-fallbacks.js';
 import { upstreamFetch } from './upstream-fetch.js';
 import type { UpstreamSlots } from './upstream-slots.js';
 import { chunk, packedSystemPrompt, packPrompts, plainAnswer, unpackReplies } from './packing.js';
@@ -42,6 +43,8 @@ export interface QwenVlOptions {
   recorder?: UpstreamRecorder;
   /** QWEN_GLOBAL_MAX_CONCURRENCY: a slot shared with the other replicas, taken inside this process's own limit. */
   slots?: UpstreamSlots;
+  /** Where the endpoints that took json_object after refusing json_schema are kept; absent: this provider's memory only. */
+  jsonObjectFallbacks?: JsonObjectFallbacks;
   /** The HTTP client beneath the SDK's requests: a traced one when tracing is on (traced-fetch.ts); global fetch otherwise. */
   fetch?: typeof fetch;
 }
@@ -69,8 +72,9 @@ export class QwenVlProvider implements ModelProvider {
   private readonly client: OpenAI;
   private readonly limit: LimitFunction;
   private readonly recorder: UpstreamRecorder | undefined;
-  /** This endpoint answered 400 to `response_format: json_schema` and took json_object: ask it that way. */
-  private jsonSchemaRefused = false;
+  /** Endpoints that answered 400 to `response_format: json_schema` and took json_object, this one's label among them when it did. */
+  private readonly jsonObjectFallbacks: JsonObjectFallbacks;
+  private readonly label: string;
   /** The output cap: configured or the family's, lowered when the endpoint names a smaller one (a 400 on max_tokens). */
   private outputCap: number | null;
   /** How this model thinks; `thinks` is also learnt from a refusal of a non-streaming request, for the life of the process. */
@@ -79,6 +83,8 @@ export class QwenVlProvider implements ModelProvider {
   constructor(private readonly options: QwenVlOptions) {
     this.model = options.model;
     this.recorder = options.recorder;
+    this.jsonObjectFallbacks = options.jsonObjectFallbacks ?? new JsonObjectFallbacks();
+    this.label = circuitLabel(options.baseUrl, options.model);
     this.client = new OpenAI({
       baseURL: options.baseUrl,
       // Local servers need no key, but the SDK insists on one.
@@ -195,11 +201,14 @@ export class QwenVlProvider implements ModelProvider {
    * asking once more with `json_object` and the schema in the instruction (any
    * other 400 fails at once: it would fail the same way again);
    * when that goes through, this endpoint and model get json_object from then
-   * on (remembered in memory, for the life of the process).
+   * on (JsonObjectFallbacks: stored for restarts and replicas, counted).
    */
   private async completeStructured(imageUrl: string, prompt: StructuredPrompt, options: AnswerOptions): Promise<TimedCompletion> {
-    const asJsonObject = () => this.callAlone([imageMessage([imageUrl], withSchema(prompt))], options, { responseFormat: { type: 'json_object' }, prompts: [prompt] });
-    if (this.jsonSchemaRefused) return asJsonObject();
+    const asJsonObject = () => {
+      this.recorder?.jsonObjectRequest();
+      return this.callAlone([imageMessage([imageUrl], withSchema(prompt))], options, { responseFormat: { type: 'json_object' }, prompts: [prompt] });
+    };
+    if (this.jsonObjectFallbacks.has(this.label)) return asJsonObject();
     const { name, schema } = prompt.format;
     try {
       return await this.callAlone([imageMessage([imageUrl], prompt.text)], options, {
@@ -210,7 +219,7 @@ export class QwenVlProvider implements ModelProvider {
       if (options.signal?.aborted || !refusesResponseFormat(error)) throw error;
     }
     const completion = await asJsonObject();
-    this.jsonSchemaRefused = true;
+    this.jsonObjectFallbacks.learn(this.label);
     return completion;
   }
 

@@ -6,6 +6,8 @@ export interface UpstreamRecorder {
   call(outcome: string): void;
   /** Tokens the endpoint billed for one reply; `reasoningTokens` are part of the completion's. */
   tokens(promptTokens: number, completionTokens: number, reasoningTokens?: number): void;
+  /** One structured prompt sent in json_object mode, the endpoint having refused json_schema. */
+  jsonObjectRequest(): void;
 }
 
 /** The base URL as a metrics label: no credentials, query or trailing slash. */
@@ -36,5 +38,6 @@ export function upstreamRecorder(metrics: Metrics, baseUrl: string, model: strin
       if (completionTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'out' }, completionTokens);
       if (reasoningTokens > 0) metrics.upstreamTokens.inc({ model, direction: 'reasoning' }, reasoningTokens);
     },
+    jsonObjectRequest: () => metrics.jsonObjectRequests.inc({ endpoint, model }),
   };
 }

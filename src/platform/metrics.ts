@@ -34,6 +34,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly jsonObjectRequests = new Counter({
+    name: 'gateway_json_object_requests_total',
+    help: 'Structured prompts sent with response_format json_object because the endpoint and model refused json_schema (the fallback is stored per endpoint and model).',
+    labelNames: ['endpoint', 'model'] as const,
+    registers: [this.registry],
+  });
+
   readonly upstreamCalls = new Counter({
     name: 'gateway_upstream_calls_total',
     help: 'Chat Completions requests sent to model endpoints, by endpoint, model and outcome (ok or an error code).',

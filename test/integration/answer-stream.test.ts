@@ -67,6 +67,9 @@ function open(socket: WsClient, variables: { imageId: string; question: string; 
   };
 }
 
+/** Answer cache lookups this gateway answered without a call of their own (gateway_answer_cache_lookups_total, hit). */
+const cacheHits = async () => (await h.gateway.app.metrics.cacheLookups.get()).values.find((v) => v.labels.result === 'hit')?.value ?? 0;
+
 const chunkOf = (event: Event): Chunk => {
   expect(event.errors).toBeUndefined();
   return event.data!.answerStream;
@@ -143,6 +146,26 @@ describe('answerStream', () => {
     const [a, b] = [chunkOf(earlyRest.at(-1)!).answer!, chunkOf(lateRest.at(-1)!).answer!];
     expect(b.id).toBe(a.id);
     expect([a.cached, b.cached]).toEqual([false, true]);
+    expect(h.fake.requests).toHaveLength(1);
+  });
+
+  it('an askQuestion sent while the stream runs waits for its call and returns the row it stored', async () => {
+    const image = await newImage();
+    h.fake.holdStreams();
+    const stream = open(socketOf(alice.authorization), { imageId: image.id, question: 'Waited for?' });
+    const first = chunkOf(await stream.next());
+    const hitsBefore = await cacheHits();
+    const asking = alice.http.request(AskQuestionDocument, { imageId: image.id, question: 'Waited for?' });
+    // The ask found the stream's call in flight (a hit, no call of its own) and waits for its reply to end.
+    await expect.poll(cacheHits).toBe(hitsBefore + 1);
+    expect(h.fake.requests).toHaveLength(1);
+
+    h.fake.releaseStreams();
+    const rest = await stream.rest();
+    const streamed = chunkOf(rest.at(-1)!).answer!;
+    const asked = await asking;
+    expect(asked.errors).toBeUndefined();
+    expect(asked.data!.askQuestion).toMatchObject({ id: streamed.id, answer: first.delta + text(rest), cached: true });
     expect(h.fake.requests).toHaveLength(1);
   });
 

@@ -9,7 +9,8 @@ import { restartGateway, startHarness, type Harness } from '../support/gateway.j
 /**
  * Usage.cost through the real API: the fake endpoint bills a known usage; the
  * test model has no built-in price (cost null), then MODEL_PRICES prices it
- * and the stored answer is priced when read, exactly.
+ * and the stored answer is priced when read, exactly, as is what a cache hit
+ * of it saved.
  */
 
 const BILLED = { prompt: 700, completion: 30, cached: 5 };
@@ -47,18 +48,19 @@ describe('Usage.cost', () => {
     const again = await client.request<{ askQuestion: { usage: { cost: unknown } } }>(ASK, { id: image.id, q: 'What colour is it?' });
     expect(again.data!.askQuestion.usage.cost).toEqual({ amount: '0.0016925', currency: 'EUR' });
 
-    // Query.usage sums the calls' cost (the second ask was a cache hit: no call), by model or not.
+    // Query.usage sums the calls' cost (the second ask was a cache hit: no call) and what the hit saved, by model or not.
     const summed = await client.request<{ total: unknown[]; byModel: unknown[] }>(`{
-      total: usage(groupBy: []) { calls cost { amount currency } }
-      byModel: usage(groupBy: [MODEL]) { model cost { amount currency } } }`);
+      total: usage(groupBy: []) { calls cacheHits cost { amount currency } costSaved { amount currency } }
+      byModel: usage(groupBy: [MODEL]) { model cost { amount currency } costSaved { amount currency } } }`);
     expect(summed.errors).toBeUndefined();
-    expect(summed.data).toEqual({ total: [{ calls: 1, cost: { amount: '0.0016925', currency: 'EUR' } }], byModel: [{ model, cost: { amount: '0.0016925', currency: 'EUR' } }] });
+    const priced = { amount: '0.0016925', currency: 'EUR' };
+    expect(summed.data).toEqual({ total: [{ calls: 1, cacheHits: 1, cost: priced, costSaved: priced }], byModel: [{ model, cost: priced, costSaved: priced }] });
 
-    // The usage and questions exports carry it as their last columns.
+    // The usage export carries both as its last columns, the questions export the cost.
     const exported = await fetch(new URL('/export/usage.csv?groupBy=MODEL', h.gateway.server.url));
     const [header, line] = (await exported.text()).trim().split('\r\n');
-    expect(header!.split(',').slice(-2)).toEqual(['cost', 'costCurrency']);
-    expect(line!.split(',').slice(-2)).toEqual(['0.0016925', 'EUR']);
+    expect(header!.split(',').slice(-4)).toEqual(['cost', 'costCurrency', 'costSaved', 'costSavedCurrency']);
+    expect(line!.split(',').slice(-4)).toEqual(['0.0016925', 'EUR', '0.0016925', 'EUR']);
     const questions = await fetch(new URL('/export/questions.jsonl', h.gateway.server.url));
     expect(JSON.parse((await questions.text()).trim())).toMatchObject({ cost: '0.0016925', costCurrency: 'EUR' });
   });

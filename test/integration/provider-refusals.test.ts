@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CaptionImageDocument, JobCompletedDocument, JobModerationsDocument, ModerateImageDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
+import { AnswerStreamDocument, AskQuestionDocument, CaptionImageDocument, JobCompletedDocument, JobModerationsDocument, ModerateImageDocument, SubmitAnalysisDocument } from '../generated/graphql.js';
 import { collect, errorCodes, wsClient } from '../support/client.js';
 import { uploadNew } from '../support/flows.js';
 import { startHarness, type Harness } from '../support/gateway.js';
@@ -56,6 +56,23 @@ describe("the provider's content filter", () => {
     const refreshed = await h.gateway.client.request(CaptionImageDocument, { imageId: image.id, refresh: true });
     expect(refreshed.errors).toBeUndefined();
     expect(h.fake.requests).toHaveLength(2);
+  });
+
+  it('a streamed question refused is remembered too, under the key askQuestion uses: neither path asks again', async () => {
+    const image = await newImage();
+    const variables = { imageId: image.id, question: 'What is shown?' };
+    h.fake.inject({ kind: 'inspection', side: 'input' });
+    const socket = wsClient(h.gateway.server.url);
+    try {
+      const streamedCodes = async () => (await collect(socket, AnswerStreamDocument, variables)).flatMap(errorCodes);
+      expect(await streamedCodes()).toEqual(['MODEL_REJECTED']);
+      expect(h.fake.requests).toHaveLength(1);
+      expect(errorCodes(await h.gateway.client.request(AskQuestionDocument, { imageId: image.id, question: variables.question }))).toEqual(['MODEL_REJECTED']);
+      expect(await streamedCodes()).toEqual(['MODEL_REJECTED']);
+      expect(h.fake.requests).toHaveLength(1);
+    } finally {
+      await socket.dispose();
+    }
   });
 });
 

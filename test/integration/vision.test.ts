@@ -11,7 +11,7 @@ import {
   TextsDocument,
 } from '../generated/graphql.js';
 import { errorCodes, GraphQLClient } from '../support/client.js';
-import { startHarness, type Harness } from '../support/gateway.js';
+import { restartGateway, startHarness, type Harness } from '../support/gateway.js';
 import { uploadNew } from '../support/flows.js';
 import { solidColorHex } from '../support/images.js';
 import type { RecordedRequest } from '../fake-qwen/index.js';
@@ -298,8 +298,24 @@ describe('an endpoint without json_schema', () => {
     const text = await h.gateway.client.request(ReadImageTextDocument, { id: second.id });
     expect(text.errors).toBeUndefined();
     expect(h.fake.requests.map((r) => r.responseFormat)).toEqual(['json_schema', 'json_object', 'json_object']);
+    expect(await jsonObjectRequests(h)).toBe(2);
+
+    // Stored per endpoint and model: after a restart the first structured prompt goes as json_object at once.
+    await restartGateway(h);
+    h.fake.reset();
+    const third = await uploadNew(h.gateway.client, { format: 'png', width: 52, height: 50 });
+    expect((await h.gateway.client.request(ModerateImageDocument, { imageId: third.id })).errors).toBeUndefined();
+    expect(h.fake.requests.map((r) => r.responseFormat)).toEqual(['json_object']);
+    expect(await jsonObjectRequests(h)).toBe(1);
   });
 });
+
+/** gateway_json_object_requests_total from GET /metrics, summed over its series. */
+async function jsonObjectRequests(h: Harness): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', h.gateway.server.url))).text();
+  const lines = text.split('\n').filter((line) => line.startsWith('gateway_json_object_requests_total{'));
+  return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
 
 describe('tenants', () => {
   let h: Harness;

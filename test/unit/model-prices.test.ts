@@ -83,7 +83,13 @@ describe('MODEL_PRICES', () => {
 describe('usage buckets priced per model', () => {
   const row = (model: string, promptTokens: number, completionTokens: number) => ({
     day: null, hour: null, model, kind: 'QUESTION', apiKeyId: null, tenant: null,
-    calls: 1, results: 1, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cachedTokens: 0, cacheHits: 0, tokensSaved: 0, estimatedTokens: 0,
+    calls: 1, results: 1, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cachedTokens: 0, cacheHits: 0, tokensSaved: 0,
+    savedPromptTokens: 0, savedCompletionTokens: 0, savedCachedTokens: 0, estimatedTokens: 0,
+  });
+  /** A tally of cache hits: what they saved, split by token kind unless `legacy` (a total only, as kept before the split). */
+  const hits = (model: string, promptTokens: number, completionTokens: number, legacy = false) => ({
+    ...row(model, 0, 0), calls: 0, cacheHits: 1, tokensSaved: promptTokens + completionTokens,
+    savedPromptTokens: legacy ? 0 : promptTokens, savedCompletionTokens: legacy ? 0 : completionTokens,
   });
 
   it('sums each model at its price into the groups asked; null when a billed model is unpriced or currencies differ', () => {
@@ -93,5 +99,15 @@ describe('usage buckets priced per model', () => {
     expect(priceBuckets([row('qwen-vl-max', 1000, 0), row('qwen-vl-test', 10, 0)], [], prices)[0]!.cost).toBeNull();
     expect(priceBuckets([row('qwen-vl-max', 1000, 0), row('eur', 10, 0)], [], prices)[0]!.cost).toBeNull();
     expect(priceBuckets([row('qwen-vl-max', 1000, 0), row('eur', 10, 0)], ['MODEL'], prices).map((b) => b.cost?.currency)).toEqual(['USD', 'EUR']);
+  });
+
+  it('prices what the cache saved like the calls, and not at all where only a total was kept', () => {
+    const prices = new PriceTable({ eur: { currency: 'EUR', inputPerMillion: 1, outputPerMillion: 2 } });
+    const [bucket] = priceBuckets([row('eur', 1000, 0), hits('eur', 1000, 500)], [], prices);
+    expect(bucket).toMatchObject({ cost: { amount: '0.001', currency: 'EUR' }, costSaved: { amount: '0.002', currency: 'EUR' }, tokensSaved: 1500 });
+    // Only hits: no call cost, a saving all the same.
+    expect(priceBuckets([hits('eur', 1000, 500)], [], prices)[0]).toMatchObject({ cost: null, costSaved: { amount: '0.002', currency: 'EUR' } });
+    expect(priceBuckets([hits('eur', 1000, 500), hits('eur', 10, 0, true)], [], prices)[0]!.costSaved).toBeNull();
+    expect(priceBuckets([row('eur', 1000, 0)], [], prices)[0]!.costSaved).toBeNull();
   });
 });

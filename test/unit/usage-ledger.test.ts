@@ -24,6 +24,8 @@ const call = (totalTokens: number, outcome = 'ok'): UpstreamCall => ({
   latencyMs: 120,
   outcome,
 });
+/** What a stored answer was billed: `total` tokens, 10 of them written. */
+const billed = (total: number) => ({ promptTokens: total - 10, completionTokens: 10, cachedTokens: 0 });
 const alice = { tenant: 'alice', apiKeyId: 'k1' };
 const bob = { tenant: 'bob', apiKeyId: null };
 
@@ -34,8 +36,8 @@ describe('UsageLedger', () => {
     ledger.call(alice, 'QUESTION', call(700));
     ledger.call(alice, 'QUESTION', call(0, 'MODEL_UNAVAILABLE'));
     ledger.served(alice, 'm', 'QUESTION', null);
-    ledger.served(alice, 'm', 'QUESTION', 700);
-    ledger.served(alice, 'm', 'QUESTION', 300);
+    ledger.served(alice, 'm', 'QUESTION', billed(700));
+    ledger.served(alice, 'm', 'QUESTION', { promptTokens: 290, completionTokens: 10, cachedTokens: 200 });
     ledger.served(bob, 'm', 'CAPTION', null);
     expect(store.calls).toEqual([]);
 
@@ -48,6 +50,8 @@ describe('UsageLedger', () => {
       ['alice', 'k1', 'QUESTION', 3, 2, 1000],
       ['bob', null, 'CAPTION', 1, 0, 0],
     ]);
+    // Kept per token kind too, so what the cache saved can be priced.
+    expect(store.tallies[0]).toMatchObject({ savedPromptTokens: 980, savedCompletionTokens: 20, savedCachedTokens: 200 });
     await ledger.flush();
     expect(store.calls).toHaveLength(2);
   });
@@ -57,7 +61,7 @@ describe('UsageLedger', () => {
     const ledger = new UsageLedger(store, new Metrics(), createLogger('silent'));
     store.down = true;
     ledger.call(alice, 'CAPTION', call(500));
-    ledger.served(alice, 'm', 'CAPTION', 500);
+    ledger.served(alice, 'm', 'CAPTION', billed(500));
     await ledger.flush();
     expect(store.calls).toEqual([]);
 
@@ -66,7 +70,7 @@ describe('UsageLedger', () => {
     ledger.served(alice, 'm', 'CAPTION', null);
     await ledger.flush();
     expect(store.calls.map((c) => c.totalTokens)).toEqual([500, 400]);
-    expect(store.tallies.map((t) => [t.results, t.cacheHits, t.tokensSaved])).toEqual([[2, 1, 500]]);
+    expect(store.tallies.map((t) => [t.results, t.cacheHits, t.tokensSaved, t.savedPromptTokens, t.savedCompletionTokens])).toEqual([[2, 1, 500, 490, 10]]);
   });
 
   it('names a packed call by its prompts’ kind, MIXED when they differ', () => {

@@ -586,6 +586,10 @@ export const USAGE_BUCKETS = graphql(`
         amount
         currency
       }
+      costSaved {
+        amount
+        currency
+      }
     }
   }
 `);

@@ -1,6 +1,7 @@
 import type { UpstreamCall } from '../../model/provider.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
+import type { BilledTokens } from './model-prices.js';
 import type { NewModelCall, NewResultTally, UsageRepository } from './usage.repository.js';
 
 /** Whom model work is for: the tenant it belongs to and the key that asked (null: the open gateway). */
@@ -22,6 +23,16 @@ export const MIXED_KIND = 'MIXED';
 export function kindOfCall(kinds: ReadonlyArray<string | undefined>): string {
   const distinct = new Set(kinds.filter((kind) => kind !== undefined));
   return distinct.size === 1 ? [...distinct][0]! : MIXED_KIND;
+}
+
+type SavedTokens = Pick<NewResultTally, 'tokensSaved' | 'savedPromptTokens' | 'savedCompletionTokens' | 'savedCachedTokens'>;
+const NOTHING_SAVED: SavedTokens = { tokensSaved: 0, savedPromptTokens: 0, savedCompletionTokens: 0, savedCachedTokens: 0 };
+
+function addSaved(tally: SavedTokens, more: SavedTokens): void {
+  tally.tokensSaved += more.tokensSaved;
+  tally.savedPromptTokens += more.savedPromptTokens;
+  tally.savedCompletionTokens += more.savedCompletionTokens;
+  tally.savedCachedTokens += more.savedCachedTokens;
 }
 
 /** One tally per tenant, key, model and kind in a flush interval. */
@@ -70,25 +81,25 @@ export class UsageLedger {
   }
 
   /**
-   * One result served to `payer`: made by an upstream call (`savedTokens`
-   * null), or from the cache (a stored answer, or a call made for someone
-   * else), which saved what that answer's stored usage says it cost.
+   * One result served to `payer`: made by an upstream call (`saved` null), or
+   * from the cache (a stored answer, or a call made for someone else), which
+   * saved what that answer's stored usage says it was billed.
    */
-  served(payer: Payer, model: string, kind: string, savedTokens: number | null): void {
-    const cached = savedTokens !== null;
+  served(payer: Payer, model: string, kind: string, saved: BilledTokens | null): void {
     const labels = (base: Record<string, string>) => this.metrics.usageLabelsFor(base, payer.tenant);
-    this.metrics.results.inc(labels({ model, kind, source: cached ? 'cache' : 'model' }));
-    if (cached && savedTokens > 0) this.metrics.tokensSaved.inc(labels({ model, kind }), savedTokens);
+    this.metrics.results.inc(labels({ model, kind, source: saved ? 'cache' : 'model' }));
+    const tokensSaved = saved ? saved.promptTokens + saved.completionTokens : 0;
+    if (tokensSaved > 0) this.metrics.tokensSaved.inc(labels({ model, kind }), tokensSaved);
     const key = tallyKey({ ...payer, model, kind });
     let tally = this.tallies.get(key);
     if (!tally) {
-      tally = { ...payer, model, kind, results: 0, cacheHits: 0, tokensSaved: 0, createdAt: this.intervalStart };
+      tally = { ...payer, model, kind, results: 0, cacheHits: 0, ...NOTHING_SAVED, createdAt: this.intervalStart };
       this.tallies.set(key, tally);
     }
     tally.results += 1;
-    if (cached) {
+    if (saved) {
       tally.cacheHits += 1;
-      tally.tokensSaved += savedTokens;
+      addSaved(tally, { tokensSaved, savedPromptTokens: saved.promptTokens, savedCompletionTokens: saved.completionTokens, savedCachedTokens: saved.cachedTokens });
     }
   }
 
@@ -134,7 +145,7 @@ export class UsageLedger {
     }
     current.results += tally.results;
     current.cacheHits += tally.cacheHits;
-    current.tokensSaved += tally.tokensSaved;
+    addSaved(current, tally);
     current.createdAt = tally.createdAt;
   }
 }

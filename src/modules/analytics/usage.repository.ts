@@ -10,8 +10,9 @@ import { queryWithTimeout, type SqlDialect } from '../../platform/database/sql-d
  */
 
 export type NewModelCall = Omit<ModelCall, 'id'>;
-/** Counted in numbers (exact to 2^53); the column is 64-bit, so a long-kept tally fits. */
-export type NewResultTally = Omit<ResultTally, 'id' | 'tokensSaved'> & { tokensSaved: number };
+/** Counted in numbers (exact to 2^53); the columns are 64-bit, so a long-kept tally fits. */
+type SavedColumn = 'tokensSaved' | 'savedPromptTokens' | 'savedCompletionTokens' | 'savedCachedTokens';
+export type NewResultTally = Omit<ResultTally, 'id' | SavedColumn> & Record<SavedColumn, number>;
 
 /** What buckets may be grouped by. DAY and HOUR are UTC. */
 export const UsageDimension = { DAY: 'DAY', HOUR: 'HOUR', MODEL: 'MODEL', KIND: 'KIND', API_KEY: 'API_KEY', TENANT: 'TENANT' } as const;
@@ -39,6 +40,10 @@ export interface UsageSums {
   cachedTokens: number;
   cacheHits: number;
   tokensSaved: number;
+  /** tokensSaved as the answers served from the cache were billed (0 in tallies written before the split was kept). */
+  savedPromptTokens: number;
+  savedCompletionTokens: number;
+  savedCachedTokens: number;
   /** Of totalTokens, those of calls cut short, estimated by the gateway (the endpoint reported none). */
   estimatedTokens: number;
 }
@@ -54,14 +59,18 @@ export interface UsageRow extends UsageSums {
 }
 
 /** The summed columns of a usage row (bucket-cost.ts adds them up again per asked group). */
-export const SUMS = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved', 'estimatedTokens'] as const;
+export const SUMS = ['calls', 'results', 'promptTokens', 'completionTokens', 'totalTokens', 'cachedTokens', 'cacheHits', 'tokensSaved', 'savedPromptTokens', 'savedCompletionTokens', 'savedCachedTokens', 'estimatedTokens'] as const;
 
 /** Both tables as one row shape: a call is one call with its tokens; a tally row its results and hits. */
 const CALL_COLUMNS = Prisma.raw(
   `1 AS "calls", 0 AS "results", "promptTokens", "completionTokens", "totalTokens", "cachedTokens", 0 AS "cacheHits", 0 AS "tokensSaved", ` +
+    `0 AS "savedPromptTokens", 0 AS "savedCompletionTokens", 0 AS "savedCachedTokens", ` +
     `CASE WHEN "estimated" THEN "totalTokens" ELSE 0 END AS "estimatedTokens"`,
 );
-const TALLY_COLUMNS = Prisma.raw(`0 AS "calls", "results", 0 AS "promptTokens", 0 AS "completionTokens", 0 AS "totalTokens", 0 AS "cachedTokens", "cacheHits", "tokensSaved", 0 AS "estimatedTokens"`);
+const TALLY_COLUMNS = Prisma.raw(
+  `0 AS "calls", "results", 0 AS "promptTokens", 0 AS "completionTokens", 0 AS "totalTokens", 0 AS "cachedTokens", "cacheHits", "tokensSaved", ` +
+    `"savedPromptTokens", "savedCompletionTokens", "savedCachedTokens", 0 AS "estimatedTokens"`,
+);
 
 /**
  * A dimension's group key. Days and hours are read as text of one format on

@@ -84,6 +84,14 @@ export class UsageBucket {
     description: 'What its calls cost at each model’s price, summed exactly; null when nothing was billed, a model in it has no price, or its models are priced in different currencies (group by MODEL to see each).',
   })
   cost!: Money | null;
+
+  @Field(() => Money, {
+    nullable: true,
+    description:
+      'What its cache hits would have cost, at each model’s price and the usage stored with the answers served; null when nothing was saved, a model in it has no price, ' +
+      'its models are priced in different currencies, or some hits were counted before the saving was kept per token kind (a total alone has no price).',
+  })
+  costSaved!: Money | null;
 }
 
 @ArgsType()

@@ -26,12 +26,19 @@ const EVENT = 'chunk';
  */
 export class AnswerBroadcast {
   readonly abort = new SharedAbort();
+  /** The stored answer, for waiters that want it whole (an askQuestion of the same key): settles as the last chunk is sent. */
+  readonly answered: Promise<AnswerRecord>;
+  private settle!: { resolve: (record: AnswerRecord) => void; reject: (error: Error) => void };
   private text = '';
   private ended = false;
   private readonly emitter = new EventEmitter();
 
   constructor() {
     this.emitter.setMaxListeners(0); // one per listener
+    this.answered = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.answered.catch(() => undefined); // a failure reaches the listeners as a chunk; waiting is optional
   }
 
   /** Whether a new listener would still hear the answer: not ended, and not being cancelled. */
@@ -47,11 +54,13 @@ export class AnswerBroadcast {
   finish(record: AnswerRecord): void {
     this.ended = true;
     this.emitter.emit(EVENT, { record } satisfies Happening);
+    this.settle.resolve(record);
   }
 
   fail(error: Error): void {
     this.ended = true;
     this.emitter.emit(EVENT, { error } satisfies Happening);
+    this.settle.reject(error);
   }
 
   /**

@@ -12,6 +12,8 @@ import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadca
 import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
+import { ModelCallError } from '../../model/model-call-error.js';
+import type { RefusalMemory } from './refusal-memory.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 
@@ -28,9 +30,14 @@ export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
  * upstream request is cancelled and nothing is stored, but the call is
  * charged what it cost so far (CutShortCharge).
  *
- * Streams and askQuestion share the stored answers, not a call in flight: an
- * askQuestion under way is waited for (one chunk), but an askQuestion that
- * arrives while a stream runs makes its own call.
+ * A content-filter refusal is remembered under the same key as askQuestion's
+ * (RefusalMemory), so a re-ask by either path fails at once.
+ *
+ * Streams and askQuestion share calls in flight both ways: a stream that
+ * finds an askQuestion under way waits for it (one chunk), and an
+ * askQuestion that arrives while a stream runs waits for the stream's call
+ * and returns the row it stored (holding the call open if every subscriber
+ * leaves meanwhile).
  */
 export class AnswerStreamService {
   /** The broadcasts under way, by image and cache key. */
@@ -45,6 +52,8 @@ export class AnswerStreamService {
     private readonly estimate: TokenEstimate,
     private readonly metrics?: Metrics,
     private readonly ledger?: UsageLedger,
+    /** askQuestion's memory of content-filter refusals (same keys): a refused question is refused at once either way. */
+    private readonly refusals?: RefusalMemory,
   ) {}
 
   /**
@@ -53,13 +62,15 @@ export class AnswerStreamService {
    * error. `signal` says the subscriber has gone.
    */
   async open(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
-    const hit = await this.answers.cached(request, budget.apiKeyId, signal);
-    if (hit) return once({ delta: hit.record.text, answer: hit });
-
     const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.provider.model);
     const slot = JSON.stringify([request.image.id, key]);
+    // The same stream under way: its text so far, then the rest (an ask would only get the end).
     const joined = this.join(slot, signal);
     if (joined) return joined;
+    const hit = await this.answers.cached(request, budget.apiKeyId, signal);
+    if (hit) return once({ delta: hit.record.text, answer: hit });
+    const refused = request.refresh ? undefined : this.refusals?.recall(key);
+    if (refused) return once({ delta: '', answer: null, error: toApiError(refused) });
 
     const reservation = await budget.reserve(this.estimate.forCall(request.image, [request.prompt]));
     // Someone may have started the same stream while this one reserved.
@@ -71,6 +82,8 @@ export class AnswerStreamService {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     const broadcast = new AnswerBroadcast();
     this.running.set(slot, broadcast);
+    // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.
+    this.answers.shareInFlight(key, broadcast.answered, broadcast.abort);
     const chunks = broadcast.listen(signal, false);
     void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }).finally(() => {
       if (this.running.get(slot) === broadcast) this.running.delete(slot);
@@ -108,6 +121,7 @@ export class AnswerStreamService {
         },
       );
     } catch (error) {
+      if (error instanceof ModelCallError && error.contentFiltered) this.refusals?.remember(key, error);
       // Cut short (every listener left, or the reply broke off): charged as estimated. Otherwise never billed: the reservation goes back.
       await charge.settleFailed(reservation);
       broadcast.fail(toApiError(asError(error)));

@@ -235,7 +235,7 @@ export class AnswerService {
     const remembered = this.cache.get(key);
     const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
-    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source.totalTokens);
+    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source);
     if (hit) {
       this.cache.set(key, hit);
       this.metrics?.cacheLookups.inc({ result: 'hit' });
@@ -308,9 +308,18 @@ export class AnswerService {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     traceCacheResult('miss');
     const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
-    this.cache.track(miss.key, work);
-    this.abortOf.set(work, abort);
+    this.shareInFlight(miss.key, work, abort);
     return work.then((record) => ({ record, cached: false }));
+  }
+
+  /**
+   * Registers `work` as the key's call in flight (a packed call's, or a
+   * stream's): later asks for the key wait for it instead of calling, and
+   * each joins `abort`, so the call is cancelled only when all have gone.
+   */
+  shareInFlight(key: string, work: Promise<AnswerRecord>, abort: SharedAbort): void {
+    this.cache.track(key, work);
+    this.abortOf.set(work, abort);
   }
 
   /**

@@ -49,5 +49,10 @@ export const RESULT_TABLES: Record<ResultExportKind, ResultTable> = {
   },
 };
 
-
-export const usageRow = ({ cost, ...row }: UsageRow): ExportRow => ({ ...row, cost: cost?.amount ?? null, costCurrency: cost?.currency ?? null });
+export const usageRow = ({ cost, costSaved, ...row }: UsageRow): ExportRow => ({
+  ...row,
+  cost: cost?.amount ?? null,
+  costCurrency: cost?.currency ?? null,
+  costSaved: costSaved?.amount ?? null,
+  costSavedCurrency: costSaved?.currency ?? null,
+});

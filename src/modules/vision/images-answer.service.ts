@@ -85,7 +85,7 @@ export class ImagesAnswerService {
   async ask(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, refresh: boolean, signal?: AbortSignal): Promise<ImagesAnswerResult> {
     const result = await this.answer(tenant, budget, imageIds, question, refresh, signal);
     const { record, cached } = result;
-    this.ledger?.served({ tenant, apiKeyId: budget.apiKeyId }, record.model, IMAGES_QUESTION_KIND, cached ? record.totalTokens : null);
+    this.ledger?.served({ tenant, apiKeyId: budget.apiKeyId }, record.model, IMAGES_QUESTION_KIND, cached ? record : null);
     return result;
   }
 

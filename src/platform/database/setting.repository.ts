@@ -9,6 +9,12 @@ import { isUniqueViolation } from './prisma-errors.js';
 export class SettingRepository {
   constructor(private readonly db: Db) {}
 
+  /** Names of the stored values starting with `prefix`. */
+  async names(prefix: string): Promise<string[]> {
+    const rows = await this.db.gatewaySetting.findMany({ where: { name: { startsWith: prefix } }, select: { name: true } });
+    return rows.map((row) => row.name);
+  }
+
   /**
    * The stored value of `name`, or `candidate` stored as it. Safe when
    * processes start at once: the primary key lets one insert win, and every

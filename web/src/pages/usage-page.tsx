@@ -10,7 +10,7 @@ import { TimeChart, type ChartSeries } from '../usage-chart';
 type Bucket = UsageBucketsQuery['usage'][number];
 type Step = 'DAY' | 'HOUR';
 type Split = '' | 'KIND' | 'MODEL' | 'API_KEY' | 'TENANT';
-type Metric = 'totalTokens' | 'calls' | 'cost' | 'tokensSaved';
+type Metric = 'totalTokens' | 'calls' | 'cost' | 'tokensSaved' | 'costSaved';
 
 const RANGES = [
   { days: 1, label: 'Last 24 hours' },
@@ -24,6 +24,7 @@ const METRICS: Record<Metric, { label: string; unit: string }> = {
   calls: { label: 'Calls', unit: 'calls' },
   cost: { label: 'Cost', unit: 'cost' },
   tokensSaved: { label: 'Tokens saved', unit: 'tokens saved' },
+  costSaved: { label: 'Cost saved', unit: 'cost saved' },
 };
 
 const SPLITS: Array<{ value: Split; label: string }> = [
@@ -43,7 +44,10 @@ function rangeOf(days: number, step: Step, now: number): { from: Date; to: Date 
   return { from: new Date(from - (from % STEP_MS[step])), to: new Date(now) };
 }
 
-const metricOf = (bucket: Bucket, metric: Metric) => (metric === 'cost' ? Number(bucket.cost?.amount ?? 0) : bucket[metric]);
+/** Money is an exact decimal string: a float is close enough for a chart and a total. */
+const amountOf = (money: { amount: string } | null | undefined) => Number(money?.amount ?? 0);
+
+const metricOf = (bucket: Bucket, metric: Metric) => (metric === 'cost' || metric === 'costSaved' ? amountOf(bucket[metric]) : bucket[metric]);
 
 const splitValue = (bucket: Bucket, split: Split): string => {
   switch (split) {
@@ -100,7 +104,7 @@ export function UsagePage() {
   const chart = useMemo(() => chartData(buckets ?? [], step, split, metric, from, to), [buckets, step, split, metric, from, to]);
   const sum = (pick: (b: Bucket) => number) => (buckets ?? []).reduce((total, b) => total + pick(b), 0);
   const currency = buckets?.find((b) => b.cost)?.cost?.currency;
-  const name = `${METRICS[metric].label}${metric === 'cost' && currency ? ` (${currency})` : ''} per ${step === 'DAY' ? 'day' : 'hour'}${split ? ` by ${SPLITS.find((s) => s.value === split)!.label.replace(/ \(.*/, '').toLowerCase()}` : ''}`;
+  const name = `${METRICS[metric].label}${(metric === 'cost' || metric === 'costSaved') && currency ? ` (${currency})` : ''} per ${step === 'DAY' ? 'day' : 'hour'}${split ? ` by ${SPLITS.find((s) => s.value === split)!.label.replace(/ \(.*/, '').toLowerCase()}` : ''}`;
 
   const downloadCsv = async () => {
     setExportError(null);
@@ -173,13 +177,16 @@ export function UsagePage() {
               <strong data-testid="total-tokens">{sum((b) => b.totalTokens)}</strong> tokens
             </li>
             <li>
-              <strong data-testid="total-cost">{currency ? `${sum((b) => Number(b.cost?.amount ?? 0)).toFixed(6)} ${currency}` : 'no price'}</strong> cost
+              <strong data-testid="total-cost">{currency ? `${sum((b) => amountOf(b.cost)).toFixed(6)} ${currency}` : 'no price'}</strong> cost
             </li>
             <li>
               <strong data-testid="total-hits">{sum((b) => b.cacheHits)}</strong> cache hits
             </li>
             <li>
               <strong data-testid="total-saved">{sum((b) => b.tokensSaved)}</strong> tokens saved
+            </li>
+            <li>
+              <strong data-testid="total-cost-saved">{buckets.some((b) => b.costSaved) ? `${sum((b) => amountOf(b.costSaved)).toFixed(6)} ${buckets.find((b) => b.costSaved)!.costSaved!.currency}` : '—'}</strong> cost saved
             </li>
           </ul>
           <TimeChart name={name} times={chart.times} series={chart.series} unit={METRICS[metric].unit} />
@@ -198,6 +205,7 @@ export function UsagePage() {
                     <th scope="col">Cache hits</th>
                     <th scope="col">Tokens saved</th>
                     <th scope="col">Cost</th>
+                    <th scope="col">Cost saved</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -211,6 +219,7 @@ export function UsagePage() {
                       <td className="num">{b.cacheHits}</td>
                       <td className="num">{b.tokensSaved}</td>
                       <td className="num">{b.cost ? formatCost(b.cost) : '—'}</td>
+                      <td className="num">{b.costSaved ? formatCost(b.costSaved) : '—'}</td>
                     </tr>
                   ))}
                 </tbody>
