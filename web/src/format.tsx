@@ -6,8 +6,8 @@ export const CAPTION_STYLES: readonly CaptionStyle[] = ['BRIEF', 'DETAILED', 'AL
 
 export const MODERATION_CATEGORIES: readonly ModerationCategory[] = ['SEXUAL', 'MINORS', 'VIOLENCE', 'GORE', 'HATE', 'HARASSMENT', 'SELF_HARM', 'WEAPONS', 'DRUGS', 'OTHER', 'PROVIDER_REFUSED'];
 
-/** "0.000656 USD", or "no price" when the model has none. */
-export const formatCost = (cost: { amount: string; currency: string } | null | undefined) => (cost ? `${cost.amount} ${cost.currency}` : 'no price');
+/** "0.000656 USD", or a dash when the model has no price. */
+export const formatCost = (cost: { amount: string; currency: string } | null | undefined) => (cost ? `${cost.amount} ${cost.currency}` : '—');
 
 /** A moderation verdict: "Flagged: VIOLENCE, GORE" or "Clean". */
 export function ModerationBadge({ flagged, categories }: { flagged: boolean; categories: readonly string[] }) {

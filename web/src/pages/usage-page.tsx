@@ -218,8 +218,8 @@ export function UsagePage() {
                       <td className="num">{b.totalTokens}</td>
                       <td className="num">{b.cacheHits}</td>
                       <td className="num">{b.tokensSaved}</td>
-                      <td className="num">{b.cost ? formatCost(b.cost) : '—'}</td>
-                      <td className="num">{b.costSaved ? formatCost(b.costSaved) : '—'}</td>
+                      <td className="num">{formatCost(b.cost)}</td>
+                      <td className="num">{formatCost(b.costSaved)}</td>
                     </tr>
                   ))}
                 </tbody>
