@@ -5,8 +5,9 @@
  *   npm run bench -- --quick   smaller run (under 30 s)
  *   npm run bench -- --only uploads,cache
  *   npm run bench -- --only usage          Query.usage over 1 million generated rows (SQLite, PostgreSQL)
- *   npm run bench -- --only neardup        near-duplicate misses and false matches, fingerprint cost per upload
+ *   npm run bench -- --only neardup        near-duplicate misses and false matches, answer reuse, fingerprint cost per upload
  *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway process)
+ *   npm run bench -- --only openai-door    latency the OpenAI-compatible door adds, beside B2
  *
  * Boots the real gateway in this process against the fake Qwen endpoint
  * (test/support, test/fake-qwen) on temp DATA_DIRs, on 127.0.0.1 only.
@@ -29,8 +30,9 @@ import { runPeers } from './scenarios/peers.js';
 import { runUploads } from './scenarios/uploads.js';
 import { runUsage } from './scenarios/usage.js';
 import { runNearDup } from './scenarios/neardup.js';
+import { runOpenAiDoor } from './scenarios/openai-door.js';
 
-const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers', 'usage', 'neardup'] as const;
+const SCENARIOS = ['uploads', 'batching', 'cache', 'job', 'peers', 'usage', 'neardup', 'openai-door'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Profile {
@@ -57,6 +59,8 @@ interface Profile {
   peerDelayMs: number;
   /** Questions about one image in one operation (B4). */
   peerQuestionsPerImage: number;
+  /** OpenAI door: rotations of door, askQuestion and direct call, one question each. */
+  openAiDoorRounds: number;
   /** Usage: generated upstream calls Query.usage is timed over. */
   usageRows: number;
   /** Near-duplicates: generated photos and screenshots (each with its variants and negatives), and 12 MP photos fingerprinted. */
@@ -87,6 +91,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     peerFreshPairs: 60,
     peerDelayMs: 200,
     peerQuestionsPerImage: 5,
+    openAiDoorRounds: 60,
     usageRows: 1_000_000,
     neardupPhotos: 20,
     neardupScreenshots: 10,
@@ -113,6 +118,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     peerFreshPairs: 20,
     peerDelayMs: 200,
     peerQuestionsPerImage: 5,
+    openAiDoorRounds: 20,
     usageRows: 100_000,
     neardupPhotos: 6,
     neardupScreenshots: 3,
@@ -125,7 +131,7 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function usage(): never {
-  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers,usage,neardup] [--cpu-prof]');
+  console.log('usage: npm run bench -- [--quick] [--only uploads,batching,cache,job,peers,usage,neardup,openai-door] [--cpu-prof]');
   process.exit(0);
 }
 
@@ -168,6 +174,7 @@ async function main(): Promise<number> {
     cache: smallSpecs('cache', selected.has('cache') ? 1 : 0),
     job: smallSpecs('job', selected.has('job') ? profile.jobImages : 0),
     peers: smallSpecs('peers', selected.has('peers') ? 2 : 0),
+    door: smallSpecs('door', selected.has('openai-door') ? 1 : 0),
   };
   const all = Object.values(sets).flat();
   const { fixtures, generated, generateMs } = await ensureFixtures(all, log);
@@ -225,6 +232,11 @@ async function main(): Promise<number> {
   if (selected.has('neardup')) {
     log('7. near-duplicates:');
     results.neardup = await runNearDup(pick(sets.photos).slice(0, profile.neardupLargePhotos), { photos: profile.neardupPhotos, screenshots: profile.neardupScreenshots }, log);
+  }
+
+  if (selected.has('openai-door')) {
+    log('8. the OpenAI-compatible door:');
+    results.openAiDoor = await runOpenAiDoor(pick(sets.door)[0]!, { rounds: profile.openAiDoorRounds, delayMs: profile.peerDelayMs }, log);
   }
 
   const durationMs = Math.round(now() - started);

@@ -7,19 +7,21 @@ import type { Config } from './platform/config.js';
 import { DOCUMENT_BYTES } from './platform/graphql/operation-size.js';
 import type { Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
-import { createModelProvider } from './model/create-provider.js';
+import { createEmbedder, createModelProvider } from './model/create-provider.js';
 import { JsonObjectFallbacks } from './model/json-object-fallbacks.js';
 import { TokenEstimate } from './model/token-estimate.js';
 import { outputCapOf, promptsPerCall } from './model/output-cap.js';
 import { AnswerCache } from './modules/answers/answer-cache.js';
 import { AnswerService } from './modules/answers/answer.service.js';
 import { RefusalMemory } from './modules/answers/refusal-memory.js';
+import { SimilarAnswers } from './modules/answers/similar-answers.js';
 import { AnswerStreamService } from './modules/answers/answer-stream.service.js';
 import { ApiKeyService } from './modules/access/api-key.service.js';
 import { TokenPayer } from './modules/access/token-payer.js';
 import { UsageLimits } from './modules/access/usage-limits.js';
 import { redisLimiters } from './modules/access/redis-limiters.js';
 import { RedisAnswerClaims } from './modules/answers/redis-answer-claims.js';
+import { RedisStreamRelay } from './modules/answers/redis-stream-relay.js';
 import { ReplicaCaches } from './modules/lifecycle/replica-caches.js';
 import { readinessOf } from './platform/http/health.js';
 import { RedisUpstreamSlots } from './model/redis-upstream-slots.js';
@@ -120,8 +122,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // Every upstream call and result served, for Query.usage and the usage metrics.
   const ledger = new UsageLedger(usageRepository, metrics, logger);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
+  // Perceptual fingerprints of new uploads, computed in the background once the rows are stored.
+  const nearDuplicates = new NearDuplicateService(new FingerprintRepository(db), blobs, config.nearDuplicates, logger);
+  // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
+  const similar = new SimilarAnswers(answerRepository, nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
-  const answers = new AnswerService(answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, claims, refusals);
+  const answers = new AnswerService({ answers: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
   const webhooks = createWebhooks(db, redis, config.webhooks, logger);
@@ -151,8 +157,6 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const prices = new PriceTable(config.modelPrices);
   const usage = new UsageService(usageRepository, ledger, config.analyticsQueryTimeoutMs, prices);
 
-  // Perceptual fingerprints of new uploads, computed in the background once the rows are stored.
-  const nearDuplicates = new NearDuplicateService(new FingerprintRepository(db), blobs, config.nearDuplicates, logger);
   const queue: JobQueue = redis
     ? new BullMqJobQueue(jobRepository, runner, redis, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger)
     : new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
@@ -163,7 +167,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return remote.stream;
     }, storageHealth, blobsInFlight, onUploadsStored),
     answers,
-    answerStreams: new AnswerStreamService(answers, answerRepository, blobs, provider, answerCache, tokenEstimate, metrics, ledger, refusals),
+    answerStreams: new AnswerStreamService({
+      answers, store: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
+      relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
+    }),
     results,
     vision,
     jobs: new JobService(jobRepository, imageRepository, queue, events, {
@@ -187,10 +194,17 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       },
       ledger,
     ),
-    imagesAnswers: new ImagesAnswerService(new ImagesAnswerRepository(db), imageRepository, blobs, provider, tokenEstimate, config.cacheScope, {
-      maxImages: config.limits.imagesPerQuestion,
-      questionLength: config.limits.questionLength,
-    }, ledger),
+    imagesAnswers: new ImagesAnswerService({
+      answers: new ImagesAnswerRepository(db),
+      images: imageRepository,
+      blobs,
+      provider,
+      estimate: tokenEstimate,
+      scope: config.cacheScope,
+      limits: { maxImages: config.limits.imagesPerQuestion, questionLength: config.limits.questionLength },
+      ledger,
+      claims,
+    }),
     keys,
     limits,
     payer,

@@ -33,7 +33,7 @@ export function createLoaders(services: Services, caller: Caller, signal?: Abort
     jobItems: new DataLoader((ids) => services.jobs.itemsOf(ids)),
     jobWebhook: new DataLoader((ids) => services.webhooks.ofJobs(ids)),
     modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget, signal), {
-      cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh]),
+      cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh, r.exactOnly ?? false]),
       // Wait for the whole operation's resolvers to ask before sending anything upstream: they all
       // do so in the microtasks that follow their parent's value, which setImmediate lets finish
       // (without the millisecond a timer would add to every answer).

@@ -3,6 +3,7 @@ import type { BatchingResult, BatchRun } from '../scenarios/batching.js';
 import type { CacheResult } from '../scenarios/cache.js';
 import type { JobResult } from '../scenarios/job.js';
 import type { PeersResult } from '../scenarios/peers.js';
+import { openAiDoorChecks, openAiDoorSummary, openAiDoorTargets, type OpenAiDoorResult } from '../scenarios/openai-door.js';
 import type { UploadsResult } from '../scenarios/uploads.js';
 import { USAGE_TARGET_MS, type UsageResult } from '../scenarios/usage.js';
 import { nearDupChecks, nearDupSummary, type NearDupResult } from '../scenarios/neardup.js';
@@ -15,6 +16,7 @@ export interface BenchResults {
   peers?: PeersResult;
   usage?: UsageResult;
   neardup?: NearDupResult;
+  openAiDoor?: OpenAiDoorResult;
 }
 
 export interface Check {
@@ -91,6 +93,7 @@ export function checks(r: BenchResults): Check[] {
   }
   for (const d of r.usage?.databases ?? []) check(`usage on ${d.database}: every query's calls equal the rows in its range`, d.sumsCorrect, d.sumsCorrect ? 'equal' : 'a sum differed');
   if (r.neardup) out.push(...nearDupChecks(r.neardup));
+  if (r.openAiDoor) out.push(...openAiDoorChecks(r.openAiDoor));
   return out;
 }
 
@@ -109,6 +112,7 @@ export function targets(r: BenchResults): Check[] {
     target(`B4 image tokens per answered question ≤ 0.25 of one call per question (${b4.questionsPerImage} questions)`, b4.ratio <= 0.25, String(b4.ratio));
     target('one log line per request at info', b1.logLinesPerRequest <= 1.01, `${b1.logLinesPerRequest} lines per request`);
   }
+  if (r.openAiDoor) out.push(...openAiDoorTargets(r.openAiDoor));
   const sequential = r.uploads?.phases.find((phase) => phase.concurrency === 1);
   if (r.uploads && sequential) {
     const ratio = round2(r.uploads.bareHttp.throughputMBps / sequential.throughputMBps);
@@ -222,10 +226,11 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
   }
 
   if (r.neardup) lines.push(...nearDupSummary(r.neardup));
+  if (r.openAiDoor) lines.push(...openAiDoorSummary(r.openAiDoor));
 
   const goals = targets(r);
   if (goals.length > 0) {
-    lines.push('## Targets (issues #25, #11 and #15; reported, not failing the run)', '');
+    lines.push('## Targets (issues #25, #29, #11 and #15; reported, not failing the run)', '');
     for (const g of goals) lines.push(`- ${g.ok ? 'MET' : 'NOT MET'} ${g.name} — ${g.detail}`);
     lines.push('');
   }

@@ -3,12 +3,15 @@
  * of an image or matches an image it should not, on the generated set
  * (test/support/near-duplicate-set.ts), and what fingerprinting costs per
  * upload. Then the same set through the gateway: uploads, the background
- * queue drained, and Image.nearDuplicates of every original.
+ * queue drained, and Image.nearDuplicates of every original; and with
+ * CACHE_SIMILAR_IMAGES=true, each original captioned, then every variant and
+ * negative: how many variants the original's caption served (hit rate) and
+ * how many negatives it served (false reuse).
  */
 import { readFile } from 'node:fs/promises';
 import { fingerprintOf, gridsMatch, hammingDistance, type Fingerprint } from '../../src/modules/near-duplicates/fingerprint.js';
 import { nearDuplicateSet, type NearDuplicateCase } from '../../test/support/near-duplicate-set.js';
-import { startBenchGateway } from '../lib/gateway.js';
+import { restartBenchGateway, startBenchGateway, type BenchGateway } from '../lib/gateway.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { now, summarize, type LatencySummary } from '../lib/stats.js';
 
@@ -32,6 +35,21 @@ export interface NearDupResult {
   hashOnlyFalseMatches: Rate;
   fingerprintMs: { photo12mp: LatencySummary; setImage: LatencySummary };
   gateway: { uploads: number; drainAfterLastUploadMs: number; nearDuplicatesQuery: LatencySummary; agreesWithOffline: boolean };
+  /** CACHE_SIMILAR_IMAGES=true: captions of variants and negatives after their original's. */
+  reuse: ReuseResult;
+}
+
+interface ReuseResult {
+  /** Variants asked of the model instead of served from a near-duplicate's caption. */
+  misses: Rate;
+  /** Negatives, and originals of other cases (different pictures), served another image's caption. */
+  falseReuse: Rate;
+  /** Upstream requests made for the variants and negatives, against one per image without reuse. */
+  upstreamCalls: number;
+  /** A caption served from a near-duplicate, end to end (the lookup and the copy stored for the new image). */
+  servedLatency: LatencySummary;
+  /** A caption the model made (the fake endpoint), for scale. */
+  modelLatency: LatencySummary;
 }
 
 function rate(): Rate {
@@ -56,6 +74,41 @@ async function timed<T>(work: () => Promise<T>, into: number[]): Promise<T> {
 
 const UPLOAD = 'mutation($file: Upload!) { uploadImage(file: $file) { id } }';
 const NEAR = 'query($id: ID!) { image(id: $id) { nearDuplicates(first: 100) { id } } }';
+const CAPTION = 'mutation($id: ID!) { captionImage(imageId: $id) { cacheMatch { kind } } }';
+
+interface UploadedCase {
+  original: string;
+  variants: string[];
+  negatives: string[];
+}
+
+/** Restarts the gateway on the same data with CACHE_SIMILAR_IMAGES=true and captions each case: original, variants, negatives. */
+async function measureReuse(gateway: BenchGateway, cases: NearDuplicateCase[], ids: Map<NearDuplicateCase, UploadedCase>): Promise<ReuseResult> {
+  await restartBenchGateway(gateway, { CACHE_SIMILAR_IMAGES: 'true' });
+  const misses = rate();
+  const falseReuse = rate();
+  const servedTimes: number[] = [];
+  const modelTimes: number[] = [];
+  let asked = 0;
+  const caption = async (id: string): Promise<boolean> => {
+    const started = now();
+    const response = await gateway.client.request<{ captionImage: { cacheMatch: { kind: string } | null } }>(CAPTION, { id });
+    if (response.errors || !response.data) throw new Error(`caption failed: ${JSON.stringify(response.errors)}`);
+    const similar = response.data.captionImage.cacheMatch?.kind === 'SIMILAR_IMAGE';
+    (similar ? servedTimes : modelTimes).push(now() - started);
+    return similar;
+  };
+  for (const c of cases) {
+    const { original, variants, negatives } = ids.get(c)!;
+    // A different picture from every case captioned before it: never served their captions.
+    count(falseReuse, await caption(original), `different-${c.kind}`);
+    const afterOriginal = gateway.harness.fake.requests.length;
+    for (const [i, id] of variants.entries()) count(misses, !(await caption(id)), c.variants[i]!.name);
+    for (const [i, id] of negatives.entries()) count(falseReuse, await caption(id), c.negatives[i]!.name);
+    asked += gateway.harness.fake.requests.length - afterOriginal;
+  }
+  return { misses: finish(misses), falseReuse: finish(falseReuse), upstreamCalls: asked, servedLatency: summarize(servedTimes), modelLatency: summarize(modelTimes) };
+}
 
 export async function runNearDup(photos: Fixture[], size: { photos: number; screenshots: number }, log: (line: string) => void): Promise<NearDupResult> {
   log(`  generating the set: ${size.photos} photos and ${size.screenshots} screenshots with their variants and negatives…`);
@@ -97,7 +150,7 @@ export async function runNearDup(photos: Fixture[], size: { photos: number; scre
   log('  the set through the gateway…');
   const gateway = await startBenchGateway();
   try {
-    const ids = new Map<NearDuplicateCase, { original: string; variants: string[] }>();
+    const ids = new Map<NearDuplicateCase, UploadedCase>();
     let uploads = 0;
     const upload = async (name: string, bytes: Buffer) => {
       const response = await gateway.client.upload<{ uploadImage: { id: string } }>(UPLOAD, { file: null }, [{ path: 'variables.file', file: { name, bytes } }]);
@@ -109,8 +162,9 @@ export async function runNearDup(photos: Fixture[], size: { photos: number; scre
       const original = await upload(c.original.name, c.original.bytes);
       const variants: string[] = [];
       for (const v of c.variants) variants.push(await upload(v.name, v.bytes));
-      for (const n of c.negatives) await upload(n.name, n.bytes);
-      ids.set(c, { original, variants });
+      const negatives: string[] = [];
+      for (const n of c.negatives) negatives.push(await upload(n.name, n.bytes));
+      ids.set(c, { original, variants, negatives });
     }
     const lastUpload = now();
     await gateway.harness.gateway.app.services.nearDuplicates.settled();
@@ -126,6 +180,7 @@ export async function runNearDup(photos: Fixture[], size: { photos: number; scre
       // Offline only compares with this case's own images; the gateway compares with all, and other cases never match.
       if (listed.size !== expected.size || [...expected].some((id) => !listed.has(id))) agreesWithOffline = false;
     }
+    const reuse = await measureReuse(gateway, cases, ids);
     return {
       set: { photos: size.photos, screenshots: size.screenshots, images: cases.reduce((n, c) => n + 1 + c.variants.length + c.negatives.length, 0) },
       distance: DISTANCE,
@@ -134,6 +189,7 @@ export async function runNearDup(photos: Fixture[], size: { photos: number; scre
       hashOnlyFalseMatches: finish(hashOnly),
       fingerprintMs: { photo12mp: summarize(photoTimes), setImage: summarize(setTimes) },
       gateway: { uploads, drainAfterLastUploadMs, nearDuplicatesQuery: summarize(queryTimes), agreesWithOffline },
+      reuse,
     };
   } finally {
     await gateway.close();
@@ -148,6 +204,7 @@ export function nearDupChecks(r: NearDupResult): Array<{ name: string; ok: boole
     { name: 'near-duplicates: no variant missed on the generated set', ok: r.misses.count === 0, detail: `${r.misses.count} of ${r.misses.of} (${kinds(r.misses)})` },
     { name: 'near-duplicates: no false match on the generated set', ok: r.falseMatches.count === 0, detail: `${r.falseMatches.count} of ${r.falseMatches.of} (${kinds(r.falseMatches)})` },
     { name: 'near-duplicates: Image.nearDuplicates lists what the fingerprints say', ok: r.gateway.agreesWithOffline, detail: r.gateway.agreesWithOffline ? 'every original' : 'an original differed' },
+    { name: 'CACHE_SIMILAR_IMAGES: no negative served another image’s caption', ok: r.reuse.falseReuse.count === 0, detail: `${r.reuse.falseReuse.count} of ${r.reuse.falseReuse.of} (${kinds(r.reuse.falseReuse)})` },
   ];
 }
 
@@ -161,6 +218,10 @@ export function nearDupSummary(r: NearDupResult): string[] {
     `| misses (variants not matched) | ${r.misses.count} / ${r.misses.of} | ${pct(r.misses.rate)} | ${kinds(r.misses)} |`,
     `| false matches (negatives and other pictures matched) | ${r.falseMatches.count} / ${r.falseMatches.of} | ${pct(r.falseMatches.rate)} | ${kinds(r.falseMatches)} |`,
     `| the 64-bit hash alone would falsely match | ${r.hashOnlyFalseMatches.count} / ${r.hashOnlyFalseMatches.of} | ${pct(r.hashOnlyFalseMatches.rate)} | ${kinds(r.hashOnlyFalseMatches)} |`,
+    '',
+    `With CACHE_SIMILAR_IMAGES=true, each original captioned first: ${r.reuse.misses.of - r.reuse.misses.count} of ${r.reuse.misses.of} variants served its caption (hit rate ${pct(1 - r.reuse.misses.rate)}; asked of the model: ${kinds(r.reuse.misses)}), ` +
+      `${r.reuse.falseReuse.count} of ${r.reuse.falseReuse.of} negatives and other pictures falsely served one (${pct(r.reuse.falseReuse.rate)}); ${r.reuse.upstreamCalls} upstream calls for the ${r.reuse.misses.of + r.reuse.falseReuse.of - r.set.photos - r.set.screenshots} variants and negatives. ` +
+      `A caption served from a near-duplicate ${ms(r.reuse.servedLatency)}; one the (fake) model made ${ms(r.reuse.modelLatency)}.`,
     '',
     `Fingerprint per upload (off the request path, one at a time in the background): 12-megapixel JPEG ${ms(r.fingerprintMs.photo12mp)}; 960×720 ${ms(r.fingerprintMs.setImage)}. Through the gateway: ${r.gateway.uploads} uploads, the queue drained ${r.gateway.drainAfterLastUploadMs} ms after the last one answered; Image.nearDuplicates ${ms(r.gateway.nearDuplicatesQuery)}.`,
     '',

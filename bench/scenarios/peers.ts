@@ -27,7 +27,7 @@ import { startServerProcess, type ServerProcess } from '../lib/processes.js';
 import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
 
 /** The fake endpoint's process, driven through its control port. */
-interface FakeEndpoint {
+export interface FakeEndpoint {
   url: string;
   requestCount(): Promise<number>;
   setDelay(ms: number): Promise<void>;
@@ -45,11 +45,11 @@ async function fakeEndpointOf(control: ServerProcess): Promise<FakeEndpoint> {
 }
 
 const CACHED = 'query($id: ID!, $q: String!) { image(id: $id) { id answer(question: $q) { answer cached usage { totalTokens } } } }';
-const ASK = 'mutation($imageId: ID!, $question: String!) { askQuestion(imageId: $imageId, question: $question) { answer cached } }';
+export const ASK = 'mutation($imageId: ID!, $question: String!) { askQuestion(imageId: $imageId, question: $question) { answer cached } }';
 const UPLOAD = 'mutation($file: Upload!) { uploadImage(file: $file) { id width height } }';
 const QUESTION = 'What colour is the car?';
-const API_KEY = 'bench-key';
-const MODEL = 'qwen-vl-bench';
+export const API_KEY = 'bench-key';
+export const MODEL = 'qwen-vl-bench';
 /** Qwen's default QWEN_MAX_PIXELS: the bench images are far below it, so they are sent as they are. */
 const MAX_PIXELS = 1_003_520;
 
@@ -106,7 +106,7 @@ export interface PeersResult {
 
 const ready = (url: string) => async (origin: string) => (await fetch(`${origin}${url}`)).ok;
 
-async function upload(client: GraphQLClient, fixture: Fixture): Promise<{ id: string; width: number; height: number }> {
+export async function upload(client: GraphQLClient, fixture: Fixture): Promise<{ id: string; width: number; height: number }> {
   const response = await client.upload<{ uploadImage: { id: string; width: number; height: number } }>(UPLOAD, { file: null }, [
     { path: 'variables.file', file: { name: fixture.name, bytes: await readFile(fixture.path), type: 'image/jpeg' } },
   ]);
@@ -213,36 +213,46 @@ async function countLogLines(file: string): Promise<number> {
   return text.split('\n').filter((line) => line.includes('"msg":"request completed"')).length;
 }
 
+/**
+ * The fake endpoint and the gateway, each a process of its own (the gateway as
+ * `npm start` runs it: production, SQLite, logging at info to a file), added
+ * to `started` as they come up so the caller stops whatever did.
+ */
+export async function startEndpointAndGateway(dataDir: string, started: ServerProcess[], cpuProfileDir?: string): Promise<{ fake: FakeEndpoint; gateway: ServerProcess }> {
+  const fakeProcess = await startServerProcess('bench/peers/fake-endpoint.ts', {
+    env: { FAKE_API_KEY: API_KEY },
+    logFile: path.join(dataDir, 'fake-endpoint.log'),
+    ready: async (origin) => (await fetch(`${origin}/state`)).ok,
+  });
+  started.push(fakeProcess);
+  const fake = await fakeEndpointOf(fakeProcess);
+  const gateway = await startServerProcess('src/main.ts', {
+    env: {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      DATA_DIR: dataDir,
+      QWEN_BASE_URL: fake.url,
+      QWEN_API_KEY: API_KEY,
+      QWEN_MODEL: MODEL,
+      QWEN_MAX_RETRIES: '0',
+      // Out of the way: the benchmark is one client sending thousands of requests a minute.
+      RATE_LIMIT_PER_MINUTE: '1000000000',
+      TOKEN_BUDGET_PER_DAY: '1000000000',
+    },
+    logFile: path.join(dataDir, 'gateway.log'),
+    ready: ready('/readyz'),
+    nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+  });
+  started.push(gateway);
+  return { fake, gateway };
+}
+
 export async function runPeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<PeersResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-peers-'));
   const started: ServerProcess[] = [];
   try {
-    const fakeProcess = await startServerProcess('bench/peers/fake-endpoint.ts', {
-      env: { FAKE_API_KEY: API_KEY },
-      logFile: path.join(dataDir, 'fake-endpoint.log'),
-      ready: async (origin) => (await fetch(`${origin}/state`)).ok,
-    });
-    started.push(fakeProcess);
-    const fake = await fakeEndpointOf(fakeProcess);
     log('  starting the gateway (its own process, NODE_ENV=production) and the hello-world Apollo peer…');
-    const gateway = await startServerProcess('src/main.ts', {
-      env: {
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'info',
-        DATA_DIR: dataDir,
-        QWEN_BASE_URL: fake.url,
-        QWEN_API_KEY: API_KEY,
-        QWEN_MODEL: MODEL,
-        QWEN_MAX_RETRIES: '0',
-        // Out of the way: the benchmark is one client sending thousands of requests a minute.
-        RATE_LIMIT_PER_MINUTE: '1000000000',
-        TOKEN_BUDGET_PER_DAY: '1000000000',
-      },
-      logFile: path.join(dataDir, 'gateway.log'),
-      ready: ready('/readyz'),
-      nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
-    });
-    started.push(gateway);
+    const { fake, gateway } = await startEndpointAndGateway(dataDir, started, options.cpuProfileDir);
     const hello = await startServerProcess('bench/peers/hello-apollo.ts', {
       env: { NODE_ENV: 'production' },
       logFile: path.join(dataDir, 'hello-apollo.log'),

@@ -11,6 +11,7 @@ import type { JsonObjectFallbacks } from './json-object-fallbacks.js';
 import { ResilientProvider } from './resilient-provider.js';
 import { tracedFetch } from './traced-fetch.js';
 import { UnconfiguredProvider } from './unconfigured-provider.js';
+import { OpenAiEmbedder, type TextEmbedder } from './embedder.js';
 import { circuitLabel, endpointLabel, upstreamRecorder } from './upstream-metrics.js';
 import type { UpstreamSlots } from './upstream-slots.js';
 
@@ -74,6 +75,21 @@ export function createModelProvider(config: Config, metrics: Metrics, slots?: Up
   const routed = Object.entries(model.modelsByKind).filter(([, name]) => name !== model.name);
   if (routed.length === 0) return primary;
   return new KindRoutes(primary, new Map(routed.map(([kind, name]) => [kind, chain(name)])));
+}
+
+/** CACHE_SIMILAR_PROMPTS: QWEN_EMBEDDING_MODEL on the primary endpoint; none when similar questions are off or no endpoint is configured. */
+export function createEmbedder(config: Config): TextEmbedder | undefined {
+  const settings = config.similarAnswers.prompts;
+  if (!settings || !config.model.configured) return undefined;
+  const { baseUrl, apiKey, timeoutMs, maxRetries } = config.model;
+  return new OpenAiEmbedder({
+    baseUrl,
+    apiKey,
+    model: settings.embeddingModel,
+    timeoutMs,
+    maxRetries,
+    ...(config.tracing ? { fetch: tracedFetch({ baseUrl, recordPrompts: config.logPrompts }) } : {}),
+  });
 }
 
 /** One endpoint and model: the provider, behind its circuit breaker, behind its billing state. */

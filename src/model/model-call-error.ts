@@ -4,16 +4,20 @@
  * `code` is one of the API's model codes so the edge maps it without a
  * table (see modules/answers/model-errors.ts); nothing here knows GraphQL or HTTP.
  */
+import type { ErrorCode } from '../platform/errors.js';
 import type { ModelUsage } from './usage.js';
 
-export type ModelErrorCode =
+/** The model codes: a subset of the codes a client can see (ErrorCode), so the edge passes them on as they are. */
+export type ModelErrorCode = Extract<
+  ErrorCode,
   | 'MODEL_NOT_CONFIGURED'
   | 'MODEL_RATE_LIMITED'
   | 'MODEL_UNAVAILABLE'
   | 'MODEL_BAD_RESPONSE'
   | 'MODEL_REJECTED'
   /** The provider will not bill the account (overdue, out of credit, free tier used up): not retried, no fallback. */
-  | 'MODEL_QUOTA_EXHAUSTED';
+  | 'MODEL_QUOTA_EXHAUSTED'
+>;
 
 export interface ModelCallErrorOptions {
   cause?: unknown;

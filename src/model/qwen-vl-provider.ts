@@ -201,7 +201,8 @@ export class QwenVlProvider implements ModelProvider {
    * asking once more with `json_object` and the schema in the instruction (any
    * other 400 fails at once: it would fail the same way again);
    * when that goes through, this endpoint and model get json_object from then
-   * on (JsonObjectFallbacks: stored for restarts and replicas, counted).
+   * on (JsonObjectFallbacks: stored for restarts and replicas, counted), unless
+   * the schema was a client's (ReplyFormat.fromClient): its refusal may be its own.
    */
   private async completeStructured(imageUrl: string, prompt: StructuredPrompt, options: AnswerOptions): Promise<TimedCompletion> {
     const asJsonObject = () => {
@@ -219,7 +220,7 @@ export class QwenVlProvider implements ModelProvider {
       if (options.signal?.aborted || !refusesResponseFormat(error)) throw error;
     }
     const completion = await asJsonObject();
-    this.jsonObjectFallbacks.learn(this.label);
+    if (!prompt.format.fromClient) this.jsonObjectFallbacks.learn(this.label);
     return completion;
   }
 

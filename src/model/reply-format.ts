@@ -23,6 +23,13 @@ export interface ReplyFormat {
   readonly schema: Readonly<Record<string, unknown>>;
   /** The value checked (zod) and normalized; throws when it does not conform. */
   parse(value: unknown, context: ReplyContext): unknown;
+  /**
+   * A format a client wrote (a `response_format` through the OpenAI-compatible
+   * door): the endpoint refusing its json_schema may be the schema's fault, so
+   * that request falls back to json_object alone, and the endpoint is not
+   * switched to json_object for everyone's formats.
+   */
+  readonly fromClient?: boolean;
 }
 
 export interface StructuredPrompt {

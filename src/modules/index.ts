@@ -15,6 +15,7 @@ import { analyticsModule } from './analytics/index.js';
 import { exportsModule } from './exports/index.js';
 import { webhooksModule } from './webhooks/index.js';
 import { nearDuplicatesModule } from './near-duplicates/index.js';
+import { openAiCompatModule } from './openai-compat/index.js';
 
 /**
  * The one list of capabilities: the schema is built from their resolvers and
@@ -22,7 +23,7 @@ import { nearDuplicatesModule } from './near-duplicates/index.js';
  * beside these and one line here. (access and imports add no fields or routes
  * of their own: the composition root hands their services to the others.)
  */
-export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule, webhooksModule, nearDuplicatesModule];
+export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule, webhooksModule, nearDuplicatesModule, openAiCompatModule];
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchemaOf(modules.flatMap((module) => module.resolvers) as NonEmptyArray<ResolverClass>);

@@ -202,6 +202,14 @@ const envSchema = z.object({
     .describe('context sent with a conversation turn: images, first and new message, then the newest exchanges that fit (see [Conversations](conversations-and-streaming.md#conversations))'),
   NEAR_DUPLICATE_DISTANCE: int(0, 16).default(10)
     .describe('most bits the 64-bit perceptual hashes of near-duplicate images differ in (`Image.nearDuplicates`; their finer grids must match too, see [Near-duplicate images](near-duplicates.md))'),
+  CACHE_SIMILAR_IMAGES: bool.default(false)
+    .describe("`true`: a caption, answer or vision result of an image is served from a near-duplicate's stored one in the same cache scope (see [Near-duplicate images](near-duplicates.md#reusing-answers))"),
+  CACHE_SIMILAR_PROMPTS: bool.default(false)
+    .describe('`true`: a question whose embedding is within `SIMILAR_PROMPT_THRESHOLD` of a stored question on the same image is answered from it; needs `QWEN_EMBEDDING_MODEL` (see [Near-duplicate images](near-duplicates.md#similar-questions))'),
+  QWEN_EMBEDDING_MODEL: z.string().min(1).optional()
+    .describe('embedding model on the primary endpoint (its OpenAI-compatible `/embeddings`, e.g. `text-embedding-v4`) for `CACHE_SIMILAR_PROMPTS`'),
+  SIMILAR_PROMPT_THRESHOLD: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').max(1, 'must be at most 1').default(0.95)
+    .describe('least cosine similarity of two questions answered alike (`CACHE_SIMILAR_PROMPTS`)'),
   MODEL_REFUSAL_TTL_SECONDS: int(0).default(600)
     .describe("how long a caption or question the provider's content filter refused (`data_inspection_failed`) is answered `MODEL_REJECTED` from memory, without asking again (0: always ask; see [Replies cut short or refused](vision.md#replies-cut-short-or-refused))"),
   ANSWER_CACHE_SIZE: int(0).default(10_000).describe('answers kept in the in-memory layer in front of the database (0 turns it off)'),
@@ -319,6 +327,9 @@ const configSchema = envSchema
     if (env.QWEN_GLOBAL_MAX_CONCURRENCY !== undefined && env.REDIS_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['QWEN_GLOBAL_MAX_CONCURRENCY'], message: 'needs REDIS_URL (the replicas share the cap through Redis)' });
     }
+    if (env.CACHE_SIMILAR_PROMPTS && env.QWEN_EMBEDDING_MODEL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['QWEN_EMBEDDING_MODEL'], message: 'is needed by CACHE_SIMILAR_PROMPTS=true: name an embedding model on the endpoint, e.g. text-embedding-v4' });
+    }
   })
   .transform((env) => toConfig(env));
 export type Config = z.infer<typeof configSchema>;
@@ -399,6 +410,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
     answerCacheSize: env.ANSWER_CACHE_SIZE,
     /** Image.nearDuplicates (modules/near-duplicates). */
     nearDuplicates: { distance: env.NEAR_DUPLICATE_DISTANCE },
+    /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions (answers/similar-answers.ts). */
+    similarAnswers: {
+      images: env.CACHE_SIMILAR_IMAGES,
+      prompts: env.CACHE_SIMILAR_PROMPTS && env.QWEN_EMBEDDING_MODEL ? { embeddingModel: env.QWEN_EMBEDDING_MODEL, threshold: env.SIMILAR_PROMPT_THRESHOLD } : null,
+    },
     /** MODEL_REFUSAL_TTL_SECONDS: how long a content-filter refusal of a caption or question is remembered. */
     modelRefusalTtlSeconds: env.MODEL_REFUSAL_TTL_SECONDS,
     /** MODEL_PRICES: prices per model over the built-in table (modules/analytics/model-prices.ts). */

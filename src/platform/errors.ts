@@ -135,6 +135,9 @@ export class GatewayError extends Error {
 
 }
 
+/** The HTTP status a response failing with `error` gets: its own when it set one, else its code's (the one place this is decided). */
+export const httpStatusOf = (error: GatewayError): number => error.httpStatus ?? HTTP_STATUS[error.code];
+
 export const badInput = (message: string) => new GatewayError('BAD_USER_INPUT', message);
 export const notFound = (what: string, id: string) => new GatewayError('NOT_FOUND', `No ${what} with id "${id}".`);
 

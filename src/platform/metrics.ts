@@ -55,6 +55,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cacheHitsByMatch = new Counter({
+    name: 'gateway_answer_cache_hits_total',
+    help: 'Answers served from the cache, by how they matched: EXACT (the same bytes, prompt and model), SIMILAR_IMAGE (a near-duplicate image), SIMILAR_PROMPT (a similar question).',
+    labelNames: ['match'] as const,
+    registers: [this.registry],
+  });
+
   readonly cacheLookups = new Counter({
     name: 'gateway_answer_cache_lookups_total',
     help: 'Answer lookups by result: hit (memory or database, or a shared in-flight call) or miss (asked upstream).',

@@ -199,6 +199,10 @@ describe.skipIf(chromiumMissing)('the console shows what the model saw and what 
     await page.getByLabel('Per', { exact: true }).selectOption('HOUR');
     await page.getByRole('img', { name: 'Tokens per hour by kind' }).locator('canvas').waitFor();
     await page.getByRole('table', { name: 'Usage per hour' }).locator('tbody tr').first().waitFor();
+    // How cache hits matched; model work has no match.
+    await page.getByLabel('Split by').selectOption('MATCH');
+    await page.getByRole('img', { name: 'Tokens per hour by cache match' }).waitFor();
+    await page.getByRole('table', { name: 'Usage per hour' }).locator('tbody tr', { hasText: 'model work' }).first().waitFor();
 
     // Other tenants are for admin keys: the open gateway's caller is not one.
     watched.expectErrors(/Failed to load resource/);

@@ -5,4 +5,5 @@ export { defaultErrorBody } from './wire.js';
 export { centreBox } from './structured.js';
 export { seenFrame } from './frame.js';
 export { BILLING_ERRORS, type BillingCode } from './wire.js';
-export type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedMessage, RecordedRequest } from './types.js';
+export { fakeEmbedding } from './embeddings.js';
+export type { FakeQwen, FakeQwenOptions, Fault, RecordedEmbeddingRequest, RecordedImage, RecordedMessage, RecordedRequest } from './types.js';

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describeImage, expectedImagesAnswer } from './image.js';
+import { embeddingsBody } from './embeddings.js';
 import { readChatRequest, type ChatRequest } from './request.js';
 import { instanceForPrompt, responseFormatOf, structuredInstance } from './structured.js';
-import type { FakeQwen, FakeQwenOptions, Fault, RecordedImage, RecordedRequest } from './types.js';
+import type { FakeQwen, FakeQwenOptions, Fault, RecordedEmbeddingRequest, RecordedImage, RecordedRequest } from './types.js';
 import {
   BILLING_ERRORS,
   billingErrorBody,
@@ -78,6 +79,9 @@ function streamErrorBody(fault: Extract<Fault, { kind: 'stream-error' }>) {
 
 export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwen> {
   const requests: RecordedRequest[] = [];
+  const embeddingRequests: RecordedEmbeddingRequest[] = [];
+  /** While set, POST /v1/embeddings answers this status with DashScope's error body. */
+  let embeddingStatus: number | null = null;
   let queue: Fault[] = [];
   let delayMs = 0;
   let defaultFault: Fault | null = null;
@@ -284,6 +288,19 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     return sendStream(res, chunkBodies(chat.model, reply.content, billed, chat.includeUsage, false, reasoning.text, reply.finishReason));
   }
 
+  /** `input` a string or a list of them, as the OpenAI SDK sends it; 400 otherwise, as DashScope answers a malformed body. */
+  async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = parseJson(await readBody(req)) as { model?: unknown; input?: unknown };
+    if (!authorized(req)) return send(res, 401, defaultErrorBody(401));
+    const input = typeof body.input === 'string' ? [body.input] : body.input;
+    if (typeof body.model !== 'string' || !Array.isArray(input) || input.length === 0 || input.some((text) => typeof text !== 'string')) {
+      return send(res, 400, errorBody('input must be a string or a list of strings.', 'invalid_request_error', 'InvalidParameter'));
+    }
+    embeddingRequests.push({ model: body.model, input: input as string[] });
+    if (embeddingStatus !== null) return send(res, embeddingStatus, defaultErrorBody(embeddingStatus));
+    send(res, 200, embeddingsBody(body.model, input as string[]));
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/v1/chat/completions') {
@@ -292,6 +309,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
       res.once('close', () => inFlight--);
       return chatCompletion(req, res);
     }
+    if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(req, res);
     if (req.method === 'GET' && path === '/v1/models') {
       return authorized(req) ? send(res, 200, modelsBody(opts.model ?? DEFAULT_MODEL)) : send(res, 401, defaultErrorBody(401));
     }
@@ -326,9 +344,11 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    embeddingRequests,
     stats,
     reset() {
       requests.length = 0; // keep the same array: callers may hold a reference to fake.requests
+      embeddingRequests.length = 0;
       queue = [];
       stats.maxInFlight = inFlight;
     },
@@ -340,6 +360,9 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     },
     setDefaultFault(f) {
       defaultFault = f;
+    },
+    failEmbeddings(status) {
+      embeddingStatus = status;
     },
     setModelFault(model, f) {
       if (f) modelFaults.set(model, f);

@@ -49,6 +49,12 @@ export interface RecordedRequest {
   abandoned: boolean;
 }
 
+/** One POST /v1/embeddings received. */
+export interface RecordedEmbeddingRequest {
+  model: string;
+  input: string[];
+}
+
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: unknown }
   | { kind: 'hang' }
@@ -100,6 +106,8 @@ export interface FakeQwen {
   url: string;
   /** Every POST /v1/chat/completions received, in order, faulted ones included. */
   requests: RecordedRequest[];
+  /** Every POST /v1/embeddings answered, in order (not in `requests`). */
+  embeddingRequests: RecordedEmbeddingRequest[];
   /** The most chat requests in flight at once since start or the last reset(). */
   stats: { maxInFlight: number };
   /** Clear recorded requests and queued faults (not the delay or default fault). */
@@ -110,6 +118,8 @@ export interface FakeQwen {
   setDelay(ms: number): void;
   /** Fault applied to every request while set (queued faults take precedence). */
   setDefaultFault(f: Fault | null): void;
+  /** POST /v1/embeddings answers this HTTP status (with DashScope's error body) while set; null: answers again. */
+  failEmbeddings(status: number | null): void;
   /** Fault applied to every request for this model while set (before the default fault; queued faults take precedence); null clears it. */
   setModelFault(model: string, f: Fault | null): void;
   /** The requests for one model so far (routing and fallback, observed at the endpoint). */

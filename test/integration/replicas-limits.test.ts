@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AskQuestionDocument, DeleteImageDocument, GetImageDocument, UploadImageDocument } from '../generated/graphql.js';
+import { AskAboutImagesDocument, AskQuestionDocument, DeleteImageDocument, GetImageDocument, UploadImageDocument } from '../generated/graphql.js';
 import { ApiKeyRepository } from '../../src/modules/access/api-key.repository.js';
 import { ApiKeyService } from '../../src/modules/access/api-key.service.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -99,6 +99,26 @@ describe.skipIf(replicasUnavailable)('limits, single flight and caches across re
       expect(cluster.fake.requests).toHaveLength(1);
       const answers = responses.map((response) => response.data!.askQuestion);
       expect(new Set(answers.map((answer) => answer.answer)).size).toBe(1);
+      expect(answers.filter((answer) => !answer.cached)).toHaveLength(1);
+    } finally {
+      cluster.fake.setDelay(0);
+    }
+  });
+
+  it('10 concurrent identical questions about two images, spread over both replicas, make one upstream call', async () => {
+    const key = await createKey({});
+    const images = [await newImage(as(a, key)), await newImage(as(a, key))];
+    cluster.fake.reset();
+    // Long enough that every ask arrives while the one upstream call is under way (asserted below: all but one are served by it).
+    cluster.fake.setDelay(1500);
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => as(i % 2 ? b : a, key).request(AskAboutImagesDocument, { imageIds: images.map((image) => image.id), question: 'Which is darker?' })),
+      );
+      for (const response of responses) expect(response.errors).toBeUndefined();
+      expect(cluster.fake.requests).toHaveLength(1);
+      const answers = responses.map((response) => response.data!.askAboutImages);
+      expect(new Set(answers.map((answer) => answer.id)).size).toBe(1);
       expect(answers.filter((answer) => !answer.cached)).toHaveLength(1);
     } finally {
       cluster.fake.setDelay(0);

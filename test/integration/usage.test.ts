@@ -228,7 +228,7 @@ describe.each(DATABASES)('usage on $name', ({ url }) => {
         const at = new Date('2020-01-15T12:00:00Z');
         const billed = { promptTokens: 1_400_000_000, completionTokens: 100_000_000, totalTokens: 1_500_000_000, cachedTokens: 0 };
         const call = { tenant: 'carol', apiKeyId: null, model: MODEL, kind: 'QUESTION', outcome: 'ok', estimated: false, ...billed, latencyMs: 1, createdAt: at };
-        await ledger.insert([call, call], [{ tenant: 'carol', apiKeyId: null, model: MODEL, kind: 'QUESTION', results: 2, cacheHits: 2, tokensSaved: 3_000_000_000, savedPromptTokens: 2_800_000_000, savedCompletionTokens: 200_000_000, savedCachedTokens: 0, createdAt: at }]);
+        await ledger.insert([call, call], [{ tenant: 'carol', apiKeyId: null, model: MODEL, kind: 'QUESTION', match: 'EXACT', results: 2, cacheHits: 2, tokensSaved: 3_000_000_000, savedPromptTokens: 2_800_000_000, savedCompletionTokens: 200_000_000, savedCachedTokens: 0, createdAt: at }]);
       } finally {
         await db.$disconnect();
       }

@@ -1,28 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../src/model/model-call-error.js';
-import { TokenEstimate } from '../../src/model/token-estimate.js';
-import { AnswerCache, type CacheScope } from '../../src/modules/answers/answer-cache.js';
-import { AnswerService, type AnswerRequest, type AnswerResult } from '../../src/modules/answers/answer.service.js';
+import { type AnswerRequest, type AnswerResult } from '../../src/modules/answers/answer.service.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
 import { GatewayError } from '../../src/platform/errors.js';
-import { MemoryAnswers } from '../support/memory/answers.js';
 import { MemoryBudget } from '../support/memory/budget.js';
-import { MemoryImages } from '../support/memory/images.js';
-import { StubProvider, USAGE_PER_ANSWER, type Reply } from '../support/stub-provider.js';
+import { StubProvider, USAGE_PER_ANSWER } from '../support/stub-provider.js';
+import { memoryWorld, type WorldOptions } from '../support/memory/world.js';
 
 // AnswerService over in-memory stores and a stub provider: the cache layers, packing, single
 // flight, refresh, cache scope and token reservations, without a database or an endpoint.
 
-function world(options: { scope?: CacheScope; promptsPerCall?: number; reply?: Reply } = {}) {
-  const images = new MemoryImages();
-  const answers = new MemoryAnswers(images);
-  const provider = new StubProvider(options.reply);
-  const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: options.promptsPerCall ?? 8, completionTokensPerAnswer: 100 });
-  const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
-  /** A service as a fresh process would have it: the same store, an empty memory layer. */
-  const service = (model: StubProvider = provider) => new AnswerService(answers, blobs, model, new AnswerCache(100, options.scope ?? 'tenant'), estimate);
-  return { images, answers, provider, service };
-}
+const world = (options: WorldOptions = {}) => {
+  const w = memoryWorld(options);
+  return { ...w, service: w.freshService };
+};
 
 const ask = (image: ImageRecord, prompt: string, refresh = false): AnswerRequest => ({ image, kind: 'QUESTION', style: null, prompt, refresh });
 
@@ -83,7 +74,7 @@ describe('AnswerService', () => {
     w.provider.release();
     const [[mine], [theirs, other]] = await Promise.all([first, second]);
     expect(ok(mine).cached).toBe(false);
-    expect(ok(theirs)).toEqual({ record: ok(mine).record, cached: true });
+    expect(ok(theirs)).toMatchObject({ record: ok(mine).record, cached: true, match: { kind: 'EXACT' } });
     expect(ok(other).cached).toBe(false);
     // The second caller's call carried only what nobody was asking yet.
     expect(w.provider.calls.map((c) => c.prompts)).toEqual([['What?'], ['Other?']]);

@@ -1,28 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../src/model/model-call-error.js';
-import { TokenEstimate } from '../../src/model/token-estimate.js';
-import { AnswerCache } from '../../src/modules/answers/answer-cache.js';
-import { AnswerService, type AnswerRequest } from '../../src/modules/answers/answer.service.js';
+import { type AnswerRequest } from '../../src/modules/answers/answer.service.js';
 import { AnswerStreamService, type AnswerStreamChunk } from '../../src/modules/answers/answer-stream.service.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
-import { MemoryAnswers } from '../support/memory/answers.js';
 import { MemoryBudget } from '../support/memory/budget.js';
-import { MemoryImages } from '../support/memory/images.js';
-import { replyPieces, StubProvider, USAGE_PER_ANSWER } from '../support/stub-provider.js';
+import { replyPieces, USAGE_PER_ANSWER } from '../support/stub-provider.js';
+import { memoryWorld } from '../support/memory/world.js';
 
 // AnswerStreamService over in-memory stores and the stub provider: what is
 // reserved, settled and stored, and when the upstream call is cancelled.
 
 function world() {
-  const images = new MemoryImages();
-  const answers = new MemoryAnswers(images);
-  const provider = new StubProvider((prompt) => `the answer to ${prompt}`);
-  const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: 8, completionTokensPerAnswer: 100 });
-  const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
-  const cache = new AnswerCache(100, 'tenant');
-  const answerService = new AnswerService(answers, blobs, provider, cache, estimate);
-  const streams = new AnswerStreamService(answerService, answers, blobs, provider, cache, estimate);
-  return { images, answers, provider, estimate, answerService, streams };
+  const w = memoryWorld({ reply: (prompt) => `the answer to ${prompt}` });
+  const streams = new AnswerStreamService({ answers: w.answerService, store: w.answers, blobs: w.blobs, provider: w.provider, cache: w.cache, estimate: w.estimate });
+  return { ...w, streams };
 }
 
 const ask = (image: ImageRecord, prompt: string, refresh = false): AnswerRequest => ({ image, kind: 'QUESTION', style: null, prompt, refresh });
@@ -119,7 +110,7 @@ describe('AnswerStreamService', () => {
     const image = w.images.add('t', 'sha');
     const stored = (await all(await w.streams.open(ask(image, 'Again?'), new MemoryBudget()))).at(-1)!.answer!.record;
     const cached = await all(await w.streams.open(ask(image, 'Again?'), new MemoryBudget()));
-    expect(cached).toEqual([{ delta: 'the answer to Again?', answer: { cached: true, record: stored } }]);
+    expect(cached).toEqual([{ delta: 'the answer to Again?', answer: { cached: true, record: stored, match: expect.objectContaining({ kind: 'EXACT' }) as unknown } }]);
     const refreshed = await all(await w.streams.open(ask(image, 'Again?', true), new MemoryBudget()));
     expect(refreshed.at(-1)!.answer).toMatchObject({ cached: false, record: { id: stored.id } });
     expect(w.provider.chats).toHaveLength(2);

@@ -1,8 +1,5 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { TokenEstimate } from '../../src/model/token-estimate.js';
-import { AnswerCache } from '../../src/modules/answers/answer-cache.js';
-import { AnswerService } from '../../src/modules/answers/answer.service.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
 import { InProcessJobEvents } from '../../src/modules/jobs/job-events.js';
 import { JobRunner } from '../../src/modules/jobs/job-runner.js';
@@ -10,20 +7,16 @@ import { VisionService } from '../../src/modules/vision/vision.service.js';
 import type { JobRecord, NewJobItem } from '../../src/modules/jobs/job.repository.js';
 import { ModelCallError } from '../../src/model/model-call-error.js';
 import { GatewayError } from '../../src/platform/errors.js';
-import { MemoryAnswers } from '../support/memory/answers.js';
 import { MemoryBudget } from '../support/memory/budget.js';
-import { MemoryImages } from '../support/memory/images.js';
 import { MemoryJobs } from '../support/memory/jobs.js';
-import { StubProvider, type Reply } from '../support/stub-provider.js';
+import type { Reply } from '../support/stub-provider.js';
+import { memoryWorld } from '../support/memory/world.js';
 
 // JobRunner over in-memory stores, the real AnswerService and a stub provider.
 
 function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: number } = {}) {
-  const images = new MemoryImages();
+  const { images, provider, answerService: answers } = memoryWorld({ reply: options.reply });
   const jobs = new MemoryJobs();
-  const provider = new StubProvider(options.reply);
-  const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: 8, completionTokensPerAnswer: 100 });
-  const answers = new AnswerService(new MemoryAnswers(images), { read: async (sha256: string) => Buffer.from(sha256) }, provider, new AnswerCache(100, 'tenant'), estimate);
   const events = new RecordingEvents();
   const budget = options.budget ?? new MemoryBudget();
   const runner = new JobRunner(

@@ -82,7 +82,7 @@ describe('MODEL_PRICES', () => {
 
 describe('usage buckets priced per model', () => {
   const row = (model: string, promptTokens: number, completionTokens: number) => ({
-    day: null, hour: null, model, kind: 'QUESTION', apiKeyId: null, tenant: null,
+    day: null, hour: null, model, kind: 'QUESTION', apiKeyId: null, tenant: null, match: null,
     calls: 1, results: 1, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cachedTokens: 0, cacheHits: 0, tokensSaved: 0,
     savedPromptTokens: 0, savedCompletionTokens: 0, savedCachedTokens: 0, estimatedTokens: 0,
   });

@@ -46,12 +46,14 @@ describe('UsageLedger', () => {
       ['alice', 'k1', 'QUESTION', 'ok', 700],
       ['alice', 'k1', 'QUESTION', 'MODEL_UNAVAILABLE', 0],
     ]);
-    expect(store.tallies.map((t) => [t.tenant, t.apiKeyId, t.kind, t.results, t.cacheHits, t.tokensSaved])).toEqual([
-      ['alice', 'k1', 'QUESTION', 3, 2, 1000],
-      ['bob', null, 'CAPTION', 1, 0, 0],
+    // Results the model made (match null) and cache hits (by how they matched) are tallied apart.
+    expect(store.tallies.map((t) => [t.tenant, t.apiKeyId, t.kind, t.match, t.results, t.cacheHits, t.tokensSaved])).toEqual([
+      ['alice', 'k1', 'QUESTION', null, 1, 0, 0],
+      ['alice', 'k1', 'QUESTION', 'EXACT', 2, 2, 1000],
+      ['bob', null, 'CAPTION', null, 1, 0, 0],
     ]);
     // Kept per token kind too, so what the cache saved can be priced.
-    expect(store.tallies[0]).toMatchObject({ savedPromptTokens: 980, savedCompletionTokens: 20, savedCachedTokens: 200 });
+    expect(store.tallies[1]).toMatchObject({ savedPromptTokens: 980, savedCompletionTokens: 20, savedCachedTokens: 200 });
     await ledger.flush();
     expect(store.calls).toHaveLength(2);
   });
@@ -70,7 +72,10 @@ describe('UsageLedger', () => {
     ledger.served(alice, 'm', 'CAPTION', null);
     await ledger.flush();
     expect(store.calls.map((c) => c.totalTokens)).toEqual([500, 400]);
-    expect(store.tallies.map((t) => [t.results, t.cacheHits, t.tokensSaved, t.savedPromptTokens, t.savedCompletionTokens])).toEqual([[2, 1, 500, 490, 10]]);
+    expect(store.tallies.map((t) => [t.match, t.results, t.cacheHits, t.tokensSaved, t.savedPromptTokens, t.savedCompletionTokens])).toEqual([
+      ['EXACT', 1, 1, 500, 490, 10],
+      [null, 1, 0, 0, 0, 0],
+    ]);
   });
 
   it('names a packed call by its prompts’ kind, MIXED when they differ', () => {

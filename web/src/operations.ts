@@ -575,6 +575,7 @@ export const USAGE_BUCKETS = graphql(`
       kind
       apiKeyId
       tenant
+      match
       calls
       results
       promptTokens

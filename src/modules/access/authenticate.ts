@@ -1,5 +1,5 @@
-import type { RequestHandler, Response } from 'express';
-import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
+import type { Request, RequestHandler, Response } from 'express';
+import { GatewayError, httpStatusOf } from '../../platform/errors.js';
 import type { ApiKeyService } from './api-key.service.js';
 import type { Caller } from './caller.js';
 import type { UsageLimits } from './usage-limits.js';
@@ -10,7 +10,7 @@ import { sendRequestError } from '../../platform/http/json-errors.js';
  * parsed (uploads included), so an unauthenticated or rate-limited client
  * costs almost nothing.
  */
-export function authenticate(services: { keys: ApiKeyService; limits: UsageLimits }): RequestHandler {
+export function authenticate(services: { keys: ApiKeyService; limits: UsageLimits }, refuse: Refusal = graphqlRefusal): RequestHandler {
   return async (req, res, next) => {
     try {
       const caller = await services.keys.authenticate(req.headers.authorization);
@@ -19,14 +19,22 @@ export function authenticate(services: { keys: ApiKeyService; limits: UsageLimit
       next();
     } catch (error) {
       if (!(error instanceof GatewayError)) return next(error);
-      const status = error.httpStatus ?? HTTP_STATUS[error.code];
-      const retryAfter = error.extensions.retryAfter;
-      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      sendRequestError(req, res, status, error.code, error.message, error.extensions);
+      refuse(req, res, error);
     }
   };
 }
+
+/** Answers a refused request (in the shape of the route's own errors). */
+export type Refusal = (req: Request, res: Response, error: GatewayError) => void;
+
+/** The GraphQL-shaped refusal, with Retry-After and WWW-Authenticate as they apply. */
+const graphqlRefusal: Refusal = (req, res, error) => {
+  const status = httpStatusOf(error);
+  const retryAfter = error.extensions.retryAfter;
+  if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  sendRequestError(req, res, status, error.code, error.message, error.extensions);
+};
 
 export function callerOf(res: Response): Caller {
   return res.locals.caller as Caller;

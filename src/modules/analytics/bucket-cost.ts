@@ -59,7 +59,7 @@ export function priceBuckets(rows: readonly UsageRow[], groupBy: readonly UsageD
   const byModel = groupBy.includes('MODEL');
   const groups = new Map<string, Group>();
   for (const row of rows) {
-    const key = JSON.stringify([row.day, row.hour, byModel ? row.model : null, row.kind, row.apiKeyId, row.tenant]);
+    const key = JSON.stringify([row.day, row.hour, byModel ? row.model : null, row.kind, row.apiKeyId, row.tenant, row.match]);
     let group = groups.get(key);
     if (!group) {
       group = { row: { ...row, model: byModel ? row.model : null }, cost: new MoneySum(), saved: new MoneySum() };

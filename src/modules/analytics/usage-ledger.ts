@@ -35,8 +35,8 @@ function addSaved(tally: SavedTokens, more: SavedTokens): void {
   tally.savedCachedTokens += more.savedCachedTokens;
 }
 
-/** One tally per tenant, key, model and kind in a flush interval. */
-const tallyKey = (t: Pick<NewResultTally, 'tenant' | 'apiKeyId' | 'model' | 'kind'>) => JSON.stringify([t.tenant, t.apiKeyId, t.model, t.kind]);
+/** One tally per tenant, key, model, kind and cache match in a flush interval. */
+const tallyKey = (t: Pick<NewResultTally, 'tenant' | 'apiKeyId' | 'model' | 'kind' | 'match'>) => JSON.stringify([t.tenant, t.apiKeyId, t.model, t.kind, t.match]);
 
 /** How often buffered records are written (and at stop). */
 export const USAGE_FLUSH_MS = 5_000;
@@ -83,17 +83,19 @@ export class UsageLedger {
   /**
    * One result served to `payer`: made by an upstream call (`saved` null), or
    * from the cache (a stored answer, or a call made for someone else), which
-   * saved what that answer's stored usage says it was billed.
+   * saved what that answer's stored usage says it was billed. `match`: how a
+   * cache hit matched (answers/cache-match.type.ts), EXACT unless said.
    */
-  served(payer: Payer, model: string, kind: string, saved: BilledTokens | null): void {
+  served(payer: Payer, model: string, kind: string, saved: BilledTokens | null, match = 'EXACT'): void {
     const labels = (base: Record<string, string>) => this.metrics.usageLabelsFor(base, payer.tenant);
     this.metrics.results.inc(labels({ model, kind, source: saved ? 'cache' : 'model' }));
     const tokensSaved = saved ? saved.promptTokens + saved.completionTokens : 0;
     if (tokensSaved > 0) this.metrics.tokensSaved.inc(labels({ model, kind }), tokensSaved);
-    const key = tallyKey({ ...payer, model, kind });
+    const matched = saved ? match : null;
+    const key = tallyKey({ ...payer, model, kind, match: matched });
     let tally = this.tallies.get(key);
     if (!tally) {
-      tally = { ...payer, model, kind, results: 0, cacheHits: 0, ...NOTHING_SAVED, createdAt: this.intervalStart };
+      tally = { ...payer, model, kind, match: matched, results: 0, cacheHits: 0, ...NOTHING_SAVED, createdAt: this.intervalStart };
       this.tallies.set(key, tally);
     }
     tally.results += 1;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type ModelCall, type ResultTally } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
 import { queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
+import type { CacheMatchKind } from '../answers/cache-match.type.js';
 
 /**
  * The usage ledger's two tables: every upstream call (ModelCall) and the
@@ -15,7 +16,7 @@ type SavedColumn = 'tokensSaved' | 'savedPromptTokens' | 'savedCompletionTokens'
 export type NewResultTally = Omit<ResultTally, 'id' | SavedColumn> & Record<SavedColumn, number>;
 
 /** What buckets may be grouped by. DAY and HOUR are UTC. */
-export const UsageDimension = { DAY: 'DAY', HOUR: 'HOUR', MODEL: 'MODEL', KIND: 'KIND', API_KEY: 'API_KEY', TENANT: 'TENANT' } as const;
+export const UsageDimension = { DAY: 'DAY', HOUR: 'HOUR', MODEL: 'MODEL', KIND: 'KIND', API_KEY: 'API_KEY', TENANT: 'TENANT', MATCH: 'MATCH' } as const;
 export type UsageDimension = keyof typeof UsageDimension;
 
 export interface UsageQuery {
@@ -56,6 +57,8 @@ export interface UsageRow extends UsageSums {
   kind: string | null;
   apiKeyId: string | null;
   tenant: string | null;
+  /** How the group's cache hits matched; null: model work, or not grouped by MATCH. */
+  match: CacheMatchKind | null;
 }
 
 /** The summed columns of a usage row (bucket-cost.ts adds them up again per asked group). */
@@ -91,11 +94,13 @@ function dimension(dialect: SqlDialect, name: UsageDimension): Prisma.Sql {
       return Prisma.raw(`"apiKeyId"`);
     case 'TENANT':
       return Prisma.raw(`"tenant"`);
+    case 'MATCH':
+      return Prisma.raw(`"match"`);
   }
 }
 
 /** The column each dimension comes back in. */
-const COLUMN: Record<UsageDimension, string> = { DAY: 'd_day', HOUR: 'd_hour', MODEL: 'd_model', KIND: 'd_kind', API_KEY: 'd_api_key', TENANT: 'd_tenant' };
+const COLUMN: Record<UsageDimension, string> = { DAY: 'd_day', HOUR: 'd_hour', MODEL: 'd_model', KIND: 'd_kind', API_KEY: 'd_api_key', TENANT: 'd_tenant', MATCH: 'd_match' };
 
 /** "2026-11-29" or "2026-11-29T23" as the instant it starts (UTC). */
 function startOf(text: unknown): Date | null {
@@ -138,9 +143,9 @@ export class UsageRepository {
     const positions = dims.map((_, i) => Prisma.raw(String(i + 1)));
     const grouped = dims.length > 0 ? Prisma.sql` GROUP BY ${Prisma.join(positions, ', ')} ORDER BY ${Prisma.join(positions, ', ')}` : Prisma.empty;
     const sql = Prisma.sql`SELECT ${Prisma.join([...keys, ...sums], ', ')} FROM (
-      SELECT "tenant", "apiKeyId", "model", "kind", "createdAt", ${CALL_COLUMNS} FROM "ModelCall" WHERE ${where}
+      SELECT "tenant", "apiKeyId", "model", "kind", NULL AS "match", "createdAt", ${CALL_COLUMNS} FROM "ModelCall" WHERE ${where}
       UNION ALL
-      SELECT "tenant", "apiKeyId", "model", "kind", "createdAt", ${TALLY_COLUMNS} FROM "ResultTally" WHERE ${where}
+      SELECT "tenant", "apiKeyId", "model", "kind", "match", "createdAt", ${TALLY_COLUMNS} FROM "ResultTally" WHERE ${where}
     ) AS "usage"${grouped}`;
     const rows = await queryWithTimeout<Record<string, unknown>>(this.db, dialect, queryTimeoutMs, sql);
     return rows.map((row) => ({
@@ -150,6 +155,7 @@ export class UsageRepository {
       kind: (row[COLUMN.KIND] as string | undefined) ?? null,
       apiKeyId: (row[COLUMN.API_KEY] as string | undefined) ?? null,
       tenant: (row[COLUMN.TENANT] as string | undefined) ?? null,
+      match: (row[COLUMN.MATCH] as CacheMatchKind | undefined) ?? null,
       ...(Object.fromEntries(SUMS.map((column) => [column, toNumber(row[column])])) as unknown as UsageSums),
     }));
   }

@@ -22,7 +22,7 @@ export interface UsageArgs {
 }
 
 const EMPTY_BUCKET: PricedUsageRow = {
-  day: null, hour: null, model: null, kind: null, apiKeyId: null, tenant: null,
+  day: null, hour: null, model: null, kind: null, apiKeyId: null, tenant: null, match: null,
   calls: 0, results: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0, cacheHits: 0, tokensSaved: 0,
   savedPromptTokens: 0, savedCompletionTokens: 0, savedCachedTokens: 0, estimatedTokens: 0,
   cost: null, costSaved: null,

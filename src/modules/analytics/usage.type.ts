@@ -1,13 +1,14 @@
 import { ArgsType, Field, Float, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { Money } from './money.type.js';
+import { CacheMatchKind } from '../answers/cache-match.type.js';
 import { UsageDimension } from './usage.service.js';
 
 export { UsageDimension };
 
 registerEnumType(UsageDimension, {
   name: 'UsageDimension',
-  description: 'What usage buckets are grouped by. DAY and HOUR are UTC. TENANT: admin keys only.',
+  description: 'What usage buckets are grouped by. DAY and HOUR are UTC. TENANT: admin keys only. MATCH: how cache hits matched (EXACT, SIMILAR_IMAGE, SIMILAR_PROMPT), with model work under null.',
 });
 
 @InputType({ description: 'Narrows usage to one model, kind, key or (admin keys only) tenant.' })
@@ -15,7 +16,7 @@ export class UsageFilter {
   @Field(() => String, { nullable: true })
   model?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'CAPTION, QUESTION, MODERATION, TEXT, DETECTION, CONVERSATION, IMAGES_QUESTION, or MIXED (a packed call asking several kinds).' })
+  @Field(() => String, { nullable: true, description: 'CAPTION, QUESTION, MODERATION, TEXT, DETECTION, CONVERSATION, IMAGES_QUESTION, CHAT (the OpenAI-compatible door), EMBEDDING (CACHE_SIMILAR_PROMPTS), or MIXED (a packed call asking several kinds).' })
   kind?: string | null;
 
   @Field(() => ID, { nullable: true })
@@ -47,6 +48,9 @@ export class UsageBucket {
 
   @Field(() => String, { nullable: true, description: 'When grouped by TENANT (admin keys).' })
   tenant!: string | null;
+
+  @Field(() => CacheMatchKind, { nullable: true, description: 'When grouped by MATCH: how its cache hits matched; null for model work (and hits counted before the match was kept).' })
+  match!: CacheMatchKind | null;
 
   @Field(() => Float, { description: 'Upstream requests (a packed request once, failed ones too).' })
   calls!: number;

@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { Usage } from './usage.type.js';
 import { FinishReason } from './finish-reason.enum.js';
+import { CacheMatch } from './cache-match.type.js';
 
 /** Fields every stored model result shares, about one image or several (ImagesAnswer). */
 @ObjectType() // abstract: never referenced by a field, so never emitted
@@ -32,4 +33,7 @@ export abstract class ResultFields {
 @ObjectType() // abstract, like ResultFields
 export abstract class AnswerFields extends ResultFields {
   imageId!: string;
+
+  @Field(() => CacheMatch, { nullable: true, description: 'How this response served it from the cache (exact, a near-duplicate image, a similar question); null when the model made it for this request, and in stored lists.' })
+  cacheMatch!: CacheMatch | null;
 }

@@ -35,6 +35,6 @@ export class AnswerStreamResolver {
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) _refresh: boolean | null,
   ): AnswerChunk {
     if (chunk.error) throw chunk.error;
-    return { delta: chunk.delta, answer: chunk.answer && toQuestion(chunk.answer.record, chunk.answer.cached) };
+    return { delta: chunk.delta, answer: chunk.answer && toQuestion(chunk.answer.record, chunk.answer) };
   }
 }

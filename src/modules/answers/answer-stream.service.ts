@@ -4,19 +4,38 @@ import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
-import { asError } from '../../platform/errors.js';
 import type { AnswerCache } from './answer-cache.js';
-import type { AnswerRecord, AnswerStore } from './answer.repository.js';
-import { answerRow, type AnswerRequest, type AnswerService } from './answer.service.js';
+import type { AnswerStore } from './answer.repository.js';
+import { answerRow, usageKindOf, type AnswerRequest, type AnswerService } from './answer.service.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
 import { ModelCallError } from '../../model/model-call-error.js';
 import type { RefusalMemory } from './refusal-memory.js';
+import type { AnswerClaims } from './answer-claims.js';
+import type { RelayedStream, StreamRelay } from './stream-relay.js';
+import { asError, GatewayError, type ErrorCode } from '../../platform/errors.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 
+
+export interface AnswerStreamParts {
+  answers: AnswerService;
+  store: Pick<AnswerStore, 'save'>;
+  blobs: Pick<BlobStore, 'read'>;
+  provider: ModelProvider;
+  cache: AnswerCache;
+  estimate: TokenEstimate;
+  metrics?: Metrics;
+  ledger?: UsageLedger;
+  /** askQuestion's memory of content-filter refusals (same keys): a refused question is refused at once either way. */
+  refusals?: RefusalMemory;
+  /** REDIS_URL: the answer claims askQuestion takes, so one call per key runs across replicas, stream or not. */
+  claims?: AnswerClaims;
+  /** REDIS_URL: relays a stream made here to other replicas' identical streams, and follows theirs. */
+  relay?: StreamRelay;
+}
 
 /**
  * Answers a question about an image as the model writes it (answerStream).
@@ -37,24 +56,16 @@ export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
  * finds an askQuestion under way waits for it (one chunk), and an
  * askQuestion that arrives while a stream runs waits for the stream's call
  * and returns the row it stored (holding the call open if every subscriber
- * leaves meanwhile).
+ * leaves meanwhile). With REDIS_URL the key's claim is taken as askQuestion
+ * takes it, and the stream is relayed (StreamRelay): identical streams and
+ * asks on other replicas follow this one instead of calling, and the call is
+ * cancelled only once no replica's subscriber still listens.
  */
 export class AnswerStreamService {
   /** The broadcasts under way, by image and cache key. */
   private readonly running = new Map<string, AnswerBroadcast>();
 
-  constructor(
-    private readonly answers: AnswerService,
-    private readonly store: Pick<AnswerStore, 'save'>,
-    private readonly blobs: Pick<BlobStore, 'read'>,
-    private readonly provider: ModelProvider,
-    private readonly cache: AnswerCache,
-    private readonly estimate: TokenEstimate,
-    private readonly metrics?: Metrics,
-    private readonly ledger?: UsageLedger,
-    /** askQuestion's memory of content-filter refusals (same keys): a refused question is refused at once either way. */
-    private readonly refusals?: RefusalMemory,
-  ) {}
+  constructor(private readonly parts: AnswerStreamParts) {}
 
   /**
    * The chunks of one answer. Refusals (the budget) are thrown before the
@@ -62,85 +73,142 @@ export class AnswerStreamService {
    * error. `signal` says the subscriber has gone.
    */
   async open(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
-    const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.provider.model);
+    const { answers, cache, provider, refusals, claims } = this.parts;
+    const key = cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, provider.model);
     const slot = JSON.stringify([request.image.id, key]);
     // The same stream under way: its text so far, then the rest (an ask would only get the end).
     const joined = this.join(slot, signal);
     if (joined) return joined;
-    const hit = await this.answers.cached(request, budget.apiKeyId, signal);
+    const hit = await answers.cached(request, budget.apiKeyId, signal);
     if (hit) return once({ delta: hit.record.text, answer: hit });
-    const refused = request.refresh ? undefined : this.refusals?.recall(key);
+    const refused = request.refresh ? undefined : refusals?.recall(key);
     if (refused) return once({ delta: '', answer: null, error: toApiError(refused) });
 
-    const reservation = await budget.reserve(this.estimate.forCall(request.image, [request.prompt]));
+    const reservation = await budget.reserve(this.parts.estimate.forCall(request.image, [request.prompt]));
     // Someone may have started the same stream while this one reserved.
     const late = this.join(slot, signal);
     if (late) {
       void releaseReservation(reservation);
       return late;
     }
-    this.metrics?.cacheLookups.inc({ result: 'miss' });
-    const broadcast = new AnswerBroadcast();
-    this.running.set(slot, broadcast);
+    // REDIS_URL: one call per key across replicas; another replica's is followed (a refresh always asks, as askQuestion's does).
+    const claimed = !request.refresh && claims ? (await claims.claim([key]))[0]! : false;
+    if (claims && !request.refresh) {
+      const stored = claimed ? await answers.cached(request, budget.apiKeyId, signal) : undefined;
+      if (!claimed || stored) {
+        void releaseReservation(reservation);
+        if (claimed) claims.release(key);
+        return stored ? once({ delta: stored.record.text, answer: stored }) : this.follow(request, key, slot, budget, signal);
+      }
+    }
+    this.parts.metrics?.cacheLookups.inc({ result: 'miss' });
+    const broadcast = this.broadcastFor(slot);
     // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.
-    this.answers.shareInFlight(key, broadcast.answered, broadcast.abort);
+    answers.shareInFlight(key, broadcast.answered, broadcast.abort);
     const chunks = broadcast.listen(signal, false);
-    void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }).finally(() => {
-      if (this.running.get(slot) === broadcast) this.running.delete(slot);
-      broadcast.abort.release();
+    const relayed = claimed ? this.parts.relay?.publish(key) : undefined;
+    void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }, relayed).finally(() => {
+      if (claimed) claims!.release(key);
     });
     return chunks;
+  }
+
+  /** A broadcast registered under `slot` until it ends. */
+  private broadcastFor(slot: string): AnswerBroadcast {
+    const broadcast = new AnswerBroadcast();
+    this.running.set(slot, broadcast);
+    const done = () => {
+      if (this.running.get(slot) === broadcast) this.running.delete(slot);
+      broadcast.abort.release();
+    };
+    broadcast.answered.then(done, done);
+    return broadcast;
   }
 
   /** Listens to a broadcast under way, unless it has ended or every listener has left it (it is being cancelled). */
   private join(slot: string, signal: AbortSignal | undefined): AsyncGenerator<AnswerStreamChunk> | undefined {
     const broadcast = this.running.get(slot);
     if (!broadcast?.joinable) return undefined;
-    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    this.parts.metrics?.cacheLookups.inc({ result: 'hit' });
     return broadcast.listen(signal, true);
   }
 
-  private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation, payer: Payer): Promise<void> {
+  /**
+   * Another replica holds the key's claim: its relayed stream is passed on
+   * to this replica's subscribers (one follower for all of them), then the
+   * row it stored is read; when it is an ask, not a stream, the stored row
+   * comes once the claim is released.
+   */
+  private follow(request: AnswerRequest, key: string, slot: string, budget: TokenBudget, signal: AbortSignal | undefined): AsyncGenerator<AnswerStreamChunk> {
+    this.parts.metrics?.cacheLookups.inc({ result: 'hit' });
+    const broadcast = this.broadcastFor(slot);
+    const chunks = broadcast.listen(signal, true);
+    const relayOf = async (): Promise<void> => {
+      const left = broadcast.abort.signal;
+      if (this.parts.relay) {
+        for await (const event of this.parts.relay.follow(key, left)) {
+          if ('delta' in event) broadcast.write(event.delta);
+          else if (event.end === 'failed') return broadcast.fail(new GatewayError(event.code as ErrorCode, event.message, { retryable: true }));
+        }
+      } else {
+        await this.parts.claims!.settled(key, left);
+      }
+      if (left.aborted) return broadcast.fail(left.reason instanceof Error ? left.reason : new Error('every subscriber left'));
+      const stored = await this.parts.answers.cached(request, budget.apiKeyId, left);
+      if (stored) broadcast.finish(stored.record);
+      else broadcast.fail(new GatewayError('MODEL_UNAVAILABLE', 'The answer being made on another replica failed before it was stored; ask again.', { retryable: true }));
+    };
+    relayOf().catch((error: unknown) => broadcast.fail(asError(error)));
+    return chunks;
+  }
+
+  private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation, payer: Payer, relayed: RelayedStream | undefined): Promise<void> {
+    const { blobs, provider, estimate, ledger, refusals, cache } = this.parts;
+    // Cancelled once every subscriber here has left and no other replica follows the relay.
+    const upstream = new AbortController();
+    broadcast.abort.signal.addEventListener('abort', () => {
+      void (relayed?.unfollowed() ?? Promise.resolve()).then(() => upstream.abort(broadcast.abort.signal.reason));
+    }, { once: true });
     const charge = new CutShortCharge({
-      left: broadcast.abort.signal,
-      promptTokens: () => this.estimate.promptOfCall(request.image, [request.prompt]),
-      maxCompletionTokens: this.estimate.completionTokensPerAnswer,
+      left: upstream.signal,
+      promptTokens: () => estimate.promptOfCall(request.image, [request.prompt]),
+      maxCompletionTokens: estimate.completionTokensPerAnswer,
     });
     let answer: ModelAnswer;
     try {
-      const data = await this.blobs.read(request.image.sha256);
-      answer = await this.provider.chat(
+      const data = await blobs.read(request.image.sha256);
+      answer = await provider.chat(
         { images: [toModelImage(request.image, data)], turns: [{ role: 'user', text: request.prompt }] },
         {
-          signal: broadcast.abort.signal,
+          signal: upstream.signal,
           onDelta: (delta) => {
             charge.receive(delta);
             broadcast.write(delta);
+            relayed?.write(delta);
           },
-          onCall: (call) => this.ledger?.call(payer, request.kind, charge.report(call)),
+          onCall: (call) => ledger?.call(payer, usageKindOf(request), charge.report(call)),
         },
       );
     } catch (error) {
-      if (error instanceof ModelCallError && error.contentFiltered) this.refusals?.remember(key, error);
+      if (error instanceof ModelCallError && error.contentFiltered) refusals?.remember(key, error);
       // Cut short (every listener left, or the reply broke off): charged as estimated. Otherwise never billed: the reservation goes back.
       await charge.settleFailed(reservation);
-      broadcast.fail(toApiError(asError(error)));
+      const failure = toApiError(asError(error));
+      relayed?.fail(failure);
+      broadcast.fail(failure);
       return;
     }
     try {
       await reservation.settle(answer.usage.totalTokens);
-      const record = await this.save(request, answer);
-      this.cache.set(key, record, request.refresh);
-      this.ledger?.served(payer, record.model, request.kind, null);
+      const record = await this.parts.store.save(answerRow(request, answer, provider.model));
+      cache.set(key, record, request.refresh);
+      ledger?.served(payer, record.model, usageKindOf(request), null);
+      relayed?.finish();
       broadcast.finish(record);
     } catch (error) {
+      relayed?.fail(asError(error));
       broadcast.fail(asError(error));
     }
-  }
-
-  /** The row askQuestion would store for the same answer (replacing a stored one: refresh). */
-  private save(request: AnswerRequest, answer: ModelAnswer): Promise<AnswerRecord> {
-    return this.store.save(answerRow(request, answer, this.provider.model));
   }
 }
 

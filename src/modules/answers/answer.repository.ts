@@ -6,11 +6,17 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../platform/databas
 import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
+import type { SimilarAnswerStore } from './similar-answers.js';
 
 export type AnswerRecord = Answer;
 export type { AnswerKind };
-/** `flagged` and `categories` are set only for moderation verdicts (the moderations list filters on them). */
-export type NewAnswer = Omit<Answer, 'id' | 'createdAt' | 'flagged' | 'categories'> & Partial<Pick<Answer, 'flagged' | 'categories'>>;
+/**
+ * `flagged` and `categories` are set only for moderation verdicts (the
+ * moderations list filters on them), `embedding` and `embeddingModel` only for
+ * questions under CACHE_SIMILAR_PROMPTS.
+ */
+type OptionalColumns = 'flagged' | 'categories' | 'embedding' | 'embeddingModel';
+export type NewAnswer = Omit<Answer, 'id' | 'createdAt' | OptionalColumns> & Partial<Pick<Answer, OptionalColumns>>;
 
 /** The cache key: (image sha256, normalized prompt, model), within a cache scope (a tenant, or all of them). */
 export interface AnswerKey {
@@ -61,7 +67,7 @@ export interface AnswerStore {
   adopt(answer: NewAnswer): Promise<AnswerRecord>;
 }
 
-export class AnswerRepository implements AnswerStore {
+export class AnswerRepository implements AnswerStore, SimilarAnswerStore {
   constructor(
     private readonly db: Db,
     private readonly options: AnswerRepositoryOptions,
@@ -126,6 +132,24 @@ export class AnswerRepository implements AnswerStore {
       if (!existing) throw error;
       return existing;
     }
+  }
+
+  answersOfImages(imageIds: readonly string[], prompt: string, model: string): Promise<Array<AnswerRecord & { image: { width: number; height: number } }>> {
+    return this.db.answer.findMany({ where: { imageId: { in: [...imageIds] }, prompt, model }, include: { image: { select: { width: true, height: true } } } });
+  }
+
+  embeddedQuestions(imageId: string, model: string, embeddingModel: string): Promise<AnswerRecord[]> {
+    return this.db.answer.findMany({ where: { imageId, kind: 'QUESTION', model, embeddingModel } });
+  }
+
+  /** One row per prompt text, whichever image it is about: the vector depends on the text alone. */
+  async storedEmbeddings(prompts: readonly string[], embeddingModel: string, scope: string | null): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
+    const rows = await this.db.answer.findMany({
+      where: { prompt: { in: [...prompts] }, kind: 'QUESTION', embeddingModel, ...(scope === null ? {} : { tenant: scope }) },
+      select: { prompt: true, embedding: true },
+      distinct: ['prompt'],
+    });
+    return new Map(rows.flatMap((row) => (row.embedding ? [[row.prompt, row.embedding] as const] : [])));
   }
 
   listForImages(imageIds: readonly string[], kind: AnswerKind): Promise<AnswerRecord[]> {

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type ClassType } from 'type-graphql';
-import { captionRequest, questionRequest } from './answer-requests.js';
+import { captionRequest, questionRequest, withMatch } from './answer-requests.js';
 import type { AnswerKind } from './result.service.js';
 import type { Context } from '../../context.js';
 import { toCaption, toQuestion } from './answer.mappers.js';
@@ -11,6 +11,7 @@ import { CaptionFilter, QuestionFilter } from './filters.input.js';
 import { Image } from '../images/image.type.js';
 import { Question } from './question.type.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
+import { matchArg, type CacheMatchMode } from './cache-match.type.js';
 
 /** `image` on Caption and Question (and the vision results): one batched lookup per operation. */
 export function imageFieldResolver<T extends AnswerFields>(type: ClassType<T>) {
@@ -49,10 +50,11 @@ export class CaptionResolver {
     @Arg('imageId', () => ID) imageId: string,
     @Arg('style', () => CaptionStyle, { nullable: true, defaultValue: 'BRIEF' }) style: CaptionStyle | null,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+    @matchArg() match: CacheMatchMode | null,
   ): Promise<Caption> {
     const image = await ctx.services.images.get(ctx.caller.tenant, imageId);
-    const { record, cached } = await ctx.loaders.modelWork.load(captionRequest(image, style ?? 'BRIEF', refresh ?? false));
-    return toCaption(record, cached);
+    const served = await ctx.loaders.modelWork.load(withMatch(captionRequest(image, style ?? 'BRIEF', refresh ?? false), match));
+    return toCaption(served.record, served);
   }
 }
 
@@ -73,10 +75,11 @@ export class QuestionResolver {
     @Arg('imageId', () => ID) imageId: string,
     @Arg('question', () => String) question: string,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+    @matchArg() match: CacheMatchMode | null,
   ): Promise<Question> {
     const image = await ctx.services.images.get(ctx.caller.tenant, imageId);
     const request = questionRequest(image, question, refresh ?? false, ctx.services.config.limits.questionLength);
-    const { record, cached } = await ctx.loaders.modelWork.load(request);
-    return toQuestion(record, cached);
+    const served = await ctx.loaders.modelWork.load(withMatch(request, match));
+    return toQuestion(served.record, served);
   }
 }

@@ -19,6 +19,8 @@ import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
 import { wasCut } from '../../model/finish-reason.js';
 import { ZERO_USAGE } from '../../model/usage.js';
 import type { RefusalMemory } from './refusal-memory.js';
+import type { CacheMatch, CacheMatchKind } from './cache-match.type.js';
+import type { PromptEmbedding, SimilarAnswers, SimilarHit } from './similar-answers.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -28,9 +30,16 @@ export interface AnswerRequest {
   /** Already normalized: the cache key's prompt, and what is sent upstream (unless structured). */
   prompt: string;
   refresh: boolean;
+  /** Served only from an exact cache match (the `match: EXACT_ONLY` argument): no near-duplicate image, no similar question. */
+  exactOnly?: boolean;
   /** Set when the answer is JSON of a given shape (a vision result) rather than text. */
   structured?: StructuredRequest;
+  /** The kind its usage is recorded under, when not `kind`: CHAT for the OpenAI-compatible door. */
+  usageKind?: string;
 }
+
+/** The kind a request's calls and results are recorded under in the usage ledger. */
+export const usageKindOf = (request: Pick<AnswerRequest, 'kind' | 'usageKind'>): string => request.usageKind ?? request.kind;
 
 /** Columns of the stored row that lists filter by, read from a structured answer's JSON. */
 export type FilterColumns = Partial<Pick<AnswerRecord, 'flagged' | 'categories'>>;
@@ -57,6 +66,8 @@ export interface AnswerResult {
   record: AnswerRecord;
   /** True when no upstream call was made for this response. */
   cached: boolean;
+  /** How the cache served it; absent when the model made it. */
+  match?: CacheMatch;
 }
 
 /** A prompt no cache layer could serve. */
@@ -66,6 +77,8 @@ interface Miss {
   slot: string;
   /** max_tokens per answer when the stored reply for the key was cut short (finish_reason length): more room than it had. */
   completionTokens?: number;
+  /** CACHE_SIMILAR_PROMPTS: the question's embedding, stored with its answer. */
+  embedding?: PromptEmbedding;
 }
 
 /** Misses that travel in one upstream call, and the tokens set aside for it (or why none could be). */
@@ -74,6 +87,7 @@ type PlannedCall = { misses: Miss[]; reservation: TokenReservation; refusal: nul
 interface Deferred {
   request: AnswerRequest;
   key: string;
+  embedding?: PromptEmbedding;
   resolve: (record: AnswerRecord) => void;
   reject: (error: Error) => void;
 }
@@ -125,6 +139,23 @@ export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: st
   };
 }
 
+/** What AnswerService is made of: the store, blobs, provider, cache and estimate, and the optional parts. */
+export interface AnswerServiceParts {
+  answers: AnswerStore;
+  blobs: Pick<BlobStore, 'read'>;
+  provider: ModelProvider;
+  cache: AnswerCache;
+  estimate: TokenEstimate;
+  metrics?: Metrics;
+  ledger?: UsageLedger;
+  /** REDIS_URL: single flight across replicas too; none in the embedded default. */
+  claims?: AnswerClaims;
+  /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
+  refusals?: RefusalMemory;
+  /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: misses looked up once more, beyond the exact key. */
+  similar?: SimilarAnswers;
+}
+
 /**
  * Answers prompts about images: memory, then database, then upstream, each
  * image sent with all its missing prompts (QWEN_MAX_PROMPTS_PER_CALL to a
@@ -138,19 +169,31 @@ export class AnswerService {
   /** The abort shared by the callers of each upstream call, by the single-flight work it is registered under. */
   private readonly abortOf = new WeakMap<Promise<AnswerRecord>, SharedAbort>();
 
-  constructor(
-    private readonly answers: AnswerStore,
-    private readonly blobs: Pick<BlobStore, 'read'>,
-    private readonly provider: ModelProvider,
-    private readonly cache: AnswerCache,
-    private readonly estimate: TokenEstimate,
-    private readonly metrics?: Metrics,
-    private readonly ledger?: UsageLedger,
-    /** REDIS_URL: single flight across replicas too; none in the embedded default. */
-    private readonly claims?: AnswerClaims,
-    /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
-    private readonly refusals?: RefusalMemory,
-  ) {}
+  private readonly answers: AnswerStore;
+  private readonly blobs: Pick<BlobStore, 'read'>;
+  private readonly provider: ModelProvider;
+  private readonly cache: AnswerCache;
+  private readonly estimate: TokenEstimate;
+  private readonly metrics?: Metrics;
+  private readonly ledger?: UsageLedger;
+  private readonly claims?: AnswerClaims;
+  private readonly refusals?: RefusalMemory;
+  private readonly similar?: SimilarAnswers;
+
+  constructor(parts: AnswerServiceParts) {
+    ({
+      answers: this.answers,
+      blobs: this.blobs,
+      provider: this.provider,
+      cache: this.cache,
+      estimate: this.estimate,
+      metrics: this.metrics,
+      ledger: this.ledger,
+      claims: this.claims,
+      refusals: this.refusals,
+      similar: this.similar,
+    } = parts);
+  }
 
   get model(): string {
     return this.provider.model;
@@ -189,6 +232,7 @@ export class AnswerService {
       else if (refused) outcomes.set(slot, settledLater(toApiError(refused)));
       else misses.set(slot, { request, key: keys[i]!, slot, ...this.roomAfterCut(request, keys[i]!, stored) });
     });
+    if (this.similar?.enabled && misses.size > 0) await this.serveSimilar(misses, outcomes, budget.apiKeyId, signal);
 
     const mine = await this.claimAcrossReplicas([...misses.values()], stored, outcomes, budget, signal);
     const calls: Call[] = [];
@@ -235,14 +279,15 @@ export class AnswerService {
     const remembered = this.cache.get(key);
     const hit = rows.find((row) => row.imageId === request.image.id) ?? (remembered && !wasCut(remembered) ? remembered : undefined) ?? rows[0];
     // What the hit would have cost: the usage stored with the answer it is served from.
-    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, request.kind, source);
+    const saved = (source: AnswerRecord) => this.ledger?.served(payerOf(request, apiKeyId), source.model, usageKindOf(request), source);
+    const match: CacheMatch = { kind: 'EXACT', sourceImageId: request.image.id, sourcePrompt: request.prompt, similarity: 1 };
     if (hit) {
       this.cache.set(key, hit);
-      this.metrics?.cacheLookups.inc({ result: 'hit' });
+      this.countHit('EXACT');
       traceCacheResult('hit');
       return this.own(request, hit).then((record) => {
         saved(hit);
-        return { record, cached: true };
+        return { record, cached: true, match };
       });
     }
     const pending = this.cache.pending(key);
@@ -250,13 +295,51 @@ export class AnswerService {
     // A call every caller has left is being cut short: ask again rather than inherit its abort.
     if (!pending || abort?.signal.aborted) return undefined;
     abort?.join(signal);
-    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    this.countHit('EXACT');
     traceCacheResult('shared');
     return pending.then(async (source) => {
       const record = await this.own(request, source);
       saved(source);
-      return { record, cached: true };
+      return { record, cached: true, match };
     });
+  }
+
+  private countHit(kind: CacheMatchKind): void {
+    this.metrics?.cacheLookups.inc({ result: 'hit' });
+    this.metrics?.cacheHitsByMatch.inc({ match: kind });
+  }
+
+  /**
+   * Misses served from a near-duplicate image's or a similar question's
+   * stored answer (similar-answers.ts) take their outcome here and leave
+   * `misses`; the others keep their prompt's embedding, to be stored with
+   * the answer the model makes.
+   */
+  private async serveSimilar(misses: Map<string, Miss>, outcomes: Map<string, Promise<AnswerResult>>, apiKeyId: string | null, signal: AbortSignal | undefined): Promise<void> {
+    const waiting = [...misses.values()];
+    const found = await this.similar!.lookup(
+      waiting.map((miss) => ({ request: miss.request, model: this.modelOf(miss.request), scope: this.cache.storedAnswersOf(miss.request.image.tenant) })),
+      payerOf(waiting[0]!.request, apiKeyId),
+      signal,
+    );
+    waiting.forEach((miss, i) => {
+      const { hit, embedding } = found[i]!;
+      if (embedding) miss.embedding = embedding;
+      // The key's own stored reply was cut short: its row is asked again with more room, not shadowed by a copy.
+      if (!hit || miss.completionTokens !== undefined) return;
+      misses.delete(miss.slot);
+      outcomes.set(miss.slot, this.adoptSimilar(miss, hit, apiKeyId));
+    });
+  }
+
+  /** The requester's own row of a similar answer (no usage: it was billed nothing), remembered under its exact key, and the saving recorded. */
+  private async adoptSimilar(miss: Miss, { source, match }: SimilarHit, apiKeyId: string | null): Promise<AnswerResult> {
+    this.countHit(match.kind);
+    traceCacheResult('hit');
+    const record = await this.answers.adopt({ ...this.borrowed(miss.request, source), ...(miss.embedding ?? {}) });
+    this.cache.set(miss.key, record);
+    this.ledger?.served(payerOf(miss.request, apiKeyId), source.model, usageKindOf(miss.request), source, match.kind);
+    return { record, cached: true, match };
   }
 
   /**
@@ -307,7 +390,7 @@ export class AnswerService {
   private schedule(miss: Miss, items: Deferred[], abort: SharedAbort): Promise<AnswerResult> {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     traceCacheResult('miss');
-    const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, resolve, reject }));
+    const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, embedding: miss.embedding, resolve, reject }));
     this.shareInFlight(miss.key, work, abort);
     return work.then((record) => ({ record, cached: false }));
   }
@@ -356,7 +439,12 @@ export class AnswerService {
    */
   private async own(request: AnswerRequest, record: AnswerRecord): Promise<AnswerRecord> {
     if (record.imageId === request.image.id) return record;
-    return this.answers.adopt({
+    return this.answers.adopt({ ...this.borrowed(request, record), embedding: record.embedding, embeddingModel: record.embeddingModel });
+  }
+
+  /** A row of the request's own with another row's result: no usage, since the requester was billed nothing for it. */
+  private borrowed(request: AnswerRequest, record: AnswerRecord): NewAnswer {
+    return {
       tenant: request.image.tenant,
       imageId: request.image.id,
       kind: request.kind,
@@ -372,7 +460,7 @@ export class AnswerService {
       totalTokens: 0,
       cachedTokens: 0,
       latencyMs: 0,
-    });
+    };
   }
 
   private async findStored(requests: readonly AnswerRequest[]): Promise<Map<string, AnswerRecord[]>> {
@@ -402,7 +490,7 @@ export class AnswerService {
 
   private async ask(image: ModelImage, call: Call): Promise<void> {
     const prompts = call.items.map((item) => modelPrompt(item.request));
-    const kinds = new Map(prompts.map((prompt, i) => [prompt, call.items[i]!.request.kind]));
+    const kinds = new Map(prompts.map((prompt, i) => [prompt, usageKindOf(call.items[i]!.request)]));
     const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
     // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
     const route = this.providerOf(call.items[0]!.request);
@@ -446,9 +534,9 @@ export class AnswerService {
     // The provider's content filter refusing a moderation is its verdict: stored and cached like any other.
     const answer: ModelAnswer = result instanceof Error ? { text: verdict!, finishReason: 'content_filter', usage: result instanceof ModelCallError ? (result.billed ?? ZERO_USAGE) : ZERO_USAGE, latencyMs: 0 } : result;
     try {
-      const record = await this.answers.save(answerRow(request, answer, this.modelOf(request)));
+      const record = await this.answers.save({ ...answerRow(request, answer, this.modelOf(request)), ...item.embedding });
       this.cache.set(item.key, record, request.refresh);
-      this.ledger?.served(payer, record.model, record.kind, null);
+      this.ledger?.served(payer, record.model, usageKindOf(request), null);
       item.resolve(record);
     } catch (error) {
       item.reject(asError(error));

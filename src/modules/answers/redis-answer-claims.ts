@@ -127,6 +127,16 @@ export class RedisAnswerClaims implements AnswerClaims {
     signal?.throwIfAborted();
   }
 
+  /** The token of a claim this process holds (it names the claim's stream relay). */
+  tokenOf(key: string): string | undefined {
+    return this.held.get(key)?.token;
+  }
+
+  /** The token of whoever holds the key's claim now, null when nobody does. */
+  holderOf(key: string): Promise<string | null> {
+    return this.client.get(this.lockOf(key));
+  }
+
   /** Keeps the claim alive while its call runs, up to maxHoldMs; a failed renewal leaves it to expire (waiters then ask). */
   private hold(key: string, token: string): void {
     const until = Date.now() + this.maxHoldMs;
@@ -151,8 +161,8 @@ export class RedisAnswerClaims implements AnswerClaims {
   }
 }
 
-/** Cache keys hold prompts (up to MAX_QUESTION_LENGTH) and tenants: Redis sees a digest. */
-function idOf(key: string): string {
+/** Cache keys hold prompts (up to MAX_QUESTION_LENGTH) and tenants: Redis sees a digest (claims and stream relays alike). */
+export function idOf(key: string): string {
   return createHash('sha256').update(key).digest('base64url');
 }
 

@@ -1,3 +1,4 @@
+import type { ChatTurn } from '../../model/provider.js';
 import { badInput } from '../../platform/errors.js';
 
 /**
@@ -41,4 +42,18 @@ export function conversationImageIds(ids: readonly string[], max: number): strin
   if (unique.length === 0) throw badInput('imageIds is empty: name at least one image to talk about.');
   if (unique.length > max) throw badInput(`A conversation has at most ${max} images (MAX_IMAGES_PER_QUESTION); ${unique.length} were named.`);
   return unique;
+}
+
+/**
+ * Earlier exchanges brought along when a conversation starts: user first,
+ * alternating, ending with a reply (so the next message is the user's). User
+ * messages are checked as any message is; replies only for being text.
+ */
+export function earlierTurns(history: readonly ChatTurn[], maxLength: number): Array<{ role: 'USER' | 'ASSISTANT'; text: string }> {
+  if (history.length % 2 !== 0 || history.some((turn, i) => turn.role !== (i % 2 === 0 ? 'user' : 'assistant'))) {
+    throw badInput('Earlier messages must alternate user and assistant, starting with the user and ending with a reply.');
+  }
+  return history.map((turn) =>
+    turn.role === 'user' ? { role: 'USER', text: messageText(turn.text, maxLength) } : { role: 'ASSISTANT', text: checkedText('reply', turn.text, Number.MAX_SAFE_INTEGER) },
+  );
 }

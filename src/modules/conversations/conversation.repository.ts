@@ -12,6 +12,8 @@ export interface NewConversation {
   tenant: string;
   title: string | null;
   imageIds: readonly string[];
+  /** Earlier turns a client brings along (a Chat Completions request's messages), stored as if they had happened: whole exchanges, user first. */
+  history?: ReadonlyArray<{ role: 'USER' | 'ASSISTANT'; text: string }>;
 }
 
 /** A turn being answered: the claim on its conversation and the user message it stored. */
@@ -50,9 +52,12 @@ export class ConversationRepository {
 
   /** The conversation and its image links in one transaction. */
   async create(conversation: NewConversation): Promise<ConversationRecord> {
-    const { tenant, title, imageIds } = conversation;
+    const { tenant, title, imageIds, history = [] } = conversation;
+    // Stamped a millisecond apart, just before now: the next turn is stamped after them.
+    const start = Date.now() - history.length;
+    const messages = history.map(({ role, text }, i) => ({ id: randomUUID(), role, text, createdAt: new Date(start + i) }));
     const created = await this.db.conversation.create({
-      data: { id: randomUUID(), tenant, title, images: { create: imageIds.map((imageId, position) => ({ imageId, position })) } },
+      data: { id: randomUUID(), tenant, title, images: { create: imageIds.map((imageId, position) => ({ imageId, position })) }, messages: { create: messages } },
       include: WITH_IMAGES,
     });
     return toRecord(created);

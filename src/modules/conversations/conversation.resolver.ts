@@ -57,7 +57,7 @@ export class ConversationResolver {
     subscribe: ({ args, context }) => {
       const { services, caller, signal } = context as Context;
       const { conversationId, text } = args as MessageStreamArgs;
-      return services.conversations.stream(caller.tenant, services.payer.ofCaller(caller), conversationId, text, signal);
+      return services.conversations.stream(caller.tenant, services.payer.ofCaller(caller), conversationId, text, { signal });
     },
   })
   messageStream(

@@ -1,4 +1,4 @@
-import type { ChatRequest, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
+import type { ChatRequest, ChatTurn, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Page, PageArgs, Position } from '../../platform/database/pagination.js';
 import { asError, GatewayError, notFound } from '../../platform/errors.js';
@@ -7,7 +7,7 @@ import { toApiError } from '../answers/model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
 import type { ContextMessage, ContextPlan, ConversationContext } from './conversation-context.js';
-import { conversationImageIds, conversationTitle, messageText } from './conversation-input.js';
+import { conversationImageIds, conversationTitle, earlierTurns, messageText } from './conversation-input.js';
 import type { ConversationRecord, ConversationRepository, MessageRecord, Turn } from './conversation.repository.js';
 import { PushStream } from './push-stream.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
@@ -34,6 +34,8 @@ export interface TurnOptions {
   /** The client is gone: the upstream call stops and the turn leaves nothing behind. */
   signal?: AbortSignal;
   onDelta?: (delta: string) => void;
+  /** The kind its usage is recorded under (default CONVERSATION): CHAT for the OpenAI-compatible door. */
+  usageKind?: string;
 }
 
 /** A claimed turn with its context planned and its tokens set aside, ready to ask. */
@@ -73,13 +75,19 @@ export class ConversationService {
     private readonly ledger?: UsageLedger,
   ) {}
 
-  async start(tenant: string, imageIds: readonly string[], title: string | null | undefined): Promise<ConversationRecord> {
+  /**
+   * `history`: earlier exchanges the client brings along (user first,
+   * alternating, ending with a reply), stored as the conversation's first
+   * messages; the next `send` is then answered with them as context.
+   */
+  async start(tenant: string, imageIds: readonly string[], title: string | null | undefined, history: readonly ChatTurn[] = []): Promise<ConversationRecord> {
     const ids = conversationImageIds(imageIds, this.limits.maxImages);
     const checkedTitle = conversationTitle(title);
+    const turns = earlierTurns(history, this.limits.messageLength);
     const found = new Set((await this.images.findByIds(tenant, ids)).map((image) => image.id));
     const missing = ids.find((id) => !found.has(id));
     if (missing) throw notFound('image', missing);
-    return this.conversations.create({ tenant, title: checkedTitle, imageIds: ids });
+    return this.conversations.create({ tenant, title: checkedTitle, imageIds: ids, history: turns });
   }
 
   find(tenant: string, id: string): Promise<ConversationRecord | null> {
@@ -112,12 +120,12 @@ export class ConversationService {
    * reader who leaves (or `signal`) stops the upstream call, and the turn
    * leaves nothing behind but the charge for what the call cost so far.
    */
-  async stream(tenant: string, budget: TokenBudget, conversationId: string, text: string, signal?: AbortSignal): Promise<AsyncIterableIterator<MessageChunk>> {
+  async stream(tenant: string, budget: TokenBudget, conversationId: string, text: string, { signal, usageKind }: Omit<TurnOptions, 'onDelta'> = {}): Promise<AsyncIterableIterator<MessageChunk>> {
     const prepared = await this.prepare(tenant, budget, conversationId, text);
     const left = new AbortController();
     const chunks = new PushStream<MessageChunk>(() => left.abort(new Error('the subscriber left')));
     const gone = signal ? AbortSignal.any([signal, left.signal]) : left.signal;
-    this.reply(prepared, { signal: gone, onDelta: (delta) => chunks.push({ delta, message: null }) }).then(
+    this.reply(prepared, { signal: gone, usageKind, onDelta: (delta) => chunks.push({ delta, message: null }) }).then(
       (message) => chunks.push({ delta: '', message }),
       (error: unknown) => chunks.push({ delta: '', message: null, error: asError(error) }),
     ).finally(() => chunks.end());
@@ -144,14 +152,14 @@ export class ConversationService {
   }
 
   /** Asks the model, settles the reservation to what it billed (or, cut short, to what it cost so far) and stores the reply. */
-  private async reply({ turn, payer, request, promptTokens, reservation }: PreparedTurn, { signal, onDelta }: TurnOptions): Promise<MessageRecord> {
+  private async reply({ turn, payer, request, promptTokens, reservation }: PreparedTurn, { signal, onDelta, usageKind = CONVERSATION_KIND }: TurnOptions): Promise<MessageRecord> {
     const charge = new CutShortCharge({ left: signal, promptTokens: () => promptTokens, maxCompletionTokens: this.limits.completionTokens });
     try {
       const streamed = onDelta && ((delta: string) => {
         charge.receive(delta);
         onDelta(delta);
       });
-      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, CONVERSATION_KIND, charge.report(call));
+      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, usageKind, charge.report(call));
       const answer = await this.provider
         .chat(request, { signal, onDelta: streamed, onCall })
         .catch(async (error: unknown) => {
@@ -164,7 +172,7 @@ export class ConversationService {
       if (!stored) {
         throw busy('The conversation changed while this reply was written (it was deleted, or the reply outlived QWEN_DEADLINE_MS and another message took over); the reply was not stored.');
       }
-      this.ledger?.served(payer, stored.model ?? this.provider.model, CONVERSATION_KIND, null);
+      this.ledger?.served(payer, stored.model ?? this.provider.model, usageKind, null);
       return stored;
     } catch (error) {
       await this.abandon(turn);

@@ -17,4 +17,4 @@ export const MODERATION_COLUMNS = ['id', 'imageId', 'flagged', 'categories', 'ra
 export const TEXT_COLUMNS = ['id', 'imageId', 'text', 'language', ...RESULT_TAIL] as const;
 export const DETECTION_COLUMNS = ['id', 'imageId', 'objects', ...RESULT_TAIL] as const;
 
-export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'calls', 'results', ...USAGE_COUNTS, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency', 'costSaved', 'costSavedCurrency'] as const;
+export const USAGE_COLUMNS = ['day', 'hour', 'model', 'kind', 'apiKeyId', 'tenant', 'match', 'calls', 'results', ...USAGE_COUNTS, 'cacheHits', 'tokensSaved', 'estimatedTokens', 'cost', 'costCurrency', 'costSaved', 'costSavedCurrency'] as const;

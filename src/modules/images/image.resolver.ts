@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { captionRequest, questionRequest } from '../answers/answer-requests.js';
+import { captionRequest, questionRequest, withMatch } from '../answers/answer-requests.js';
 import type { Context } from '../../context.js';
 import { toCaption, toQuestion } from '../answers/answer.mappers.js';
 import type { FileUpload } from 'graphql-upload-minimal';
@@ -12,6 +12,7 @@ import { Image } from './image.type.js';
 import { ImageFilter } from './image-filter.input.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 import { Question } from '../answers/question.type.js';
+import { matchArg, type CacheMatchMode } from '../answers/cache-match.type.js';
 
 const ImageConnection = ConnectionType(Image);
 
@@ -65,9 +66,10 @@ export class ImageResolver {
     @Ctx() ctx: Context,
     @Arg('style', () => CaptionStyle, { nullable: true, defaultValue: 'BRIEF' }) style: CaptionStyle | null,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+    @matchArg() match: CacheMatchMode | null,
   ): Promise<Caption> {
-    const { record, cached } = await ctx.loaders.modelWork.load(captionRequest(image, style ?? 'BRIEF', refresh ?? false));
-    return toCaption(record, cached);
+    const served = await ctx.loaders.modelWork.load(withMatch(captionRequest(image, style ?? 'BRIEF', refresh ?? false), match));
+    return toCaption(served.record, served);
   }
 
   @FieldResolver(() => Question, {
@@ -80,10 +82,11 @@ export class ImageResolver {
     @Ctx() ctx: Context,
     @Arg('question', () => String) question: string,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+    @matchArg() match: CacheMatchMode | null,
   ): Promise<Question> {
     const request = questionRequest(image, question, refresh ?? false, ctx.services.config.limits.questionLength);
-    const { record, cached } = await ctx.loaders.modelWork.load(request);
-    return toQuestion(record, cached);
+    const served = await ctx.loaders.modelWork.load(withMatch(request, match));
+    return toQuestion(served.record, served);
   }
 
   @FieldResolver(() => [Caption], { description: 'Stored captions, newest first.' })

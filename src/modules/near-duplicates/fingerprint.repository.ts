@@ -34,16 +34,18 @@ export class FingerprintRepository {
   }
 
   /**
-   * The tenant's other images with any band among the given values
+   * The tenant's other images (every tenant's when `tenant` is null: a
+   * global cache scope) with any band among the given values
    * (`values[band]`): the candidates, one indexed query, fingerprint columns
    * only. Raw SQL with the band values written into it: Prisma's `in` with
    * hundreds of parameters cost tens of milliseconds to build, this about one;
    * the values are integers this module computed, never input.
    */
-  candidates(tenant: string, values: readonly (readonly number[])[], exceptId: string): Promise<FingerprintRow[]> {
+  candidates(tenant: string | null, values: readonly (readonly number[])[], exceptId: string): Promise<FingerprintRow[]> {
     const anyBand = values.map((list, band) => `"hashBand${band}" IN (${list.map((value) => Math.trunc(value)).join(',')})`).join(' OR ');
+    const inTenant = tenant === null ? Prisma.empty : Prisma.sql`"tenant" = ${tenant} AND `;
     return this.db.$queryRaw<FingerprintRow[]>(
-      Prisma.sql`SELECT "id", "hashBand0", "hashBand1", "hashBand2", "hashBand3", "fingerprintGrid" FROM "Image" WHERE "tenant" = ${tenant} AND "id" <> ${exceptId} AND (${Prisma.raw(anyBand)})`,
+      Prisma.sql`SELECT "id", "hashBand0", "hashBand1", "hashBand2", "hashBand3", "fingerprintGrid" FROM "Image" WHERE ${inTenant}"id" <> ${exceptId} AND (${Prisma.raw(anyBand)})`,
     );
   }
 

@@ -36,9 +36,27 @@ export class NearDuplicateService {
     const image = await this.fingerprints.find(tenant, imageId);
     if (!image) return [];
     const own = storedFingerprint(image) ?? (await this.fingerprint(image.sha256));
+    const nearest = await this.nearest(own, tenant, image.id, first);
+    return this.fingerprints.rows(tenant, nearest.map(({ id }) => id));
+  }
+
+  /**
+   * The near-duplicates of a tenant's image among `scope`'s images (a
+   * tenant's, or every tenant's when null), nearest first, with their hash
+   * distance; none while the
+   * image has no fingerprint yet: answer reuse (CACHE_SIMILAR_IMAGES) never
+   * waits for a decode, it asks the model instead.
+   */
+  async storedNearDuplicates(tenant: string, imageId: string, scope: string | null, first: number): Promise<Array<{ id: string; bits: number }>> {
+    const image = await this.fingerprints.find(tenant, imageId);
+    const own = image && storedFingerprint(image);
+    return own ? this.nearest(own, scope, imageId, first) : [];
+  }
+
+  private async nearest(own: Fingerprint, scope: string | null, exceptId: string, first: number): Promise<Array<{ id: string; bits: number }>> {
     const radius = bandRadius(this.settings.distance);
-    const candidates = await this.fingerprints.candidates(tenant, bandsOf(own.hash).map((value) => bandNeighbours(value, radius)), image.id);
-    const nearest = candidates
+    const candidates = await this.fingerprints.candidates(scope, bandsOf(own.hash).map((value) => bandNeighbours(value, radius)), exceptId);
+    return candidates
       .flatMap((row) => {
         const other = storedFingerprint(row);
         if (!other || !gridsMatch(own.grid, other.grid)) return [];
@@ -46,8 +64,8 @@ export class NearDuplicateService {
         return bits <= this.settings.distance ? [{ id: row.id, bits, grid: gridDifference(own.grid, other.grid).mean }] : [];
       })
       .sort((a, b) => a.bits - b.bits || a.grid - b.grid || a.id.localeCompare(b.id))
-      .slice(0, first);
-    return this.fingerprints.rows(tenant, nearest.map(({ id }) => id));
+      .slice(0, first)
+      .map(({ id, bits }) => ({ id, bits }));
   }
 
   /** Computes the fingerprint of these bytes and stores it on every row that has them. */

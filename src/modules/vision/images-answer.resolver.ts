@@ -23,7 +23,7 @@ export class ImagesAnswerResolver {
     @Arg('imageIds', () => [ID]) imageIds: string[],
   ): Promise<ImagesAnswer> {
     const { services, caller, signal } = ctx;
-    const { record, cached } = await services.imagesAnswers.ask(caller.tenant, services.payer.ofCaller(caller), imageIds, question, refresh ?? false, signal);
+    const { record, cached } = await services.imagesAnswers.ask(caller.tenant, services.payer.ofCaller(caller), imageIds, question, { refresh: refresh ?? false, signal });
     return toImagesAnswer(record, cached);
   }
 }

@@ -5,6 +5,7 @@ import { asError, badInput, notFound } from '../../platform/errors.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { releaseReservation, type TokenBudget } from '../access/caller.js';
 import type { CacheScope } from '../answers/answer-cache.js';
+import type { AnswerClaims } from '../answers/answer-claims.js';
 import { toApiError } from '../answers/model-errors.js';
 import { toModelImage } from '../images/model-image.js';
 import { normalizeQuestion } from '../answers/prompts.js';
@@ -54,49 +55,91 @@ export function askedImageIds(ids: readonly string[], max: number): readonly str
 /** The usage kind of a question about several images. */
 const IMAGES_QUESTION_KIND = 'IMAGES_QUESTION';
 
+export interface ImagesAskOptions {
+  /** Always ask the model (default false). */
+  refresh?: boolean;
+  /** The caller is gone: the call stops unless others wait on it. */
+  signal?: AbortSignal;
+  /** The kind its usage is recorded under (default IMAGES_QUESTION): CHAT for the OpenAI-compatible door. */
+  usageKind?: string;
+}
+
+type Asked = Required<Omit<ImagesAskOptions, 'signal'>> & Pick<ImagesAskOptions, 'signal'>;
+
+/** What ImagesAnswerService is made of. */
+export interface ImagesAnswerParts {
+  answers: Pick<ImagesAnswerRepository, 'findForTenant' | 'findByKey' | 'save' | 'adopt' | 'relink'>;
+  images: ImageLookup;
+  blobs: Pick<BlobStore, 'read'>;
+  provider: ModelProvider;
+  estimate: Pick<TokenEstimate, 'forImages' | 'promptOfImages' | 'completionTokensPerAnswer'>;
+  scope: CacheScope;
+  limits: ImagesAnswerLimits;
+  ledger?: UsageLedger;
+  /** REDIS_URL: single flight across replicas, as for answers. */
+  claims?: AnswerClaims;
+}
+
 /**
  * One question about several images (askAboutImages), all of them in one
  * upstream request, in the order given. Served like answers (the cache
  * contract, CACHE_SCOPE): the stored row, then a call already under way for
  * the same key, then the model. The key is (the images' sha256s in order,
- * the normalized question, the model). The call reserves its estimated
+ * the normalized question, the model); with REDIS_URL a call is claimed
+ * across replicas like an answer's. The call reserves its estimated
  * tokens from the caller's budget before it is made and settles to the
  * billed usage after.
  */
 export class ImagesAnswerService {
   private readonly inFlight = new Map<string, Flight>();
 
-  constructor(
-    private readonly answers: Pick<ImagesAnswerRepository, 'findForTenant' | 'findByKey' | 'save' | 'adopt' | 'relink'>,
-    private readonly images: ImageLookup,
-    private readonly blobs: Pick<BlobStore, 'read'>,
-    private readonly provider: ModelProvider,
-    private readonly estimate: Pick<TokenEstimate, 'forImages' | 'promptOfImages' | 'completionTokensPerAnswer'>,
-    private readonly scope: CacheScope,
-    private readonly limits: ImagesAnswerLimits,
-    private readonly ledger?: UsageLedger,
-  ) {}
+  private readonly answers: ImagesAnswerParts['answers'];
+  private readonly images: ImageLookup;
+  private readonly blobs: Pick<BlobStore, 'read'>;
+  private readonly provider: ModelProvider;
+  private readonly estimate: ImagesAnswerParts['estimate'];
+  private readonly scope: CacheScope;
+  private readonly limits: ImagesAnswerLimits;
+  private readonly ledger?: UsageLedger;
+  private readonly claims?: AnswerClaims;
+
+  constructor(parts: ImagesAnswerParts) {
+    ({
+      answers: this.answers,
+      images: this.images,
+      blobs: this.blobs,
+      provider: this.provider,
+      estimate: this.estimate,
+      scope: this.scope,
+      limits: this.limits,
+      ledger: this.ledger,
+      claims: this.claims,
+    } = parts);
+  }
 
   find(tenant: string, id: string): Promise<ImagesAnswerRecord | null> {
     return this.answers.findForTenant(tenant, id);
   }
 
   /** The answer, from the cache or one upstream call; either is recorded as a result served to the budget's key. */
-  async ask(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, refresh: boolean, signal?: AbortSignal): Promise<ImagesAnswerResult> {
-    const result = await this.answer(tenant, budget, imageIds, question, refresh, signal);
+  async ask(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, options: ImagesAskOptions = {}): Promise<ImagesAnswerResult> {
+    const asked = { refresh: options.refresh ?? false, signal: options.signal, usageKind: options.usageKind ?? IMAGES_QUESTION_KIND };
+    const result = await this.answer(tenant, budget, imageIds, question, asked);
     const { record, cached } = result;
-    this.ledger?.served({ tenant, apiKeyId: budget.apiKeyId }, record.model, IMAGES_QUESTION_KIND, cached ? record : null);
+    this.ledger?.served({ tenant, apiKeyId: budget.apiKeyId }, record.model, asked.usageKind, cached ? record : null);
     return result;
   }
 
-  private async answer(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, refresh: boolean, signal?: AbortSignal): Promise<ImagesAnswerResult> {
+  private async answer(tenant: string, budget: TokenBudget, imageIds: readonly string[], question: string, asked: Asked): Promise<ImagesAnswerResult> {
+    const { refresh, signal } = asked;
     const ids = askedImageIds(imageIds, this.limits.maxImages);
     const prompt = normalizeQuestion(question, this.limits.questionLength);
     const images = await this.tenantImages(tenant, ids);
     const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.provider.model };
     const flightKey = JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key]);
     // A stored reply cut by max_tokens is never served as complete: asked again with twice its room.
-    const stored = refresh ? null : await this.answers.findByKey(key, this.scope === 'tenant' ? tenant : null);
+    const storeScope = this.scope === 'tenant' ? tenant : null;
+    const stored = refresh ? null : await this.answers.findByKey(key, storeScope);
     const room = stored && wasCut(stored) ? 2 * Math.max(this.estimate.completionTokensPerAnswer, stored.completionTokens) : undefined;
     if (!refresh) {
       if (stored && room === undefined) return { record: await this.own(tenant, images, stored), cached: true };
@@ -110,10 +153,23 @@ export class ImagesAnswerService {
       void releaseReservation(reservation);
       return { record: await this.own(tenant, images, await joined), cached: true };
     }
+    // REDIS_URL: another replica asking the same is waited for, then its stored row served (or, if it stored none, asked again).
+    const claimKey = `images:${flightKey}`;
+    if (!refresh && this.claims) {
+      const claimed = (await this.claims.claim([claimKey]))[0];
+      // Claimed here: the answer may have been stored between the lookup above and the claim.
+      const late = claimed ? await this.answers.findByKey(key, storeScope) : null;
+      if (!claimed || (late && !wasCut(late))) {
+        void releaseReservation(reservation);
+        if (claimed) this.claims.release(claimKey);
+        else await this.claims.settled(claimKey, signal);
+        return late ? { record: await this.own(tenant, images, late), cached: true } : this.answer(tenant, budget, imageIds, question, asked);
+      }
+    }
     const abort = new SharedAbort();
     abort.join(signal);
     const charge = new CutShortCharge({ left: abort.signal, promptTokens: () => this.estimate.promptOfImages(images, prompt), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
-    const work = this.call(tenant, budget.apiKeyId, images, key, { signal: abort.signal, completionTokensPerAnswer: room }, charge).then(
+    const work = this.call(tenant, budget.apiKeyId, images, key, { signal: abort.signal, completionTokensPerAnswer: room, usageKind: asked.usageKind }, charge).then(
       async (answer) => {
         await reservation.settle(answer.totalTokens);
         return answer;
@@ -126,6 +182,9 @@ export class ImagesAnswerService {
     );
     const saved = work.then((answer) => this.answers.save(answer));
     this.track(flightKey, { work: saved, abort });
+    // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
+    const release = () => this.claims?.release(claimKey);
+    saved.then(release, release);
     return { record: await saved.finally(() => abort.release()), cached: false };
   }
 
@@ -147,10 +206,10 @@ export class ImagesAnswerService {
   }
 
   /** Reads the images and asks the model once, every image in the first (only) user turn. */
-  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, ask: { signal: AbortSignal; completionTokensPerAnswer: number | undefined }, charge: CutShortCharge) {
+  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, ask: { signal: AbortSignal; completionTokensPerAnswer: number | undefined; usageKind: string }, charge: CutShortCharge) {
     const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
     const sent = images.map((image, i) => toModelImage(image, data[i]!));
-    const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, IMAGES_QUESTION_KIND, charge.report(call));
+    const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, ask.usageKind, charge.report(call));
     const { signal, completionTokensPerAnswer } = ask;
     const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall, ...(completionTokensPerAnswer === undefined ? {} : { completionTokensPerAnswer }) });
     const { text, finishReason, latencyMs } = answer;

@@ -1,4 +1,4 @@
-import { answerFields } from '../answers/answer.mappers.js';
+import { answerFields, type Served } from '../answers/answer.mappers.js';
 import type { AnswerRecord } from '../answers/result.service.js';
 import type { Detected } from './detection.format.js';
 import type { Detection } from './detection.type.js';
@@ -9,17 +9,17 @@ import type { Moderation } from './moderation.type.js';
 
 /** Stored vision results (JSON validated before it was stored) as their GraphQL types. */
 
-export function toModeration(row: AnswerRecord, cached = true): Moderation {
+export function toModeration(row: AnswerRecord, served?: Served): Moderation {
   const verdict = JSON.parse(row.text) as ModerationVerdict;
-  return { ...answerFields(row, cached), flagged: verdict.flagged, categories: verdict.categories, rationale: verdict.rationale };
+  return { ...answerFields(row, served), flagged: verdict.flagged, categories: verdict.categories, rationale: verdict.rationale };
 }
 
-export function toImageText(row: AnswerRecord, cached = true): ImageText {
+export function toImageText(row: AnswerRecord, served?: Served): ImageText {
   const read = JSON.parse(row.text) as ReadText;
-  return { ...answerFields(row, cached), text: read.text, language: read.language };
+  return { ...answerFields(row, served), text: read.text, language: read.language };
 }
 
-export function toDetection(row: AnswerRecord, cached = true): Detection {
+export function toDetection(row: AnswerRecord, served?: Served): Detection {
   const detected = JSON.parse(row.text) as Detected;
-  return { ...answerFields(row, cached), objects: detected.objects };
+  return { ...answerFields(row, served), objects: detected.objects };
 }

@@ -9,6 +9,8 @@ import { ImageText } from './image-text.type.js';
 import { Moderation } from './moderation.type.js';
 import { DetectionFilter, ImageTextFilter, ModerationFilter } from './vision-filters.input.js';
 import { toDetection, toImageText, toModeration } from './vision.mappers.js';
+import { matchArg, type CacheMatchMode } from '../answers/cache-match.type.js';
+import { withMatch } from '../answers/answer-requests.js';
 
 export const ModerationImageResolver = imageFieldResolver(Moderation);
 export const ImageTextImageResolver = imageFieldResolver(ImageText);
@@ -24,15 +26,15 @@ const ON_DEMAND = 'Computed on demand by the model, cached. Null, with an error 
 @Resolver(() => Image)
 export class VisionImageResolver {
   @FieldResolver(() => Moderation, { nullable: true, complexity: FIELD_COSTS.model, description: `A moderation verdict. ${ON_DEMAND}` })
-  async moderation(@Root() image: Image, @Ctx() ctx: Context, @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null): Promise<Moderation> {
-    const { record, cached } = await ctx.loaders.modelWork.load(ctx.services.vision.moderationRequest(image, refresh ?? false));
-    return toModeration(record, cached);
+  async moderation(@Root() image: Image, @Ctx() ctx: Context, @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null, @matchArg() match: CacheMatchMode | null): Promise<Moderation> {
+    const served = await ctx.loaders.modelWork.load(withMatch(ctx.services.vision.moderationRequest(image, refresh ?? false), match));
+    return toModeration(served.record, served);
   }
 
   @FieldResolver(() => ImageText, { nullable: true, complexity: FIELD_COSTS.model, description: `The text in the image. ${ON_DEMAND}` })
-  async text(@Root() image: Image, @Ctx() ctx: Context, @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null): Promise<ImageText> {
-    const { record, cached } = await ctx.loaders.modelWork.load(ctx.services.vision.textRequest(image, refresh ?? false));
-    return toImageText(record, cached);
+  async text(@Root() image: Image, @Ctx() ctx: Context, @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null, @matchArg() match: CacheMatchMode | null): Promise<ImageText> {
+    const served = await ctx.loaders.modelWork.load(withMatch(ctx.services.vision.textRequest(image, refresh ?? false), match));
+    return toImageText(served.record, served);
   }
 
   @FieldResolver(() => Detection, {
@@ -45,19 +47,20 @@ export class VisionImageResolver {
     @Ctx() ctx: Context,
     @Arg('labels', () => [String], { nullable: true }) labels: string[] | null,
     @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null,
+    @matchArg() match: CacheMatchMode | null,
   ): Promise<Detection> {
-    const { record, cached } = await ctx.loaders.modelWork.load(ctx.services.vision.objectsRequest(image, labels, refresh ?? false));
-    return toDetection(record, cached);
+    const served = await ctx.loaders.modelWork.load(withMatch(ctx.services.vision.objectsRequest(image, labels, refresh ?? false), match));
+    return toDetection(served.record, served);
   }
 }
 
 @Resolver(() => Moderation)
 export class ModerationResolver {
   @Mutation(() => Moderation, { complexity: FIELD_COSTS.model, description: 'Moderate an image (cached; refresh: true asks the model again).' })
-  async moderateImage(@Ctx() ctx: Context, @Arg('imageId', () => ID) imageId: string, @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null): Promise<Moderation> {
+  async moderateImage(@Ctx() ctx: Context, @Arg('imageId', () => ID) imageId: string, @Arg('refresh', () => Boolean, { nullable: true, defaultValue: false }) refresh: boolean | null, @matchArg() match: CacheMatchMode | null): Promise<Moderation> {
     const image = await ctx.services.images.get(ctx.caller.tenant, imageId);
-    const { record, cached } = await ctx.loaders.modelWork.load(ctx.services.vision.moderationRequest(image, refresh ?? false));
-    return toModeration(record, cached);
+    const served = await ctx.loaders.modelWork.load(withMatch(ctx.services.vision.moderationRequest(image, refresh ?? false), match));
+    return toModeration(served.record, served);
   }
 
   @Query(() => ModerationConnection, { description: 'Stored moderation verdicts, newest first.' })

@@ -63,7 +63,7 @@ export class BrowserOrigins {
       origin: true,
       methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
       allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
-      exposedHeaders: ['retry-after', 'x-request-id', 'www-authenticate'],
+      exposedHeaders: ['retry-after', 'x-request-id', 'www-authenticate', 'x-gateway-cache'],
       credentials: true,
       maxAge: 600,
     };

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { GatewayError, HTTP_STATUS } from '../errors.js';
+import { GatewayError, httpStatusOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sendRequestError } from './json-errors.js';
 
@@ -29,7 +29,7 @@ export async function sendDownload(req: Request, res: Response, logger: Logger, 
     first = await pieces.next();
   } catch (error) {
     if (error instanceof GatewayError) {
-      sendRequestError(req, res, error.httpStatus ?? HTTP_STATUS[error.code], error.code, error.message, error.extensions);
+      sendRequestError(req, res, httpStatusOf(error), error.code, error.message, error.extensions);
     } else {
       logger.error({ err: error, path: req.path }, 'download failed before its first byte');
       sendRequestError(req, res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error. The failure was logged; retry later or contact the operator.');

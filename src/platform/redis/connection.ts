@@ -72,6 +72,11 @@ export class RedisConnections {
     return connection;
   }
 
+  /** Stops tracking a connection its owner has closed (a short-lived one). */
+  forget(connection: Redis): void {
+    this.opened.delete(connection);
+  }
+
   /** A key or channel name under the prefix: key('jobs', 'cancel') → '<prefix>:jobs:cancel'. */
   key(...parts: string[]): string {
     return [this.prefix, ...parts].join(':');

@@ -19,7 +19,7 @@ export class MemoryAnswers implements AnswerStore {
 
   async save(answer: NewAnswer): Promise<AnswerRecord> {
     const existing = this.rows.get(uniqueKey(answer));
-    const row: AnswerRecord = { flagged: null, categories: null, ...answer, id: existing?.id ?? `ans-${++this.made}`, createdAt: new Date() };
+    const row: AnswerRecord = { flagged: null, categories: null, ...answer, embedding: answer.embedding ?? null, embeddingModel: answer.embeddingModel ?? null, id: existing?.id ?? `ans-${++this.made}`, createdAt: new Date() };
     this.rows.set(uniqueKey(answer), row);
     return row;
   }

@@ -9,7 +9,7 @@ import { TimeChart, type ChartSeries } from '../usage-chart';
 
 type Bucket = UsageBucketsQuery['usage'][number];
 type Step = 'DAY' | 'HOUR';
-type Split = '' | 'KIND' | 'MODEL' | 'API_KEY' | 'TENANT';
+type Split = '' | 'KIND' | 'MODEL' | 'API_KEY' | 'MATCH' | 'TENANT';
 type Metric = 'totalTokens' | 'calls' | 'cost' | 'tokensSaved' | 'costSaved';
 
 const RANGES = [
@@ -32,6 +32,7 @@ const SPLITS: Array<{ value: Split; label: string }> = [
   { value: 'KIND', label: 'Kind' },
   { value: 'MODEL', label: 'Model' },
   { value: 'API_KEY', label: 'API key' },
+  { value: 'MATCH', label: 'Cache match' },
   { value: 'TENANT', label: 'Tenant (admin keys)' },
 ];
 
@@ -57,6 +58,8 @@ const splitValue = (bucket: Bucket, split: Split): string => {
       return bucket.model ?? '?';
     case 'API_KEY':
       return bucket.apiKeyId ?? 'open (no key)';
+    case 'MATCH':
+      return bucket.match ?? 'model work';
     case 'TENANT':
       return bucket.tenant ?? '?';
     case '':

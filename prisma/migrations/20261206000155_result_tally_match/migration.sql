@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ResultTally" ADD COLUMN "match" TEXT;

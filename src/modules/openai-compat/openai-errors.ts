@@ -1,0 +1,60 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { GatewayError, httpStatusOf } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+
+/**
+ * Errors in OpenAI's shape, `{"error": {"message", "type", "code", "param"}}`,
+ * with the HTTP status the gateway's code has everywhere (platform/errors.ts)
+ * and that code in `code`, so OpenAI's SDKs raise their usual classes
+ * (401 AuthenticationError, 429 RateLimitError, …) and a client can still
+ * branch on the gateway's code.
+ */
+
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; code: string; param: string | null };
+}
+
+/** OpenAI's `type` for a status. */
+function typeOf(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403 || status === 421) return 'permission_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+export function errorBody(status: number, code: string, message: string, param: string | null = null): OpenAiErrorBody {
+  return { error: { message, type: typeOf(status), code, param } };
+}
+
+/** The status and body of any failure; one the gateway did not expect is logged and told as INTERNAL_SERVER_ERROR. */
+export function describeError(error: unknown, logger: Logger): { status: number; body: OpenAiErrorBody; retryAfter?: number } {
+  if (error instanceof GatewayError) {
+    const status = httpStatusOf(error);
+    const param = typeof error.extensions.param === 'string' ? error.extensions.param : null;
+    const retryAfter = error.extensions.retryAfter;
+    return { status, body: errorBody(status, error.code, error.message, param), ...(typeof retryAfter === 'number' ? { retryAfter } : {}) };
+  }
+  const status = transportStatus(error);
+  if (status !== undefined) return { status, body: errorBody(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', (error as Error).message) };
+  logger.error({ err: error }, 'unexpected error in a chat completion');
+  return { status: 500, body: errorBody(500, 'INTERNAL_SERVER_ERROR', 'Internal server error.') };
+}
+
+/** A body parser's 4xx (malformed JSON, a body over the limit). */
+function transportStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+export function sendError(res: Response, error: unknown, logger: Logger): void {
+  const { status, body, retryAfter } = describeError(error, logger);
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  res.status(status).json(body);
+}
+
+/** The routes' own error handler: everything under /v1 answers in OpenAI's shape. */
+export function openAiErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, next) => (res.headersSent ? next(error) : sendError(res, error, logger));
+}
