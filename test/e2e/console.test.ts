@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QUESTION_COLUMNS } from '../../src/modules/exports/export-columns.js';
 import { startHarness, type Harness } from '../support/gateway.js';
 import { chromiumMissing, launchChromium, makePhoto } from './browser.js';
 import { WatchedPage } from './watched-page.js';
@@ -204,7 +205,8 @@ describe.skipIf(chromiumMissing)('the web console in Chromium', { timeout: 120_0
     await page.getByRole('button', { name: 'Download CSV (10 rows)' }).click();
     const csv = await readFile((await (await download).path())!, 'utf8');
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('createdAt,imageId,question,answer,model,totalTokens,cached,promptTokens,completionTokens,latencyMs');
+    // The columns of the server's export of the same list (export-columns.ts).
+    expect(lines[0]).toBe(QUESTION_COLUMNS.join(','));
     expect(lines).toHaveLength(11);
     // A cell a spreadsheet would run as a formula is defused with a leading apostrophe.
     expect(csv).toContain(`,"'=HYPERLINK(""http://example.test"",""x"")",`);

@@ -1,4 +1,4 @@
-import { ApolloProvider } from '@apollo/client/react';
+import { ApolloProvider, useQuery } from '@apollo/client/react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { createGatewayClient } from './apollo';
 import { readApiKey, storeApiKey } from './api-key';
@@ -8,6 +8,9 @@ import { ConversationsPage } from './pages/conversations-page';
 import { ImagePage } from './pages/image-page';
 import { ImagesPage } from './pages/images-page';
 import { JobsPage } from './pages/jobs-page';
+import { UsagePage } from './pages/usage-page';
+import { problemsOf } from './problems';
+import { KEY_CHECK } from './operations';
 import { hrefOf, useRoute, type Route } from './route';
 
 /** The gateway marks the page when GET /graphql serves GraphiQL (EXPLORER). */
@@ -18,6 +21,7 @@ const NAV: Array<{ route: Route; label: string }> = [
   { route: { page: 'jobs' }, label: 'Jobs' },
   { route: { page: 'answers' }, label: 'Answers' },
   { route: { page: 'conversations' }, label: 'Conversations' },
+  { route: { page: 'usage' }, label: 'Usage' },
 ];
 
 function pageOf(route: Route) {
@@ -34,11 +38,35 @@ function pageOf(route: Route) {
       return <ConversationsPage />;
     case 'images':
       return <ImagesPage />;
+    case 'usage':
+      return <UsagePage />;
+    case 'not-found':
+      return <NotFoundPage path={route.path} />;
   }
 }
 
+function NotFoundPage({ path }: { path: string }) {
+  return (
+    <>
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        The console has no page <code className="code">#/{path}</code>. Go to <a href={hrefOf({ page: 'images' })}>Images</a>, or pick a page in the menu.
+      </p>
+    </>
+  );
+}
+
 /** The menu entry a page belongs to (one image under Images, one conversation under Conversations). */
-const SECTION: Record<Route['page'], Route['page']> = { images: 'images', image: 'images', jobs: 'jobs', answers: 'answers', conversations: 'conversations', conversation: 'conversations' };
+const SECTION: Record<Route['page'], Route['page'] | null> = {
+  images: 'images',
+  image: 'images',
+  jobs: 'jobs',
+  answers: 'answers',
+  conversations: 'conversations',
+  conversation: 'conversations',
+  usage: 'usage',
+  'not-found': null,
+};
 
 export function App() {
   const [apiKey, setApiKey] = useState(readApiKey);
@@ -141,9 +169,27 @@ function ApiKeyForm({ apiKey, onChange }: { apiKey: string; onChange(key: string
           Forget
         </button>
       )}
-      <span id="api-key-status" className="hint" role="status">
-        {apiKey ? 'Key in use (kept for this tab only)' : 'No key'}
-      </span>
+      <KeyStatus apiKey={apiKey} />
     </form>
+  );
+}
+
+/** Whether the gateway takes the key, asked once per key (each key has its own client). */
+function KeyStatus({ apiKey }: { apiKey: string }) {
+  const check = useQuery(KEY_CHECK, { skip: !apiKey, fetchPolicy: 'network-only' });
+  const code = problemsOf(check.error)[0]?.code;
+  const [text, refused] = !apiKey
+    ? ['No key', false]
+    : check.loading
+      ? ['Checking the key…', false]
+      : code === 'UNAUTHENTICATED'
+        ? ['Key refused: the gateway does not know this key (or it was revoked)', true]
+        : check.error && !code
+          ? ['Key not checked: the gateway cannot be reached', true]
+          : ['Key in use (kept for this tab only)', false];
+  return (
+    <span id="api-key-status" className={refused ? 'hint refused' : 'hint'} role="status">
+      {text}
+    </span>
   );
 }

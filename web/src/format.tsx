@@ -1,8 +1,22 @@
 /** Small presentational pieces shared by the pages. */
 import type { ReactNode } from 'react';
-import type { CaptionStyle } from './gql/graphql';
+import type { CaptionStyle, ModerationCategory } from './gql/graphql';
 
 export const CAPTION_STYLES: readonly CaptionStyle[] = ['BRIEF', 'DETAILED', 'ALT_TEXT'];
+
+export const MODERATION_CATEGORIES: readonly ModerationCategory[] = ['SEXUAL', 'MINORS', 'VIOLENCE', 'GORE', 'HATE', 'HARASSMENT', 'SELF_HARM', 'WEAPONS', 'DRUGS', 'OTHER', 'PROVIDER_REFUSED'];
+
+/** "0.000656 USD", or a dash when the model has no price. */
+export const formatCost = (cost: { amount: string; currency: string } | null | undefined) => (cost ? `${cost.amount} ${cost.currency}` : '—');
+
+/** A moderation verdict: "Flagged: VIOLENCE, GORE" or "Clean". */
+export function ModerationBadge({ flagged, categories }: { flagged: boolean; categories: readonly string[] }) {
+  return (
+    <span className={flagged ? 'badge flagged' : 'badge clean'} data-testid="moderation-badge">
+      {flagged ? `Flagged${categories.length ? `: ${categories.join(', ')}` : ''}` : 'Clean'}
+    </span>
+  );
+}
 
 /** A labelled form control, label above. */
 export function Field({ id, label, children }: { id: string; label: string; children: ReactNode }) {

@@ -9,6 +9,11 @@ export const USAGE_FIELDS = graphql(`
     promptTokens
     completionTokens
     totalTokens
+    cachedTokens
+    cost {
+      amount
+      currency
+    }
   }
 `);
 
@@ -253,8 +258,8 @@ export const CAPTION_ROWS = graphql(`
 
 /** A signed link to the whole filtered list as a file (GET /export/…), for a download that needs no header. */
 export const EXPORT_URL = graphql(`
-  query ExportUrl($kind: ExportKind!, $format: ExportFormat!, $questions: QuestionFilter, $captions: CaptionFilter) {
-    exportUrl(kind: $kind, format: $format, questions: $questions, captions: $captions)
+  query ExportUrl($kind: ExportKind!, $format: ExportFormat!, $questions: QuestionFilter, $captions: CaptionFilter, $moderations: ModerationFilter, $usage: UsageExportInput) {
+    exportUrl(kind: $kind, format: $format, questions: $questions, captions: $captions, moderations: $moderations, usage: $usage)
   }
 `);
 
@@ -368,5 +373,231 @@ export const MESSAGE_STREAM = graphql(`
 export const DELETE_CONVERSATION = graphql(`
   mutation DeleteConversation($id: ID!) {
     deleteConversation(id: $id)
+  }
+`);
+
+export const MODERATION_FIELDS = graphql(`
+  fragment ModerationFields on Moderation {
+    id
+    flagged
+    categories
+    rationale
+    model
+    cached
+    latencyMs
+    createdAt
+    usage {
+      ...UsageFields
+    }
+  }
+`);
+
+export const TEXT_FIELDS = graphql(`
+  fragment TextFields on ImageText {
+    id
+    text
+    language
+    model
+    cached
+    latencyMs
+    createdAt
+    usage {
+      ...UsageFields
+    }
+  }
+`);
+
+export const DETECTION_FIELDS = graphql(`
+  fragment DetectionFields on Detection {
+    id
+    objects {
+      label
+      box {
+        x
+        y
+        width
+        height
+      }
+    }
+    model
+    cached
+    latencyMs
+    createdAt
+    usage {
+      ...UsageFields
+    }
+  }
+`);
+
+/** What is stored about one image beyond captions and answers: read from the lists, so nothing goes to the model. */
+export const IMAGE_STORED_VISION = graphql(`
+  query ImageStoredVision($imageId: ID!) {
+    moderations(first: 1, filter: { imageId: $imageId }) {
+      edges {
+        node {
+          ...ModerationFields
+        }
+      }
+    }
+    texts(first: 1, filter: { imageId: $imageId }) {
+      edges {
+        node {
+          ...TextFields
+        }
+      }
+    }
+    detections(first: 1, filter: { imageId: $imageId }) {
+      edges {
+        node {
+          ...DetectionFields
+        }
+      }
+    }
+  }
+`);
+
+/** Near-duplicates come from fingerprints, not from the model. */
+export const NEAR_DUPLICATES = graphql(`
+  query NearDuplicates($id: ID!) {
+    image(id: $id) {
+      id
+      nearDuplicates(first: 12) {
+        id
+        width
+        height
+        thumbnailUrl(size: 128)
+      }
+    }
+  }
+`);
+
+export const MODERATE_IMAGE = graphql(`
+  mutation ModerateImage($imageId: ID!, $refresh: Boolean) {
+    moderateImage(imageId: $imageId, refresh: $refresh) {
+      ...ModerationFields
+    }
+  }
+`);
+
+/** Reads the text when it is not stored yet (or refresh): a failure nulls only `text`. */
+export const READ_TEXT = graphql(`
+  query ReadText($id: ID!, $refresh: Boolean) {
+    image(id: $id) {
+      id
+      text(refresh: $refresh) {
+        ...TextFields
+      }
+    }
+  }
+`);
+
+export const DETECT_OBJECTS = graphql(`
+  query DetectObjects($id: ID!, $refresh: Boolean) {
+    image(id: $id) {
+      id
+      objects(refresh: $refresh) {
+        ...DetectionFields
+      }
+    }
+  }
+`);
+
+export const MODERATION_ROWS = graphql(`
+  query ModerationRows($filter: ModerationFilter, $first: Int!, $after: String) {
+    moderations(filter: $filter, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          ...ModerationFields
+          image {
+            id
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      totalCount
+    }
+  }
+`);
+
+export const TEXT_ROWS = graphql(`
+  query TextRows($filter: ImageTextFilter, $first: Int!, $after: String) {
+    texts(filter: $filter, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          ...TextFields
+          image {
+            id
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      totalCount
+    }
+  }
+`);
+
+export const DETECTION_ROWS = graphql(`
+  query DetectionRows($filter: DetectionFilter, $first: Int!, $after: String) {
+    detections(filter: $filter, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          ...DetectionFields
+          image {
+            id
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      totalCount
+    }
+  }
+`);
+
+/** Calls, tokens, cost and savings per bucket of time (and split), summed by the database. */
+export const USAGE_BUCKETS = graphql(`
+  query UsageBuckets($from: DateTime, $to: DateTime, $groupBy: [UsageDimension!]) {
+    usage(from: $from, to: $to, groupBy: $groupBy) {
+      day
+      hour
+      model
+      kind
+      apiKeyId
+      tenant
+      match
+      calls
+      results
+      promptTokens
+      completionTokens
+      totalTokens
+      cacheHits
+      tokensSaved
+      cost {
+        amount
+        currency
+      }
+      costSaved {
+        amount
+        currency
+      }
+    }
+  }
+`);
+
+/** The cheapest operation there is: whether the gateway takes the key. */
+export const KEY_CHECK = graphql(`
+  query KeyCheck {
+    __typename
   }
 `);

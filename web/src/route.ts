@@ -10,18 +10,35 @@ export type Route =
   | { page: 'jobs' }
   | { page: 'answers' }
   | { page: 'conversations' }
-  | { page: 'conversation'; id: string };
+  | { page: 'conversation'; id: string }
+  | { page: 'usage' }
+  /** Anything else: said so, not shown as another page. */
+  | { page: 'not-found'; path: string };
+
+const LISTS = ['images', 'jobs', 'answers', 'conversations', 'usage'] as const;
+const isList = (part: string | undefined): part is (typeof LISTS)[number] => (LISTS as readonly string[]).includes(part ?? '');
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'images' && parts[1]) return { page: 'image', id: parts[1] };
   if (parts[0] === 'conversations' && parts[1]) return { page: 'conversation', id: parts[1] };
-  if (parts[0] === 'jobs' || parts[0] === 'answers' || parts[0] === 'conversations') return { page: parts[0] };
-  return { page: 'images' };
+  if (parts.length === 0) return { page: 'images' };
+  if (parts.length === 1 && isList(parts[0])) return { page: parts[0] };
+  return { page: 'not-found', path: parts.join('/') };
 }
 
-export const hrefOf = (route: Route): string =>
-  route.page === 'image' ? `#/images/${encodeURIComponent(route.id)}` : route.page === 'conversation' ? `#/conversations/${encodeURIComponent(route.id)}` : `#/${route.page}`;
+export function hrefOf(route: Route): string {
+  switch (route.page) {
+    case 'image':
+      return `#/images/${encodeURIComponent(route.id)}`;
+    case 'conversation':
+      return `#/conversations/${encodeURIComponent(route.id)}`;
+    case 'not-found':
+      return `#/${route.path.split('/').map(encodeURIComponent).join('/')}`;
+    default:
+      return `#/${route.page}`;
+  }
+}
 
 const subscribe = (notify: () => void) => {
   window.addEventListener('hashchange', notify);

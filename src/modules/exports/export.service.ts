@@ -4,7 +4,8 @@ import type { ResultService } from '../answers/result.service.js';
 import type { PriceTable } from '../analytics/model-prices.js';
 import type { UsageService } from '../analytics/usage.service.js';
 import { exportFilter, type ExportRequest } from './export-query.js';
-import { RESULT_TABLES, USAGE_COLUMNS, usageRow } from './export-tables.js';
+import { USAGE_COLUMNS } from './export-columns.js';
+import { RESULT_TABLES, usageRow } from './export-tables.js';
 import { CONTENT_TYPES, writeTable, type ExportTable } from './export-writers.js';
 
 /** Rows per database read: large enough for few round trips, small enough that one batch is a few MB at most. */

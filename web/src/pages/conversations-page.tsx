@@ -1,4 +1,5 @@
 import { useQuery } from '@apollo/client/react';
+import { ConversationExport } from '../conversation-export';
 import { DeleteConversation } from '../delete-conversation';
 import { conversationName, formatDate } from '../format';
 import { CONVERSATION_LIST } from '../operations';
@@ -15,6 +16,7 @@ export function ConversationsPage() {
     <>
       <h1 tabIndex={-1}>Conversations</h1>
       <p className="hint">Chats about images, newest first. Start one on an image's page with “Chat about this image”.</p>
+      {connection && connection.edges.length > 0 && <ConversationExport />}
       <ErrorNotice error={list.error} />
       {connection && connection.edges.length === 0 && (
         <p>

@@ -6,6 +6,7 @@ import { BRIEF_CAPTION, CAPTION_IMAGE, IMAGE_DETAIL } from '../operations';
 import { ErrorNotice } from '../problems';
 import { ImageChat } from './image-chat';
 import { ImageQuestions } from './image-questions';
+import { DetectionOverlay, NearDuplicates, useImageVision, VisionPanel } from './image-vision';
 
 const STYLES: Array<{ style: CaptionStyle; label: string }> = [
   { style: 'BRIEF', label: 'Brief' },
@@ -24,6 +25,9 @@ export function ImagePage({ id }: { id: string }) {
   const [captions, setCaptions] = useState<Partial<Record<CaptionStyle, CaptionFieldsFragment>>>({});
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
+  const vision = useImageVision(id);
+  /** The detected object pointed at, on the picture or in the list. */
+  const [highlighted, setHighlighted] = useState<number | null>(null);
 
   const image = detail.data?.image;
   if (detail.error) return <ErrorNotice error={detail.error} title="The image could not be loaded." />;
@@ -67,7 +71,10 @@ export function ImagePage({ id }: { id: string }) {
       <h1 tabIndex={-1}>Image {image.id.slice(0, 12)}</h1>
       <div className="image-layout">
         <figure className="picture">
-          <img src={image.url} alt={altText ?? ''} data-testid="picture" />
+          <div className="picture-frame">
+            <img src={image.url} alt={altText ?? ''} data-testid="picture" />
+            {vision.objects && <DetectionOverlay detection={vision.objects} width={image.width} height={image.height} highlighted={highlighted} onHighlight={setHighlighted} />}
+          </div>
           <figcaption>
             {image.width}×{image.height} · {image.mimeType} · {formatBytes(image.byteSize)} · uploaded {formatDate(image.createdAt)}
             {!altText && <span className="hint"> · no alt text yet (use “Caption: Alt text”)</span>}
@@ -107,8 +114,10 @@ export function ImagePage({ id }: { id: string }) {
               );
             })}
           </section>
+          <VisionPanel vision={vision} highlighted={highlighted} onHighlight={setHighlighted} />
           <ImageQuestions imageId={id} stored={image.questions} />
           <ImageChat imageId={id} />
+          <NearDuplicates id={id} />
         </div>
       </div>
     </>

@@ -104,7 +104,7 @@ export function ImagesPage() {
       <section aria-labelledby="grid-heading">
         <h2 id="grid-heading">Stored images</h2>
         <ErrorNotice error={grid.error} />
-        {connection && connection.edges.length === 0 && <p>No images yet: upload one above.</p>}
+        {connection && connection.edges.length === 0 && <p>{rows.some((row) => row.state === 'uploading') ? 'Uploading: the images appear here once stored.' : 'No images yet: upload one above.'}</p>}
         <ul className="grid">
           {connection?.edges.map(({ node }) => (
             <li key={node.id}>

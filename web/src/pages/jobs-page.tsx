@@ -33,7 +33,11 @@ export function JobsPage() {
     event.preventDefault();
     try {
       const result = await submit({ variables: { input: { imageIds: [...selected], captionStyles: [...styles], questions: questionList } } });
-      if (result.data) setJobId(result.data.submitAnalysis.id);
+      if (result.data) {
+        setJobId(result.data.submitAnalysis.id);
+        // The new job belongs in the list at once, running.
+        void recent.refetch();
+      }
     } catch {
       // shown from `submitted.error`
     }
@@ -98,7 +102,8 @@ export function JobsPage() {
       <section aria-labelledby="recent-heading">
         <h2 id="recent-heading">Recent jobs</h2>
         <ErrorNotice error={recent.error} />
-        {recent.data && recent.data.jobs.edges.length === 0 && <p className="hint">No jobs yet.</p>}
+        {recent.loading && !recent.data && <p aria-busy="true">Loading…</p>}
+        {recent.data && recent.data.jobs.edges.length === 0 && <p className="hint">{jobId ? 'The job above is the first; it is listed here once the gateway has it.' : 'No jobs yet.'}</p>}
         <ul className="recent-jobs">
           {recent.data?.jobs.edges.map(({ node }) => (
             <li key={node.id}>
