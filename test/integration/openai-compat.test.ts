@@ -293,6 +293,26 @@ describe('refusals in OpenAI\'s shape', () => {
   });
 });
 
+describe('an open gateway (no key exists yet)', () => {
+  it('takes a key that is not a gateway key (a DashScope sk-… key left in the code) as no key; once keys exist, it is refused', async () => {
+    const own = await startHarness({ env: { KEY_CACHE_SECONDS: '0' } });
+    try {
+      const ownClient = (apiKey: string) => new OpenAI({ apiKey, baseURL: `http://localhost:${own.gateway.server.port}/v1`, maxRetries: 0 });
+      const client = ownClient('sk-a-dashscope-key');
+      const image = await newPng();
+      const completion = await client.chat.completions.create({ model: MODEL, messages: [question(image.url, 'What is it?')] });
+      expect(completion.choices[0]!.message.content).toContain('What is it?');
+      // An unknown gateway key is still refused, as over GraphQL.
+      await expect(ownClient('qvg_unknown').models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+
+      await own.gateway.app.services.keys.create({ tenant: 'alice' });
+      await expect(client.chat.completions.create({ model: MODEL, messages: [question(image.url, 'What is it?')] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('a client json_schema the endpoint refuses', () => {
   it('falls back to json_object for that request alone: the endpoint is not switched to json_object for everyone', async () => {
     const own = await startHarness({ fake: { rejectJsonSchema: true } });

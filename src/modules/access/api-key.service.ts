@@ -31,6 +31,9 @@ export interface NewKeyOptions {
 }
 
 const KEY_PREFIX = 'qvg_';
+
+/** Whether an Authorization value carries a gateway key (as opposed to, say, a provider's `sk-…` key). */
+export const isGatewayKey = (authorization: string | undefined): boolean => /^Bearer\s+qvg_/i.test(authorization?.trim() ?? '');
 const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');

@@ -7,6 +7,7 @@ import { BrowserOrigins } from '../../platform/http/browser-origins.js';
 import { responseGone } from '../../platform/http/client-gone.js';
 import type { Logger } from '../../platform/logger.js';
 import { authenticate, callerOf } from '../access/authenticate.js';
+import { isGatewayKey } from '../access/api-key.service.js';
 import { ChatCompletionService, type CompletionChunk } from './chat-completion.service.js';
 import { ChatImages } from './chat-images.js';
 import { readChatRequest, type ChatAsk } from './chat-request.js';
@@ -38,6 +39,12 @@ export function openAiRoutes(services: Services, logger: Logger): Router {
   router.use('/v1', (req, res, next) => {
     if (origins.admits(req)) return next();
     sendError(res, new GatewayError('FORBIDDEN', BrowserOrigins.refusalMessage(req.headers.origin)), logger);
+  });
+  // The SDK always sends a key. On an open gateway (no key exists yet) one that is not a gateway key (a DashScope
+  // `sk-…` key left in the code, a placeholder) is taken as no key, so existing code works with only base_url changed.
+  router.use('/v1', async (req, _res, next) => {
+    if (req.headers.authorization && !isGatewayKey(req.headers.authorization) && !(await services.keys.keysRequired())) delete req.headers.authorization;
+    next();
   });
   router.use('/v1', authenticate(services, (_req, res, error) => sendError(res, error, logger)));
 
