@@ -180,20 +180,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       maxQueuedItemsPerTenant: config.jobs.maxQueuedItemsPerTenant,
     }, vision, webhooks.service),
     webhooks: webhooks.service,
-    conversations: new ConversationService(
-      new ConversationRepository(db),
-      imageRepository,
+    conversations: new ConversationService({
+      conversations: new ConversationRepository(db),
+      images: imageRepository,
       blobs,
       provider,
-      new ConversationContext({ ...imageSending, maxTokens: config.conversations.maxContextTokens }),
-      {
+      context: new ConversationContext({ ...imageSending, maxTokens: config.conversations.maxContextTokens }),
+      limits: {
         maxImages: config.limits.imagesPerQuestion,
         messageLength: config.limits.questionLength,
         completionTokens: config.auth.tokenReservePerAnswer + tokenEstimate.thinkingTokensPerCall,
         claimTtlMs: config.resilience.deadlineMs,
       },
       ledger,
-    ),
+    }),
     imagesAnswers: new ImagesAnswerService({
       answers: new ImagesAnswerRepository(db),
       images: imageRepository,

@@ -55,6 +55,17 @@ interface PreparedTurn {
 const HISTORY_PAGE = 100;
 
 
+/** What ConversationService is made of. */
+export interface ConversationParts {
+  conversations: ConversationRepository;
+  images: Pick<ImageRepository, 'findByIds'>;
+  blobs: Pick<BlobStore, 'read'>;
+  provider: ModelProvider;
+  context: ConversationContext;
+  limits: ConversationLimits;
+  ledger?: UsageLedger;
+}
+
 /**
  * Conversations about images, tenant-scoped (another tenant's conversation
  * is as unknown as one that does not exist). A turn is all or nothing: the
@@ -65,15 +76,17 @@ const HISTORY_PAGE = 100;
  * conversation: a second one meanwhile is refused with CONFLICT.
  */
 export class ConversationService {
-  constructor(
-    private readonly conversations: ConversationRepository,
-    private readonly images: Pick<ImageRepository, 'findByIds'>,
-    private readonly blobs: Pick<BlobStore, 'read'>,
-    private readonly provider: ModelProvider,
-    private readonly context: ConversationContext,
-    private readonly limits: ConversationLimits,
-    private readonly ledger?: UsageLedger,
-  ) {}
+  private readonly conversations: ConversationRepository;
+  private readonly images: Pick<ImageRepository, 'findByIds'>;
+  private readonly blobs: Pick<BlobStore, 'read'>;
+  private readonly provider: ModelProvider;
+  private readonly context: ConversationContext;
+  private readonly limits: ConversationLimits;
+  private readonly ledger?: UsageLedger;
+
+  constructor(parts: ConversationParts) {
+    ({ conversations: this.conversations, images: this.images, blobs: this.blobs, provider: this.provider, context: this.context, limits: this.limits, ledger: this.ledger } = parts);
+  }
 
   /**
    * `history`: earlier exchanges the client brings along (user first,
