@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Services } from './app-types.js';
 import type { Caller } from './modules/access/caller.js';
-import type { AnswerRequest, AnswerResult } from './modules/answers/answer.service.js';
+import type { AnswerResult } from './modules/answers/answer.service.js';
+import type { AnswerRequest } from './modules/answers/answer-requests.js';
 import type { AnswerRecord } from './modules/answers/result.service.js';
 import type { ImageRecord } from './modules/images/image.service.js';
 import type { JobItemWithAnswer, JobRecord } from './modules/jobs/job.service.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../src/model/model-call-error.js';
-import { type AnswerRequest, type AnswerResult } from '../../src/modules/answers/answer.service.js';
+import type { AnswerResult } from '../../src/modules/answers/answer.service.js';
+import type { AnswerRequest } from '../../src/modules/answers/answer-requests.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
 import { GatewayError } from '../../src/platform/errors.js';
 import { MemoryBudget } from '../support/memory/budget.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../src/model/model-call-error.js';
-import { type AnswerRequest } from '../../src/modules/answers/answer.service.js';
+import type { AnswerRequest } from '../../src/modules/answers/answer-requests.js';
 import { AnswerStreamService, type AnswerStreamChunk } from '../../src/modules/answers/answer-stream.service.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
 import { MemoryBudget } from '../support/memory/budget.js';

@@ -6,7 +6,8 @@ import { releaseReservation, type TokenBudget, type TokenReservation } from '../
 import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerStore } from './answer.repository.js';
-import { answerRow, usageKindOf, type AnswerRequest, type AnswerService } from './answer.service.js';
+import { answerRow, type AnswerService } from './answer.service.js';
+import { usageKindOf, type AnswerRequest } from './answer-requests.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
 import { toModelImage } from '../images/model-image.js';

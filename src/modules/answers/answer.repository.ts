@@ -6,7 +6,6 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../platform/databas
 import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
-import type { SimilarAnswerStore } from './similar-answers.js';
 
 export type AnswerRecord = Answer;
 export type { AnswerKind };
@@ -58,6 +57,16 @@ export interface AnswerRepositoryOptions {
   dialect: SqlDialect;
   /** Time limit of the analytics lists (ANALYTICS_QUERY_TIMEOUT_MS; PostgreSQL only). */
   queryTimeoutMs: number;
+}
+
+/** What the similar-answer lookup reads (similar-answers.ts). */
+export interface SimilarAnswerStore {
+  /** The answers of these images to this prompt and model, with each image's size. */
+  answersOfImages(imageIds: readonly string[], prompt: string, model: string): Promise<Array<AnswerRecord & { image: { width: number; height: number } }>>;
+  /** An image's stored questions to this model embedded by `embeddingModel`. */
+  embeddedQuestions(imageId: string, model: string, embeddingModel: string): Promise<AnswerRecord[]>;
+  /** Stored embeddings of these prompt texts (in `scope`), by text. */
+  storedEmbeddings(prompts: readonly string[], embeddingModel: string, scope: string | null): Promise<Map<string, Uint8Array<ArrayBuffer>>>;
 }
 
 /** What answering reads and writes: AnswerService's whole need of the store. */

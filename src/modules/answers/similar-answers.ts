@@ -4,8 +4,8 @@ import { ModelCallError } from '../../model/model-call-error.js';
 import { ZERO_USAGE } from '../../model/usage.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
-import type { AnswerRecord } from './answer.repository.js';
-import type { AnswerRequest } from './answer.service.js';
+import type { AnswerRecord, SimilarAnswerStore } from './answer.repository.js';
+import type { AnswerRequest } from './answer-requests.js';
 import type { CacheMatch } from './cache-match.type.js';
 
 /**
@@ -56,16 +56,6 @@ export interface SimilarQuery {
   model: string;
   /** Whose answers may serve it: a tenant's, or every tenant's (null, CACHE_SCOPE=global). */
   scope: string | null;
-}
-
-/** What the lookup reads (AnswerRepository). */
-export interface SimilarAnswerStore {
-  /** The answers of these images to this prompt and model, with each image's size. */
-  answersOfImages(imageIds: readonly string[], prompt: string, model: string): Promise<Array<AnswerRecord & { image: { width: number; height: number } }>>;
-  /** An image's stored questions to this model embedded by `embeddingModel`. */
-  embeddedQuestions(imageId: string, model: string, embeddingModel: string): Promise<AnswerRecord[]>;
-  /** Stored embeddings of these prompt texts (in `scope`), by text. */
-  storedEmbeddings(prompts: readonly string[], embeddingModel: string, scope: string | null): Promise<Map<string, Uint8Array<ArrayBuffer>>>;
 }
 
 /** Finds a tenant's near-duplicates with a stored fingerprint (NearDuplicateService). */

@@ -13,7 +13,8 @@
  * vision.mappers.ts (`toModeration`, `toImageText`, `toDetection`).
  */
 import type { TokenBudget } from '../access/caller.js';
-import type { AnswerRequest, AnswerResult, AnswerService, StructuredRequest } from '../answers/answer.service.js';
+import type { AnswerResult, AnswerService } from '../answers/answer.service.js';
+import type { AnswerRequest, StructuredRequest } from '../answers/answer-requests.js';
 import type { AnswerKind } from '../answers/answer-kind.js';
 import { storedCategories } from '../answers/answer.repository.js';
 import type { ImageRecord } from '../images/image.service.js';

@@ -1,5 +1,5 @@
 import type { QueryLimits } from './limits/query-limits.js';
-import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-route.js';
+import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-http-request.js';
 
 /** Bytes allowed for a JSON request body or the multipart `operations` field. */
 export const DOCUMENT_BYTES = 1024 * 1024;

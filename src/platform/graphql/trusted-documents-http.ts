@@ -1,5 +1,5 @@
 import { HTTP_STATUS } from '../errors.js';
-import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-route.js';
+import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-http-request.js';
 import type { PersistedRequest, TrustedDocuments } from './trusted-documents.js';
 
 /** A GET's GraphQL parameters; `extensions` parsed when it is JSON (else Apollo reports it). */

@@ -15,22 +15,7 @@ import { wantsPage } from './explorer-route.js';
 import { sendRequestError, sendTransportError } from './json-errors.js';
 import { runInRequest, type RequestScope } from './request-context.js';
 import { startRequestLog } from './request-logging.js';
-
-/** A GraphQL request as Apollo reads it: the method, the URL's search (GET parameters) and the parsed body. */
-export interface GraphqlHttpRequest {
-  method: string;
-  search: string;
-  body: unknown;
-}
-
-/** Why a request is answered before Apollo sees it. */
-export interface RequestRefusal {
-  refused: true;
-  status: number;
-  code: string;
-  message: string;
-  extensions?: Record<string, unknown>;
-}
+import type { RequestRefusal } from './graphql-http-request.js';
 
 export interface GraphqlRouteOptions<Caller extends CallerIdentity> {
   apollo: ApolloServer<OperationContext<Caller>>;
