@@ -105,12 +105,14 @@ describe.skipIf(replicasUnavailable)('answer streams across replicas', () => {
     expect(cluster.fake.requests).toHaveLength(1);
   });
 
-  it('an askQuestion on B while A streams waits for that call and returns its stored row', async () => {
+  it("an askQuestion on B sent while A streams is answered from A's call: its stored row, one upstream call", async () => {
     const image = await newImage();
     cluster.fake.reset();
     cluster.fake.holdStreams();
     const onA = open(a, { imageId: image.id, question: 'Asked meanwhile?' });
     await onA.next();
+    // Nothing on B shows the ask waiting, so the stream is released at once: the ask reaches B while A's
+    // claim is held (it waits) or just after (the stored row); a second upstream call fails either way.
     const asking = new GraphQLClient(b.url, { authorization }).request(AskQuestionDocument, { imageId: image.id, question: 'Asked meanwhile?' });
     cluster.fake.releaseStreams();
     const streamed = (await onA.rest()).at(-1)!.answer!;
