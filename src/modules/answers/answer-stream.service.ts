@@ -93,8 +93,9 @@ export class AnswerStreamService {
       return late;
     }
     // REDIS_URL: one call per key across replicas; another replica's is followed (a refresh always asks, as askQuestion's does).
-    const claimed = !request.refresh && claims ? (await claims.claim([key]))[0]! : false;
-    if (claims && !request.refresh) {
+    const claiming = claims !== undefined && !request.refresh;
+    const claimed = claiming && (await claims.claim([key]))[0]!;
+    if (claiming) {
       const stored = claimed ? await answers.cached(request, budget.apiKeyId, signal) : undefined;
       if (!claimed || stored) {
         void releaseReservation(reservation);
@@ -109,7 +110,7 @@ export class AnswerStreamService {
     const chunks = broadcast.listen(signal, false);
     const relayed = claimed ? this.parts.relay?.publish(key) : undefined;
     void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }, relayed).finally(() => {
-      if (claimed) claims!.release(key);
+      if (claimed) claims?.release(key);
     });
     return chunks;
   }
