@@ -49,6 +49,10 @@ describe.skipIf(chromiumMissing)('the web console in Chromium', { timeout: 120_0
     origin = `http://127.0.0.1:${h.gateway.server.port}`;
     watched = await WatchedPage.open(browser);
     page = watched.page;
+    // Intercept file choosers from the start. Playwright turns interception on without waiting for
+    // the browser when something first listens, so a listener added just before the key press can
+    // lose that race on a busy machine and the chooser opens unseen (puppeteer#6040 describes it).
+    page.on('filechooser', () => {});
     // 800×600 stored, EXIF orientation 6: it displays (and the model sees it) as 600×800.
     photos.street = await makePhoto({ width: 800, height: 600, orientation: 6, tint: [90, 140, 200], seed: 1 });
     photos.field = await makePhoto({ width: 640, height: 480, tint: [120, 190, 80], seed: 2 });
