@@ -1,5 +1,19 @@
 import type { Services } from '../../app-types.js';
 import type { GatewayModule } from '../../platform/gateway.js';
+import { Listeners } from '../../platform/listeners.js';
+import type { Platform } from '../../platform-parts.js';
+import { createEmbedder } from '../../model/create-provider.js';
+import type { Analytics } from '../analytics/index.js';
+import type { NearDuplicates } from '../near-duplicates/index.js';
+import { AnswerCache } from './answer-cache.js';
+import { AnswerRepository } from './answer.repository.js';
+import { AnswerService } from './answer.service.js';
+import { AnswerStreamService } from './answer-stream.service.js';
+import { RedisAnswerClaims } from './redis-answer-claims.js';
+import { RedisStreamRelay } from './redis-stream-relay.js';
+import { RefusalMemory } from './refusal-memory.js';
+import { ResultService } from './result.service.js';
+import { SimilarAnswers } from './similar-answers.js';
 import { CaptionImageResolver, CaptionResolver, QuestionImageResolver, QuestionResolver } from './answer.resolver.js';
 import { AnswerStreamResolver } from './answer-stream.resolver.js';
 
@@ -8,3 +22,36 @@ export const answersModule: GatewayModule<Services> = {
   name: 'answers',
   resolvers: [CaptionResolver, CaptionImageResolver, QuestionResolver, QuestionImageResolver, AnswerStreamResolver],
 };
+
+/**
+ * Captions and questions, their stream, and the stored results; the answer
+ * cache (with `answerReplaced`, told when a refresh replaced a cached answer)
+ * and, with REDIS_URL, the claims other services of the same answers take.
+ */
+export function provideAnswers(platform: Platform, { analytics, nearDuplicates }: { analytics: Pick<Analytics, 'ledger'>; nearDuplicates: Pick<NearDuplicates, 'services'> }) {
+  const { db, config, redis, logger, blobs, provider, metrics, tokenEstimate, analyticsQueries } = platform;
+  const { ledger } = analytics;
+  const answerRepository = new AnswerRepository(db, analyticsQueries);
+  const answerReplaced = new Listeners<[key: string]>();
+  const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope, answerReplaced.tell);
+  const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
+  // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
+  const similar = new SimilarAnswers(answerRepository, nearDuplicates.services.nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
+  const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
+  const answers = new AnswerService({ answers: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
+  return {
+    cache: answerCache,
+    answerReplaced,
+    claims,
+    services: {
+      answers,
+      answerStreams: new AnswerStreamService({
+        answers, store: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
+        relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
+      }),
+      results: new ResultService(answerRepository, config.analyticsQueryTimeoutMs),
+    } satisfies Partial<Services>,
+  };
+}
+
+export type Answers = ReturnType<typeof provideAnswers>;

@@ -1,5 +1,11 @@
 import type { Services } from '../../app-types.js';
 import type { GatewayModule } from '../../platform/gateway.js';
+import type { Platform } from '../../platform-parts.js';
+import type { Analytics } from '../analytics/index.js';
+import type { Images } from '../images/index.js';
+import { ConversationContext } from './conversation-context.js';
+import { ConversationRepository } from './conversation.repository.js';
+import { ConversationService } from './conversation.service.js';
 import { conversationExportRoutes } from './conversation-export.js';
 import { ConversationResolver } from './conversation.resolver.js';
 
@@ -9,3 +15,30 @@ export const conversationsModule: GatewayModule<Services> = {
   resolvers: [ConversationResolver],
   routes: (services, logger) => conversationExportRoutes(services, logger),
 };
+
+/** Conversations: their service, with the context trimmed to CONVERSATION_MAX_CONTEXT_TOKENS. */
+export function provideConversations(
+  { db, config, blobs, provider, imageSending, tokenEstimate }: Platform,
+  { images, analytics }: { images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
+) {
+  const imageRepository = images.repository;
+  const { ledger } = analytics;
+  return {
+    services: {
+      conversations: new ConversationService({
+        conversations: new ConversationRepository(db),
+        images: imageRepository,
+        blobs,
+        provider,
+        context: new ConversationContext({ ...imageSending, maxTokens: config.conversations.maxContextTokens }),
+        limits: {
+          maxImages: config.limits.imagesPerQuestion,
+          messageLength: config.limits.questionLength,
+          completionTokens: config.auth.tokenReservePerAnswer + tokenEstimate.thinkingTokensPerCall,
+          claimTtlMs: config.resilience.deadlineMs,
+        },
+        ledger,
+      }),
+    } satisfies Partial<Services>,
+  };
+}

@@ -1,5 +1,12 @@
 import type { Services } from '../../app-types.js';
 import type { GatewayModule } from '../../platform/gateway.js';
+import type { Platform } from '../../platform-parts.js';
+import type { Analytics } from '../analytics/index.js';
+import type { Answers } from '../answers/index.js';
+import type { Images } from '../images/index.js';
+import { ImagesAnswerRepository } from './images-answer.repository.js';
+import { ImagesAnswerService } from './images-answer.service.js';
+import { VisionService } from './vision.service.js';
 import { ImagesAnswerResolver } from './images-answer.resolver.js';
 import { DetectionImageResolver, DetectionResolver, ImageTextImageResolver, ImageTextResolver, ModerationImageResolver, ModerationResolver, VisionImageResolver } from './vision.resolver.js';
 
@@ -17,3 +24,31 @@ export const visionModule: GatewayModule<Services> = {
     DetectionImageResolver,
   ],
 };
+
+/** Structured results (moderation, text, detection) through the answers' service, and questions about several images. */
+export function provideVision(
+  { db, config, blobs, provider, tokenEstimate }: Platform,
+  { answers, images, analytics }: { answers: Pick<Answers, 'services' | 'claims'>; images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
+) {
+  const { claims } = answers;
+  const imageRepository = images.repository;
+  const { ledger } = analytics;
+  return {
+    services: {
+      vision: new VisionService(answers.services.answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages }),
+      imagesAnswers: new ImagesAnswerService({
+        answers: new ImagesAnswerRepository(db),
+        images: imageRepository,
+        blobs,
+        provider,
+        estimate: tokenEstimate,
+        scope: config.cacheScope,
+        limits: { maxImages: config.limits.imagesPerQuestion, questionLength: config.limits.questionLength },
+        ledger,
+        claims,
+      }),
+    } satisfies Partial<Services>,
+  };
+}
+
+export type Vision = ReturnType<typeof provideVision>;

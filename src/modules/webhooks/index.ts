@@ -1,5 +1,7 @@
 import type { Services } from '../../app-types.js';
 import type { GatewayModule } from '../../platform/gateway.js';
+import type { Platform, Worker } from '../../platform-parts.js';
+import { createWebhooks } from './create-webhooks.js';
 import { JobWebhookResolver } from './job-webhook.resolver.js';
 
 /**
@@ -11,3 +13,11 @@ export const webhooksModule: GatewayModule<Services> = {
   name: 'webhooks',
   resolvers: [JobWebhookResolver],
 };
+
+/** Job webhooks (WEBHOOK_SECRET): the service that checks webhookUrl, the delivery schedule, and `announceJobEnds` for the jobs' events. */
+export function provideWebhooks({ db, redis, config, logger }: Platform) {
+  const { service, schedule, announceJobEnds } = createWebhooks(db, redis, config.webhooks, logger);
+  return { announceJobEnds, services: { webhooks: service } satisfies Partial<Services>, workers: [schedule] satisfies Worker[] };
+}
+
+export type Webhooks = ReturnType<typeof provideWebhooks>;
