@@ -108,6 +108,9 @@ export interface GatewayErrorOptions {
   retryable?: boolean;
   cause?: unknown;
   extensions?: Record<string, unknown>;
+  /** The error fails the whole request, with its code's status (as the WHOLE_REQUEST codes always do). */
+  failsRequest?: boolean;
+  /** A status other than its code's (421 for a host the gateway does not answer for, 416 for a range outside the image, …). */
   httpStatus?: number;
 }
 
@@ -130,7 +133,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.extensions = options.extensions ?? {};
-    this.httpStatus = options.httpStatus ?? (WHOLE_REQUEST.has(code) ? HTTP_STATUS[code] : undefined);
+    this.httpStatus = options.httpStatus ?? (options.failsRequest || WHOLE_REQUEST.has(code) ? HTTP_STATUS[code] : undefined);
   }
 
 }

@@ -17,7 +17,7 @@ const graphqlRefusal: Refusal<IncomingMessage, ServerResponse> = (req, res, erro
   const retryAfter = error.extensions.retryAfter;
   if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-  sendRequestError(req, res, status, error.code, error.message, error.extensions);
+  sendRequestError(req, res, error);
 };
 
 /**

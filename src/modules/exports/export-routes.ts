@@ -1,5 +1,5 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import { GatewayError, httpStatusOf, badInput } from '../../platform/errors.js';
+import { GatewayError, badInput } from '../../platform/errors.js';
 import { sendDownload } from '../../platform/http/download.js';
 import { sendRequestError } from '../../platform/http/json-errors.js';
 import type { Logger } from '../../platform/logger.js';
@@ -59,7 +59,7 @@ export function exportRoutes(services: ExportRouteServices, logger: Logger): Rou
       if (!(error instanceof GatewayError)) return next(error);
       const retryAfter = error.extensions.retryAfter;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-      sendRequestError(req, res, httpStatusOf(error), error.code, error.message, error.extensions);
+      sendRequestError(req, res, error);
     }
   };
 

@@ -1,11 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import rangeParser from 'range-parser';
-import { GatewayError, HTTP_STATUS } from '../../platform/errors.js';
+import { GatewayError, httpStatusOf } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Delivery, ImageDelivery } from './image-delivery.js';
 import type { ByteRange } from '../../platform/blob-storage/blob-store.js';
-import { sendRequestError } from '../../platform/http/json-errors.js';
+import { internalError, LOGGED_FAILURE, sendRequestError } from '../../platform/http/json-errors.js';
 
 /**
  * GET (and HEAD) /images/:id?exp&sig and /images/:id/thumbnail?size&exp&sig:
@@ -56,7 +56,7 @@ async function send(req: Request, res: Response, blob: Delivery, delivery: Image
   const range = requestedRange(req, blob);
   if (range === 'unsatisfiable') {
     res.set({ 'Content-Range': `bytes */${blob.byteSize}`, 'Cache-Control': 'no-store' });
-    sendRequestError(req, res, 416, 'BAD_REQUEST', `The range lies outside the ${blob.byteSize} bytes of this image; ask for bytes within 0-${blob.byteSize - 1}.`);
+    sendRequestError(req, res, new GatewayError('BAD_REQUEST', `The range lies outside the ${blob.byteSize} bytes of this image; ask for bytes within 0-${blob.byteSize - 1}.`, { httpStatus: 416 }));
     return;
   }
   const body = req.method === 'HEAD' ? undefined : await delivery.open(blob, range);
@@ -104,11 +104,7 @@ function fail(req: Request, res: Response, error: unknown, logger: Logger): void
   res.removeHeader('Accept-Ranges');
   res.setHeader('Cache-Control', 'no-store');
   // BLOB_MISSING is a server fault (500): see blobMissing in blob-store.ts.
-  const status = error instanceof GatewayError ? HTTP_STATUS[error.code] : 500;
-  if (status >= 500) logger.error({ err: error }, 'could not deliver an image');
-  if (error instanceof GatewayError) {
-    sendRequestError(req, res, status, error.code, error.message);
-  } else {
-    sendRequestError(req, res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error. The failure was logged; retry later or contact the operator.');
-  }
+  const coded = error instanceof GatewayError ? error : internalError(LOGGED_FAILURE);
+  if (httpStatusOf(coded) >= 500) logger.error({ err: error }, 'could not deliver an image');
+  sendRequestError(req, res, coded);
 }

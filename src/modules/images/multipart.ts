@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-minimal';
+import { GatewayError } from '../../platform/errors.js';
 import { sendRequestError } from '../../platform/http/json-errors.js';
 
 export interface MultipartLimits {
@@ -28,13 +29,11 @@ export function multipartUploads(limits: MultipartLimits): (req: IncomingMessage
       return sendRequestError(
         req,
         res,
-        400,
-        'BAD_REQUEST',
-        'This multipart request was refused as a possible CSRF attempt. Send the header "Apollo-Require-Preflight: true" with uploads.',
+        new GatewayError('BAD_REQUEST', 'This multipart request was refused as a possible CSRF attempt. Send the header "Apollo-Require-Preflight: true" with uploads.'),
       );
     }
     if (Number(req.headers['content-length'] ?? 0) > maxBody) {
-      return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', `The upload is larger than this gateway accepts (${limits.uploadFiles} files of at most ${limits.uploadBytes} bytes).`);
+      return sendRequestError(req, res, new GatewayError('PAYLOAD_TOO_LARGE', `The upload is larger than this gateway accepts (${limits.uploadFiles} files of at most ${limits.uploadBytes} bytes).`));
     }
     try {
       return await processRequest(req, res, {
@@ -46,8 +45,8 @@ export function multipartUploads(limits: MultipartLimits): (req: IncomingMessage
       });
     } catch (caught) {
       const error = caught as { status?: number; message?: string };
-      if (error.status === 413) return sendRequestError(req, res, 413, 'PAYLOAD_TOO_LARGE', tooLargeMessage(error.message, limits));
-      sendRequestError(req, res, 400, 'BAD_REQUEST', `Malformed multipart upload: ${error.message ?? 'unreadable body'}`);
+      if (error.status === 413) return sendRequestError(req, res, new GatewayError('PAYLOAD_TOO_LARGE', tooLargeMessage(error.message, limits)));
+      sendRequestError(req, res, new GatewayError('BAD_REQUEST', `Malformed multipart upload: ${error.message ?? 'unreadable body'}`));
     }
   };
 }

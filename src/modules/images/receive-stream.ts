@@ -63,7 +63,7 @@ export async function receiveStream(source: Readable, tempPath: string, maxBytes
     }
     throw new GatewayError('BAD_USER_INPUT', 'The upload ended before the whole file arrived (truncated or malformed multipart body). Send it again.', {
       cause: error,
-      httpStatus: 400,
+      failsRequest: true,
     });
   }
   if (byteSize > maxBytes) {

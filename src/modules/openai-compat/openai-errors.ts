@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { GatewayError, httpStatusOf } from '../../platform/errors.js';
+import { internalError, transportError } from '../../platform/http/json-errors.js';
 import type { Logger } from '../../platform/logger.js';
 
 /**
@@ -29,22 +30,13 @@ export function errorBody(status: number, code: string, message: string, param: 
 
 /** The status and body of any failure; one the gateway did not expect is logged and told as INTERNAL_SERVER_ERROR. */
 export function describeError(error: unknown, logger: Logger): { status: number; body: OpenAiErrorBody; retryAfter?: number } {
-  if (error instanceof GatewayError) {
-    const status = httpStatusOf(error);
-    const param = typeof error.extensions.param === 'string' ? error.extensions.param : null;
-    const retryAfter = error.extensions.retryAfter;
-    return { status, body: errorBody(status, error.code, error.message, param), ...(typeof retryAfter === 'number' ? { retryAfter } : {}) };
-  }
-  const status = transportStatus(error);
-  if (status !== undefined) return { status, body: errorBody(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', (error as Error).message) };
-  logger.error({ err: error }, 'unexpected error in a chat completion');
-  return { status: 500, body: errorBody(500, 'INTERNAL_SERVER_ERROR', 'Internal server error.') };
-}
-
-/** A body parser's 4xx (malformed JSON, a body over the limit). */
-function transportStatus(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+  const expected = error instanceof GatewayError ? error : transportError(error);
+  if (!expected) logger.error({ err: error }, 'unexpected error in a chat completion');
+  const coded = expected ?? internalError();
+  const status = httpStatusOf(coded);
+  const param = typeof coded.extensions.param === 'string' ? coded.extensions.param : null;
+  const retryAfter = coded.extensions.retryAfter;
+  return { status, body: errorBody(status, coded.code, coded.message, param), ...(typeof retryAfter === 'number' ? { retryAfter } : {}) };
 }
 
 export function sendError(res: Response, error: unknown, logger: Logger): void {

@@ -38,7 +38,7 @@ export function openAiRoutes(services: Services, logger: Logger): Router {
   const router = Router();
   router.use('/v1', (req, res, next) => {
     if (origins.admits(req)) return next();
-    sendError(res, new GatewayError('FORBIDDEN', BrowserOrigins.refusalMessage(req.headers.origin)), logger);
+    sendError(res, BrowserOrigins.refusal(req.headers.origin), logger);
   });
   // The SDK always sends a key. On an open gateway (no key exists yet) one that is not a gateway key (a DashScope
   // `sk-…` key left in the code, a placeholder) is taken as no key, so existing code works with only base_url changed.

@@ -1,3 +1,4 @@
+import { GatewayError } from '../errors.js';
 import type { QueryLimits } from './limits/query-limits.js';
 import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-http-request.js';
 
@@ -21,5 +22,5 @@ export function checkOperationSize(limits: QueryLimits, request: GraphqlHttpRequ
   const refused = document === undefined ? undefined : limits.checkSource(document);
   if (!refused) return undefined;
   const { code: _code, http: _http, ...details } = refused.extensions;
-  return { refused: true, status: 400, code: 'QUERY_TOO_COMPLEX', message: refused.message, extensions: details };
+  return { refused: true, error: new GatewayError('QUERY_TOO_COMPLEX', refused.message, { extensions: details }) };
 }

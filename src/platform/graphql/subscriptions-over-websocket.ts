@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GatewayError } from '../errors.js';
+import { toGraphQLError } from './error-formatter.js';
 
 /** Subscriptions run over graphql-ws only; over HTTP they would fail deep in execution as an internal error. */
 export function subscriptionsOverWebSocketOnly<TContext extends object>(): ApolloServerPlugin<TContext> {
@@ -7,9 +8,7 @@ export function subscriptionsOverWebSocketOnly<TContext extends object>(): Apoll
     requestDidStart: async () => ({
       didResolveOperation: async ({ operation }) => {
         if (operation?.operation !== 'subscription') return;
-        throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at this same URL, not over HTTP.', {
-          extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-        });
+        throw toGraphQLError(new GatewayError('BAD_REQUEST', 'Subscriptions are served over WebSocket (graphql-ws) at this same URL, not over HTTP.', { failsRequest: true }));
       },
     }),
   };

@@ -1,4 +1,4 @@
-import { HTTP_STATUS } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { GraphqlHttpRequest, RequestRefusal } from '../http/graphql-http-request.js';
 import type { PersistedRequest, TrustedDocuments } from './trusted-documents.js';
 
@@ -39,6 +39,6 @@ export function applyTrustedDocuments(trusted: TrustedDocuments, request: Graphq
   if (!sent || typeof sent !== 'object' || Array.isArray(sent)) return request;
   const outcome = trusted.resolve(sent as PersistedRequest);
   if (outcome.kind === 'pass') return request;
-  if (outcome.kind === 'refused') return { refused: true, status: HTTP_STATUS[outcome.code], code: outcome.code, message: outcome.message };
+  if (outcome.kind === 'refused') return { refused: true, error: new GatewayError(outcome.code, outcome.message) };
   return isGet ? { ...request, search: rewrittenSearch(search, outcome.request) } : { ...request, body: outcome.request };
 }

@@ -7,5 +7,5 @@ export function isUploadParserError(error: unknown): error is Error & { status: 
 
 export function toUploadError(error: Error & { status: number }): GatewayError {
   if (error.status === 413) return new GatewayError('PAYLOAD_TOO_LARGE', error.message, { cause: error });
-  return new GatewayError('BAD_USER_INPUT', `The upload could not be read: ${error.message}`, { cause: error, httpStatus: 400 });
+  return new GatewayError('BAD_USER_INPUT', `The upload could not be read: ${error.message}`, { cause: error, failsRequest: true });
 }

@@ -2,10 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import { execute, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { GatewayError } from '../errors.js';
+import { GatewayError, httpStatusOf } from '../errors.js';
 import { socketGone } from '../http/client-gone.js';
 import { AllowedHosts } from '../http/allowed-hosts.js';
 import { BrowserOrigins } from '../http/browser-origins.js';
+import { requestErrorBody } from '../http/json-errors.js';
 import type { OperationMetrics } from './graphql-operations.js';
 import { requestIdFrom, runInRequest, type RequestScope } from '../http/request-context.js';
 import type { CallerIdentity, Gateway, OperationContext } from '../gateway.js';
@@ -42,9 +43,8 @@ export interface WebSocketOptions {
   tracing: boolean;
 }
 
-/** A handshake refused before the upgrade, in the gateway's JSON error shape. */
-const refusalBody = (message: string, code: string) => JSON.stringify({ errors: [{ message, extensions: { code } }] });
-const FULL_BODY = refusalBody('The gateway has as many WebSocket connections as it accepts (WS_MAX_CONNECTIONS). Retry later.', 'RATE_LIMITED');
+/** WS_MAX_CONNECTIONS reached: the server is full (503), not this client over its limit. */
+const FULL = new GatewayError('RATE_LIMITED', 'The gateway has as many WebSocket connections as it accepts (WS_MAX_CONNECTIONS). Retry later.', { httpStatus: 503 });
 const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8' };
 
 /** The close reason of a refused connection_init: a SocketRefusal's own, or a per-minute limit's. */
@@ -101,9 +101,11 @@ export function attachWebSocket<Caller extends CallerIdentity>(httpServer: Serve
     // Browsers send Origin on every handshake and CORS does not apply to WebSockets:
     // without this check any page could open a socket and spend the owner's tokens.
     verifyClient: ({ req }, done) => {
-      if (!options.hosts.admits(req.headers.host)) return done(false, AllowedHosts.STATUS, refusalBody(AllowedHosts.refusalMessage(req.headers.host), 'FORBIDDEN'), JSON_TYPE);
-      if (!options.origins.admits(req)) return done(false, 403, refusalBody(BrowserOrigins.refusalMessage(req.headers.origin), 'FORBIDDEN'), JSON_TYPE);
-      if (!sessions.hasRoom()) return done(false, 503, FULL_BODY, { ...JSON_TYPE, 'Retry-After': '5' });
+      // A handshake refused before the upgrade, in the gateway's JSON error shape.
+      const refuse = (error: GatewayError, headers: Record<string, string> = {}) => done(false, httpStatusOf(error), requestErrorBody(error), { ...JSON_TYPE, ...headers });
+      if (!options.hosts.admits(req.headers.host)) return refuse(AllowedHosts.refusal(req.headers.host));
+      if (!options.origins.admits(req)) return refuse(BrowserOrigins.refusal(req.headers.origin));
+      if (!sessions.hasRoom()) return refuse(FULL, { 'Retry-After': '5' });
       done(true);
     },
   });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
+import { GatewayError } from '../errors.js';
 import { sendRequestError } from './json-errors.js';
 
 /**
@@ -17,9 +18,6 @@ import { sendRequestError } from './json-errors.js';
  */
 
 export class AllowedHosts {
-  /** Misdirected Request: this server does not answer for that host (code FORBIDDEN). */
-  static readonly STATUS = 421;
-
   private readonly names: Set<string>;
   private readonly suffixes: string[];
 
@@ -55,15 +53,19 @@ export class AllowedHosts {
     return `${scheme}://${request.headers.host}`;
   }
 
-  /** Why a host is refused, naming the setting that admits it. */
-  static refusalMessage(host: string | undefined): string {
-    return `This gateway does not answer for the host "${host}" (a DNS rebinding guard). If that is its address, add the name to ALLOWED_HOSTS or set PUBLIC_URL.`;
+  /** Why a host is refused, naming the setting that admits it: 421 Misdirected Request (this server does not answer for that host), code FORBIDDEN. */
+  static refusal(host: string | undefined): GatewayError {
+    return new GatewayError(
+      'FORBIDDEN',
+      `This gateway does not answer for the host "${host}" (a DNS rebinding guard). If that is its address, add the name to ALLOWED_HOSTS or set PUBLIC_URL.`,
+      { httpStatus: 421 },
+    );
   }
 
   /** First on every route: another host gets 421 FORBIDDEN before anything runs (true: refused and answered). */
   refuse(req: IncomingMessage, res: ServerResponse): boolean {
     if (this.admits(req.headers.host)) return false;
-    sendRequestError(req, res, AllowedHosts.STATUS, 'FORBIDDEN', AllowedHosts.refusalMessage(req.headers.host));
+    sendRequestError(req, res, AllowedHosts.refusal(req.headers.host));
     return true;
   }
 

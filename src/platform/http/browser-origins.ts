@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
+import { GatewayError } from '../errors.js';
 import { sendRequestError } from './json-errors.js';
 
 /**
@@ -44,8 +45,8 @@ export class BrowserOrigins {
   }
 
   /** Why a browser origin is refused, naming the setting that admits it. */
-  static refusalMessage(origin: string | undefined): string {
-    return `Requests from the browser origin "${origin}" are not allowed. Add it to CORS_ORIGINS (comma-separated origins, e.g. CORS_ORIGINS=${URL.canParse(origin ?? '') ? new URL(origin!).origin : 'http://localhost:5173'}).`;
+  static refusal(origin: string | undefined): GatewayError {
+    return new GatewayError('FORBIDDEN', `Requests from the browser origin "${origin}" are not allowed. Add it to CORS_ORIGINS (comma-separated origins, e.g. CORS_ORIGINS=${URL.canParse(origin ?? '') ? new URL(origin!).origin : 'http://localhost:5173'}).`);
   }
 
   /**
@@ -55,7 +56,7 @@ export class BrowserOrigins {
    */
   refuseUnlisted(req: IncomingMessage, res: ServerResponse): boolean {
     if (this.admits(req)) return false;
-    sendRequestError(req, res, 403, 'FORBIDDEN', BrowserOrigins.refusalMessage(req.headers.origin));
+    sendRequestError(req, res, BrowserOrigins.refusal(req.headers.origin));
     return true;
   }
 

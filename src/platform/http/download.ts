@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { GatewayError, httpStatusOf } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sendRequestError } from './json-errors.js';
+import { internalError, LOGGED_FAILURE, sendRequestError } from './json-errors.js';
 
 /**
  * A file download streamed as the client takes it (backpressure: the body's
@@ -29,10 +29,10 @@ export async function sendDownload(req: Request, res: Response, logger: Logger, 
     first = await pieces.next();
   } catch (error) {
     if (error instanceof GatewayError) {
-      sendRequestError(req, res, httpStatusOf(error), error.code, error.message, error.extensions);
+      sendRequestError(req, res, error);
     } else {
       logger.error({ err: error, path: req.path }, 'download failed before its first byte');
-      sendRequestError(req, res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error. The failure was logged; retry later or contact the operator.');
+      sendRequestError(req, res, internalError(LOGGED_FAILURE));
     }
     return;
   }

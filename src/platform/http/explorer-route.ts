@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import accepts from 'accepts';
 import type { RequestHandler } from 'express';
+import { GatewayError } from '../errors.js';
 import { sendRequestError } from './json-errors.js';
 import { pageCsp, sendPage } from './web-pages.js';
 
@@ -22,9 +23,10 @@ export function explorerRoute(options: { enabled: boolean; publicUrl: string | u
       return sendRequestError(
         req,
         res,
-        404,
-        'NOT_FOUND',
-        'The GraphQL explorer is off (EXPLORER=false, the default with NODE_ENV=production): set EXPLORER=true to serve GraphiQL here. POST GraphQL operations to /graphql; the schema is in schema/schema.graphql.',
+        new GatewayError(
+          'NOT_FOUND',
+          'The GraphQL explorer is off (EXPLORER=false, the default with NODE_ENV=production): set EXPLORER=true to serve GraphiQL here. POST GraphQL operations to /graphql; the schema is in schema/schema.graphql.',
+        ),
       );
     }
     // A fresh nonce per response for the <style> GraphiQL's dialogs add (see pageCsp).

@@ -1,3 +1,5 @@
+import type { GatewayError } from '../errors.js';
+
 /** What the checks before Apollo (trusted documents, operation size) read and answer on POST /graphql (graphql-route.ts). */
 
 /** A GraphQL request as Apollo reads it: the method, the URL's search (GET parameters) and the parsed body. */
@@ -10,8 +12,5 @@ export interface GraphqlHttpRequest {
 /** Why a request is answered before Apollo sees it. */
 export interface RequestRefusal {
   refused: true;
-  status: number;
-  code: string;
-  message: string;
-  extensions?: Record<string, unknown>;
+  error: GatewayError;
 }

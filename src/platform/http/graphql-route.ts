@@ -12,10 +12,9 @@ import { startRequestSpan } from '../tracing/request-spans.js';
 import type { AllowedHosts } from './allowed-hosts.js';
 import type { BrowserOrigins } from './browser-origins.js';
 import { wantsPage } from './explorer-route.js';
-import { sendRequestError, sendTransportError } from './json-errors.js';
+import { sendRequestError, sendTransportError, transportError } from './json-errors.js';
 import { runInRequest, type RequestScope } from './request-context.js';
 import { startRequestLog } from './request-logging.js';
-import type { RequestRefusal } from './graphql-http-request.js';
 
 export interface GraphqlRouteOptions<Caller extends CallerIdentity> {
   apollo: ApolloServer<OperationContext<Caller>>;
@@ -89,9 +88,6 @@ export function graphqlRoute<Caller extends CallerIdentity>(options: GraphqlRout
   const readJson = (req: IncomingMessage, res: ServerResponse) =>
     new Promise<unknown>((resolve, reject) => parseJson(req, res, (error?: unknown) => (error ? reject(error) : resolve((req as { body?: unknown }).body))));
 
-  function refuse(req: IncomingMessage, res: ServerResponse, refusal: RequestRefusal): void {
-    sendRequestError(req, res, refusal.status, refusal.code, refusal.message, refusal.extensions);
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (hosts.refuse(req, res) || origins.applyCors(req, res) || origins.refuseUnlisted(req, res)) return;
@@ -105,9 +101,9 @@ export function graphqlRoute<Caller extends CallerIdentity>(options: GraphqlRout
       body = await readJson(req, res);
     }
     const request = applyTrustedDocuments(options.trusted, { method: req.method ?? 'GET', search: searchOf(req.url ?? ''), body });
-    if ('refused' in request) return refuse(req, res, request);
+    if ('refused' in request) return sendRequestError(req, res, request.error);
     const tooLarge = checkOperationSize(options.limits, request);
-    if (tooLarge) return refuse(req, res, tooLarge);
+    if (tooLarge) return sendRequestError(req, res, tooLarge.error);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method.toUpperCase(), headers: headersOf(req), search: request.search, body: request.body },
       context: async () => options.contextFor(caller, req, res),
@@ -117,8 +113,7 @@ export function graphqlRoute<Caller extends CallerIdentity>(options: GraphqlRout
 
   /** A body the parser refused (413, malformed JSON) is the client's 4xx; anything else is logged and answered 500. */
   function failed(scope: RequestScope, req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    const status = (error as { status?: unknown } | undefined)?.status;
-    if (typeof status !== 'number' || status >= 500) scope.log.error({ err: error }, 'unexpected error serving /graphql');
+    if (!transportError(error)) scope.log.error({ err: error }, 'unexpected error serving /graphql');
     if (res.headersSent) res.destroy();
     else sendTransportError(req, res, error);
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Request, Response } from 'express';
+import { GatewayError } from '../errors.js';
 import { sendRequestError } from './json-errors.js';
 
 /**
@@ -66,7 +67,7 @@ export async function sendPage(req: Request, res: Response, file: 'index.html' |
     // Read per request (a few hundred bytes): a rebuild while the gateway runs is served at once.
     html = await readFile(WEB_DIST + file, 'utf8');
   } catch {
-    return sendRequestError(req, res, 404, 'NOT_FOUND', NOT_BUILT);
+    return sendRequestError(req, res, new GatewayError('NOT_FOUND', NOT_BUILT));
   }
   res.set({ ...PAGE_HEADERS, 'Content-Security-Policy': csp }).type('html').send(edit(html));
 }

@@ -28,7 +28,7 @@ export type LimitVariable =
  */
 export function limitError(limit: LimitVariable, message: string, maximum: number, actual?: number): GraphQLError {
   const extensions = { limit, maximum, ...(actual === undefined ? {} : { actual }) };
-  return toGraphQLError(new GatewayError('QUERY_TOO_COMPLEX', message, { httpStatus: 400, extensions }));
+  return toGraphQLError(new GatewayError('QUERY_TOO_COMPLEX', message, { failsRequest: true, extensions }));
 }
 
 export interface QueryLimitsOptions extends CostOptions {
