@@ -67,7 +67,7 @@ export interface App extends Gateway<Caller> {
   services: Services;
   /** Every SQL statement sent, for gateway_db_statements_total and for tests that count them. */
   statements: SqlStatements;
-  /** Starts the job worker (resuming unfinished jobs), the orphan sweep and the retention sweep. */
+  /** Starts the modules' workers: the usage ledger, replica caches, erasure watch and retention sweep, the job queue (resuming unfinished jobs), webhook deliveries, the orphan sweep. */
   startWorkers(): Promise<void>;
   /** Takes no new job work; in-flight upstream calls get SHUTDOWN_GRACE_MS to finish. */
   stopWorkers(): Promise<void>;
