@@ -75,6 +75,8 @@ import { ExportLinks } from './modules/exports/export-links.js';
 import { createWebhooks } from './modules/webhooks/create-webhooks.js';
 import { FingerprintRepository } from './modules/near-duplicates/fingerprint.repository.js';
 import { NearDuplicateService } from './modules/near-duplicates/near-duplicate.service.js';
+import { Flights } from './modules/engine/flights.js';
+import { ModelCalls } from './modules/engine/model-calls.js';
 
 /** The composition root: the server and the tests boot the same thing. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -127,7 +129,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
   const similar = new SimilarAnswers(answerRepository, nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
-  const answers = new AnswerService({ answers: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
+  // The engine: every model call goes through `calls`, and every keyed kind's work under way is in `flights`.
+  const calls = new ModelCalls({ provider, blobs, ledger });
+  const flights = new Flights();
+  const answers = new AnswerService({ answers: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
   const vision = new VisionService(answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages });
   // Job webhooks (WEBHOOK_SECRET): a job's end also schedules its webhook.
   const webhooks = createWebhooks(db, redis, config.webhooks, logger);
@@ -168,7 +173,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }, storageHealth, blobsInFlight, onUploadsStored),
     answers,
     answerStreams: new AnswerStreamService({
-      answers, store: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
+      answers, store: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
       relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
     }),
     results,
@@ -183,8 +188,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     conversations: new ConversationService({
       conversations: new ConversationRepository(db),
       images: imageRepository,
-      blobs,
-      provider,
+      calls,
       context: new ConversationContext({ ...imageSending, maxTokens: config.conversations.maxContextTokens }),
       limits: {
         maxImages: config.limits.imagesPerQuestion,
@@ -197,8 +201,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     imagesAnswers: new ImagesAnswerService({
       answers: new ImagesAnswerRepository(db),
       images: imageRepository,
-      blobs,
-      provider,
+      calls,
+      flights,
       estimate: tokenEstimate,
       scope: config.cacheScope,
       limits: { maxImages: config.limits.imagesPerQuestion, questionLength: config.limits.questionLength },
