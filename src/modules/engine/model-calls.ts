@@ -49,7 +49,7 @@ export interface ChatCall extends CallFor {
 export interface ModelCallParts {
   provider: ModelProvider;
   blobs: Pick<BlobStore, 'read'>;
-  ledger?: UsageLedger;
+  ledger?: Pick<UsageLedger, 'call'>;
 }
 
 /** What the endpoint billed for a packed call's results, the unusable replies behind a failure included. */
