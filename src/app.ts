@@ -5,6 +5,7 @@ import { provideAccess } from './modules/access/index.js';
 import { provideAnalytics } from './modules/analytics/index.js';
 import { provideAnswers } from './modules/answers/index.js';
 import { provideConversations } from './modules/conversations/index.js';
+import { provideEngine } from './modules/engine/index.js';
 import { provideExports } from './modules/exports/index.js';
 import { multipartUploads, provideImages } from './modules/images/index.js';
 import { provideJobs } from './modules/jobs/index.js';
@@ -24,11 +25,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const analytics = provideAnalytics(platform);
   const images = await provideImages(platform);
   const nearDuplicates = provideNearDuplicates(platform, { images });
-  const answers = provideAnswers(platform, { analytics, nearDuplicates });
-  const vision = provideVision(platform, { answers, images, analytics });
+  const engine = provideEngine(platform, { analytics });
+  const answers = provideAnswers(platform, { analytics, engine, nearDuplicates });
+  const vision = provideVision(platform, { answers, engine, images, analytics });
   const webhooks = provideWebhooks(platform);
   const jobs = provideJobs(platform, { access, images, answers, vision, webhooks });
-  const conversations = provideConversations(platform, { images, analytics });
+  const conversations = provideConversations(platform, { images, engine, analytics });
   const lifecycle = provideLifecycle(platform, { access, images, answers, jobs });
   const exports = provideExports({ answers, analytics, images });
 

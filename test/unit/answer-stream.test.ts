@@ -12,7 +12,7 @@ import { memoryWorld } from '../support/memory/world.js';
 
 function world() {
   const w = memoryWorld({ reply: (prompt) => `the answer to ${prompt}` });
-  const streams = new AnswerStreamService({ answers: w.answerService, store: w.answers, blobs: w.blobs, provider: w.provider, cache: w.cache, estimate: w.estimate });
+  const streams = new AnswerStreamService({ answers: w.answerService, store: w.answers, calls: w.calls, flights: w.flights, cache: w.cache, estimate: w.estimate });
   return { ...w, streams };
 }
 

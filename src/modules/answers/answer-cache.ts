@@ -12,14 +12,11 @@ import { answerKey, type AnswerRecord } from './answer.repository.js';
 export type CacheScope = 'tenant' | 'global';
 
 /**
- * The bounded in-memory layer in front of the stored answers, plus the
- * single-flight table: while one upstream call for a key is under way, every
- * other request for that key within the scope (in any GraphQL request) waits
- * for it instead of paying again.
+ * The bounded in-memory layer in front of the stored answers, and the cache
+ * key within the scope (calls under way are the engine's: engine/flights.ts).
  */
 export class AnswerCache {
   private readonly memory: LRUCache<string, AnswerRecord> | null;
-  private readonly inFlight = new Map<string, Promise<AnswerRecord>>();
 
   constructor(
     maxEntries: number,
@@ -61,18 +58,5 @@ export class AnswerCache {
     if (!this.memory) return;
     const keys = [...this.memory.entries()].filter(([, record]) => deleted(record)).map(([key]) => key);
     for (const key of keys) this.memory.delete(key);
-  }
-
-  pending(key: string): Promise<AnswerRecord> | undefined {
-    return this.inFlight.get(key);
-  }
-
-  /** Registers work for a key; the entry disappears when it settles, success or not (failures are never cached). */
-  track(key: string, work: Promise<AnswerRecord>): void {
-    this.inFlight.set(key, work);
-    const clear = () => {
-      if (this.inFlight.get(key) === work) this.inFlight.delete(key);
-    };
-    work.then(clear, clear);
   }
 }

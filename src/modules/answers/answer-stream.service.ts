@@ -1,31 +1,31 @@
-import type { ModelAnswer, ModelProvider } from '../../model/provider.js';
+import type { ModelAnswer } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
-import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
-import { CutShortCharge } from '../analytics/cut-short-charge.js';
 import type { AnswerCache } from './answer-cache.js';
-import type { AnswerStore } from './answer.repository.js';
-import { answerRow, type AnswerService } from './answer.service.js';
+import type { AnswerRecord, AnswerStore } from './answer.repository.js';
+import { answerFlightsOf, answerRow, type AnswerService } from './answer.service.js';
 import { usageKindOf, type AnswerRequest } from './answer-requests.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
-import { toModelImage } from '../images/model-image.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
-import { ModelCallError } from '../../model/model-call-error.js';
 import type { RefusalMemory } from './refusal-memory.js';
+import type { Flight, FlightLane, Flights } from '../engine/flights.js';
+import type { ModelCalls } from '../engine/model-calls.js';
 import type { AnswerClaims } from './answer-claims.js';
 import type { RelayedStream, StreamRelay } from './stream-relay.js';
 import { asError, GatewayError, type ErrorCode } from '../../platform/errors.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 
+/** A stream under way, in the engine's in-flight table: its listeners join the broadcast, not just its end. */
+type StreamFlight = Flight<AnswerRecord> & { broadcast: AnswerBroadcast };
 
 export interface AnswerStreamParts {
   answers: AnswerService;
   store: Pick<AnswerStore, 'save'>;
-  blobs: Pick<BlobStore, 'read'>;
-  provider: ModelProvider;
+  calls: ModelCalls;
+  flights: Flights;
   cache: AnswerCache;
   estimate: TokenEstimate;
   metrics?: Metrics;
@@ -64,9 +64,11 @@ export interface AnswerStreamParts {
  */
 export class AnswerStreamService {
   /** The broadcasts under way, by image and cache key. */
-  private readonly running = new Map<string, AnswerBroadcast>();
+  private readonly running: FlightLane<StreamFlight>;
 
-  constructor(private readonly parts: AnswerStreamParts) {}
+  constructor(private readonly parts: AnswerStreamParts) {
+    this.running = parts.flights.lane<StreamFlight>('stream');
+  }
 
   /**
    * The chunks of one answer. Refusals (the budget) are thrown before the
@@ -74,8 +76,8 @@ export class AnswerStreamService {
    * error. `signal` says the subscriber has gone.
    */
   async open(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
-    const { answers, cache, provider, refusals, claims } = this.parts;
-    const key = cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, provider.model);
+    const { answers, cache, calls, refusals, claims } = this.parts;
+    const key = cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, calls.model);
     const slot = JSON.stringify([request.image.id, key]);
     // The same stream under way: its text so far, then the rest (an ask would only get the end).
     const joined = this.join(slot, signal);
@@ -106,7 +108,7 @@ export class AnswerStreamService {
     this.parts.metrics?.cacheLookups.inc({ result: 'miss' });
     const broadcast = this.broadcastFor(slot);
     // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.
-    answers.shareInFlight(key, broadcast.answered, broadcast.abort);
+    answerFlightsOf(this.parts.flights).track(key, { work: broadcast.answered, abort: broadcast.abort });
     const chunks = broadcast.listen(signal, false);
     const relayed = claimed ? this.parts.relay?.publish(key) : undefined;
     void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }, relayed).finally(() => {
@@ -118,18 +120,15 @@ export class AnswerStreamService {
   /** A broadcast registered under `slot` until it ends. */
   private broadcastFor(slot: string): AnswerBroadcast {
     const broadcast = new AnswerBroadcast();
-    this.running.set(slot, broadcast);
-    const done = () => {
-      if (this.running.get(slot) === broadcast) this.running.delete(slot);
-      broadcast.abort.release();
-    };
+    this.running.track(slot, { work: broadcast.answered, abort: broadcast.abort, broadcast });
+    const done = () => broadcast.abort.release();
     broadcast.answered.then(done, done);
     return broadcast;
   }
 
   /** Listens to a broadcast under way, unless it has ended or every listener has left it (it is being cancelled). */
   private join(slot: string, signal: AbortSignal | undefined): AsyncGenerator<AnswerStreamChunk> | undefined {
-    const broadcast = this.running.get(slot);
+    const broadcast = this.running.get(slot)?.broadcast;
     if (!broadcast?.joinable) return undefined;
     this.parts.metrics?.cacheLookups.inc({ result: 'hit' });
     return broadcast.listen(signal, true);
@@ -165,44 +164,36 @@ export class AnswerStreamService {
   }
 
   private async run(broadcast: AnswerBroadcast, request: AnswerRequest, key: string, reservation: TokenReservation, payer: Payer, relayed: RelayedStream | undefined): Promise<void> {
-    const { blobs, provider, estimate, ledger, refusals, cache } = this.parts;
+    const { calls, estimate, ledger, refusals, cache } = this.parts;
     // Cancelled once every subscriber here has left and no other replica follows the relay.
     const upstream = new AbortController();
     broadcast.abort.signal.addEventListener('abort', () => {
       void (relayed?.unfollowed() ?? Promise.resolve()).then(() => upstream.abort(broadcast.abort.signal.reason));
     }, { once: true });
-    const charge = new CutShortCharge({
-      left: upstream.signal,
-      promptTokens: () => estimate.promptOfCall(request.image, [request.prompt]),
-      maxCompletionTokens: estimate.completionTokensPerAnswer,
-    });
     let answer: ModelAnswer;
     try {
-      const data = await blobs.read(request.image.sha256);
-      answer = await provider.chat(
-        { images: [toModelImage(request.image, data)], turns: [{ role: 'user', text: request.prompt }] },
-        {
-          signal: upstream.signal,
-          onDelta: (delta) => {
-            charge.receive(delta);
-            broadcast.write(delta);
-            relayed?.write(delta);
-          },
-          onCall: (call) => ledger?.call(payer, usageKindOf(request), charge.report(call)),
+      // Cut short (every listener left, or the reply broke off): charged as estimated (CutShortCharge).
+      answer = await calls.chat(calls.about([request.image], [{ role: 'user', text: request.prompt }]), {
+        payer,
+        reservation,
+        signal: upstream.signal,
+        promptTokens: () => estimate.promptOfCall(request.image, [request.prompt]),
+        maxCompletionTokens: estimate.completionTokensPerAnswer,
+        usageKind: usageKindOf(request),
+        onDelta: (delta) => {
+          broadcast.write(delta);
+          relayed?.write(delta);
         },
-      );
+        onRefused: (error) => refusals?.remember(key, error),
+      });
     } catch (error) {
-      if (error instanceof ModelCallError && error.contentFiltered) refusals?.remember(key, error);
-      // Cut short (every listener left, or the reply broke off): charged as estimated. Otherwise never billed: the reservation goes back.
-      await charge.settleFailed(reservation);
-      const failure = toApiError(asError(error));
+      const failure = asError(error);
       relayed?.fail(failure);
       broadcast.fail(failure);
       return;
     }
     try {
-      await reservation.settle(answer.usage.totalTokens);
-      const record = await this.parts.store.save(answerRow(request, answer, provider.model));
+      const record = await this.parts.store.save(answerRow(request, answer, calls.model));
       cache.set(key, record, request.refresh);
       ledger?.served(payer, record.model, usageKindOf(request), null);
       relayed?.finish();

@@ -1,8 +1,7 @@
 import type { Metrics } from '../../platform/metrics.js';
-import type { ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from '../../model/provider.js';
+import type { ModelAnswer, ModelImage, ModelPrompt, ModelResult } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
 import type { AnswerRecord, AnswerStore, NewAnswer } from './answer.repository.js';
-import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
 import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerClaims } from './answer-claims.js';
@@ -12,9 +11,9 @@ import { ModelCallError } from '../../model/model-call-error.js';
 import { groupBy } from '../../platform/collections.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
-import { toModelImage } from '../images/model-image.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
-import { CutShortCharge } from '../analytics/cut-short-charge.js';
+import type { Flight, FlightLane, Flights } from '../engine/flights.js';
+import type { ModelCalls } from '../engine/model-calls.js';
 import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
 import { wasCut } from '../../model/finish-reason.js';
 import { ZERO_USAGE } from '../../model/usage.js';
@@ -81,12 +80,11 @@ function settledLater<T>(error: Error): Promise<T> {
 
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
-/** What the endpoint billed for a call's results, the unusable replies behind a failure included. */
-const billedTokens = (results: readonly ModelResult[]) =>
-  results.reduce((sum, result) => sum + (result instanceof ModelCallError ? (result.billed?.totalTokens ?? 0) : result instanceof Error ? 0 : result.usage.totalTokens), 0);
+/** An answer's call in flight (a packed call's, or a stream's), in the engine's lane of answers. */
+export type AnswerFlight = Flight<AnswerRecord>;
 
-/** A result that failed with nothing billed for it. */
-const unbilled = (result: ModelResult | undefined) => result instanceof Error && !(result instanceof ModelCallError && result.billed);
+/** The lane of answer keys in the engine's in-flight table: askQuestion, packed calls and answerStream share it. */
+export const answerFlightsOf = (flights: Flights): FlightLane<AnswerFlight> => flights.lane<AnswerFlight>('answer');
 
 /** The row an answer is stored as, from the request and the model's reply (`model`: the provider's, unless a fallback answered). */
 export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: string): NewAnswer {
@@ -105,11 +103,11 @@ export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: st
   };
 }
 
-/** What AnswerService is made of: the store, blobs, provider, cache and estimate, and the optional parts. */
+/** What AnswerService is made of: the store, the engine's calls and in-flight table, cache and estimate, and the optional parts. */
 export interface AnswerServiceParts {
   answers: AnswerStore;
-  blobs: Pick<BlobStore, 'read'>;
-  provider: ModelProvider;
+  calls: ModelCalls;
+  flights: Flights;
   cache: AnswerCache;
   estimate: TokenEstimate;
   metrics?: Metrics;
@@ -132,12 +130,9 @@ export interface AnswerServiceParts {
  * billed usage after, so concurrent calls cannot overspend it.
  */
 export class AnswerService {
-  /** The abort shared by the callers of each upstream call, by the single-flight work it is registered under. */
-  private readonly abortOf = new WeakMap<Promise<AnswerRecord>, SharedAbort>();
-
+  private readonly inFlight: FlightLane<AnswerFlight>;
   private readonly answers: AnswerStore;
-  private readonly blobs: Pick<BlobStore, 'read'>;
-  private readonly provider: ModelProvider;
+  private readonly calls: ModelCalls;
   private readonly cache: AnswerCache;
   private readonly estimate: TokenEstimate;
   private readonly metrics?: Metrics;
@@ -149,8 +144,7 @@ export class AnswerService {
   constructor(parts: AnswerServiceParts) {
     ({
       answers: this.answers,
-      blobs: this.blobs,
-      provider: this.provider,
+      calls: this.calls,
       cache: this.cache,
       estimate: this.estimate,
       metrics: this.metrics,
@@ -159,19 +153,16 @@ export class AnswerService {
       refusals: this.refusals,
       similar: this.similar,
     } = parts);
+    this.inFlight = answerFlightsOf(parts.flights);
   }
 
   get model(): string {
-    return this.provider.model;
+    return this.calls.model;
   }
 
-  /** The provider of the request's kind of work (QWEN_OCR_MODEL for TEXT, say): its model keys the request's answers. */
-  private providerOf(request: AnswerRequest): ModelProvider {
-    return this.provider.forKind?.(request.kind) ?? this.provider;
-  }
-
+  /** The model of the request's kind of work (QWEN_OCR_MODEL for TEXT, say): it keys the request's answers. */
   private modelOf(request: AnswerRequest): string {
-    return this.providerOf(request).model;
+    return this.calls.modelFor(request.kind);
   }
 
   /**
@@ -184,7 +175,7 @@ export class AnswerService {
   async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget, signal?: AbortSignal): Promise<Array<AnswerResult | Error>> {
     const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.modelOf(r)));
     const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
-    const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.cache.pending(keys[i]!);
+    const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.inFlight.get(keys[i]!);
     const stored = await this.findStored(requests.filter(needsLookup));
 
     const outcomes = new Map<string, Promise<AnswerResult>>();
@@ -233,7 +224,7 @@ export class AnswerService {
    */
   async cached(request: AnswerRequest, apiKeyId: string | null, signal?: AbortSignal): Promise<AnswerResult | undefined> {
     const key = this.cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, this.modelOf(request));
-    const known = request.refresh || this.cache.get(key) || this.cache.pending(key);
+    const known = request.refresh || this.cache.get(key) || this.inFlight.get(key);
     return this.serve(request, key, known ? new Map() : await this.findStored([request]), apiKeyId, signal);
   }
 
@@ -256,14 +247,11 @@ export class AnswerService {
         return { record, cached: true, match };
       });
     }
-    const pending = this.cache.pending(key);
-    const abort = pending && this.abortOf.get(pending);
-    // A call every caller has left is being cut short: ask again rather than inherit its abort.
-    if (!pending || abort?.signal.aborted) return undefined;
-    abort?.join(signal);
+    const pending = this.inFlight.join(key, signal);
+    if (!pending) return undefined;
     this.countHit('EXACT');
     traceCacheResult('shared');
-    return pending.then(async (source) => {
+    return pending.work.then(async (source) => {
       const record = await this.own(request, source);
       saved(source);
       return { record, cached: true, match };
@@ -357,18 +345,8 @@ export class AnswerService {
     this.metrics?.cacheLookups.inc({ result: 'miss' });
     traceCacheResult('miss');
     const work = new Promise<AnswerRecord>((resolve, reject) => items.push({ request: miss.request, key: miss.key, embedding: miss.embedding, resolve, reject }));
-    this.shareInFlight(miss.key, work, abort);
+    this.inFlight.track(miss.key, { work, abort });
     return work.then((record) => ({ record, cached: false }));
-  }
-
-  /**
-   * Registers `work` as the key's call in flight (a packed call's, or a
-   * stream's): later asks for the key wait for it instead of calling, and
-   * each joins `abort`, so the call is cancelled only when all have gone.
-   */
-  shareInFlight(key: string, work: Promise<AnswerRecord>, abort: SharedAbort): void {
-    this.cache.track(key, work);
-    this.abortOf.set(work, abort);
   }
 
   /**
@@ -440,14 +418,17 @@ export class AnswerService {
   /** Reads the image once for all its calls. */
   private async askForImage(image: ImageRecord, calls: Call[]): Promise<void> {
     try {
-      let data: Buffer;
+      let sent: ModelImage;
       try {
-        data = await this.blobs.read(image.sha256);
+        [sent] = (await this.calls.read([image])) as [ModelImage];
       } catch (error) {
-        for (const call of calls) this.fail(call, error);
+        // Nothing was asked, so nothing was billed: the reservations go back.
+        for (const call of calls) {
+          void releaseReservation(call.reservation);
+          for (const item of call.items) item.reject(toApiError(asError(error)));
+        }
         return;
       }
-      const sent = toModelImage(image, data);
       await Promise.all(calls.map((call) => this.ask(sent, call)));
     } finally {
       for (const call of calls) call.abort.release();
@@ -458,35 +439,26 @@ export class AnswerService {
     const prompts = call.items.map((item) => modelPrompt(item.request));
     const kinds = new Map(prompts.map((prompt, i) => [prompt, usageKindOf(call.items[i]!.request)]));
     const payer = { tenant: call.image.tenant, apiKeyId: call.apiKeyId };
-    // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
-    const route = this.providerOf(call.items[0]!.request);
-    const estimate = this.estimateOf(call.items[0]!.request);
-    const charge = new CutShortCharge({ left: call.abort.signal, promptTokens: (carried) => estimate.promptOfCall(image, carried), maxCompletionTokens: estimate.completionTokensPerAnswer });
+    const first = call.items[0]!.request;
+    const estimate = this.estimateOf(first);
     let results: ModelResult[];
     try {
-      results = await route.answer(image, prompts, {
+      // Every caller gone (a closed socket, a cancelled job) cuts the call short: the prompts it got no answer for owe their estimate.
+      results = await this.calls.answer(image, prompts, {
+        kind: first.kind,
+        payer,
+        reservation: call.reservation,
         signal: call.abort.signal,
-        ...(call.completionTokens === undefined ? {} : { completionTokensPerAnswer: call.completionTokens }),
-        onCall: (upstream) => this.ledger?.call(payer, kindOfCall(upstream.prompts.map((prompt) => kinds.get(prompt))), charge.report(upstream)),
+        promptTokens: (carried) => estimate.promptOfCall(image, carried),
+        maxCompletionTokens: estimate.completionTokensPerAnswer,
+        completionTokensPerAnswer: call.completionTokens,
+        usageKindOf: (carried) => kindOfCall(carried.map((prompt) => kinds.get(prompt))),
       });
-    } catch (error) {
-      this.fail(call, error);
-      return;
-    }
-    try {
-      const cutShort = prompts.filter((_, i) => unbilled(results[i]));
-      await call.reservation.settle(billedTokens(results) + (cutShort.length > 0 ? charge.owed(cutShort) : 0));
     } catch (error) {
       for (const item of call.items) item.reject(asError(error));
       return;
     }
     await Promise.all(call.items.map((item, i) => this.save(item, results[i], payer)));
-  }
-
-  /** Nothing was billed, so the reservation is given back. */
-  private fail(call: Call, error: unknown): void {
-    void releaseReservation(call.reservation);
-    for (const item of call.items) item.reject(toApiError(asError(error)));
   }
 
   private async save(item: Deferred, result: ModelResult | undefined, payer: Payer): Promise<void> {

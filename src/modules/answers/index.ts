@@ -4,6 +4,7 @@ import { Listeners } from '../../platform/listeners.js';
 import type { Platform } from '../../platform-parts.js';
 import { createEmbedder } from '../../model/create-provider.js';
 import type { Analytics } from '../analytics/index.js';
+import type { Engine } from '../engine/index.js';
 import type { NearDuplicates } from '../near-duplicates/index.js';
 import { AnswerCache } from './answer-cache.js';
 import { AnswerRepository } from './answer.repository.js';
@@ -28,9 +29,12 @@ export const answersModule: GatewayModule<Services> = {
  * cache (with `answerReplaced`, told when a refresh replaced a cached answer)
  * and, with REDIS_URL, the claims other services of the same answers take.
  */
-export function provideAnswers(platform: Platform, { analytics, nearDuplicates }: { analytics: Pick<Analytics, 'ledger'>; nearDuplicates: Pick<NearDuplicates, 'services'> }) {
-  const { db, config, redis, logger, blobs, provider, metrics, tokenEstimate, analyticsQueries } = platform;
+export function provideAnswers(
+  { db, config, redis, logger, metrics, tokenEstimate, analyticsQueries }: Platform,
+  { analytics, engine, nearDuplicates }: { analytics: Pick<Analytics, 'ledger'>; engine: Engine; nearDuplicates: Pick<NearDuplicates, 'services'> },
+) {
   const { ledger } = analytics;
+  const { calls, flights } = engine;
   const answerRepository = new AnswerRepository(db, analyticsQueries);
   const answerReplaced = new Listeners<[key: string]>();
   const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope, answerReplaced.tell);
@@ -38,7 +42,7 @@ export function provideAnswers(platform: Platform, { analytics, nearDuplicates }
   // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
   const similar = new SimilarAnswers(answerRepository, nearDuplicates.services.nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
-  const answers = new AnswerService({ answers: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
+  const answers = new AnswerService({ answers: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
   return {
     cache: answerCache,
     answerReplaced,
@@ -46,7 +50,7 @@ export function provideAnswers(platform: Platform, { analytics, nearDuplicates }
     services: {
       answers,
       answerStreams: new AnswerStreamService({
-        answers, store: answerRepository, blobs, provider, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
+        answers, store: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
         relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
       }),
       results: new ResultService(answerRepository, config.analyticsQueryTimeoutMs),

@@ -1,17 +1,14 @@
-import type { ChatRequest, ChatTurn, ModelImage, ModelProvider, UpstreamCall } from '../../model/provider.js';
-import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
+import type { ChatRequest, ChatTurn } from '../../model/provider.js';
 import type { Page, PageArgs, Position } from '../../platform/database/pagination.js';
 import { asError, GatewayError, notFound } from '../../platform/errors.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
-import { toApiError } from '../answers/model-errors.js';
-import { toModelImage } from '../images/model-image.js';
-import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
+import type { ImageRepository } from '../images/image.repository.js';
 import type { ContextMessage, ContextPlan, ConversationContext } from './conversation-context.js';
 import { conversationImageIds, conversationTitle, earlierTurns, messageText } from './conversation-input.js';
 import type { ConversationRecord, ConversationRepository, MessageRecord, Turn } from './conversation.repository.js';
 import { PushStream } from './push-stream.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
-import { CutShortCharge } from '../analytics/cut-short-charge.js';
+import type { ModelCalls } from '../engine/model-calls.js';
 
 /** The records this service hands out, for its callers (resolvers, routes) to name without reaching the repository. */
 export type { ConversationRecord, MessageRecord } from './conversation.repository.js';
@@ -59,8 +56,7 @@ const HISTORY_PAGE = 100;
 export interface ConversationParts {
   conversations: ConversationRepository;
   images: Pick<ImageRepository, 'findByIds'>;
-  blobs: Pick<BlobStore, 'read'>;
-  provider: ModelProvider;
+  calls: ModelCalls;
   context: ConversationContext;
   limits: ConversationLimits;
   ledger?: UsageLedger;
@@ -78,14 +74,13 @@ export interface ConversationParts {
 export class ConversationService {
   private readonly conversations: ConversationRepository;
   private readonly images: Pick<ImageRepository, 'findByIds'>;
-  private readonly blobs: Pick<BlobStore, 'read'>;
-  private readonly provider: ModelProvider;
+  private readonly calls: ModelCalls;
   private readonly context: ConversationContext;
   private readonly limits: ConversationLimits;
   private readonly ledger?: UsageLedger;
 
   constructor(parts: ConversationParts) {
-    ({ conversations: this.conversations, images: this.images, blobs: this.blobs, provider: this.provider, context: this.context, limits: this.limits, ledger: this.ledger } = parts);
+    ({ conversations: this.conversations, images: this.images, calls: this.calls, context: this.context, limits: this.limits, ledger: this.ledger } = parts);
   }
 
   /**
@@ -153,7 +148,7 @@ export class ConversationService {
     try {
       const plan = await this.planContext(turn);
       const reservation = await budget.reserve(plan.tokens + this.limits.completionTokens);
-      const images = await this.readImages(turn.conversation.images).catch((error: unknown) => {
+      const images = await this.calls.read(turn.conversation.images).catch((error: unknown) => {
         void releaseReservation(reservation);
         throw error;
       });
@@ -166,26 +161,14 @@ export class ConversationService {
 
   /** Asks the model, settles the reservation to what it billed (or, cut short, to what it cost so far) and stores the reply. */
   private async reply({ turn, payer, request, promptTokens, reservation }: PreparedTurn, { signal, onDelta, usageKind = CONVERSATION_KIND }: TurnOptions): Promise<MessageRecord> {
-    const charge = new CutShortCharge({ left: signal, promptTokens: () => promptTokens, maxCompletionTokens: this.limits.completionTokens });
     try {
-      const streamed = onDelta && ((delta: string) => {
-        charge.receive(delta);
-        onDelta(delta);
-      });
-      const onCall = (call: UpstreamCall) => this.ledger?.call(payer, usageKind, charge.report(call));
-      const answer = await this.provider
-        .chat(request, { signal, onDelta: streamed, onCall })
-        .catch(async (error: unknown) => {
-          await charge.settleFailed(reservation);
-          throw toApiError(asError(error));
-        });
-      await reservation.settle(answer.usage.totalTokens);
+      const answer = await this.calls.chat(request, { payer, reservation, signal, onDelta, usageKind, promptTokens: () => promptTokens, maxCompletionTokens: this.limits.completionTokens });
       const { text, usage, latencyMs, finishReason } = answer;
-      const stored = await this.conversations.finishTurn(turn, { text, model: answer.model ?? this.provider.model, latencyMs, finishReason, ...usage });
+      const stored = await this.conversations.finishTurn(turn, { text, model: answer.model ?? this.calls.model, latencyMs, finishReason, ...usage });
       if (!stored) {
         throw busy('The conversation changed while this reply was written (it was deleted, or the reply outlived QWEN_DEADLINE_MS and another message took over); the reply was not stored.');
       }
-      this.ledger?.served(payer, stored.model ?? this.provider.model, usageKind, null);
+      this.ledger?.served(payer, stored.model ?? this.calls.model, usageKind, null);
       return stored;
     } catch (error) {
       await this.abandon(turn);
@@ -197,12 +180,6 @@ export class ConversationService {
     const first = await this.conversations.firstUserMessage(conversation.id);
     const earlier = first && first.id !== userMessage.id ? first : null;
     return this.context.plan(conversation.images, userMessage, earlier, earlier ? this.between(userMessage, earlier) : []);
-  }
-
-  /** The images' bytes, to send (a missing blob is BLOB_MISSING). */
-  private async readImages(images: readonly ImageRecord[]): Promise<ModelImage[]> {
-    const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
-    return images.map((image, i) => toModelImage(image, data[i]!));
   }
 
   /** The messages between two of a conversation's, newest first, read a page at a time (only as far as the context reads). */

@@ -2,6 +2,7 @@ import type { Services } from '../../app-types.js';
 import type { GatewayModule } from '../../platform/gateway.js';
 import type { Platform } from '../../platform-parts.js';
 import type { Analytics } from '../analytics/index.js';
+import type { Engine } from '../engine/index.js';
 import type { Images } from '../images/index.js';
 import { ConversationContext } from './conversation-context.js';
 import { ConversationRepository } from './conversation.repository.js';
@@ -18,9 +19,10 @@ export const conversationsModule: GatewayModule<Services> = {
 
 /** Conversations: their service, with the context trimmed to CONVERSATION_MAX_CONTEXT_TOKENS. */
 export function provideConversations(
-  { db, config, blobs, provider, imageSending, tokenEstimate }: Platform,
-  { images, analytics }: { images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
+  { db, config, imageSending, tokenEstimate }: Platform,
+  { images, engine, analytics }: { images: Pick<Images, 'repository'>; engine: Pick<Engine, 'calls'>; analytics: Pick<Analytics, 'ledger'> },
 ) {
+  const { calls } = engine;
   const imageRepository = images.repository;
   const { ledger } = analytics;
   return {
@@ -28,8 +30,7 @@ export function provideConversations(
       conversations: new ConversationService({
         conversations: new ConversationRepository(db),
         images: imageRepository,
-        blobs,
-        provider,
+        calls,
         context: new ConversationContext({ ...imageSending, maxTokens: config.conversations.maxContextTokens }),
         limits: {
           maxImages: config.limits.imagesPerQuestion,

@@ -1,18 +1,15 @@
-import type { ModelProvider, UpstreamCall } from '../../model/provider.js';
 import type { TokenEstimate } from '../../model/token-estimate.js';
-import type { BlobStore } from '../../platform/blob-storage/blob-store.js';
-import { asError, badInput, notFound } from '../../platform/errors.js';
+import { badInput, notFound } from '../../platform/errors.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
-import { releaseReservation, type TokenBudget } from '../access/caller.js';
+import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
 import type { CacheScope } from '../answers/answer-cache.js';
 import type { AnswerClaims } from '../answers/answer-claims.js';
-import { toApiError } from '../answers/model-errors.js';
-import { toModelImage } from '../images/model-image.js';
 import { normalizeQuestion } from '../answers/prompts.js';
 import type { ImageLookup, ImageRecord } from '../images/image.repository.js';
 import type { UsageLedger } from '../analytics/usage-ledger.js';
 import { wasCut } from '../../model/finish-reason.js';
-import { CutShortCharge } from '../analytics/cut-short-charge.js';
+import type { Flight, FlightLane, Flights } from '../engine/flights.js';
+import type { ModelCalls } from '../engine/model-calls.js';
 import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
 
 /** The records this service hands out, for resolvers to name without reaching the repository. */
@@ -32,11 +29,7 @@ export interface ImagesAnswerResult {
 }
 
 /** One upstream call under way, which identical asks wait on instead of paying again. */
-interface Flight {
-  work: Promise<ImagesAnswerRecord>;
-  /** Fires when every caller waiting on the call has gone. */
-  abort: SharedAbort;
-}
+type ImagesFlight = Flight<ImagesAnswerRecord>;
 
 
 /**
@@ -70,8 +63,8 @@ type Asked = Required<Omit<ImagesAskOptions, 'signal'>> & Pick<ImagesAskOptions,
 export interface ImagesAnswerParts {
   answers: Pick<ImagesAnswerRepository, 'findForTenant' | 'findByKey' | 'save' | 'adopt' | 'relink'>;
   images: ImageLookup;
-  blobs: Pick<BlobStore, 'read'>;
-  provider: ModelProvider;
+  calls: ModelCalls;
+  flights: Flights;
   estimate: Pick<TokenEstimate, 'forImages' | 'promptOfImages' | 'completionTokensPerAnswer'>;
   scope: CacheScope;
   limits: ImagesAnswerLimits;
@@ -91,12 +84,10 @@ export interface ImagesAnswerParts {
  * billed usage after.
  */
 export class ImagesAnswerService {
-  private readonly inFlight = new Map<string, Flight>();
-
+  private readonly inFlight: FlightLane<ImagesFlight>;
   private readonly answers: ImagesAnswerParts['answers'];
   private readonly images: ImageLookup;
-  private readonly blobs: Pick<BlobStore, 'read'>;
-  private readonly provider: ModelProvider;
+  private readonly calls: ModelCalls;
   private readonly estimate: ImagesAnswerParts['estimate'];
   private readonly scope: CacheScope;
   private readonly limits: ImagesAnswerLimits;
@@ -107,14 +98,14 @@ export class ImagesAnswerService {
     ({
       answers: this.answers,
       images: this.images,
-      blobs: this.blobs,
-      provider: this.provider,
+      calls: this.calls,
       estimate: this.estimate,
       scope: this.scope,
       limits: this.limits,
       ledger: this.ledger,
       claims: this.claims,
     } = parts);
+    this.inFlight = parts.flights.lane<ImagesFlight>('images');
   }
 
   find(tenant: string, id: string): Promise<ImagesAnswerRecord | null> {
@@ -135,7 +126,7 @@ export class ImagesAnswerService {
     const ids = askedImageIds(imageIds, this.limits.maxImages);
     const prompt = normalizeQuestion(question, this.limits.questionLength);
     const images = await this.tenantImages(tenant, ids);
-    const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.provider.model };
+    const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.calls.model };
     const flightKey = JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key]);
     // A stored reply cut by max_tokens is never served as complete: asked again with twice its room.
     const storeScope = this.scope === 'tenant' ? tenant : null;
@@ -168,20 +159,8 @@ export class ImagesAnswerService {
     }
     const abort = new SharedAbort();
     abort.join(signal);
-    const charge = new CutShortCharge({ left: abort.signal, promptTokens: () => this.estimate.promptOfImages(images, prompt), maxCompletionTokens: this.estimate.completionTokensPerAnswer });
-    const work = this.call(tenant, budget.apiKeyId, images, key, { signal: abort.signal, completionTokensPerAnswer: room, usageKind: asked.usageKind }, charge).then(
-      async (answer) => {
-        await reservation.settle(answer.totalTokens);
-        return answer;
-      },
-      async (error: unknown) => {
-        // Never billed, unless every caller left while the endpoint worked on it: then it owes the estimate.
-        await charge.settleFailed(reservation);
-        throw toApiError(asError(error));
-      },
-    );
-    const saved = work.then((answer) => this.answers.save(answer));
-    this.track(flightKey, { work: saved, abort });
+    const saved = this.call(tenant, budget.apiKeyId, images, key, { reservation, signal: abort.signal, completionTokensPerAnswer: room, usageKind: asked.usageKind }).then((answer) => this.answers.save(answer));
+    this.inFlight.track(flightKey, { work: saved, abort });
     // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
     const release = () => this.claims?.release(claimKey);
     saved.then(release, release);
@@ -190,11 +169,7 @@ export class ImagesAnswerService {
 
   /** The call under way for the key, now also waited on by this caller (undefined when there is none to wait on). */
   private join(flightKey: string, signal: AbortSignal | undefined): Promise<ImagesAnswerRecord> | undefined {
-    const flight = this.inFlight.get(flightKey);
-    // A call every caller has left is being cut short: ask again rather than inherit its abort.
-    if (!flight || flight.abort.signal.aborted) return undefined;
-    flight.abort.join(signal);
-    return flight.work;
+    return this.inFlight.join(flightKey, signal)?.work;
   }
 
   /** The caller's images in the order named; another tenant's image is as unknown as a missing one. */
@@ -205,13 +180,18 @@ export class ImagesAnswerService {
     return ids.map((id) => found.get(id)!);
   }
 
-  /** Reads the images and asks the model once, every image in the first (only) user turn. */
-  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, ask: { signal: AbortSignal; completionTokensPerAnswer: number | undefined; usageKind: string }, charge: CutShortCharge) {
-    const data = await Promise.all(images.map((image) => this.blobs.read(image.sha256)));
-    const sent = images.map((image, i) => toModelImage(image, data[i]!));
-    const onCall = (call: UpstreamCall) => this.ledger?.call({ tenant, apiKeyId }, ask.usageKind, charge.report(call));
-    const { signal, completionTokensPerAnswer } = ask;
-    const answer = await this.provider.chat({ images: sent, turns: [{ role: 'user', text: key.prompt }] }, { signal, onCall, ...(completionTokensPerAnswer === undefined ? {} : { completionTokensPerAnswer }) });
+  /**
+   * Asks the model once, every image in the first (only) user turn. Never
+   * billed when it fails, unless every caller left while the endpoint worked
+   * on it: then it owes the estimate.
+   */
+  private async call(tenant: string, apiKeyId: string | null, images: readonly ImageRecord[], key: ImagesAnswerKey, ask: { reservation: TokenReservation; signal: AbortSignal; completionTokensPerAnswer: number | undefined; usageKind: string }) {
+    const answer = await this.calls.chat(this.calls.about(images, [{ role: 'user', text: key.prompt }]), {
+      ...ask,
+      payer: { tenant, apiKeyId },
+      promptTokens: () => this.estimate.promptOfImages(images, key.prompt),
+      maxCompletionTokens: this.estimate.completionTokensPerAnswer,
+    });
     const { text, finishReason, latencyMs } = answer;
     return { tenant, ...key, model: answer.model ?? key.model, imageIds: images.map((image) => image.id), text, finishReason, latencyMs, ...answer.usage };
   }
@@ -230,14 +210,5 @@ export class ImagesAnswerService {
     }
     const linked = record.images.map((image) => image.id);
     return linked.join() === imageIds.join() ? record : this.answers.relink(record.id, imageIds);
-  }
-
-  /** Registers the call for its key until it settles (failures are never kept). */
-  private track(key: string, flight: Flight): void {
-    this.inFlight.set(key, flight);
-    const clear = () => {
-      if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
-    };
-    flight.work.then(clear, clear);
   }
 }

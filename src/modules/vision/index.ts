@@ -3,6 +3,7 @@ import type { GatewayModule } from '../../platform/gateway.js';
 import type { Platform } from '../../platform-parts.js';
 import type { Analytics } from '../analytics/index.js';
 import type { Answers } from '../answers/index.js';
+import type { Engine } from '../engine/index.js';
 import type { Images } from '../images/index.js';
 import { ImagesAnswerRepository } from './images-answer.repository.js';
 import { ImagesAnswerService } from './images-answer.service.js';
@@ -27,9 +28,10 @@ export const visionModule: GatewayModule<Services> = {
 
 /** Structured results (moderation, text, detection) through the answers' service, and questions about several images. */
 export function provideVision(
-  { db, config, blobs, provider, tokenEstimate }: Platform,
-  { answers, images, analytics }: { answers: Pick<Answers, 'services' | 'claims'>; images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
+  { db, config, tokenEstimate }: Platform,
+  { answers, engine, images, analytics }: { answers: Pick<Answers, 'services' | 'claims'>; engine: Engine; images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
 ) {
+  const { calls, flights } = engine;
   const { claims } = answers;
   const imageRepository = images.repository;
   const { ledger } = analytics;
@@ -39,8 +41,8 @@ export function provideVision(
       imagesAnswers: new ImagesAnswerService({
         answers: new ImagesAnswerRepository(db),
         images: imageRepository,
-        blobs,
-        provider,
+        calls,
+        flights,
         estimate: tokenEstimate,
         scope: config.cacheScope,
         limits: { maxImages: config.limits.imagesPerQuestion, questionLength: config.limits.questionLength },

@@ -1,6 +1,8 @@
 import { TokenEstimate } from '../../../src/model/token-estimate.js';
 import { AnswerCache, type CacheScope } from '../../../src/modules/answers/answer-cache.js';
 import { AnswerService } from '../../../src/modules/answers/answer.service.js';
+import { Flights } from '../../../src/modules/engine/flights.js';
+import { ModelCalls } from '../../../src/modules/engine/model-calls.js';
 import { StubProvider, type Reply } from '../stub-provider.js';
 import { MemoryAnswers } from './answers.js';
 import { MemoryImages } from './images.js';
@@ -25,8 +27,10 @@ export function memoryWorld(options: WorldOptions = {}) {
   const estimate = new TokenEstimate({ maxPixels: 1_003_520, promptsPerCall: options.promptsPerCall ?? 8, completionTokensPerAnswer: 100 });
   const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
   const cache = new AnswerCache(100, scope);
-  const answerService = new AnswerService({ answers, blobs, provider, cache, estimate });
-  /** A service as a fresh process would have it: the same store, an empty memory layer. */
-  const freshService = (model: StubProvider = provider) => new AnswerService({ answers, blobs, provider: model, cache: new AnswerCache(100, scope), estimate });
-  return { images, answers, provider, estimate, blobs, cache, answerService, freshService };
+  const calls = new ModelCalls({ provider, blobs });
+  const flights = new Flights();
+  const answerService = new AnswerService({ answers, calls, flights, cache, estimate });
+  /** A service as a fresh process would have it: the same store, an empty memory layer, no work under way. */
+  const freshService = (model: StubProvider = provider) => new AnswerService({ answers, calls: new ModelCalls({ provider: model, blobs }), flights: new Flights(), cache: new AnswerCache(100, scope), estimate });
+  return { images, answers, provider, estimate, blobs, cache, calls, flights, answerService, freshService };
 }

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatOptions, ModelProvider } from '../../src/model/provider.js';
+import { ModelCallError } from '../../src/model/model-call-error.js';
+import { Flights, type Flight } from '../../src/modules/engine/flights.js';
+import { ModelCalls, type ChatCall } from '../../src/modules/engine/model-calls.js';
+import type { LedgerCall } from '../../src/modules/analytics/usage-ledger.js';
+import { GatewayError } from '../../src/platform/errors.js';
+import { SharedAbort } from '../../src/platform/shared-abort.js';
+import { MemoryBudget } from '../support/memory/budget.js';
+import { StubProvider, USAGE_PER_ANSWER } from '../support/stub-provider.js';
+
+// The engine's two parts on in-memory fakes: the one in-flight table, and
+// the one caller of the provider (ledger, cut-short charge, settlement, errors).
+
+const image = { mimeType: 'image/png', width: 10, height: 10, sha256: 'abc' };
+const blobs = { read: async (sha256: string) => Buffer.from(sha256) };
+const payer = { tenant: 't', apiKeyId: null };
+
+/** A flight whose work settles when the test says. */
+function flightOf<T>() {
+  let settle!: { resolve: (value: T) => void; reject: (error: Error) => void };
+  const work = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
+  work.catch(() => {});
+  return { flight: { work, abort: new SharedAbort() }, ...settle };
+}
+
+describe('Flights: one in-flight table, a lane per kind', () => {
+  it('keeps each kind to its lane, and an entry until its work settles, failed or not', async () => {
+    const flights = new Flights();
+    const answers = flights.lane<Flight<string>>('answer');
+    const images = flights.lane<Flight<string>>('images');
+    const first = flightOf<string>();
+    const second = flightOf<string>();
+    answers.track('k', first.flight);
+    images.track('k', second.flight);
+    expect(answers.get('k')).toBe(first.flight);
+    expect(images.get('k')).toBe(second.flight);
+    expect(flights.size).toBe(2);
+
+    first.resolve('done');
+    second.reject(new Error('failed'));
+    await Promise.allSettled([first.flight.work, second.flight.work]);
+    expect(answers.get('k')).toBeUndefined();
+    expect(images.get('k')).toBeUndefined();
+    expect(flights.size).toBe(0);
+  });
+
+  it('lets a caller join work under way, but not work every caller has left (it is being cut short)', () => {
+    const lane = new Flights().lane<Flight<string>>('answer');
+    const { flight } = flightOf<string>();
+    const starter = new AbortController();
+    flight.abort.join(starter.signal);
+    lane.track('k', flight);
+
+    const joiner = new AbortController();
+    expect(lane.join('k', joiner.signal)).toBe(flight);
+    starter.abort();
+    expect(flight.abort.signal.aborted).toBe(false); // the joiner still waits
+    joiner.abort();
+    expect(flight.abort.signal.aborted).toBe(true);
+    expect(lane.join('k', undefined)).toBeUndefined();
+    expect(lane.get('k')).toBe(flight); // still tracked until its work settles
+  });
+
+  it('a later flight of the same key replaces the entry, and the earlier one settling does not remove it', async () => {
+    const lane = new Flights().lane<Flight<string>>('answer');
+    const earlier = flightOf<string>();
+    const later = flightOf<string>();
+    lane.track('k', earlier.flight);
+    lane.track('k', later.flight);
+    earlier.resolve('old');
+    await earlier.flight.work;
+    expect(lane.get('k')).toBe(later.flight);
+  });
+});
+
+/** A provider that reports its upstream requests as a real one does (onCall), streaming the reply in two pieces. */
+class ReportingProvider extends StubProvider {
+  constructor(private readonly outcome: 'ok' | Error) {
+    super();
+  }
+
+  override async chat(request: Parameters<StubProvider['chat']>[0], options: ChatOptions = {}) {
+    if (this.outcome instanceof Error) {
+      options.onDelta?.('half a ');
+      options.onCall?.({ model: this.model, prompts: [], usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0 }, latencyMs: 1, outcome: 'MODEL_UNAVAILABLE' });
+      throw this.outcome;
+    }
+    const answer = await super.chat(request, options);
+    options.onCall?.({ model: this.model, prompts: [], usage: answer.usage, latencyMs: 1, outcome: 'ok' });
+    return answer;
+  }
+}
+
+function engine(provider: ModelProvider) {
+  const recorded: Array<{ kind: string; call: LedgerCall }> = [];
+  const calls = new ModelCalls({ provider, blobs, ledger: { call: (_payer, kind, call) => recorded.push({ kind, call }) } });
+  return { calls, recorded };
+}
+
+async function chatCall(budget: MemoryBudget, extra: Partial<ChatCall> = {}): Promise<ChatCall> {
+  return { payer, reservation: await budget.reserve(500), signal: undefined, promptTokens: () => 40, maxCompletionTokens: 100, usageKind: 'QUESTION', ...extra };
+}
+
+describe('ModelCalls: the one caller of the provider', () => {
+  it('settles the reservation to what the endpoint billed and records the call under its kind', async () => {
+    const { calls, recorded } = engine(new ReportingProvider('ok'));
+    const budget = new MemoryBudget();
+    const answer = await calls.chat(calls.about([image], [{ role: 'user', text: 'what?' }]), await chatCall(budget));
+    expect(answer.text).toBe('answer to what?');
+    expect(budget.settled).toEqual([USAGE_PER_ANSWER.totalTokens]);
+    expect(recorded).toEqual([{ kind: 'QUESTION', call: expect.objectContaining({ outcome: 'ok', usage: USAGE_PER_ANSWER }) }]);
+  });
+
+  it('a reply that broke off after text came owes the estimate, recorded as estimated; the failure reaches the caller as its code', async () => {
+    const refused: ModelCallError[] = [];
+    const { calls, recorded } = engine(new ReportingProvider(new ModelCallError('MODEL_UNAVAILABLE', 'the stream broke')));
+    const budget = new MemoryBudget();
+    const deltas: string[] = [];
+    const failure = await calls.chat(calls.about([image], [{ role: 'user', text: 'q' }]), await chatCall(budget, { onDelta: (d) => deltas.push(d), onRefused: (e) => refused.push(e) })).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(GatewayError);
+    expect((failure as GatewayError).code).toBe('MODEL_UNAVAILABLE');
+    expect(deltas).toEqual(['half a ']);
+    // 40 estimated prompt tokens + "half a " (7 bytes: 3 tokens).
+    expect(budget.settled).toEqual([43]);
+    expect(recorded[0]!.call).toMatchObject({ estimated: true, usage: { promptTokens: 40, completionTokens: 3, totalTokens: 43 } });
+    expect(refused).toEqual([]);
+  });
+
+  it("tells the caller of the provider's content filter, and gives the whole reservation back for a failure before any work", async () => {
+    const filtered = new ModelCallError('MODEL_REJECTED', 'Input data may contain inappropriate content.', { contentFiltered: true });
+    const provider = new StubProvider();
+    provider.failNext(filtered);
+    const { calls } = engine(provider);
+    const budget = new MemoryBudget();
+    const refused: ModelCallError[] = [];
+    await expect(calls.chat(calls.about([image], [{ role: 'user', text: 'q' }]), await chatCall(budget, { onRefused: (e) => refused.push(e) }))).rejects.toMatchObject({ code: 'MODEL_REJECTED' });
+    expect(refused).toEqual([filtered]);
+    expect(budget.settled).toEqual([0]);
+    expect(budget.spent).toBe(0);
+  });
+
+  it('a blob that cannot be read fails the call before anything is asked, and nothing is owed', async () => {
+    const provider = new StubProvider();
+    const calls = new ModelCalls({ provider, blobs: { read: () => Promise.reject(new GatewayError('BLOB_MISSING', 'gone')) } });
+    const budget = new MemoryBudget();
+    await expect(calls.chat(calls.about([image], [{ role: 'user', text: 'q' }]), await chatCall(budget))).rejects.toMatchObject({ code: 'BLOB_MISSING' });
+    expect(provider.chats).toEqual([]);
+    expect(budget.settled).toEqual([0]);
+  });
+
+  it('sends packed prompts to the provider of their kind and settles to the sum billed', async () => {
+    const main = new StubProvider(undefined, 'main-vl');
+    const ocr = new StubProvider((prompt) => `read ${prompt}`, 'ocr-vl');
+    const routed: ModelProvider = Object.assign(main, { forKind: (kind: string) => (kind === 'TEXT' ? ocr : main) });
+    const { calls } = engine(routed);
+    expect(calls.modelFor('TEXT')).toBe('ocr-vl');
+    expect(calls.model).toBe('main-vl');
+    const budget = new MemoryBudget();
+    const [sent] = await calls.read([image]);
+    const results = await calls.answer(sent!, ['a', 'b'], { kind: 'TEXT', payer, reservation: await budget.reserve(500), signal: undefined, promptTokens: () => 40, maxCompletionTokens: 100, usageKindOf: () => 'TEXT' });
+    expect(results.map((r) => (r instanceof Error ? r.message : r.text))).toEqual(['read a', 'read b']);
+    expect(ocr.calls).toHaveLength(1);
+    expect(main.calls).toHaveLength(0);
+    expect(budget.settled).toEqual([2 * USAGE_PER_ANSWER.totalTokens]);
+  });
+});
