@@ -20,8 +20,9 @@ import { openAiCompatModule } from './openai-compat/index.js';
 /**
  * The one list of capabilities: the schema is built from their resolvers and
  * the server mounts their routes, in this order. A new capability is a folder
- * beside these and one line here. (access and imports add no fields or routes
- * of their own: the composition root hands their services to the others.)
+ * beside these and one line here, its provider one call in createApp. (access,
+ * engine and imports add no fields or routes of their own: the composition
+ * root hands what they provide to the others.)
  */
 export const modules: ReadonlyArray<GatewayModule<Services>> = [imagesModule, answersModule, jobsModule, conversationsModule, visionModule, lifecycleModule, analyticsModule, exportsModule, webhooksModule, nearDuplicatesModule, openAiCompatModule];
 
