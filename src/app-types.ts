@@ -5,7 +5,6 @@ import type { ApiKeyService } from './modules/access/api-key.service.js';
 import type { TokenPayer } from './modules/access/token-payer.js';
 import type { UsageLimits } from './modules/access/usage-limits.js';
 import type { AnswerService } from './modules/answers/answer.service.js';
-import type { AnswerStreamService } from './modules/answers/answer-stream.service.js';
 import type { ResultService } from './modules/answers/result.service.js';
 import type { ImageDelivery } from './modules/images/image-delivery.js';
 import type { ImageService } from './modules/images/image.service.js';
@@ -28,9 +27,8 @@ import type { WebhookService } from './modules/webhooks/webhook.service.js';
 export interface Services {
   config: Config;
   images: ImageService;
+  /** Captions, questions and structured results; answerStream is its streaming mode. */
   answers: AnswerService;
-  /** answerStream: answers as the model writes them. */
-  answerStreams: AnswerStreamService;
   results: ResultService;
   jobs: JobService;
   /** Job webhooks: webhookUrl checks at submit, Job.webhook (modules/webhooks). */

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../src/model/model-call-error.js';
 import type { AnswerRequest } from '../../src/modules/answers/answer-requests.js';
-import { AnswerStreamService, type AnswerStreamChunk } from '../../src/modules/answers/answer-stream.service.js';
+import type { AnswerStreamChunk } from '../../src/modules/answers/answer-streams.js';
 import type { ImageRecord } from '../../src/modules/images/image.repository.js';
 import { MemoryBudget } from '../support/memory/budget.js';
 import { replyPieces, USAGE_PER_ANSWER } from '../support/stub-provider.js';
 import { memoryWorld } from '../support/memory/world.js';
 
-// AnswerStreamService over in-memory stores and the stub provider: what is
-// reserved, settled and stored, and when the upstream call is cancelled.
+// AnswerService's streaming mode over in-memory stores and the stub provider:
+// what is reserved, settled and stored, and when the upstream call is cancelled.
 
 function world() {
   const w = memoryWorld({ reply: (prompt) => `the answer to ${prompt}` });
-  const streams = new AnswerStreamService({ answers: w.answerService, store: w.answers, calls: w.calls, flights: w.flights, cache: w.cache, estimate: w.estimate });
-  return { ...w, streams };
+  return { ...w, streams: { open: w.answerService.stream.bind(w.answerService) } };
 }
 
 const ask = (image: ImageRecord, prompt: string, refresh = false): AnswerRequest => ({ image, kind: 'QUESTION', style: null, prompt, refresh });
@@ -24,7 +23,7 @@ async function all(chunks: AsyncIterable<AnswerStreamChunk>): Promise<AnswerStre
   return seen;
 }
 
-describe('AnswerStreamService', () => {
+describe('AnswerService.stream', () => {
   it('streams the reply in pieces, reserves the estimate first and settles it to the billed usage, and stores the row', async () => {
     const w = world();
     const image = w.images.add('t', 'sha');

@@ -2,7 +2,7 @@ import type { ReplyFormat } from '../../model/provider.js';
 import type { ImageRecord } from '../images/image.service.js';
 import type { AnswerKind, AnswerRecord } from './answer.repository.js';
 import { captionPrompt, normalizeQuestion, type CaptionStyle } from './prompts.js';
-import type { CacheMatchMode } from './cache-match.type.js';
+import type { CacheMatch, CacheMatchMode } from './cache-match.type.js';
 
 /** One piece of model work: a prompt about an image. */
 export interface AnswerRequest {
@@ -18,6 +18,14 @@ export interface AnswerRequest {
   structured?: StructuredRequest;
   /** The kind its usage is recorded under, when not `kind`: CHAT for the OpenAI-compatible door. */
   usageKind?: string;
+}
+
+export interface AnswerResult {
+  record: AnswerRecord;
+  /** True when no upstream call was made for this response. */
+  cached: boolean;
+  /** How the cache served it; absent when the model made it. */
+  match?: CacheMatch;
 }
 
 /** The kind a request's calls and results are recorded under in the usage ledger. */

@@ -2,7 +2,7 @@ import { EventEmitter, on } from 'node:events';
 import { closeEarly } from '../../platform/close-early.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import type { AnswerRecord } from './answer.repository.js';
-import type { AnswerResult } from './answer.service.js';
+import type { AnswerResult } from './answer-requests.js';
 
 /**
  * One chunk of a streamed answer as a subscriber receives it: text as it is

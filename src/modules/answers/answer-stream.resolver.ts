@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
 import { questionRequest } from './answer-requests.js';
 import { toQuestion } from './answer.mappers.js';
-import type { AnswerStreamChunk } from './answer-stream.service.js';
+import type { AnswerStreamChunk } from './answer-streams.js';
 import { AnswerChunk } from './answer-stream.type.js';
 
 interface AnswerStreamArgs {
@@ -16,7 +16,7 @@ interface AnswerStreamArgs {
 async function openAnswerStream({ imageId, question, refresh }: AnswerStreamArgs, ctx: Context): Promise<AsyncGenerator<AnswerStreamChunk>> {
   const image = await ctx.services.images.get(ctx.caller.tenant, imageId);
   const request = questionRequest(image, question, refresh ?? false, ctx.services.config.limits.questionLength);
-  return ctx.services.answerStreams.open(request, ctx.services.payer.ofCaller(ctx.caller), ctx.signal);
+  return ctx.services.answers.stream(request, ctx.services.payer.ofCaller(ctx.caller), ctx.signal);
 }
 
 @Resolver(() => AnswerChunk)

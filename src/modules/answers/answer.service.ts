@@ -12,7 +12,7 @@ import { groupBy } from '../../platform/collections.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
-import type { Flight, FlightLane, Flights } from '../engine/flights.js';
+import type { FlightLane, Flights } from '../engine/flights.js';
 import type { ModelCalls } from '../engine/model-calls.js';
 import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
 import { wasCut } from '../../model/finish-reason.js';
@@ -20,20 +20,18 @@ import { ZERO_USAGE } from '../../model/usage.js';
 import type { RefusalMemory } from './refusal-memory.js';
 import type { CacheMatch, CacheMatchKind } from './cache-match.type.js';
 import type { PromptEmbedding, SimilarAnswers, SimilarHit } from './similar-answers.js';
-import { usageKindOf, type AnswerRequest } from './answer-requests.js';
+import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
+import { answerFlightsOf, answerRow, type AnswerFlight } from './answer-work.js';
+import { AnswerStreams, type AnswerStreamChunk } from './answer-streams.js';
+import type { StreamRelay } from './stream-relay.js';
+
+export type { AnswerResult } from './answer-requests.js';
 
 /** The request as the provider takes it. */
 function modelPrompt(request: AnswerRequest): ModelPrompt {
   return request.structured ? { text: request.structured.instruction, format: request.structured.format } : request.prompt;
 }
 
-export interface AnswerResult {
-  record: AnswerRecord;
-  /** True when no upstream call was made for this response. */
-  cached: boolean;
-  /** How the cache served it; absent when the model made it. */
-  match?: CacheMatch;
-}
 
 /** A prompt no cache layer could serve. */
 interface Miss {
@@ -80,28 +78,6 @@ function settledLater<T>(error: Error): Promise<T> {
 
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
-/** An answer's call in flight (a packed call's, or a stream's), in the engine's lane of answers. */
-export type AnswerFlight = Flight<AnswerRecord>;
-
-/** The lane of answer keys in the engine's in-flight table: askQuestion, packed calls and answerStream share it. */
-export const answerFlightsOf = (flights: Flights): FlightLane<AnswerFlight> => flights.lane<AnswerFlight>('answer');
-
-/** The row an answer is stored as, from the request and the model's reply (`model`: the provider's, unless a fallback answered). */
-export function answerRow(request: AnswerRequest, answer: ModelAnswer, model: string): NewAnswer {
-  return {
-    tenant: request.image.tenant,
-    imageId: request.image.id,
-    kind: request.kind,
-    style: request.style,
-    prompt: request.prompt,
-    model: answer.model ?? model,
-    text: answer.text,
-    finishReason: answer.finishReason,
-    latencyMs: answer.latencyMs,
-    ...answer.usage,
-    ...request.structured?.columns?.(answer.text),
-  };
-}
 
 /** What AnswerService is made of: the store, the engine's calls and in-flight table, cache and estimate, and the optional parts. */
 export interface AnswerServiceParts {
@@ -118,6 +94,8 @@ export interface AnswerServiceParts {
   refusals?: RefusalMemory;
   /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: misses looked up once more, beyond the exact key. */
   similar?: SimilarAnswers;
+  /** REDIS_URL: relays a stream made here to other replicas' identical streams, and follows theirs. */
+  relay?: StreamRelay;
 }
 
 /**
@@ -131,6 +109,8 @@ export interface AnswerServiceParts {
  */
 export class AnswerService {
   private readonly inFlight: FlightLane<AnswerFlight>;
+  /** The streaming mode (answerStream): the same cache, flights and claims, the reply passed on as it is written. */
+  private readonly streams: AnswerStreams;
   private readonly answers: AnswerStore;
   private readonly calls: ModelCalls;
   private readonly cache: AnswerCache;
@@ -154,6 +134,18 @@ export class AnswerService {
       similar: this.similar,
     } = parts);
     this.inFlight = answerFlightsOf(parts.flights);
+    const { answers: store, calls, flights, cache, estimate, metrics, ledger, refusals, claims, relay } = parts;
+    this.streams = new AnswerStreams({ answers: this, store, calls, flights, cache, estimate, metrics, ledger, refusals, claims, relay });
+  }
+
+  /**
+   * One question about an image as the model writes it (answerStream).
+   * Refusals (the budget) are thrown before the stream is returned; failures
+   * of the model come as a last chunk with an error. `signal` says the
+   * subscriber has gone.
+   */
+  stream(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
+    return this.streams.open(request, budget, signal);
   }
 
   get model(): string {

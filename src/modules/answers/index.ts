@@ -9,7 +9,6 @@ import type { NearDuplicates } from '../near-duplicates/index.js';
 import { AnswerCache } from './answer-cache.js';
 import { AnswerRepository } from './answer.repository.js';
 import { AnswerService } from './answer.service.js';
-import { AnswerStreamService } from './answer-stream.service.js';
 import { RedisAnswerClaims } from './redis-answer-claims.js';
 import { RedisStreamRelay } from './redis-stream-relay.js';
 import { RefusalMemory } from './refusal-memory.js';
@@ -42,17 +41,16 @@ export function provideAnswers(
   // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
   const similar = new SimilarAnswers(answerRepository, nearDuplicates.services.nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
-  const answers = new AnswerService({ answers: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar });
+  const answers = new AnswerService({
+    answers: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar,
+    relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
+  });
   return {
     cache: answerCache,
     answerReplaced,
     claims,
     services: {
       answers,
-      answerStreams: new AnswerStreamService({
-        answers, store: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, refusals, claims,
-        relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
-      }),
       results: new ResultService(answerRepository, config.analyticsQueryTimeoutMs),
     } satisfies Partial<Services>,
   };

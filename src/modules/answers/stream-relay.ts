@@ -2,7 +2,7 @@
  * Streams of answers shared across replicas (REDIS_URL): the replica that
  * holds a key's claim makes the upstream call and relays what it streams;
  * a replica whose subscribers ask for the same key meanwhile follows that
- * relay instead of calling again. Within one process AnswerStreamService's
+ * relay instead of calling again. Within one process AnswerStreams'
  * broadcasts do this, so the embedded default has no relay.
  */
 export interface StreamRelay {

@@ -5,7 +5,6 @@ import type { Caller } from '../access/caller.js';
 import type { TokenPayer } from '../access/token-payer.js';
 import type { AnswerService } from '../answers/answer.service.js';
 import type { AnswerRequest } from '../answers/answer-requests.js';
-import type { AnswerStreamService } from '../answers/answer-stream.service.js';
 import { normalizeQuestion } from '../answers/prompts.js';
 import type { ConversationService } from '../conversations/conversation.service.js';
 import type { ImageRecord } from '../images/image.service.js';
@@ -20,7 +19,7 @@ import { canonicalJson, clientReplyFormat } from './reply-format.js';
  * (docs/openai-compatible.md):
  *
  * - one user message about one image: a question (AnswerService, streamed
- *   by AnswerStreamService): the very cache askQuestion and answerStream
+ *   in its streaming mode): the very cache askQuestion and answerStream
  *   use, system messages put before the question;
  * - one user message about several images: askAboutImages (ImagesAnswerService);
  * - earlier turns: a new conversation holding them, and the last user
@@ -50,7 +49,6 @@ export interface CompletionChunk {
 
 export interface ChatCompletionServices {
   answers: AnswerService;
-  answerStreams: AnswerStreamService;
   imagesAnswers: ImagesAnswerService;
   conversations: ConversationService;
   payer: TokenPayer;
@@ -105,7 +103,7 @@ export class ChatCompletionService {
   async stream(caller: Caller, ask: ChatAsk, signal?: AbortSignal): Promise<AsyncIterable<CompletionChunk>> {
     const route = await this.route(caller, ask);
     const budget = this.services.payer.ofCaller(caller);
-    if (route.kind === 'question' && !route.request.structured) return this.questionStream(await this.services.answerStreams.open(route.request, budget, signal));
+    if (route.kind === 'question' && !route.request.structured) return this.questionStream(await this.services.answers.stream(route.request, budget, signal));
     if (route.kind === 'conversation') {
       return this.conversationStream(await this.inConversation(caller, route, (id) => this.services.conversations.stream(caller.tenant, budget, id, route.text, { signal, usageKind: CHAT_KIND })));
     }
@@ -143,7 +141,7 @@ export class ChatCompletionService {
     }
   }
 
-  private async *questionStream(chunks: Awaited<ReturnType<AnswerStreamService['open']>>): AsyncGenerator<CompletionChunk> {
+  private async *questionStream(chunks: Awaited<ReturnType<AnswerService['stream']>>): AsyncGenerator<CompletionChunk> {
     for await (const chunk of chunks) {
       if (chunk.error) throw chunk.error;
       // A cached answer arrives as one chunk holding both the text and the answer.

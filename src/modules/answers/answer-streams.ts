@@ -4,8 +4,8 @@ import type { Metrics } from '../../platform/metrics.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
-import { answerFlightsOf, answerRow, type AnswerService } from './answer.service.js';
-import { usageKindOf, type AnswerRequest } from './answer-requests.js';
+import { answerFlightsOf, answerRow } from './answer-work.js';
+import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
 import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
@@ -21,8 +21,13 @@ export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
 /** A stream under way, in the engine's in-flight table: its listeners join the broadcast, not just its end. */
 type StreamFlight = Flight<AnswerRecord> & { broadcast: AnswerBroadcast };
 
+/** What a stream is served from without a call of its own: askQuestion's cache (AnswerService.cached). */
+export interface CachedAnswers {
+  cached(request: AnswerRequest, apiKeyId: string | null, signal?: AbortSignal): Promise<AnswerResult | undefined>;
+}
+
 export interface AnswerStreamParts {
-  answers: AnswerService;
+  answers: CachedAnswers;
   store: Pick<AnswerStore, 'save'>;
   calls: ModelCalls;
   flights: Flights;
@@ -39,8 +44,8 @@ export interface AnswerStreamParts {
 }
 
 /**
- * Answers a question about an image as the model writes it (answerStream).
- * The same cache as AnswerService (its key, scope and stored rows): a cached
+ * The streaming mode of AnswerService (answerStream): a question about an
+ * image answered as the model writes it. The same cache as AnswerService (its key, scope and stored rows): a cached
  * answer is one chunk, with no upstream call. Otherwise one streamed upstream
  * call per image and question at a time, shared by every identical stream
  * (those about the same image: the answer is stored as that image's row),
@@ -62,7 +67,7 @@ export interface AnswerStreamParts {
  * asks on other replicas follow this one instead of calling, and the call is
  * cancelled only once no replica's subscriber still listens.
  */
-export class AnswerStreamService {
+export class AnswerStreams {
   /** The broadcasts under way, by image and cache key. */
   private readonly running: FlightLane<StreamFlight>;
 
