@@ -1,19 +1,13 @@
 import type { ModelAnswer } from '../../model/provider.js';
-import type { TokenEstimate } from '../../model/token-estimate.js';
-import type { Metrics } from '../../platform/metrics.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
-import type { AnswerCache } from './answer-cache.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
-import { answerFlightsOf, answerRow } from './answer-work.js';
+import { answerFlightsOf, answerRow, type AnswerWorkParts } from './answer-work.js';
 import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
-import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
-import type { RefusalMemory } from './refusal-memory.js';
-import type { Flight, FlightLane, Flights } from '../engine/flights.js';
-import type { ModelCalls } from '../engine/model-calls.js';
-import type { AnswerClaims } from './answer-claims.js';
-import type { RelayedStream, StreamRelay } from './stream-relay.js';
+import type { Payer } from '../analytics/usage-ledger.js';
+import type { Flight, FlightLane } from '../engine/flights.js';
+import type { RelayedStream } from './stream-relay.js';
 import { asError, GatewayError, type ErrorCode } from '../../platform/errors.js';
 
 export type { AnswerStreamChunk } from './answer-stream-broadcast.js';
@@ -26,21 +20,9 @@ export interface CachedAnswers {
   cached(request: AnswerRequest, apiKeyId: string | null, signal?: AbortSignal): Promise<AnswerResult | undefined>;
 }
 
-export interface AnswerStreamParts {
+export interface AnswerStreamParts extends AnswerWorkParts {
   answers: CachedAnswers;
   store: Pick<AnswerStore, 'save'>;
-  calls: ModelCalls;
-  flights: Flights;
-  cache: AnswerCache;
-  estimate: TokenEstimate;
-  metrics?: Metrics;
-  ledger?: UsageLedger;
-  /** askQuestion's memory of content-filter refusals (same keys): a refused question is refused at once either way. */
-  refusals?: RefusalMemory;
-  /** REDIS_URL: the answer claims askQuestion takes, so one call per key runs across replicas, stream or not. */
-  claims?: AnswerClaims;
-  /** REDIS_URL: relays a stream made here to other replicas' identical streams, and follows theirs. */
-  relay?: StreamRelay;
 }
 
 /**

@@ -12,7 +12,7 @@ import { groupBy } from '../../platform/collections.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
 import { toApiError } from './model-errors.js';
 import { kindOfCall, type Payer, type UsageLedger } from '../analytics/usage-ledger.js';
-import type { FlightLane, Flights } from '../engine/flights.js';
+import type { FlightLane } from '../engine/flights.js';
 import type { ModelCalls } from '../engine/model-calls.js';
 import { traceCacheResult } from '../../platform/tracing/gateway-spans.js';
 import { wasCut } from '../../model/finish-reason.js';
@@ -21,9 +21,8 @@ import type { RefusalMemory } from './refusal-memory.js';
 import type { CacheMatch, CacheMatchKind } from './cache-match.type.js';
 import type { PromptEmbedding, SimilarAnswers, SimilarHit } from './similar-answers.js';
 import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
-import { answerFlightsOf, answerRow, type AnswerFlight } from './answer-work.js';
+import { answerFlightsOf, answerRow, requestColumns, type AnswerFlight, type AnswerWorkParts } from './answer-work.js';
 import { AnswerStreams, type AnswerStreamChunk } from './answer-streams.js';
-import type { StreamRelay } from './stream-relay.js';
 
 export type { AnswerResult } from './answer-requests.js';
 
@@ -79,23 +78,11 @@ function settledLater<T>(error: Error): Promise<T> {
 const payerOf = (request: AnswerRequest, apiKeyId: string | null): Payer => ({ tenant: request.image.tenant, apiKeyId });
 
 
-/** What AnswerService is made of: the store, the engine's calls and in-flight table, cache and estimate, and the optional parts. */
-export interface AnswerServiceParts {
+/** What AnswerService is made of: the store, the parts of all answer work, and the similar-answer lookup. */
+export interface AnswerServiceParts extends AnswerWorkParts {
   answers: AnswerStore;
-  calls: ModelCalls;
-  flights: Flights;
-  cache: AnswerCache;
-  estimate: TokenEstimate;
-  metrics?: Metrics;
-  ledger?: UsageLedger;
-  /** REDIS_URL: single flight across replicas too; none in the embedded default. */
-  claims?: AnswerClaims;
-  /** MODEL_REFUSAL_TTL_SECONDS: content-filter refusals answered from memory for a while. */
-  refusals?: RefusalMemory;
   /** CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: misses looked up once more, beyond the exact key. */
   similar?: SimilarAnswers;
-  /** REDIS_URL: relays a stream made here to other replicas' identical streams, and follows theirs. */
-  relay?: StreamRelay;
 }
 
 /**
@@ -134,8 +121,8 @@ export class AnswerService {
       similar: this.similar,
     } = parts);
     this.inFlight = answerFlightsOf(parts.flights);
-    const { answers: store, calls, flights, cache, estimate, metrics, ledger, refusals, claims, relay } = parts;
-    this.streams = new AnswerStreams({ answers: this, store, calls, flights, cache, estimate, metrics, ledger, refusals, claims, relay });
+    const { answers: store, similar: _similar, ...work } = parts;
+    this.streams = new AnswerStreams({ ...work, answers: this, store });
   }
 
   /**
@@ -381,11 +368,7 @@ export class AnswerService {
   /** A row of the request's own with another row's result: no usage, since the requester was billed nothing for it. */
   private borrowed(request: AnswerRequest, record: AnswerRecord): NewAnswer {
     return {
-      tenant: request.image.tenant,
-      imageId: request.image.id,
-      kind: request.kind,
-      style: request.style,
-      prompt: request.prompt,
+      ...requestColumns(request),
       model: record.model,
       text: record.text,
       finishReason: record.finishReason,
