@@ -3,6 +3,8 @@ import type { ChatOptions, ModelProvider } from '../../src/model/provider.js';
 import { ModelCallError } from '../../src/model/model-call-error.js';
 import { Flights, type Flight } from '../../src/modules/engine/flights.js';
 import { ModelCalls, type ChatCall } from '../../src/modules/engine/model-calls.js';
+import { claimKey } from '../../src/modules/engine/key-claims.js';
+import type { AnswerClaims } from '../../src/modules/answers/answer-claims.js';
 import type { LedgerCall } from '../../src/modules/analytics/usage-ledger.js';
 import { GatewayError } from '../../src/platform/errors.js';
 import { SharedAbort } from '../../src/platform/shared-abort.js';
@@ -163,5 +165,43 @@ describe('ModelCalls: the one caller of the provider', () => {
     expect(ocr.calls).toHaveLength(1);
     expect(main.calls).toHaveLength(0);
     expect(budget.settled).toEqual([2 * USAGE_PER_ANSWER.totalTokens]);
+  });
+});
+
+/** Claims as one Redis would hold them for several replicas: a key is held by whoever claimed it first. */
+class MemoryClaims implements AnswerClaims {
+  readonly held = new Set<string>();
+  readonly released: string[] = [];
+  async claim(keys: readonly string[]) {
+    return keys.map((key) => {
+      if (this.held.has(key)) return false;
+      this.held.add(key);
+      return true;
+    });
+  }
+  release(key: string) {
+    this.held.delete(key);
+    this.released.push(key);
+  }
+  async settled() {}
+}
+
+describe('claimKey: keyed work across replicas', () => {
+  it('without claims (one process) this replica always asks', async () => {
+    expect(await claimKey(undefined, 'k', async () => 'row')).toEqual({ held: true });
+  });
+
+  it('holds a free key when nothing was stored meanwhile; finds it held by another replica otherwise', async () => {
+    const claims = new MemoryClaims();
+    expect(await claimKey(claims, 'k', async () => undefined)).toEqual({ held: true });
+    expect(await claimKey(claims, 'k', async () => undefined)).toEqual({ held: false, stored: undefined });
+    expect(claims.released).toEqual([]);
+  });
+
+  it('a row stored between the first lookup and the claim is served, and the claim given back at once', async () => {
+    const claims = new MemoryClaims();
+    expect(await claimKey(claims, 'k', async () => 'row')).toEqual({ held: false, stored: 'row' });
+    expect(claims.released).toEqual(['k']);
+    expect(claims.held.size).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadca
 import { toApiError } from './model-errors.js';
 import type { Payer } from '../analytics/usage-ledger.js';
 import type { Flight, FlightLane } from '../engine/flights.js';
+import { claimKey } from '../engine/key-claims.js';
 import type { RelayedStream } from './stream-relay.js';
 import { asError, GatewayError, type ErrorCode } from '../../platform/errors.js';
 
@@ -82,16 +83,12 @@ export class AnswerStreams {
       return late;
     }
     // REDIS_URL: one call per key across replicas; another replica's is followed (a refresh always asks, as askQuestion's does).
-    const claiming = claims !== undefined && !request.refresh;
-    const claimed = claiming && (await claims.claim([key]))[0]!;
-    if (claiming) {
-      const stored = claimed ? await answers.cached(request, budget.apiKeyId, signal) : undefined;
-      if (!claimed || stored) {
-        void releaseReservation(reservation);
-        if (claimed) claims.release(key);
-        return stored ? once({ delta: stored.record.text, answer: stored }) : this.follow(request, key, slot, budget, signal);
-      }
+    const claim = request.refresh ? null : await claimKey(claims, key, () => answers.cached(request, budget.apiKeyId, signal));
+    if (claim && !claim.held) {
+      void releaseReservation(reservation);
+      return claim.stored ? once({ delta: claim.stored.record.text, answer: claim.stored }) : this.follow(request, key, slot, budget, signal);
     }
+    const claimed = claims !== undefined && claim !== null;
     this.parts.metrics?.cacheLookups.inc({ result: 'miss' });
     const broadcast = this.broadcastFor(slot);
     // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.

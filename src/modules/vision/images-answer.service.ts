@@ -10,6 +10,7 @@ import type { UsageLedger } from '../analytics/usage-ledger.js';
 import { wasCut } from '../../model/finish-reason.js';
 import type { Flight, FlightLane, Flights } from '../engine/flights.js';
 import type { ModelCalls } from '../engine/model-calls.js';
+import { claimKey } from '../engine/key-claims.js';
 import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
 
 /** The records this service hands out, for resolvers to name without reaching the repository. */
@@ -145,24 +146,24 @@ export class ImagesAnswerService {
       return { record: await this.own(tenant, images, await joined), cached: true };
     }
     // REDIS_URL: another replica asking the same is waited for, then its stored row served (or, if it stored none, asked again).
-    const claimKey = `images:${flightKey}`;
-    if (!refresh && this.claims) {
-      const claimed = (await this.claims.claim([claimKey]))[0];
-      // Claimed here: the answer may have been stored between the lookup above and the claim.
-      const late = claimed ? await this.answers.findByKey(key, storeScope) : null;
-      if (!claimed || (late && !wasCut(late))) {
-        void releaseReservation(reservation);
-        if (claimed) this.claims.release(claimKey);
-        else await this.claims.settled(claimKey, signal);
-        return late ? { record: await this.own(tenant, images, late), cached: true } : this.answer(tenant, budget, imageIds, question, asked);
-      }
+    const claimName = `images:${flightKey}`;
+    const claim = refresh ? null : await claimKey(this.claims, claimName, async () => {
+      const late = await this.answers.findByKey(key, storeScope);
+      return late && !wasCut(late) ? late : undefined;
+    });
+    if (claim && !claim.held) {
+      void releaseReservation(reservation);
+      if (claim.stored) return { record: await this.own(tenant, images, claim.stored), cached: true };
+      await this.claims!.settled(claimName, signal);
+      return this.answer(tenant, budget, imageIds, question, asked);
     }
     const abort = new SharedAbort();
     abort.join(signal);
     const saved = this.call(tenant, budget.apiKeyId, images, key, { reservation, signal: abort.signal, completionTokensPerAnswer: room, usageKind: asked.usageKind }).then((answer) => this.answers.save(answer));
     this.inFlight.track(flightKey, { work: saved, abort });
     // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
-    const release = () => this.claims?.release(claimKey);
+    // A refresh took no claim: it never releases another replica's.
+    const release = () => claim && this.claims?.release(claimName);
     saved.then(release, release);
     return { record: await saved.finally(() => abort.release()), cached: false };
   }
