@@ -34,7 +34,7 @@ beforeAll(async () => {
   tmpDir = await mkdtemp(path.join(os.tmpdir(), 's3-store-tmp-'));
   s3.useCredentialsHere();
   const settings: S3Settings = { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true, prefix: PREFIX, region: 'us-east-1' };
-  store = new S3BlobStore(createS3Client(settings), settings, new LocalTemporaries(tmpDir, monitor), monitor);
+  store = new S3BlobStore({ client: createS3Client(settings), settings, temporaries: new LocalTemporaries(tmpDir, monitor), monitor });
 });
 afterAll(async () => {
   store?.close();

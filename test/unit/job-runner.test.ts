@@ -19,15 +19,15 @@ function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: nu
   const jobs = new MemoryJobs();
   const events = new RecordingEvents();
   const budget = options.budget ?? new MemoryBudget();
-  const runner = new JobRunner(
+  const runner = new JobRunner({
     jobs,
     images,
     answers,
-    new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520, highResolution: false }),
+    vision: new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520, highResolution: false }),
     events,
-    { imageConcurrency: 1, itemRetries: options.itemRetries ?? 2, retryDelayMs: 1, budgetFor: async () => budget },
-    pino({ level: 'silent' }),
-  );
+    options: { imageConcurrency: 1, itemRetries: options.itemRetries ?? 2, retryDelayMs: 1, budgetFor: async () => budget },
+    logger: pino({ level: 'silent' }),
+  });
   const run = async (items: NewJobItem[]) => {
     jobs.add('job', 't', items);
     await runner.run('job', new AbortController().signal);

@@ -39,7 +39,9 @@ export function provideAnswers(
   const answerCache = new AnswerCache(config.answerCacheSize, config.cacheScope, answerReplaced.tell);
   const claims = redis ? new RedisAnswerClaims(redis, config.resilience.deadlineMs, logger) : undefined;
   // CACHE_SIMILAR_IMAGES, CACHE_SIMILAR_PROMPTS: answers reused across near-duplicate images and similar questions.
-  const similar = new SimilarAnswers(answerRepository, nearDuplicates.services.nearDuplicates, config.similarAnswers, logger, createEmbedder(config), ledger);
+  const similar = new SimilarAnswers({
+    store: answerRepository, nearDuplicates: nearDuplicates.services.nearDuplicates, settings: config.similarAnswers, logger, embedder: createEmbedder(config), ledger,
+  });
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
   const answers = new AnswerService({
     answers: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar,

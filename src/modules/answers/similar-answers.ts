@@ -83,16 +83,29 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
 }
 
+/** What SimilarAnswers is made of. */
+export interface SimilarAnswersParts {
+  store: SimilarAnswerStore;
+  nearDuplicates: NearDuplicateFinder;
+  settings: SimilarSettings;
+  logger: Logger;
+  /** Needed when settings.prompts is set. */
+  embedder?: TextEmbedder;
+  /** Told of every embedding call, for the payer's usage. */
+  ledger?: UsageLedger;
+}
+
 export class SimilarAnswers {
-  constructor(
-    private readonly store: SimilarAnswerStore,
-    private readonly nearDuplicates: NearDuplicateFinder,
-    private readonly settings: SimilarSettings,
-    private readonly logger: Logger,
-    /** Needed when settings.prompts is set. */
-    private readonly embedder?: TextEmbedder,
-    private readonly ledger?: UsageLedger,
-  ) {}
+  private readonly store: SimilarAnswerStore;
+  private readonly nearDuplicates: NearDuplicateFinder;
+  private readonly settings: SimilarSettings;
+  private readonly logger: Logger;
+  private readonly embedder?: TextEmbedder;
+  private readonly ledger?: UsageLedger;
+
+  constructor(parts: SimilarAnswersParts) {
+    ({ store: this.store, nearDuplicates: this.nearDuplicates, settings: this.settings, logger: this.logger, embedder: this.embedder, ledger: this.ledger } = parts);
+  }
 
   /** Whether anything is ever looked up beyond the exact key. */
   get enabled(): boolean {

@@ -32,19 +32,44 @@ interface CheckedFile extends ReceivedFile, ImageFacts {}
 /** Whose images an upload stores (its tenant), and the key that sent it (for work it triggers, e.g. MODERATE_UPLOADS). */
 export type Uploader = Pick<Caller, 'tenant' | 'apiKeyId'>;
 
+/** What ImageService is made of. */
+export interface ImageServiceParts {
+  images: ImageRepository;
+  /** Rows by id for reads (ImageCache: no database round trip for an image seen before). */
+  lookup: ImageLookup;
+  blobs: BlobStore;
+  limits: UploadLimits;
+  openRemote: OpenRemote;
+  /** Told when an upload's writes fail with a disk fault, and when they go through again. */
+  monitor: StorageMonitor;
+  /** The blobs uploads are putting in place, which the orphan sweep must leave alone. */
+  inFlight: BlobsInFlight;
+  /** Told of the rows an upload created (not the tenant's existing rows for the same bytes) once committed, and by whom; must not throw. */
+  onStored?: (uploader: Uploader, created: ImageRecord[]) => void;
+}
+
 export class ImageService {
-  constructor(
-    private readonly images: ImageRepository,
-    /** Rows by id for reads (ImageCache: no database round trip for an image seen before). */
-    private readonly lookup: ImageLookup,
-    private readonly blobs: BlobStore,
-    private readonly limits: UploadLimits,
-    private readonly openRemote: OpenRemote,
-    private readonly monitor: StorageMonitor,
-    private readonly inFlight: BlobsInFlight,
-    /** Told of the rows an upload created (not the tenant's existing rows for the same bytes) once committed, and by whom; must not throw. */
-    private readonly onStored: (uploader: Uploader, created: ImageRecord[]) => void = () => {},
-  ) {}
+  private readonly images: ImageRepository;
+  private readonly lookup: ImageLookup;
+  private readonly blobs: BlobStore;
+  private readonly limits: UploadLimits;
+  private readonly openRemote: OpenRemote;
+  private readonly monitor: StorageMonitor;
+  private readonly inFlight: BlobsInFlight;
+  private readonly onStored: (uploader: Uploader, created: ImageRecord[]) => void;
+
+  constructor(parts: ImageServiceParts) {
+    ({
+      images: this.images,
+      lookup: this.lookup,
+      blobs: this.blobs,
+      limits: this.limits,
+      openRemote: this.openRemote,
+      monitor: this.monitor,
+      inFlight: this.inFlight,
+      onStored: this.onStored = () => {},
+    } = parts);
+  }
 
   /** Another tenant's image is exactly as unknown as one that does not exist. */
   async get(tenant: string, id: string): Promise<ImageRecord> {

@@ -48,7 +48,9 @@ export async function provideImages({ db, config, logger, metrics, blobs, storag
     signer,
     uploadsStored,
     services: {
-      images: new ImageService(repository, cache, blobs, config.limits, openRemote, storageHealth, inFlight, uploadsStored.tell),
+      images: new ImageService({
+        images: repository, lookup: cache, blobs, limits: config.limits, openRemote, monitor: storageHealth, inFlight, onStored: uploadsStored.tell,
+      }),
       imageUrls: new ImageUrls(signer),
       imageDelivery: new ImageDelivery(signer, repository, blobs, new Thumbnails(blobs, metrics)),
     } satisfies Partial<Services>,

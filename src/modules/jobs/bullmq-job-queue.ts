@@ -21,6 +21,16 @@ export interface BullMqJobQueueOptions {
   leaseMs: number;
 }
 
+/** What BullMqJobQueue is made of. */
+export interface BullMqJobQueueParts {
+  /** The unfinished jobs re-added at start and every lease, and a job's state before it runs. */
+  jobs: Pick<JobRepository, 'activeIds' | 'findById'>;
+  runner: Pick<JobRunner, 'run'>;
+  connections: RedisConnections;
+  options: BullMqJobQueueOptions;
+  logger: Logger;
+}
+
 /**
  * Jobs across replicas (REDIS_URL), on BullMQ. The database stays the truth
  * of every job and item; BullMQ holds one entry per unfinished job, keyed by
@@ -42,6 +52,11 @@ export interface BullMqJobQueueOptions {
  * Item retries with backoff stay JobRunner's, as in one process.
  */
 export class BullMqJobQueue implements JobQueue {
+  private readonly jobs: Pick<JobRepository, 'activeIds' | 'findById'>;
+  private readonly runner: Pick<JobRunner, 'run'>;
+  private readonly connections: RedisConnections;
+  private readonly options: BullMqJobQueueOptions;
+  private readonly logger: Logger;
   private readonly queue: Queue;
   private worker: Worker | undefined;
   private readonly running = new RunningJobs();
@@ -49,16 +64,11 @@ export class BullMqJobQueue implements JobQueue {
   private requeueTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
-  constructor(
-    private readonly jobs: Pick<JobRepository, 'activeIds' | 'findById'>,
-    private readonly runner: Pick<JobRunner, 'run'>,
-    private readonly connections: RedisConnections,
-    private readonly options: BullMqJobQueueOptions,
-    private readonly logger: Logger,
-  ) {
-    this.queue = new Queue(ANALYSIS_QUEUE, { connection: connections.open('job queue', 'worker'), prefix: connections.key('bull') });
+  constructor(parts: BullMqJobQueueParts) {
+    ({ jobs: this.jobs, runner: this.runner, connections: this.connections, options: this.options, logger: this.logger } = parts);
+    this.queue = new Queue(ANALYSIS_QUEUE, { connection: this.connections.open('job queue', 'worker'), prefix: this.connections.key('bull') });
     this.queue.on('error', (error) => this.onError(error));
-    this.cancels = new RedisChannel(connections, 'jobs:cancel', (jobId) => {
+    this.cancels = new RedisChannel(this.connections, 'jobs:cancel', (jobId) => {
       if (this.running.halt(jobId, 'cancelled')) this.logger.info({ jobId }, 'job cancelled by another replica: stopped here');
     });
   }

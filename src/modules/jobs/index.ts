@@ -34,29 +34,37 @@ export function provideJobs({ db, config, redis, logger }: Platform, { access, i
   const jobRepository = new JobRepository(db);
   // A job's end also schedules its webhook.
   const events = webhooks.announceJobEnds(redis ? new RedisJobEvents(redis, (jobId) => jobRepository.findById(jobId), logger) : new InProcessJobEvents());
-  const runner = new JobRunner(
-    jobRepository,
-    images.cache,
-    answers.services.answers,
-    vision.services.vision,
+  const runner = new JobRunner({
+    jobs: jobRepository,
+    images: images.cache,
+    answers: answers.services.answers,
+    vision: vision.services.vision,
     events,
-    {
+    options: {
       imageConcurrency: config.model.maxConcurrency,
       itemRetries: config.jobs.itemRetries,
       retryDelayMs: config.jobs.retryDelayMs,
       budgetFor: (job) => access.services.payer.ofJob(job),
     },
     logger,
-  );
+  });
   const queue: JobQueue = redis
-    ? new BullMqJobQueue(jobRepository, runner, redis, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger)
+    ? new BullMqJobQueue({ jobs: jobRepository, runner, connections: redis, options: { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs }, logger })
     : new InProcessJobQueue(jobRepository, runner, config.jobs.concurrency, logger);
-  const jobs = new JobService(jobRepository, images.repository, queue, events, {
-    maxItems: config.jobs.maxItems,
-    questionLength: config.limits.questionLength,
-    maxActivePerTenant: config.jobs.maxActivePerTenant,
-    maxQueuedItemsPerTenant: config.jobs.maxQueuedItemsPerTenant,
-  }, vision.services.vision, webhooks.services.webhooks);
+  const jobs = new JobService({
+    jobs: jobRepository,
+    images: images.repository,
+    queue,
+    events,
+    limits: {
+      maxItems: config.jobs.maxItems,
+      questionLength: config.limits.questionLength,
+      maxActivePerTenant: config.jobs.maxActivePerTenant,
+      maxQueuedItemsPerTenant: config.jobs.maxQueuedItemsPerTenant,
+    },
+    vision: vision.services.vision,
+    webhooks: webhooks.services.webhooks,
+  });
   // MODERATE_UPLOADS: new images are moderated by a background job; the upload never waits for it, nor fails with it.
   if (config.jobs.moderateUploads) {
     images.uploadsStored.add((uploader, created) => {

@@ -26,6 +26,21 @@ export interface JobRunnerOptions {
   budgetFor: BudgetForJob;
 }
 
+/** What JobRunner is made of. */
+export interface JobRunnerParts {
+  jobs: JobRunStore;
+  /** The images of a job's items, by id. */
+  images: ImageLookup;
+  /** Asks the items, as for the synchronous API. */
+  answers: AnswerService;
+  /** What a moderation item asks. */
+  vision: Pick<VisionService, 'moderationRequest'>;
+  /** Told of every change to a job's progress or status. */
+  events: JobEvents;
+  options: JobRunnerOptions;
+  logger: Logger;
+}
+
 class TransientFailures extends Error {}
 
 /** Set once the submitter's token budget refuses a call: the job asks nothing more. */
@@ -44,15 +59,17 @@ interface BudgetState {
  * attempts untouched: paying the bill is what they wait for, not luck.
  */
 export class JobRunner {
-  constructor(
-    private readonly jobs: JobRunStore,
-    private readonly images: ImageLookup,
-    private readonly answers: AnswerService,
-    private readonly vision: Pick<VisionService, 'moderationRequest'>,
-    private readonly events: JobEvents,
-    private readonly options: JobRunnerOptions,
-    private readonly logger: Logger,
-  ) {}
+  private readonly jobs: JobRunStore;
+  private readonly images: ImageLookup;
+  private readonly answers: AnswerService;
+  private readonly vision: Pick<VisionService, 'moderationRequest'>;
+  private readonly events: JobEvents;
+  private readonly options: JobRunnerOptions;
+  private readonly logger: Logger;
+
+  constructor(parts: JobRunnerParts) {
+    ({ jobs: this.jobs, images: this.images, answers: this.answers, vision: this.vision, events: this.events, options: this.options, logger: this.logger } = parts);
+  }
 
   /**
    * `stop` fires on cancel or shutdown: nothing more is sent upstream. `abort`

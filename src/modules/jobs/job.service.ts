@@ -47,18 +47,32 @@ const BUSY_RETRY_AFTER_SECONDS = 30;
 
 const unique = <T>(values: readonly T[]) => [...new Set(values)];
 
+/** What JobService is made of. */
+export interface JobServiceParts {
+  jobs: JobRepository;
+  images: ImageRepository;
+  /** Runs the jobs written, and stops those cancelled. */
+  queue: JobQueue;
+  events: JobEvents;
+  limits: JobLimits;
+  /** What a moderation item asks (its prompt is the request's). */
+  vision: Pick<VisionService, 'moderationRequest'>;
+  webhooks: WebhookTargets;
+}
+
 /** Submitting, reading, cancelling and following analysis jobs. The work itself is JobRunner's. */
 export class JobService {
-  constructor(
-    private readonly jobs: JobRepository,
-    private readonly images: ImageRepository,
-    private readonly queue: JobQueue,
-    private readonly events: JobEvents,
-    private readonly limits: JobLimits,
-    /** What a moderation item asks (its prompt is the request's). */
-    private readonly vision: Pick<VisionService, 'moderationRequest'>,
-    private readonly webhooks: WebhookTargets,
-  ) {}
+  private readonly jobs: JobRepository;
+  private readonly images: ImageRepository;
+  private readonly queue: JobQueue;
+  private readonly events: JobEvents;
+  private readonly limits: JobLimits;
+  private readonly vision: Pick<VisionService, 'moderationRequest'>;
+  private readonly webhooks: WebhookTargets;
+
+  constructor(parts: JobServiceParts) {
+    ({ jobs: this.jobs, images: this.images, queue: this.queue, events: this.events, limits: this.limits, vision: this.vision, webhooks: this.webhooks } = parts);
+  }
 
   /**
    * Queues a moderation of images just stored (MODERATE_UPLOADS), as a job

@@ -7,6 +7,17 @@ import { DELIVERIES_AT_ONCE, DuePoll, type WebhookSchedule } from './webhook-sch
 /** Its own queue, so a backlog of slow receivers never delays analysis jobs (and the reverse). */
 const WEBHOOK_QUEUE = 'job-webhooks';
 
+/** What BullMqWebhookSchedule is made of. */
+export interface BullMqWebhookScheduleParts {
+  deliveries: Pick<WebhookDeliveries, 'due' | 'attempt'>;
+  connections: RedisConnections;
+  /** WEBHOOK_POLL_MS: how often the database is swept for due attempts BullMQ lost. */
+  pollMs: number;
+  /** Longer than an attempt: BullMQ's lock on an entry being delivered. */
+  lockMs: number;
+  logger: Logger;
+}
+
 /**
  * Webhook attempts across replicas (REDIS_URL): one delayed BullMQ job per
  * attempt, with the id `<job id>-a<attempt>`, so every replica that learns of
@@ -18,22 +29,20 @@ const WEBHOOK_QUEUE = 'job-webhooks';
  * flushed, or unreachable when the attempt was scheduled).
  */
 export class BullMqWebhookSchedule implements WebhookSchedule {
+  private readonly deliveries: Pick<WebhookDeliveries, 'due' | 'attempt'>;
+  private readonly connections: RedisConnections;
+  private readonly lockMs: number;
+  private readonly logger: Logger;
   private readonly queue: Queue;
   private worker: Worker | undefined;
   private readonly poll: DuePoll;
   private stopped: Promise<void> | undefined;
 
-  constructor(
-    private readonly deliveries: Pick<WebhookDeliveries, 'due' | 'attempt'>,
-    private readonly connections: RedisConnections,
-    pollMs: number,
-    /** Longer than an attempt: BullMQ's lock on an entry being delivered. */
-    private readonly lockMs: number,
-    private readonly logger: Logger,
-  ) {
-    this.queue = new Queue(WEBHOOK_QUEUE, { connection: connections.open('webhook queue', 'worker'), prefix: connections.key('bull') });
+  constructor(parts: BullMqWebhookScheduleParts) {
+    ({ deliveries: this.deliveries, connections: this.connections, lockMs: this.lockMs, logger: this.logger } = parts);
+    this.queue = new Queue(WEBHOOK_QUEUE, { connection: this.connections.open('webhook queue', 'worker'), prefix: this.connections.key('bull') });
     this.queue.on('error', (error) => this.onError(error));
-    this.poll = new DuePoll(deliveries, pollMs, (due) => this.add(due.map(({ jobId, attempt }) => ({ jobId, attempt, delayMs: 0 }))), logger);
+    this.poll = new DuePoll(this.deliveries, parts.pollMs, (due) => this.add(due.map(({ jobId, attempt }) => ({ jobId, attempt, delayMs: 0 }))), this.logger);
   }
 
   async start(): Promise<void> {

@@ -37,7 +37,9 @@ export function createWebhooks(db: Db, redis: RedisConnections | null, config: C
 }
 
 function scheduleOf(deliveries: WebhookDeliveries, redis: RedisConnections | null, config: Config['webhooks'], logger: Logger): WebhookSchedule {
-  return redis ? new BullMqWebhookSchedule(deliveries, redis, config.pollMs, config.timeoutMs + LOCK_MARGIN_MS, logger) : new InProcessWebhookSchedule(deliveries, config.pollMs, logger);
+  return redis
+    ? new BullMqWebhookSchedule({ deliveries, connections: redis, pollMs: config.pollMs, lockMs: config.timeoutMs + LOCK_MARGIN_MS, logger })
+    : new InProcessWebhookSchedule(deliveries, config.pollMs, logger);
 }
 
 /** Without a secret nothing can be signed: nothing is delivered. */

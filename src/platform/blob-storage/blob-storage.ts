@@ -22,7 +22,7 @@ export async function createBlobStorage(config: Pick<Config, 'blobDir' | 'tmpDir
     return { store, checks: { storage: () => health.readiness(() => store.checkWritable()) }, close: () => {} };
   }
   const { createS3Client, S3BlobStore } = await import('./s3-blob-store.js');
-  const store = new S3BlobStore(createS3Client(config.s3), config.s3, new LocalTemporaries(config.tmpDir, health), health);
+  const store = new S3BlobStore({ client: createS3Client(config.s3), settings: config.s3, temporaries: new LocalTemporaries(config.tmpDir, health), monitor: health });
   return {
     store,
     checks: { storage: () => health.readiness(() => store.checkWritable()), s3: () => store.readiness() },

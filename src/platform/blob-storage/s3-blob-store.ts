@@ -72,6 +72,16 @@ export function createS3Client(settings: S3Settings): S3Client {
   });
 }
 
+/** What S3BlobStore is made of. */
+export interface S3BlobStoreParts {
+  client: S3Client;
+  settings: S3Settings;
+  /** DATA_DIR/tmp, where uploads land first. */
+  temporaries: LocalTemporaries;
+  /** Told of blobs lost or damaged. */
+  monitor: StorageMonitor;
+}
+
 /**
  * Blobs as objects in an S3-compatible bucket, under their keys (behind
  * S3_PREFIX): originals at <sha256>, thumbnails at thumbnails/<sha256>-<size>.webp.
@@ -83,15 +93,15 @@ export function createS3Client(settings: S3Settings): S3Client {
  * rewrites the object, which repairs a lost one.
  */
 export class S3BlobStore implements BlobStore {
+  private readonly client: S3Client;
+  private readonly settings: S3Settings;
+  private readonly temporaries: LocalTemporaries;
+  private readonly monitor: StorageMonitor;
   private readonly whole = new WholeOriginals();
 
-  constructor(
-    private readonly client: S3Client,
-    private readonly settings: S3Settings,
-    /** DATA_DIR/tmp, where uploads land first. */
-    private readonly temporaries: LocalTemporaries,
-    private readonly monitor: StorageMonitor,
-  ) {}
+  constructor(parts: S3BlobStoreParts) {
+    ({ client: this.client, settings: this.settings, temporaries: this.temporaries, monitor: this.monitor } = parts);
+  }
 
   tempPath(): Promise<string> {
     return this.temporaries.path();
