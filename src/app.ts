@@ -61,6 +61,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     services,
     schema: await buildGatewaySchema(),
     metrics: platform.metrics,
+    redis: platform.redis,
     statements: platform.statements,
     callers: access.callers,
     contextFor: (caller, baseUrl, signal) => createContext(services, caller, baseUrl, signal),

@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { ResolverClass } from './graphql/schema.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { RedisConnections } from './redis/connection.js';
 
 /**
  * What the HTTP and WebSocket wiring (server.ts, graphql/websocket.ts) needs
@@ -40,6 +41,8 @@ export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
   logger: Logger;
   schema: GraphQLSchema;
   metrics: Metrics;
+  /** REDIS_URL: the app's Redis connections (the server shares APQ registrations through them); null without. Closed with the app. */
+  redis: RedisConnections | null;
   /** Storage writable (no full-disk episode), database reachable and every committed migration applied. */
   ready(): Promise<{ ok: boolean; reason?: string }>;
   /** Jobs per status, every status present (0 when no job has it), for the metrics gauge. */

@@ -25,7 +25,6 @@ import { operationSpanPlugin, requestSpans } from './tracing/request-spans.js';
 import { WEB_DIST } from './http/web-pages.js';
 import { RedisQueryCache } from './graphql/redis-query-cache.js';
 import { consoleManifest, TrustedDocuments } from './graphql/trusted-documents.js';
-import { RedisConnections } from './redis/connection.js';
 
 /** How long Redis keeps an automatic persisted query no replica asked for (each use does not extend it). */
 const APQ_TTL_SECONDS = 24 * 3600;
@@ -58,8 +57,8 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
   // The console's own operations (its build's manifest) are always trusted, besides PERSISTED_DOCUMENTS.
   const trusted = new TrustedDocuments([consoleManifest(WEB_DIST), app.config.persistedDocuments.manifest], app.config.persistedDocuments.only);
   app.logger.info({ trustedDocuments: trusted.size, onlyTrusted: trusted.only }, 'trusted documents loaded');
-  // With REDIS_URL, APQ registrations are shared by every replica (a connection of its own, closed with the server).
-  const apqRedis = app.config.redis ? new RedisConnections(app.config.redis, app.logger) : null;
+  // With REDIS_URL, APQ registrations are shared by every replica, through the app's own connections.
+  const apqRedis = app.redis;
   const webSocket = attachWebSocket(httpServer, app, formatError, { limits, operationMetrics, origins, hosts, trusted, tracing });
   const apollo = new ApolloServer<OperationContext<Caller>>({
     schema: app.schema,
@@ -136,7 +135,7 @@ export async function startServer<Caller extends CallerIdentity>(app: Gateway<Ca
     url: `http://localhost:${actualPort}/graphql`,
     close: () => {
       stopping = true;
-      return apollo.stop().finally(() => apqRedis?.close());
+      return apollo.stop();
     },
   };
 }
