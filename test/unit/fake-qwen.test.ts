@@ -130,7 +130,7 @@ describe('fake Qwen endpoint', () => {
     const res = await client(fake).chat.completions.create(chatParams(big, 'image/png', 'big?'));
     expect(res.choices[0]?.message.content).toMatch(/^2600x2600 #[0-9a-f]{6} :: big\?$/);
     expect(fake.requests[0]?.image?.sha256).toBe(createHash('sha256').update(big).digest('hex'));
-  }, 30_000);
+  }, 120_000); // a backstop only: the PNG encode and a 27 MB body take seconds on a busy machine
 
   it('answers a conversation about several images from all of them and the last user turn, recording every turn', async () => {
     const red = await makeImage({ format: 'png', width: 20, height: 10, color: '#cc3333' });
