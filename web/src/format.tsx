@@ -28,6 +28,21 @@ export function Field({ id, label, children }: { id: string; label: string; chil
   );
 }
 
+/** A labelled choice among fixed options (value and label each). */
+export function SelectField<T extends string>({ id, label, value, options, onChange }: { id: string; label: string; value: T; options: ReadonlyArray<{ value: T; label: string }>; onChange: (value: T) => void }) {
+  return (
+    <Field id={id} label={label}>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T)}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
 export const formatDate = (iso: string) => new Date(iso).toLocaleString();
 
 export const formatBytes = (bytes: number) =>

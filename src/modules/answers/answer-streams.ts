@@ -1,7 +1,7 @@
 import type { ModelAnswer } from '../../model/provider.js';
 import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
-import { answerFlightsOf, answerRow, type AnswerWorkParts } from './answer-work.js';
+import { answerFlightsOf, answerRow, type AnswerFlight, type AnswerWorkParts } from './answer-work.js';
 import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
 import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadcast.js';
 import { toApiError } from './model-errors.js';
@@ -53,9 +53,12 @@ export interface AnswerStreamParts extends AnswerWorkParts {
 export class AnswerStreams {
   /** The broadcasts under way, by image and cache key. */
   private readonly running: FlightLane<StreamFlight>;
+  /** askQuestion's lane: an ask of the key waits for a stream's call. */
+  private readonly asks: FlightLane<AnswerFlight>;
 
   constructor(private readonly parts: AnswerStreamParts) {
     this.running = parts.flights.lane<StreamFlight>('stream');
+    this.asks = answerFlightsOf(parts.flights);
   }
 
   /**
@@ -92,7 +95,7 @@ export class AnswerStreams {
     this.parts.metrics?.cacheLookups.inc({ result: 'miss' });
     const broadcast = this.broadcastFor(slot);
     // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.
-    answerFlightsOf(this.parts.flights).track(key, { work: broadcast.answered, abort: broadcast.abort });
+    this.asks.track(key, { work: broadcast.answered, abort: broadcast.abort });
     const chunks = broadcast.listen(signal, false);
     const relayed = claimed ? this.parts.relay?.publish(key) : undefined;
     void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }, relayed).finally(() => {

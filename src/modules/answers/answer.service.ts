@@ -121,8 +121,7 @@ export class AnswerService {
       similar: this.similar,
     } = parts);
     this.inFlight = answerFlightsOf(parts.flights);
-    const { answers: store, similar: _similar, ...work } = parts;
-    this.streams = new AnswerStreams({ ...work, answers: this, store });
+    this.streams = new AnswerStreams({ ...parts, answers: this, store: parts.answers });
   }
 
   /**

@@ -88,7 +88,6 @@ export function graphqlRoute<Caller extends CallerIdentity>(options: GraphqlRout
   const readJson = (req: IncomingMessage, res: ServerResponse) =>
     new Promise<unknown>((resolve, reject) => parseJson(req, res, (error?: unknown) => (error ? reject(error) : resolve((req as { body?: unknown }).body))));
 
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (hosts.refuse(req, res) || origins.applyCors(req, res) || origins.refuseUnlisted(req, res)) return;
     const caller = await options.admit(req, res);

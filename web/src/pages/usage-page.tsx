@@ -1,6 +1,6 @@
 import { useApolloClient, useQuery } from '@apollo/client/react';
 import { useMemo, useState } from 'react';
-import { Field, formatCost } from '../format';
+import { formatCost, SelectField } from '../format';
 import type { UsageBucketsQuery, UsageDimension } from '../gql/graphql';
 import { followDownload } from '../csv';
 import { EXPORT_URL, USAGE_BUCKETS } from '../operations';
@@ -26,6 +26,11 @@ const METRICS: Record<Metric, { label: string; unit: string }> = {
   tokensSaved: { label: 'Tokens saved', unit: 'tokens saved' },
   costSaved: { label: 'Cost saved', unit: 'cost saved' },
 };
+
+const STEPS: Array<{ value: Step; label: string }> = [
+  { value: 'DAY', label: 'Day' },
+  { value: 'HOUR', label: 'Hour' },
+];
 
 const SPLITS: Array<{ value: Split; label: string }> = [
   { value: '', label: 'Nothing' },
@@ -128,39 +133,10 @@ export function UsagePage() {
       <h1 tabIndex={-1}>Usage</h1>
       <p className="hint">What the model work cost, and what the cache saved. Buckets are UTC days or hours.</p>
       <form className="usage-controls" aria-label="Usage view" onSubmit={(e) => e.preventDefault()}>
-        <Field id="u-range" label="Range">
-          <select id="u-range" value={days} onChange={(e) => setDays(Number(e.target.value))}>
-            {RANGES.map((r) => (
-              <option key={r.days} value={r.days}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id="u-step" label="Per">
-          <select id="u-step" value={step} onChange={(e) => setStep(e.target.value as Step)}>
-            <option value="DAY">Day</option>
-            <option value="HOUR">Hour</option>
-          </select>
-        </Field>
-        <Field id="u-metric" label="Show">
-          <select id="u-metric" value={metric} onChange={(e) => setMetric(e.target.value as Metric)}>
-            {Object.entries(METRICS).map(([value, m]) => (
-              <option key={value} value={value}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id="u-split" label="Split by">
-          <select id="u-split" value={split} onChange={(e) => setSplit(e.target.value as Split)}>
-            {SPLITS.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <SelectField id="u-range" label="Range" value={String(days)} options={RANGES.map((r) => ({ value: String(r.days), label: r.label }))} onChange={(value) => setDays(Number(value))} />
+        <SelectField id="u-step" label="Per" value={step} options={STEPS} onChange={setStep} />
+        <SelectField id="u-metric" label="Show" value={metric} options={(Object.keys(METRICS) as Metric[]).map((value) => ({ value, label: METRICS[value].label }))} onChange={setMetric} />
+        <SelectField id="u-split" label="Split by" value={split} options={SPLITS} onChange={setSplit} />
         <div className="field actions">
           <button type="button" className="secondary" disabled={!buckets} onClick={() => void downloadCsv()}>
             Download CSV
