@@ -4,6 +4,7 @@ import { ModelCallError } from '../../src/model/model-call-error.js';
 import { Flights, type Flight } from '../../src/modules/engine/flights.js';
 import { ModelCalls, type ChatCall } from '../../src/modules/engine/model-calls.js';
 import { claimKey } from '../../src/modules/engine/key-claims.js';
+import { serveKeyed, type KeyedWork } from '../../src/modules/engine/keyed-work.js';
 import type { AnswerClaims } from '../../src/modules/answers/answer-claims.js';
 import type { LedgerCall } from '../../src/modules/analytics/usage-ledger.js';
 import { GatewayError } from '../../src/platform/errors.js';
@@ -205,3 +206,121 @@ describe('claimKey: keyed work across replicas', () => {
     expect(claims.held.size).toBe(0);
   });
 });
+
+/** A keyed capability on memory: a store, a lane, and a record of what the engine asked of it. */
+function keyedWorld(claims?: AnswerClaims) {
+  const flights = new Flights().lane<Flight<string>>('keyed');
+  const store = new Map<string, string>();
+  const budget = new MemoryBudget();
+  const log: string[] = [];
+  const calls: Array<(row: string) => void> = [];
+  const work = (key: string, refresh = false): KeyedWork<string> => ({
+    claim: key,
+    refresh,
+    join: () => flights.join(key, undefined)?.work.then((row) => `joined ${row}`),
+    stored: async () => {
+      log.push('lookup');
+      const row = store.get(key);
+      return row === undefined ? undefined : `stored ${row}`;
+    },
+    reserve: () => {
+      log.push('reserve');
+      return budget.reserve(10);
+    },
+    elsewhere: async () => 'followed another replica',
+    start: (reservation) => {
+      log.push('call');
+      const saved = new Promise<string>((resolve) => calls.push(resolve)).then(async (row) => {
+        store.set(key, row);
+        await reservation.settle(7);
+        return row;
+      });
+      flights.track(key, { work: saved, abort: new SharedAbort() });
+      return { result: saved.then((row) => `asked ${row}`), settled: saved };
+    },
+  });
+  return { flights, store, budget, log, calls, work, serve: (key: string, refresh = false) => serveKeyed(claims, work(key, refresh)) };
+}
+
+describe('serveKeyed: the one order of keyed work', () => {
+  it('serves a stored row without reserving, and work under way without a lookup', async () => {
+    const w = keyedWorld();
+    w.store.set('k', 'row');
+    expect(await w.serve('k')).toBe('stored row');
+    expect(w.log).toEqual(['lookup']);
+    const asked = w.serve('fresh');
+    await until(() => w.calls.length === 1);
+    w.log.length = 0;
+    const joined = w.serve('fresh');
+    w.calls[0]!('answer');
+    expect(await asked).toBe('asked answer');
+    expect(await joined).toBe('joined answer');
+    expect(w.log).toEqual([]);
+    expect(w.budget.settled).toEqual([7]);
+  });
+
+  it('a call started while the tokens were reserved is joined, and the reservation given back', async () => {
+    const w = keyedWorld();
+    // The second caller's tokens are still being reserved when the first caller's call starts.
+    const second = w.work('k');
+    const reserve = second.reserve;
+    let reserved!: () => void;
+    const gate = new Promise<void>((resolve) => (reserved = resolve));
+    second.reserve = async () => {
+      const reservation = await reserve();
+      await gate;
+      return reservation;
+    };
+    const asked = serveKeyed(undefined, w.work('k'));
+    const joined = serveKeyed(undefined, second);
+    await until(() => w.calls.length === 1);
+    reserved();
+    w.calls[0]!('answer');
+    expect(await Promise.all([asked, joined])).toEqual(['asked answer', 'joined answer']);
+    expect(w.log).toEqual(['lookup', 'lookup', 'reserve', 'reserve', 'call']);
+    expect(w.budget.settled.sort()).toEqual([0, 7]);
+    expect(w.budget.spent).toBe(7);
+  });
+
+  it('a refresh always asks: no lookup, no join, no claim taken or released', async () => {
+    const claims = new MemoryClaims();
+    const w = keyedWorld(claims);
+    w.store.set('k', 'old');
+    const refreshed = w.serve('k', true);
+    await until(() => w.calls.length === 1);
+    w.calls[0]!('new');
+    expect(await refreshed).toBe('asked new');
+    expect(w.log).toEqual(['reserve', 'call']);
+    expect(claims.released).toEqual([]);
+  });
+
+  it('across replicas: holds the claim until the call settles; a held claim is followed; a row stored meanwhile is served', async () => {
+    const claims = new MemoryClaims();
+    const w = keyedWorld(claims);
+    const mine = w.serve('k');
+    await until(() => w.calls.length === 1);
+    expect(claims.held.has('k')).toBe(true);
+    // Another replica (its own lane, the same claims and store) finds the key claimed.
+    const other = keyedWorld(claims);
+    expect(await other.serve('k')).toBe('followed another replica');
+    expect(other.budget.settled).toEqual([0]);
+    w.calls[0]!('answer');
+    expect(await mine).toBe('asked answer');
+    await until(() => !claims.held.has('k'));
+    // Claimed after another replica stored the row: served, nothing asked, the claim given back.
+    const late = keyedWorld(claims);
+    let lookups = 0;
+    const work = late.work('j');
+    const stored = work.stored;
+    work.stored = async () => (++lookups === 2 ? 'stored by another replica' : stored());
+    expect(await serveKeyed(claims, work)).toBe('stored by another replica');
+    expect(late.log).toEqual(['lookup', 'reserve']);
+    expect(late.budget.settled).toEqual([0]);
+    expect(claims.held.size).toBe(0);
+  });
+});
+
+/** Resolves once `ready()` holds: checked after each turn of the event loop, never on a timer. */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,5 +1,5 @@
 import type { ModelAnswer } from '../../model/provider.js';
-import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
+import type { TokenBudget, TokenReservation } from '../access/caller.js';
 import type { AnswerRecord, AnswerStore } from './answer.repository.js';
 import { answerFlightsOf, answerRow, type AnswerFlight, type AnswerWorkParts } from './answer-work.js';
 import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
@@ -7,7 +7,7 @@ import { AnswerBroadcast, type AnswerStreamChunk } from './answer-stream-broadca
 import { toApiError } from './model-errors.js';
 import type { Payer } from '../analytics/usage-ledger.js';
 import type { Flight, FlightLane } from '../engine/flights.js';
-import { claimKey } from '../engine/key-claims.js';
+import { serveKeyed } from '../engine/keyed-work.js';
 import type { RelayedStream } from './stream-relay.js';
 import { asError, GatewayError, type ErrorCode } from '../../platform/errors.js';
 
@@ -67,41 +67,35 @@ export class AnswerStreams {
    * error. `signal` says the subscriber has gone.
    */
   async open(request: AnswerRequest, budget: TokenBudget, signal?: AbortSignal): Promise<AsyncGenerator<AnswerStreamChunk>> {
-    const { answers, cache, calls, refusals, claims } = this.parts;
+    const { answers, cache, calls, refusals, claims, estimate, metrics } = this.parts;
     const key = cache.keyFor(request.image.tenant, request.image.sha256, request.prompt, calls.model);
     const slot = JSON.stringify([request.image.id, key]);
-    // The same stream under way: its text so far, then the rest (an ask would only get the end).
-    const joined = this.join(slot, signal);
-    if (joined) return joined;
-    const hit = await answers.cached(request, budget.apiKeyId, signal);
-    if (hit) return once({ delta: hit.record.text, answer: hit });
-    const refused = request.refresh ? undefined : refusals?.recall(key);
-    if (refused) return once({ delta: '', answer: null, error: toApiError(refused) });
-
-    const reservation = await budget.reserve(this.parts.estimate.forCall(request.image, [request.prompt]));
-    // Someone may have started the same stream while this one reserved.
-    const late = this.join(slot, signal);
-    if (late) {
-      void releaseReservation(reservation);
-      return late;
-    }
-    // REDIS_URL: one call per key across replicas; another replica's is followed (a refresh always asks, as askQuestion's does).
-    const claim = request.refresh ? null : await claimKey(claims, key, () => answers.cached(request, budget.apiKeyId, signal));
-    if (claim && !claim.held) {
-      void releaseReservation(reservation);
-      return claim.stored ? once({ delta: claim.stored.record.text, answer: claim.stored }) : this.follow(request, key, slot, budget, signal);
-    }
-    const claimed = claims !== undefined && claim !== null;
-    this.parts.metrics?.cacheLookups.inc({ result: 'miss' });
-    const broadcast = this.broadcastFor(slot);
-    // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.
-    this.asks.track(key, { work: broadcast.answered, abort: broadcast.abort });
-    const chunks = broadcast.listen(signal, false);
-    const relayed = claimed ? this.parts.relay?.publish(key) : undefined;
-    void this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }, relayed).finally(() => {
-      if (claimed) claims?.release(key);
+    // Claimed under askQuestion's key: an ask on any replica waits for this stream's call, and the other way round.
+    return serveKeyed(claims, {
+      claim: key,
+      refresh: request.refresh,
+      // The same stream under way: its text so far, then the rest (an ask would only get the end).
+      join: () => this.join(slot, signal),
+      stored: async () => {
+        const hit = await answers.cached(request, budget.apiKeyId, signal);
+        if (hit) return once({ delta: hit.record.text, answer: hit });
+        const refused = refusals?.recall(key);
+        return refused ? once({ delta: '', answer: null, error: toApiError(refused) }) : undefined;
+      },
+      reserve: () => budget.reserve(estimate.forCall(request.image, [request.prompt])),
+      elsewhere: async () => this.follow(request, key, slot, budget, signal),
+      start: (reservation) => {
+        metrics?.cacheLookups.inc({ result: 'miss' });
+        const broadcast = this.broadcastFor(slot);
+        // An askQuestion of the key (or a stream of another image with the same bytes) waits for this call.
+        this.asks.track(key, { work: broadcast.answered, abort: broadcast.abort });
+        const chunks = broadcast.listen(signal, false);
+        // Relayed when this replica holds the key's claim (a refresh takes none): other replicas' identical streams follow it.
+        const relayed = claims && !request.refresh ? this.parts.relay?.publish(key) : undefined;
+        const settled = this.run(broadcast, request, key, reservation, { tenant: request.image.tenant, apiKeyId: budget.apiKeyId }, relayed);
+        return { result: Promise.resolve(chunks), settled };
+      },
     });
-    return chunks;
   }
 
   /** A broadcast registered under `slot` until it ends. */
@@ -114,11 +108,11 @@ export class AnswerStreams {
   }
 
   /** Listens to a broadcast under way, unless it has ended or every listener has left it (it is being cancelled). */
-  private join(slot: string, signal: AbortSignal | undefined): AsyncGenerator<AnswerStreamChunk> | undefined {
+  private join(slot: string, signal: AbortSignal | undefined): Promise<AsyncGenerator<AnswerStreamChunk>> | undefined {
     const broadcast = this.running.get(slot)?.broadcast;
     if (!broadcast?.joinable) return undefined;
     this.parts.metrics?.cacheLookups.inc({ result: 'hit' });
-    return broadcast.listen(signal, true);
+    return Promise.resolve(broadcast.listen(signal, true));
   }
 
   /**

@@ -10,8 +10,8 @@ export type KeyClaim<R> =
   | { held: false; stored: undefined };
 
 /**
- * REDIS_URL: claims one key of keyed work (a stream, a question about
- * several images) across replicas, as AnswerService claims its batches.
+ * REDIS_URL: claims one key of keyed work across replicas, for serveKeyed
+ * (keyed-work.ts), as AnswerService claims its batches.
  * Without claims (the embedded default) this replica always asks: the
  * engine's in-flight table already shares work within the process.
  */

@@ -1,7 +1,7 @@
 import type { TokenEstimate } from '../../model/token-estimate.js';
 import { badInput, notFound } from '../../platform/errors.js';
 import { SharedAbort } from '../../platform/shared-abort.js';
-import { releaseReservation, type TokenBudget, type TokenReservation } from '../access/caller.js';
+import type { TokenBudget, TokenReservation } from '../access/caller.js';
 import type { CacheScope } from '../answers/answer-cache.js';
 import type { AnswerClaims } from '../answers/answer-claims.js';
 import { normalizeQuestion } from '../answers/prompts.js';
@@ -10,7 +10,7 @@ import type { UsageLedger } from '../analytics/usage-ledger.js';
 import { wasCut } from '../../model/finish-reason.js';
 import type { Flight, FlightLane, Flights } from '../engine/flights.js';
 import type { ModelCalls } from '../engine/model-calls.js';
-import { claimKey } from '../engine/key-claims.js';
+import { serveKeyed } from '../engine/keyed-work.js';
 import { imagesKeyOf, type ImagesAnswerKey, type ImagesAnswerRecord, type ImagesAnswerRepository } from './images-answer.repository.js';
 
 /** The records this service hands out, for resolvers to name without reaching the repository. */
@@ -128,49 +128,37 @@ export class ImagesAnswerService {
     const prompt = normalizeQuestion(question, this.limits.questionLength);
     const images = await this.tenantImages(tenant, ids);
     const key: ImagesAnswerKey = { imagesKey: imagesKeyOf(images), prompt, model: this.calls.model };
-    const flightKey = JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key]);
-    // A stored reply cut by max_tokens is never served as complete: asked again with twice its room.
+    // Its own claim namespace: these keys never meet a single image's answers'.
+    const claim = `images:${JSON.stringify(this.scope === 'tenant' ? [tenant, key] : [key])}`;
     const storeScope = this.scope === 'tenant' ? tenant : null;
-    const stored = refresh ? null : await this.answers.findByKey(key, storeScope);
-    const room = stored && wasCut(stored) ? 2 * Math.max(this.estimate.completionTokensPerAnswer, stored.completionTokens) : undefined;
-    if (!refresh) {
-      if (stored && room === undefined) return { record: await this.own(tenant, images, stored), cached: true };
-      const joined = this.join(flightKey, signal);
-      if (joined) return { record: await this.own(tenant, images, await joined), cached: true };
-    }
-    const reservation = await budget.reserve(this.estimate.forImages(images, prompt));
-    // Someone else started the call while the tokens were being reserved: wait for theirs instead.
-    const joined = refresh ? undefined : this.join(flightKey, signal);
-    if (joined) {
-      void releaseReservation(reservation);
-      return { record: await this.own(tenant, images, await joined), cached: true };
-    }
-    // REDIS_URL: another replica asking the same is waited for, then its stored row served (or, if it stored none, asked again).
-    const claimName = `images:${flightKey}`;
-    const claim = refresh ? null : await claimKey(this.claims, claimName, async () => {
-      const late = await this.answers.findByKey(key, storeScope);
-      return late && !wasCut(late) ? late : undefined;
+    const served = async (record: ImagesAnswerRecord): Promise<ImagesAnswerResult> => ({ record: await this.own(tenant, images, record), cached: true });
+    let room: number | undefined;
+    return serveKeyed(this.claims, {
+      claim,
+      refresh,
+      join: () => this.inFlight.join(claim, signal)?.work.then(served),
+      stored: async () => {
+        const row = await this.answers.findByKey(key, storeScope);
+        if (!row) return undefined;
+        // A stored reply cut by max_tokens is never served as complete: asked again with twice its room.
+        if (!wasCut(row)) return served(row);
+        room = 2 * Math.max(this.estimate.completionTokensPerAnswer, row.completionTokens);
+        return undefined;
+      },
+      reserve: () => budget.reserve(this.estimate.forImages(images, prompt)),
+      // Another replica is asking the same: its stored row once it is done (or, if it stored none, asked again).
+      elsewhere: async () => {
+        await this.claims!.settled(claim, signal);
+        return this.answer(tenant, budget, imageIds, question, asked);
+      },
+      start: (reservation) => {
+        const abort = new SharedAbort();
+        abort.join(signal);
+        const saved = this.call(tenant, budget.apiKeyId, images, key, { reservation, signal: abort.signal, completionTokensPerAnswer: room, usageKind: asked.usageKind }).then((answer) => this.answers.save(answer));
+        this.inFlight.track(claim, { work: saved, abort });
+        return { result: saved.finally(() => abort.release()).then((record) => ({ record, cached: false })), settled: saved };
+      },
     });
-    if (claim && !claim.held) {
-      void releaseReservation(reservation);
-      if (claim.stored) return { record: await this.own(tenant, images, claim.stored), cached: true };
-      await this.claims!.settled(claimName, signal);
-      return this.answer(tenant, budget, imageIds, question, asked);
-    }
-    const abort = new SharedAbort();
-    abort.join(signal);
-    const saved = this.call(tenant, budget.apiKeyId, images, key, { reservation, signal: abort.signal, completionTokensPerAnswer: room, usageKind: asked.usageKind }).then((answer) => this.answers.save(answer));
-    this.inFlight.track(flightKey, { work: saved, abort });
-    // Held until the answer is stored (or the call failed): then the replicas waiting on the key read it.
-    // A refresh took no claim: it never releases another replica's.
-    const release = () => claim && this.claims?.release(claimName);
-    saved.then(release, release);
-    return { record: await saved.finally(() => abort.release()), cached: false };
-  }
-
-  /** The call under way for the key, now also waited on by this caller (undefined when there is none to wait on). */
-  private join(flightKey: string, signal: AbortSignal | undefined): Promise<ImagesAnswerRecord> | undefined {
-    return this.inFlight.join(flightKey, signal)?.work;
   }
 
   /** The caller's images in the order named; another tenant's image is as unknown as a missing one. */
