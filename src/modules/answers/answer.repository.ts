@@ -6,6 +6,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../platform/databas
 import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
+import type { PromptSource } from './stored-prompts.js';
 
 export type AnswerRecord = Answer;
 export type { AnswerKind };
@@ -76,7 +77,7 @@ export interface AnswerStore {
   adopt(answer: NewAnswer): Promise<AnswerRecord>;
 }
 
-export class AnswerRepository implements AnswerStore, SimilarAnswerStore {
+export class AnswerRepository implements PromptSource, SimilarAnswerStore {
   constructor(
     private readonly db: Db,
     private readonly options: AnswerRepositoryOptions,
@@ -101,6 +102,11 @@ export class AnswerRepository implements AnswerStore, SimilarAnswerStore {
     return rows
       .map((row) => ({ ...row, image: { sha256: shaOf.get(row.imageId)! } }))
       .filter((row) => wanted.has(answerKey(row.image.sha256, row.prompt, row.model)));
+  }
+
+  /** The (prompt, model) pairs an image has answers for (stored-prompts.ts): one SELECT on the image's unique index. */
+  promptsOf(imageId: string): Promise<Array<{ prompt: string; model: string }>> {
+    return this.db.answer.findMany({ where: { imageId }, select: { prompt: true, model: true } });
   }
 
   /** The images holding the keys' bytes (in `tenant`, or any tenant's when null): their sha256 by id. */
