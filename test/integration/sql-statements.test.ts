@@ -114,6 +114,8 @@ describe('SQL statements per operation', () => {
     });
     expect(fresh).toBe(true);
     expect(statements.filter((sql) => /^SELECT\b.*\bFROM\s+\S*Answer\b/is.test(sql)), statements.join('\n')).toEqual([]);
+    // Stored with an insert, not an upsert (answer.repository.ts).
+    expect(statements.filter((sql) => /\bAnswer\b/.test(sql)).map((sql) => /^INSERT INTO\s+\S*Answer\b(?!.*ON CONFLICT)/is.test(sql)), statements.join('\n')).toEqual([true]);
     // Asked again, the stored answer is found (it is in the prompts, so looked up): served, not asked upstream.
     expect((await ask('Fresh?')).data?.askQuestion.cached).toBe(true);
   });
