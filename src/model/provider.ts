@@ -13,7 +13,12 @@ export interface ModelImage {
   mimeType: string;
   width: number;
   height: number;
-  data: Buffer;
+  /**
+   * The original bytes, or how to read them when they are likely not needed:
+   * a stored image whose data URL is already built (upstream-image.ts) is
+   * read only should that URL have left the cache before it is sent.
+   */
+  data: Buffer | (() => Promise<Buffer>);
   /** The bytes' sha256 when already known (a stored image): spares hashing them again. */
   sha256?: string;
 }

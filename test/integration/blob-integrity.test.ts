@@ -10,7 +10,8 @@ import { expectRefusal, fetchImage, mintUrls } from '../support/image-urls.js';
 import { captureLogs, ERROR } from '../support/log-capture.js';
 
 // Blobs lost or damaged under the gateway: never sent upstream, answered BLOB_MISSING and logged,
-// and put back by uploading the same bytes again.
+// and put back by uploading the same bytes again. Once an image was sent, its data URL (built from
+// bytes checked against their sha256) is sent from memory without reading the blob again.
 
 let h: Harness;
 const logs = captureLogs();
@@ -58,6 +59,21 @@ describe('a blob missing under its image', () => {
     const asked = await ask(image.id, 'Back again?');
     expect(asked.errors).toBeUndefined();
     expect(asked.data!.askQuestion.answer).toBe('42x30 #445566 :: Back again?');
+  });
+});
+
+describe('a blob lost after its image was sent upstream', () => {
+  it('is not read again while the image\'s data URL is cached: the bytes its sha256 names are sent from memory', async () => {
+    const image = await uploadSettled({ format: 'png', width: 43, height: 30, color: '#778899' });
+    expect((await ask(image.id, 'First?')).errors).toBeUndefined();
+    await rm(blobPath(image.sha256));
+    h.fake.reset();
+    const again = await ask(image.id, 'Second?');
+    expect(again.errors).toBeUndefined();
+    expect(again.data!.askQuestion).toMatchObject({ answer: '43x30 #778899 :: Second?', cached: false });
+    expect(h.fake.requests.map((r) => r.image!.sha256)).toEqual([image.sha256]);
+    // The routes serve the stored file itself, so they still find it gone.
+    await expectRefusal((await mintUrls(h.gateway.client, image.id)).url, 500, 'BLOB_MISSING');
   });
 });
 

@@ -14,6 +14,7 @@ const STORED = 'query($first: Int!) { images(first: $first) { edges { node { id 
 const CACHED = 'query($id: ID!, $q: String!) { image(id: $id) { id answer(question: $q) { answer cached usage { totalTokens } } } }';
 const SUBMIT = 'mutation($input: AnalysisInput!) { submitAnalysis(input: $input) { id total } }';
 const COMPLETED = 'subscription($id: ID!) { jobCompleted(id: $id) { status total done } }';
+const ASK = 'mutation($imageId: ID!, $question: String!) { askQuestion(imageId: $imageId, question: $question) { answer cached } }';
 const QUESTION = 'What colour is it?';
 
 let h: Harness;
@@ -102,6 +103,21 @@ describe('SQL statements per operation', () => {
       expect(node.questions.length).toBeGreaterThan(0);
     }
     expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(3);
+  });
+
+  it('asks a fresh question about an image whose stored prompts are loaded without looking for a stored answer', async () => {
+    const ask = (question: string) => h.gateway.client.request<{ askQuestion: { answer: string; cached: boolean } }>(ASK, { imageId: imageIds[1], question });
+    expect((await ask('Loads the image\'s prompts?')).data?.askQuestion.cached).toBe(false);
+    let fresh: boolean | undefined;
+    const statements = await statementsOf(async () => {
+      fresh = !(await ask('Fresh?')).data?.askQuestion.cached;
+    });
+    expect(fresh).toBe(true);
+    expect(statements.filter((sql) => /^SELECT\b.*\bFROM\s+\S*Answer\b/is.test(sql)), statements.join('\n')).toEqual([]);
+    // Stored with an insert, not an upsert (answer.repository.ts).
+    expect(statements.filter((sql) => /\bAnswer\b/.test(sql)).map((sql) => /^INSERT INTO\s+\S*Answer\b(?!.*ON CONFLICT)/is.test(sql)), statements.join('\n')).toEqual([true]);
+    // Asked again, the stored answer is found (it is in the prompts, so looked up): served, not asked upstream.
+    expect((await ask('Fresh?')).data?.askQuestion.cached).toBe(true);
   });
 
   it('serves a hot cached answer without touching the database', async () => {

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { forgetEncoded, toDataUrl } from '../../src/model/upstream-image.js';
 import type { ChatOptions, ModelProvider } from '../../src/model/provider.js';
 import { ModelCallError } from '../../src/model/model-call-error.js';
 import { Flights, type Flight } from '../../src/modules/engine/flights.js';
@@ -150,6 +153,30 @@ describe('ModelCalls: the one caller of the provider', () => {
     await expect(calls.chat(calls.about([image], [{ role: 'user', text: 'q' }]), await chatCall(budget))).rejects.toMatchObject({ code: 'BLOB_MISSING' });
     expect(provider.chats).toEqual([]);
     expect(budget.settled).toEqual([0]);
+  });
+
+  it('reads no blob for an image whose data URL is built, reads it again once the URL is forgotten (its blob deleted)', async () => {
+    const png = await sharp({ create: { width: 12, height: 8, channels: 3, background: '#204060' } }).png().toBuffer();
+    const stored = { mimeType: 'image/png', width: 12, height: 8, sha256: createHash('sha256').update(png).digest('hex') };
+    const reads: string[] = [];
+    let lost = false;
+    const calls = new ModelCalls({
+      provider: new StubProvider(),
+      blobs: { read: async (sha256: string) => (reads.push(sha256), lost ? Promise.reject(new GatewayError('BLOB_MISSING', 'gone')) : png) },
+    });
+    const [first] = await calls.read([stored]);
+    expect(reads).toHaveLength(1);
+    const url = await toDataUrl(first!, 1_000_000);
+
+    lost = true; // behind the gateway's back: the verified bytes in memory still serve
+    const [second] = await calls.read([stored]);
+    expect(reads).toHaveLength(1);
+    expect(await toDataUrl(second!, 1_000_000)).toBe(url);
+    // A data URL of another size is built from the blob, read on demand, and fails as the blob store does.
+    await expect(toDataUrl(second!, 50)).rejects.toMatchObject({ code: 'BLOB_MISSING' });
+
+    forgetEncoded(stored.sha256);
+    await expect(calls.read([stored])).rejects.toMatchObject({ code: 'BLOB_MISSING' });
   });
 
   it('sends packed prompts to the provider of their kind and settles to the sum billed', async () => {

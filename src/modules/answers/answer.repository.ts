@@ -6,6 +6,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../platform/databas
 import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
+import type { PromptSource } from './stored-prompts.js';
 
 export type AnswerRecord = Answer;
 export type { AnswerKind };
@@ -76,7 +77,7 @@ export interface AnswerStore {
   adopt(answer: NewAnswer): Promise<AnswerRecord>;
 }
 
-export class AnswerRepository implements AnswerStore, SimilarAnswerStore {
+export class AnswerRepository implements PromptSource, SimilarAnswerStore {
   constructor(
     private readonly db: Db,
     private readonly options: AnswerRepositoryOptions,
@@ -103,6 +104,11 @@ export class AnswerRepository implements AnswerStore, SimilarAnswerStore {
       .filter((row) => wanted.has(answerKey(row.image.sha256, row.prompt, row.model)));
   }
 
+  /** The (prompt, model) pairs an image has answers for (stored-prompts.ts): one SELECT on the image's unique index. */
+  promptsOf(imageId: string): Promise<Array<{ prompt: string; model: string }>> {
+    return this.db.answer.findMany({ where: { imageId }, select: { prompt: true, model: true } });
+  }
+
   /** The images holding the keys' bytes (in `tenant`, or any tenant's when null): their sha256 by id. */
   private async imagesWith(keys: readonly AnswerKey[], tenant: string | null): Promise<Map<string, string>> {
     const images = await this.db.image.findMany({
@@ -114,32 +120,40 @@ export class AnswerRepository implements AnswerStore, SimilarAnswerStore {
 
   /**
    * Stores a fresh answer, replacing the stored one for the same key
-   * (refresh). An image deleted while its answer was being computed is
-   * NOT_FOUND, as it would have been a moment earlier.
+   * (refresh, a reply cut short asked again). Inserted first, since the key
+   * almost always has no row and Prisma's insert costs about half its
+   * upsert; a key that has one is upserted then. An image deleted while its
+   * answer was being computed is NOT_FOUND, as it would have been a moment earlier.
    */
   async save(answer: NewAnswer): Promise<AnswerRecord> {
     const { imageId, prompt, model, kind, style, tenant, ...result } = answer;
-    try {
-      return await this.db.answer.upsert({
+    return this.insertOr(answer, () =>
+      this.db.answer.upsert({
         where: { imageId_prompt_model: { imageId, prompt, model } },
         create: { id: randomUUID(), tenant, imageId, prompt, model, kind, style, ...result },
         update: { ...result, createdAt: new Date() },
-      });
-    } catch (error) {
-      throw isForeignKeyViolation(error) ? notFound('image', imageId) : error;
-    }
+      }),
+    );
   }
 
   /** Creates the row if the image has none for this prompt and model; never overwrites one (NOT_FOUND once the image is deleted). */
-  async adopt(answer: NewAnswer): Promise<AnswerRecord> {
-    try {
-      return await this.db.answer.create({ data: { id: randomUUID(), ...answer } });
-    } catch (error) {
-      if (isForeignKeyViolation(error)) throw notFound('image', answer.imageId);
-      if (!isUniqueViolation(error)) throw error;
+  adopt(answer: NewAnswer): Promise<AnswerRecord> {
+    return this.insertOr(answer, async (conflict) => {
       const existing = await this.db.answer.findUnique({ where: { imageId_prompt_model: { imageId: answer.imageId, prompt: answer.prompt, model: answer.model } } });
-      if (!existing) throw error;
+      if (!existing) throw conflict;
       return existing;
+    });
+  }
+
+  /** Inserts the row; if the key has one already, what `onConflict` makes of it. NOT_FOUND once the image is deleted. */
+  private async insertOr(answer: NewAnswer, onConflict: (conflict: unknown) => Promise<AnswerRecord>): Promise<AnswerRecord> {
+    try {
+      return await this.db.answer.create({ data: { id: randomUUID(), ...answer } }).catch((error: unknown) => {
+        if (!isUniqueViolation(error)) throw error;
+        return onConflict(error);
+      });
+    } catch (error) {
+      throw isForeignKeyViolation(error) ? notFound('image', answer.imageId) : error;
     }
   }
 

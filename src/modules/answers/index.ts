@@ -14,6 +14,7 @@ import { RedisStreamRelay } from './redis-stream-relay.js';
 import { RefusalMemory } from './refusal-memory.js';
 import { ResultService } from './result.service.js';
 import { SimilarAnswers } from './similar-answers.js';
+import { StoredPrompts } from './stored-prompts.js';
 import { CaptionImageResolver, CaptionResolver, QuestionImageResolver, QuestionResolver } from './answer.resolver.js';
 import { AnswerStreamResolver } from './answer-stream.resolver.js';
 
@@ -25,8 +26,9 @@ export const answersModule: GatewayModule<Services> = {
 
 /**
  * Captions and questions, their stream, and the stored results; the answer
- * cache (with `answerReplaced`, told when a refresh replaced a cached answer)
- * and, with REDIS_URL, the claims other services of the same answers take.
+ * cache (with `answerReplaced`, told when a refresh replaced a cached answer),
+ * the stored prompts (a single process on SQLite) and, with REDIS_URL, the
+ * claims other services of the same answers take.
  */
 export function provideAnswers(
   { db, config, redis, logger, metrics, tokenEstimate, analyticsQueries }: Platform,
@@ -43,12 +45,15 @@ export function provideAnswers(
     store: answerRepository, nearDuplicates: nearDuplicates.services.nearDuplicates, settings: config.similarAnswers, logger, embedder: createEmbedder(config), ledger,
   });
   const refusals = new RefusalMemory(config.modelRefusalTtlSeconds);
+  // This process the only writer of the answers (SQLite, no replicas), and each tenant served its own: a fresh question's lookup is answered from memory.
+  const storedPrompts = !redis && analyticsQueries.dialect === 'sqlite' && config.cacheScope === 'tenant' ? new StoredPrompts(answerRepository) : undefined;
   const answers = new AnswerService({
-    answers: answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar,
+    answers: storedPrompts ?? answerRepository, calls, flights, cache: answerCache, estimate: tokenEstimate, metrics, ledger, claims, refusals, similar,
     relay: redis && claims ? new RedisStreamRelay(redis, claims, logger) : undefined,
   });
   return {
     cache: answerCache,
+    storedPrompts,
     answerReplaced,
     claims,
     services: {

@@ -8,6 +8,7 @@ import type { Payer, UsageLedger } from '../analytics/usage-ledger.js';
 import { toApiError } from '../answers/model-errors.js';
 import type { ImageRecord } from '../images/image.repository.js';
 import { toModelImage } from '../images/model-image.js';
+import { isEncoded } from '../../model/upstream-image.js';
 
 /** A stored image, as much of it as sending it takes. */
 type StoredImage = Pick<ImageRecord, 'mimeType' | 'width' | 'height' | 'sha256'>;
@@ -81,10 +82,25 @@ export class ModelCalls {
     return this.providerFor(kind).model;
   }
 
-  /** Stored images as the provider takes them, their bytes read from the blob store (a missing blob is BLOB_MISSING). */
+  /**
+   * Stored images as the provider takes them, their bytes read from the blob
+   * store (a missing blob is BLOB_MISSING). An image whose data URL is
+   * already built is not read: its bytes are known by their sha256, checked
+   * when they were read to build it, and a blob deleted through the gateway
+   * drops that URL (forgetEncoded), so it is read, and missing, again. A
+   * file removed or damaged behind the gateway's back is found on the first
+   * read after the URL leaves the cache; until then the verified bytes in
+   * memory are sent, which are the bytes the image row names. Should the URL
+   * leave the cache before the provider sends it, the provider reads the
+   * blob after all, and builds it again.
+   */
   async read(images: readonly StoredImage[]): Promise<ModelImage[]> {
-    const data = await Promise.all(images.map((image) => this.parts.blobs.read(image.sha256)));
-    return images.map((image, i) => toModelImage(image, data[i]!));
+    return Promise.all(
+      images.map(async (image) => {
+        const read = () => this.parts.blobs.read(image.sha256);
+        return toModelImage(image, isEncoded(image.sha256) ? read : await read());
+      }),
+    );
   }
 
   /** A chat request about stored images, once their bytes are read. */

@@ -1,6 +1,7 @@
 import { forgetEncoded } from '../../model/upstream-image.js';
 import type { ApiKeyService } from '../access/api-key.service.js';
 import type { AnswerCache } from '../answers/answer-cache.js';
+import type { StoredPrompts } from '../answers/stored-prompts.js';
 import type { ImageCache } from '../images/image-cache.js';
 import type { JobEvents } from '../jobs/job-events.js';
 import type { JobRecord } from '../jobs/job.repository.js';
@@ -37,11 +38,14 @@ export class InProcessDeletionEffects implements DeletionEffects {
     private readonly answerCache: Pick<AnswerCache, 'forget'>,
     private readonly jobEvents: Pick<JobEvents, 'publish'>,
     private readonly keys: Pick<ApiKeyService, 'forgetTenant'>,
+    /** Absent with REDIS_URL or PostgreSQL (answers/index.ts). */
+    private readonly storedPrompts?: Pick<StoredPrompts, 'forgetImages' | 'forgetTenant'>,
   ) {}
 
   imagesDeleted(images: readonly RemovedImage[]): void {
     const ids = new Set(images.map((image) => image.id));
     this.imageCache.forget(ids);
+    this.storedPrompts?.forgetImages(ids);
     // In CACHE_SCOPE=global an entry may hold another tenant's copy of the same bytes: that one stays.
     this.answerCache.forget((record) => ids.has(record.imageId));
   }
@@ -51,6 +55,7 @@ export class InProcessDeletionEffects implements DeletionEffects {
     for (const sha256 of sha256s) forgetEncoded(sha256);
   }
 
+  /** The stored prompts keep theirs: a prompt they hold is looked up in the store, so one left behind costs a lookup, never a wrong answer. */
   answersDeleted(answerIds: ReadonlySet<string>): void {
     this.answerCache.forget((record) => answerIds.has(record.id));
   }
@@ -63,6 +68,7 @@ export class InProcessDeletionEffects implements DeletionEffects {
   tenantErased(tenant: string): void {
     this.imageCache.forgetTenant(tenant);
     this.answerCache.forget((record) => record.tenant === tenant);
+    this.storedPrompts?.forgetTenant(tenant);
     this.keys.forgetTenant(tenant);
   }
 }

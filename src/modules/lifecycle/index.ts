@@ -23,7 +23,7 @@ export const lifecycleModule: GatewayModule<Services> = {
 interface LifecycleNeeds {
   access: Pick<Access, 'services'>;
   images: Pick<Images, 'repository' | 'cache' | 'inFlight'>;
-  answers: Pick<Answers, 'services' | 'cache' | 'answerReplaced'>;
+  answers: Pick<Answers, 'services' | 'cache' | 'storedPrompts' | 'answerReplaced'>;
   jobs: Pick<Jobs, 'events'>;
 }
 
@@ -33,7 +33,7 @@ interface LifecycleNeeds {
  * refreshes); the tenant erasure watch and the retention sweep.
  */
 export function provideLifecycle({ db, config, redis, logger, blobs }: Platform, { access, images, answers, jobs }: LifecycleNeeds) {
-  const localEffects = new InProcessDeletionEffects(images.cache, answers.cache, jobs.events, access.services.keys);
+  const localEffects = new InProcessDeletionEffects(images.cache, answers.cache, jobs.events, access.services.keys, answers.storedPrompts);
   const replicaCaches = redis ? new ReplicaCaches(localEffects, answers.cache, redis, logger) : null;
   // A refresh tells the other replicas to drop their copy.
   if (replicaCaches) answers.answerReplaced.add((key) => replicaCaches.answerReplaced(key));
