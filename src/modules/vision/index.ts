@@ -11,10 +11,13 @@ import { VisionService } from './vision.service.js';
 import { ImagesAnswerResolver } from './images-answer.resolver.js';
 import { RESULT_KINDS } from './kinds/index.js';
 
+/** Each registered kind's resolvers, by its name: defined here, once, after the modules imported before this one. */
+export const kindResolvers = new Map(RESULT_KINDS.map((kind) => [kind.name, kind.resolvers()]));
+
 /** Vision: what the model sees beyond captions and single-image questions. */
 export const visionModule: GatewayModule<Services> = {
   name: 'vision',
-  resolvers: [ImagesAnswerResolver, ...RESULT_KINDS.flatMap((kind) => kind.resolvers())],
+  resolvers: [ImagesAnswerResolver, ...[...kindResolvers.values()].flat()],
 };
 
 /** Structured results (the kinds in ./kinds) as answers' requests, and questions about several images. */
