@@ -2,7 +2,9 @@
  * Structured replies (`response_format`): a valid instance of the schema the
  * gateway asked for, derived from the image like every other answer. Which
  * schema is told by its name (json_schema.name, or the schema's `title` when
- * it arrives spelt out in the instruction): moderation*, text*, detection*.
+ * it arrives spelt out in the instruction): moderation*, text*, detection*;
+ * any other schema gets a plain instance of itself (schemaInstance), so a
+ * new result kind needs nothing here.
  * Boxes come in the convention of the model asked: relative 0..1000 for a
  * model whose name contains "qwen3" (Qwen3-VL), else absolute pixels of the
  * frame the model saw the image received in (Qwen2.5-VL: frame.ts). Each
@@ -65,7 +67,46 @@ export function centreBox(image: Pick<RecordedImage, 'width' | 'height'>, { mode
   return [Math.round(frame.width / 4), Math.round(frame.height / 4), Math.round((frame.width * 3) / 4), Math.round((frame.height * 3) / 4)];
 }
 
-/** An instance of the named schema about this image, or null for a name the fake does not know. */
+/**
+ * A value the schema accepts, the first choice everywhere: an enum's first
+ * value, a string "x", 0, false, each array at its minimum length (one item
+ * when it has none, so lists are not always empty), every property.
+ */
+export function schemaInstance(schema: Schema, root: Schema = schema): unknown {
+  if (typeof schema.$ref === 'string') return schemaInstance(resolveRef(schema.$ref, root), root);
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  if ('const' in schema) return schema.const;
+  const choices = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
+  if (Array.isArray(choices) && choices.length > 0) return schemaInstance(choices[0]!, root);
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type];
+  const type = types.find((t) => t !== 'null') ?? types[0];
+  switch (type) {
+    case 'object':
+      return Object.fromEntries(Object.entries((schema.properties as Record<string, Schema> | undefined) ?? {}).map(([key, value]) => [key, schemaInstance(value, root)]));
+    case 'array': {
+      const length = typeof schema.minItems === 'number' ? schema.minItems : 1;
+      return Array.from({ length }, () => schemaInstance(isRecord(schema.items) ? schema.items : {}, root));
+    }
+    case 'string':
+      return 'x';
+    case 'number':
+    case 'integer':
+      return typeof schema.minimum === 'number' ? schema.minimum : 0;
+    case 'boolean':
+      return false;
+    default:
+      return null;
+  }
+}
+
+/** `#/$defs/Name` (or `#/definitions/…`) in the root schema. */
+function resolveRef(ref: string, root: Schema): Schema {
+  let at: unknown = root;
+  for (const part of ref.replace(/^#\//, '').split('/')) at = isRecord(at) ? at[part] : undefined;
+  return isRecord(at) ? at : {};
+}
+
+/** An instance of the named schema about this image: the known kinds' answers, any other schema's plain instance. */
 export function structuredInstance(name: string, schema: Schema, image: Seen, viewer: Viewer): unknown {
   const about = `${image.width}x${image.height} ${image.meanColor}`;
   if (name.startsWith('moderation')) {
@@ -74,7 +115,7 @@ export function structuredInstance(name: string, schema: Schema, image: Seen, vi
   }
   if (name.startsWith('text')) return { text: `TEXT ${about}`, language: 'en' };
   if (name.startsWith('detection')) return { objects: detectionLabels(schema).map((label) => ({ label, bbox_2d: centreBox(image, viewer) })) };
-  return null;
+  return schemaInstance(schema);
 }
 
 /** The instance for a prompt that spells out its schema, or null when it asks for no JSON. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { modelFrame, smartResize } from '../../src/model/image-frame.js';
 import { modelFamily } from '../../src/model/model-family.js';
 import { imageTokens } from '../../src/model/token-estimate.js';
-import { boxFrame, toImageBox } from '../../src/modules/vision/boxes.js';
+import { boxFrame, toImageBox } from '../../src/modules/vision/kinds/detection/boxes.js';
 
 // The frame the model sees an image in (issue 23, point 1): the gateway's
 // QWEN_MAX_PIXELS downscale, then the endpoint's smart resize per family.

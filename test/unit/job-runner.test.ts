@@ -23,7 +23,7 @@ function world(options: { reply?: Reply; budget?: MemoryBudget; itemRetries?: nu
     jobs,
     images,
     answers,
-    vision: new VisionService(answers, { moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520, highResolution: false }),
+    vision: new VisionService({ moderationPolicy: '', boxFormat: 'auto', maxPixels: 1_003_520, highResolution: false }),
     events,
     options: { imageConcurrency: 1, itemRetries: options.itemRetries ?? 2, retryDelayMs: 1, budgetFor: async () => budget },
     logger: pino({ level: 'silent' }),

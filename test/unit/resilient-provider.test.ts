@@ -10,7 +10,7 @@ import { CircuitBreakerProvider, type CircuitOptions, type CircuitState } from '
 import { createModelProvider } from '../../src/model/create-provider.js';
 import type { ChatOptions, ChatRequest, ModelAnswer, ModelImage, ModelPrompt, ModelProvider, ModelResult } from '../../src/model/provider.js';
 import { promptText } from '../../src/model/reply-format.js';
-import { moderationFormat } from '../../src/modules/vision/moderation.format.js';
+import { moderationFormat } from '../../src/modules/vision/kinds/moderation/moderation.format.js';
 import { ResilientProvider } from '../../src/model/resilient-provider.js';
 import { UnconfiguredProvider } from '../../src/model/unconfigured-provider.js';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxFormatOf, boxFrame, toImageBox } from '../../src/modules/vision/boxes.js';
+import { boxFormatOf, boxFrame, toImageBox } from '../../src/modules/vision/kinds/detection/boxes.js';
 
 describe('box conventions', () => {
   it('picks the convention by model name unless QWEN_BOX_FORMAT says', () => {

@@ -2,6 +2,7 @@ import { ArgsType, Field, Float, ID, InputType, ObjectType, registerEnumType } f
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
 import { Money } from './money.type.js';
 import { CacheMatchKind } from '../answers/cache-match.type.js';
+import { ANSWER_KINDS } from '../vision/kinds/index.js';
 import { UsageDimension } from './usage.service.js';
 
 export { UsageDimension };
@@ -16,7 +17,7 @@ export class UsageFilter {
   @Field(() => String, { nullable: true })
   model?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'CAPTION, QUESTION, MODERATION, TEXT, DETECTION, CONVERSATION, IMAGES_QUESTION, CHAT (the OpenAI-compatible door), EMBEDDING (CACHE_SIMILAR_PROMPTS), or MIXED (a packed call asking several kinds).' })
+  @Field(() => String, { nullable: true, description: `${ANSWER_KINDS.join(', ')}, CONVERSATION, IMAGES_QUESTION, CHAT (the OpenAI-compatible door), EMBEDDING (CACHE_SIMILAR_PROMPTS), or MIXED (a packed call asking several kinds).` })
   kind?: string | null;
 
   @Field(() => ID, { nullable: true })

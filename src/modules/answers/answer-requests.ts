@@ -45,6 +45,8 @@ export interface StructuredRequest {
    * moderation verdict); without it the refusal is MODEL_REJECTED.
    */
   whenContentFiltered?: string;
+  /** Served from a near-duplicate image only when it has the same size (boxes are in the image's pixels). */
+  sameSizeImagesOnly?: boolean;
 }
 
 /** Turns what a client asked for into model work; validation happens here, before anything is sent. */

@@ -145,7 +145,7 @@ export class SimilarAnswers {
     const nearest = await this.nearDuplicates.storedNearDuplicates(image.tenant, image.id, scope, NEAREST_IMAGES);
     if (nearest.length === 0) return undefined;
     const rows = await this.store.answersOfImages(nearest.map(({ id }) => id), request.prompt, model);
-    const sameFrame = (row: (typeof rows)[number]) => request.kind !== 'DETECTION' || (row.image.width === image.width && row.image.height === image.height);
+    const sameFrame = (row: (typeof rows)[number]) => !request.structured?.sameSizeImagesOnly || (row.image.width === image.width && row.image.height === image.height);
     for (const { id, bits } of nearest) {
       const source = rows.find((row) => row.imageId === id && !wasCut(row) && sameFrame(row));
       if (source) return { source, match: { kind: 'SIMILAR_IMAGE', sourceImageId: source.tenant === image.tenant ? id : null, sourcePrompt: source.prompt, similarity: 1 - bits / HASH_BITS } };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../../platform/errors.js';
 import type { AnswerFilter } from '../answers/result.service.js';
 import { CAPTION_STYLES } from '../answers/prompts.js';
-import { MODERATION_CATEGORIES } from '../vision/moderation-category.enum.js';
+import { MODERATION_CATEGORIES } from '../vision/kinds/moderation/moderation-category.enum.js';
 import { UsageDimension, type UsageArgs } from '../analytics/usage.service.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { AnswerRecord } from '../answers/result.service.js';
 import type { PriceTable } from '../analytics/model-prices.js';
 import type { UsageRow } from '../analytics/usage.service.js';
-import type { ModerationVerdict } from '../vision/moderation.format.js';
+import type { ModerationVerdict } from '../vision/kinds/moderation/moderation.format.js';
 import type { ExportRow } from './export-writers.js';
 import type { ResultExportKind } from './export-query.js';
 import { CAPTION_COLUMNS, MODERATION_COLUMNS, QUESTION_COLUMNS, USAGE_COUNTS } from './export-columns.js';

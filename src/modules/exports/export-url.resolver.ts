@@ -2,7 +2,7 @@ import { Arg, Ctx, Query, Resolver } from 'type-graphql';
 import type { Context } from '../../context.js';
 import { badInput } from '../../platform/errors.js';
 import { CaptionFilter, QuestionFilter } from '../answers/filters.input.js';
-import { ModerationFilter } from '../vision/vision-filters.input.js';
+import { ModerationFilter } from '../vision/kinds/moderation/moderation.type.js';
 import { exportFilter, type ExportFormat as Format, type ExportKind as Kind, type ExportRequest } from './export-query.js';
 import { ExportFormat, ExportKind, UsageExportInput } from './export-url.type.js';
 

@@ -8,6 +8,7 @@ import type { ItemOutcome, JobItemRecord, JobRecord, JobRunStore } from './job.r
 import type { AnswerResult, AnswerService } from '../answers/answer.service.js';
 import type { AnswerRequest } from '../answers/answer-requests.js';
 import type { AnswerKind } from '../answers/answer-kind.js';
+import { moderationKind } from '../vision/kinds/moderation/moderation.kind.js';
 import type { VisionService } from '../vision/vision.service.js';
 import type { TokenBudget } from '../access/caller.js';
 import { groupBy } from '../../platform/collections.js';
@@ -34,7 +35,7 @@ export interface JobRunnerParts {
   /** Asks the items, as for the synchronous API. */
   answers: AnswerService;
   /** What a moderation item asks. */
-  vision: Pick<VisionService, 'moderationRequest'>;
+  vision: Pick<VisionService, 'request'>;
   /** Told of every change to a job's progress or status. */
   events: JobEvents;
   options: JobRunnerOptions;
@@ -62,7 +63,7 @@ export class JobRunner {
   private readonly jobs: JobRunStore;
   private readonly images: ImageLookup;
   private readonly answers: AnswerService;
-  private readonly vision: Pick<VisionService, 'moderationRequest'>;
+  private readonly vision: Pick<VisionService, 'request'>;
   private readonly events: JobEvents;
   private readonly options: JobRunnerOptions;
   private readonly logger: Logger;
@@ -168,7 +169,7 @@ export class JobRunner {
 
   /** The item as model work: a moderation as the vision service asks it (its reply format), others by their stored prompt. */
   private requestFor(item: JobItemRecord, image: ImageRecord): AnswerRequest {
-    if (item.kind === 'MODERATION') return this.vision.moderationRequest(image, false);
+    if (item.kind === moderationKind.name) return this.vision.request(moderationKind, image, false, undefined);
     return { image, kind: item.kind as AnswerKind, style: item.style, prompt: item.prompt, refresh: false };
   }
 

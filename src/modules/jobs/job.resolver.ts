@@ -10,8 +10,7 @@ import { JobStatus } from './job-status.js';
 import { AnalysisInput, Job, JobItem } from './job.type.js';
 import { Question } from '../answers/question.type.js';
 import { FIELD_COSTS } from '../../platform/graphql/limits/operation-cost.js';
-import { Moderation } from '../vision/moderation.type.js';
-import { toModeration } from '../vision/vision.mappers.js';
+import { Moderation, toModeration } from '../vision/kinds/moderation/moderation.type.js';
 
 const JobConnection = ConnectionType(Job);
 

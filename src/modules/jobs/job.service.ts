@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { badInput, GatewayError, notFound } from '../../platform/errors.js';
-import { AnswerKind } from '../answers/answer-kind.js';
 import type { AnswerRecord } from '../answers/result.service.js';
 import type { ImageRecord, ImageRepository } from '../images/image.repository.js';
 import type { Uploader } from '../images/image.service.js';
+import type { AnswerKind } from '../answers/answer-kind.js';
+import { moderationKind } from '../vision/kinds/moderation/moderation.kind.js';
 import type { VisionService } from '../vision/vision.service.js';
 import type { ActiveWork, JobItemWithAnswer, JobRecord, JobRepository, JobStatus, NewJobItem } from './job.repository.js';
 import type { Page, PageArgs } from '../../platform/database/pagination.js';
@@ -56,7 +57,7 @@ export interface JobServiceParts {
   events: JobEvents;
   limits: JobLimits;
   /** What a moderation item asks (its prompt is the request's). */
-  vision: Pick<VisionService, 'moderationRequest'>;
+  vision: Pick<VisionService, 'request'>;
   webhooks: WebhookTargets;
 }
 
@@ -67,7 +68,7 @@ export class JobService {
   private readonly queue: JobQueue;
   private readonly events: JobEvents;
   private readonly limits: JobLimits;
-  private readonly vision: Pick<VisionService, 'moderationRequest'>;
+  private readonly vision: Pick<VisionService, 'request'>;
   private readonly webhooks: WebhookTargets;
 
   constructor(parts: JobServiceParts) {
@@ -171,13 +172,13 @@ export class JobService {
     const missing = imageIds.find((id) => !found.has(id));
     if (missing) throw notFound('image', missing);
     return imageIds.flatMap((imageId) => [
-      ...styles.map((style) => ({ imageId, kind: AnswerKind.CAPTION, style, prompt: captionPrompt(style) })),
-      ...questions.map((prompt) => ({ imageId, kind: AnswerKind.QUESTION, style: null, prompt })),
+      ...styles.map((style) => ({ imageId, kind: 'CAPTION' as const, style, prompt: captionPrompt(style) })),
+      ...questions.map((prompt) => ({ imageId, kind: 'QUESTION' as const, style: null, prompt })),
       ...(moderations ? [this.moderationItem(found.get(imageId)!)] : []),
     ]);
   }
 
   private moderationItem(image: ImageRecord): NewJobItem {
-    return { imageId: image.id, kind: AnswerKind.MODERATION, style: null, prompt: this.vision.moderationRequest(image, false).prompt };
+    return { imageId: image.id, kind: moderationKind.name, style: null, prompt: this.vision.request(moderationKind, image, false, undefined).prompt };
   }
 }

@@ -1,14 +1,15 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../platform/graphql/scalars.js';
-import { AnswerKind } from '../answers/answer-kind.js';
+import type { AnswerKind } from '../answers/answer-kind.js';
+import { ANSWER_KINDS } from '../vision/kinds/index.js';
 import { CaptionStyle } from '../answers/caption-style.enum.js';
 import { JobItemStatus, JobStatus } from './job-status.js';
 
 registerEnumType(JobStatus, { name: 'JobStatus' });
 registerEnumType(JobItemStatus, { name: 'JobItemStatus' });
 
-/** An item's kind is its answer's kind; a copy of the object, since type-graphql keys an enum's name by the object. */
-const JobItemKind = { ...AnswerKind };
+/** An item's kind is its answer's kind: every kind, in the registry's order. */
+const JobItemKind = Object.fromEntries(ANSWER_KINDS.map((kind) => [kind, kind]));
 registerEnumType(JobItemKind, { name: 'JobItemKind' });
 
 @ObjectType({ description: 'A background analysis. Follow it with the jobUpdated or jobCompleted subscription.' })

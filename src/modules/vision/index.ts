@@ -9,27 +9,21 @@ import { ImagesAnswerRepository } from './images-answer.repository.js';
 import { ImagesAnswerService } from './images-answer.service.js';
 import { VisionService } from './vision.service.js';
 import { ImagesAnswerResolver } from './images-answer.resolver.js';
-import { DetectionImageResolver, DetectionResolver, ImageTextImageResolver, ImageTextResolver, ModerationImageResolver, ModerationResolver, VisionImageResolver } from './vision.resolver.js';
+import { RESULT_KINDS } from './kinds/index.js';
+
+/** Each registered kind's resolvers, by its name: defined here, once, after the modules imported before this one. */
+export const kindResolvers = new Map(RESULT_KINDS.map((kind) => [kind.name, kind.resolvers()]));
 
 /** Vision: what the model sees beyond captions and single-image questions. */
 export const visionModule: GatewayModule<Services> = {
   name: 'vision',
-  resolvers: [
-    ImagesAnswerResolver,
-    VisionImageResolver,
-    ModerationResolver,
-    ModerationImageResolver,
-    ImageTextResolver,
-    ImageTextImageResolver,
-    DetectionResolver,
-    DetectionImageResolver,
-  ],
+  resolvers: [ImagesAnswerResolver, ...[...kindResolvers.values()].flat()],
 };
 
-/** Structured results (moderation, text, detection) through the answers' service, and questions about several images. */
+/** Structured results (the kinds in ./kinds) as answers' requests, and questions about several images. */
 export function provideVision(
   { db, config, tokenEstimate }: Platform,
-  { answers, engine, images, analytics }: { answers: Pick<Answers, 'services' | 'claims'>; engine: Engine; images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
+  { answers, engine, images, analytics }: { answers: Pick<Answers, 'claims'>; engine: Engine; images: Pick<Images, 'repository'>; analytics: Pick<Analytics, 'ledger'> },
 ) {
   const { calls, flights } = engine;
   const { claims } = answers;
@@ -37,7 +31,7 @@ export function provideVision(
   const { ledger } = analytics;
   return {
     services: {
-      vision: new VisionService(answers.services.answers, { ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages }),
+      vision: new VisionService({ ...config.vision, maxPixels: config.model.maxPixels, highResolution: config.model.highResolutionImages }),
       imagesAnswers: new ImagesAnswerService({
         answers: new ImagesAnswerRepository(db),
         images: imageRepository,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodReplyFormat } from '../../model/reply-format.js';
+import { zodReplyFormat } from '../../../../model/reply-format.js';
 import { MODEL_CATEGORIES, type ModerationCategory } from './moderation-category.enum.js';
 
 /** A moderation verdict as stored (the Answer row's JSON text). */

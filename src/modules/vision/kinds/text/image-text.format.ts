@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodReplyFormat } from '../../model/reply-format.js';
+import { zodReplyFormat } from '../../../../model/reply-format.js';
 
 /** The text read from an image as stored (the Answer row's JSON text). */
 export interface ReadText {

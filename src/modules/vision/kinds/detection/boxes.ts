@@ -1,5 +1,5 @@
-import { modelFrame, type ImageSending } from '../../model/image-frame.js';
-import { modelFamily, type BoxFormat } from '../../model/model-family.js';
+import { modelFrame, type ImageSending } from '../../../../model/image-frame.js';
+import { modelFamily, type BoxFormat } from '../../../../model/model-family.js';
 
 /**
  * Boxes as the model writes them, back to the stored image. Qwen2.5-VL gives

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodReplyFormat, type ReplyFormat } from '../../model/reply-format.js';
+import { zodReplyFormat, type ReplyFormat } from '../../../../model/reply-format.js';
 import { boxFormatOf, toImageBox, type Box, type BoxFormatSetting, type BoxFrame } from './boxes.js';
 
 /** Detected objects as stored (the Answer row's JSON text): boxes already in stored-image pixels. */
