@@ -208,7 +208,9 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
     lines.push(`| B2 fresh question, endpoint delayed ${b2.delayMs} ms (${b2.pairs} pairs, one at a time) | p50 | p95 |`, '| --- | --- | --- |');
     lines.push(`| askQuestion through the gateway | ${ms2(b2.gateway.p50Ms)} | ${ms2(b2.gateway.p95Ms)} |`);
     lines.push(`| the same image and question straight to the endpoint | ${ms2(b2.direct.p50Ms)} | ${ms2(b2.direct.p95Ms)} |`);
-    lines.push(`| **added by the gateway** | **${signed(b2.addedP50Ms)} ms** | **${signed(b2.addedP95Ms)} ms** |`, '');
+    lines.push(`| the same request through a bare node:http proxy (bench/peers/bare-proxy.ts) | ${ms2(b2.bareProxy.p50Ms)} | ${ms2(b2.bareProxy.p95Ms)} |`);
+    lines.push(`| **added by the gateway** | **${signed(b2.addedP50Ms)} ms** | **${signed(b2.addedP95Ms)} ms** |`);
+    lines.push(`| added by the bare proxy (the second hop alone: the floor for any gateway on this machine) | ${signed(b2.floorP50Ms)} ms | ${signed(b2.floorP95Ms)} ms |`, '');
     const b4 = p.imageTokens;
     lines.push(
       `B4: ${b4.questionsPerImage} questions about one image took ${b4.upstreamCalls} upstream call(s): ${b4.perAnsweredQuestion} image input tokens per answered question against ${b4.perQuestionOneCallEach} with one call per question (ratio **${b4.ratio}**).`,

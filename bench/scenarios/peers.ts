@@ -9,7 +9,8 @@
  *   interleaved rounds, so machine noise hits both alike. Ratio of medians.
  * - Added latency (B2): a fresh question through the gateway (askQuestion,
  *   the endpoint delayed) against the same image and question sent straight
- *   to the same endpoint, one request at a time, alternating.
+ *   to the same endpoint, and through a bare node:http proxy (the floor: the
+ *   second hop alone), one request at a time, in rotating order.
  * - Image tokens per answered question (B4): n questions about one image in
  *   one operation, against one upstream call per question.
  *
@@ -85,9 +86,14 @@ export interface PeersResult {
     pairs: number;
     gateway: LatencySummary;
     direct: LatencySummary;
-    /** gateway − direct, at p50 and p95 (targets ≤ 3 ms and ≤ 8 ms). */
+    /** The same request through a bare node:http proxy (bench/peers/bare-proxy.ts): the second hop alone. */
+    bareProxy: LatencySummary;
+    /** gateway − direct, at p50 and p95 (targets ≤ 3 ms and ≤ 5 ms). */
     addedP50Ms: number;
     addedP95Ms: number;
+    /** bare proxy − direct, at p50 and p95: what any gateway in Node adds on this machine before doing anything. */
+    floorP50Ms: number;
+    floorP95Ms: number;
     /** Answers through the gateway that were not fresh, or upstream calls other than one per question (should be 0). */
     anomalies: number;
   };
@@ -136,16 +142,17 @@ async function cachedAnswerRounds(gateway: GraphQLPost, hello: GraphQLPost, opti
   return results;
 }
 
-/** askQuestion with a new question each time, against the same question sent straight to the endpoint. */
+/** askQuestion with a new question each time, against the same question sent straight to the endpoint and through a bare proxy. */
 async function addedLatency(
   client: GraphQLClient,
-  direct: { url: string; dataUrl: string },
+  direct: { url: string; proxyUrl: string; dataUrl: string },
   imageId: string,
   fake: FakeEndpoint,
   options: PeersOptions,
 ): Promise<PeersResult['addedLatency']> {
   const viaGateway: number[] = [];
   const straight: number[] = [];
+  const proxied: number[] = [];
   let anomalies = 0;
   const ask = async (question: string) => {
     const before = await fake.requestCount();
@@ -154,39 +161,39 @@ async function addedLatency(
     viaGateway.push(now() - started);
     if (response.errors || response.data?.askQuestion.cached !== false || (await fake.requestCount()) !== before + 1) anomalies++;
   };
-  const callDirect = async (question: string) => {
+  const post = (url: string, into: number[], what: string) => async (question: string) => {
     const body = JSON.stringify({
       model: MODEL,
       messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: direct.dataUrl } }, { type: 'text', text: question }] }],
     });
     const started = now();
     const response = await withTimeout(
-      fetch(direct.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body }).then(async (r) => ({ status: r.status, text: await r.text() })),
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body }).then(async (r) => ({ status: r.status, text: await r.text() })),
       30_000,
-      'a direct call',
+      what,
     );
-    straight.push(now() - started);
+    into.push(now() - started);
     if (response.status !== 200) anomalies++;
   };
+  const sides = [ask, post(direct.url, straight, 'a direct call'), post(direct.proxyUrl, proxied, 'a call through the bare proxy')];
   for (let i = 0; i < options.freshPairs; i++) {
     const question = `Fresh question ${i + 1}: what is in the picture?`;
-    if (i % 2 === 0) {
-      await ask(question);
-      await callDirect(question);
-    } else {
-      await callDirect(question);
-      await ask(question);
-    }
+    // Rotated, so neither side always follows the same one.
+    for (let s = 0; s < sides.length; s++) await sides[(i + s) % sides.length]!(question);
   }
   const gateway = summarize(viaGateway);
   const directSummary = summarize(straight);
+  const bareProxy = summarize(proxied);
   return {
     delayMs: options.delayMs,
     pairs: options.freshPairs,
     gateway,
     direct: directSummary,
+    bareProxy,
     addedP50Ms: round(gateway.p50Ms - directSummary.p50Ms, 2),
     addedP95Ms: round(gateway.p95Ms - directSummary.p95Ms, 2),
+    floorP50Ms: round(bareProxy.p50Ms - directSummary.p50Ms, 2),
+    floorP95Ms: round(bareProxy.p95Ms - directSummary.p95Ms, 2),
     anomalies,
   };
 }
@@ -280,7 +287,13 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
     log(`  B2 added latency: ${options.freshPairs} fresh questions, through the gateway and straight to the endpoint (delay ${options.delayMs} ms)…`);
     await fake.setDelay(options.delayMs);
     const dataUrl = `data:image/jpeg;base64,${(await readFile(images[0]!.path)).toString('base64')}`;
-    const added = await addedLatency(client, { url: `${fake.url}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
+    const proxy = await startServerProcess('bench/peers/bare-proxy.ts', {
+      env: { UPSTREAM_URL: fake.url },
+      logFile: path.join(dataDir, 'bare-proxy.log'),
+      ready: async (origin) => (await fetch(`${origin}/models`)).status > 0,
+    });
+    started.push(proxy);
+    const added = await addedLatency(client, { url: `${fake.url}/chat/completions`, proxyUrl: `${proxy.origin}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
     await fake.setDelay(0);
 
     log(`  B4: ${options.questionsPerImage} questions about one image in one operation…`);

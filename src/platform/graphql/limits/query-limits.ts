@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../../config.js';
 import { GatewayError } from '../../errors.js';
@@ -77,10 +77,11 @@ const modelWorkOverGet = () =>
  */
 export class QueryLimits {
   /**
-   * A document's measures by operation and variables: measuring walks the
-   * whole document, and a client repeats the same operation with the same
-   * variables (Apollo hands out one DocumentNode per query text). Bounded per
-   * document by entries and by the size of their keys.
+   * A document's measures by operation and the variables its cost can depend
+   * on (costKeyOf): measuring walks the whole document, and a client repeats
+   * the same operation, often with only a new question (Apollo hands out one
+   * DocumentNode per query text). Bounded per document by entries and by the
+   * size of their keys.
    */
   private readonly measured = new WeakMap<DocumentNode, LRUCache<string, OperationMeasure | TooManyNodesError>>();
 
@@ -153,7 +154,7 @@ export class QueryLimits {
     const operation = getOperationAST(input.document, input.operationName);
     // No such operation: execution answers that, without running anything.
     if (!operation) return undefined;
-    const measure = this.measure({ ...input, operationName: operation.name?.value }, variablesJson);
+    const measure = this.measure({ ...input, operationName: operation.name?.value }, costKeyOf(operation, input.variables));
     if (measure instanceof TooManyNodesError) {
       return limitError('QUERY_MAX_COST', `The operation has more than ${MAX_MEASURED_NODES} selections with its fragments expanded, too many to estimate its cost (QUERY_MAX_COST). Simplify it.`, maxCost);
     }
@@ -167,14 +168,14 @@ export class QueryLimits {
     return undefined;
   }
 
-  /** The operation's measure, from the cache when this document ran with these variables before. */
-  private measure(input: OperationToCheck, variablesJson: string): OperationMeasure | TooManyNodesError {
+  /** The operation's measure, from the cache when this document ran with variables of the same cost before. */
+  private measure(input: OperationToCheck, costKey: string): OperationMeasure | TooManyNodesError {
     let byVariables = this.measured.get(input.document);
     if (!byVariables) {
       byVariables = new LRUCache({ max: 100, maxSize: 256 * 1024, sizeCalculation: (_value, key) => key.length + 1 });
       this.measured.set(input.document, byVariables);
     }
-    const key = `${input.operationName ?? ''}\n${variablesJson}`;
+    const key = `${input.operationName ?? ''}\n${costKey}`;
     let measure = byVariables.get(key);
     if (!measure) {
       try {
@@ -210,6 +211,30 @@ function maxVariablesRule(maxVariables: number): ValidationRule {
         context.reportError(limitError('QUERY_MAX_VARIABLES', `The operation defines ${actual} variables; the maximum is ${maxVariables} (QUERY_MAX_VARIABLES).`, maxVariables, actual));
       }
     },
+  });
+}
+
+/** Variable types whose values no estimator reads and any string coerces to: a string given for them cannot change a measure. */
+const COST_FREE_TYPES: ReadonlySet<string> = new Set(['String', 'ID']);
+
+const namedTypeOf = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeOf(type.type));
+
+/** Strings blanked, lists kept at their length (a list's size can count); anything else as given. */
+const shapeOf = (value: unknown): unknown => (typeof value === 'string' ? '' : Array.isArray(value) ? value.map(shapeOf) : value);
+
+/**
+ * The variables as far as the operation's measure can depend on them: the
+ * strings given for String and ID variables (a question, an image id) are
+ * blanked, so a fresh question about an image reuses the last one's measure
+ * instead of walking the document again. Every other value stays as given:
+ * numbers (`first`), list lengths (`files`), and any value that may not
+ * coerce, whose measure is taken for it alone.
+ */
+export function costKeyOf(operation: OperationDefinitionNode, variables: Record<string, unknown> | null | undefined): string {
+  if (!variables) return '';
+  const costFree = new Set((operation.variableDefinitions ?? []).filter((definition) => COST_FREE_TYPES.has(namedTypeOf(definition.type))).map((definition) => definition.variable.name.value));
+  return JSON.stringify(variables, function (this: unknown, key, value: unknown) {
+    return this === variables && costFree.has(key) ? shapeOf(value) : value;
   });
 }
 
