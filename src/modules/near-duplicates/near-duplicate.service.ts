@@ -70,7 +70,7 @@ export class NearDuplicateService {
 
   /** Computes the fingerprint of these bytes and stores it on every row that has them. */
   async fingerprint(sha256: string): Promise<Fingerprint> {
-    const fingerprint = await fingerprintOf(await this.blobs.read(sha256));
+    const fingerprint = await fingerprintOf(await this.blobs.decoderInput(sha256));
     await this.fingerprints.store(sha256, fingerprint);
     return fingerprint;
   }

@@ -78,6 +78,11 @@ export interface BlobStore {
   /** BLOB_MISSING when absent, or (originals) when the bytes no longer hash to their key. */
   read(key: BlobKey): Promise<Buffer>;
   /**
+   * The blob as a decoder's input (sharp takes either): the path of a local copy already proven
+   * whole, which spares the process a buffer of the whole file, or else what `read` gives.
+   */
+  decoderInput(key: BlobKey): Promise<string | Buffer>;
+  /**
    * The blob's bytes, or one range of them, as a stream; BLOB_MISSING when absent, or (originals) when
    * the bytes no longer hash to their key: the whole original is read and hashed before the stream is returned.
    */
@@ -186,6 +191,9 @@ export class FileBlobStore implements BlobStore {
       await utimes(tempFile, now, now);
       await this.moveInto(target, tempFile);
     });
+    // The upload hashed these very bytes as it wrote them: the copy is whole until it changes, so
+    // the reads that follow at once (the background fingerprint, the first model request) skip a second hash.
+    this.whole.remember(sha256, fileValidator(await stat(target)));
   }
 
   async write(key: BlobKey, bytes: Buffer): Promise<void> {
@@ -201,6 +209,12 @@ export class FileBlobStore implements BlobStore {
       await rm(tempFile, { force: true });
       throw error;
     }
+  }
+
+  async decoderInput(key: BlobKey): Promise<string | Buffer> {
+    const target = this.pathOf(key);
+    const validator = await stat(target).then(fileValidator, () => undefined);
+    return isOriginalKey(key) && this.whole.isWhole(key, validator) ? target : this.read(key);
   }
 
   async read(key: BlobKey): Promise<Buffer> {
