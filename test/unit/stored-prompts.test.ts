@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AnswerKey, AnswerRecord, AnswerWithSha, NewAnswer } from '../../src/modules/answers/answer.repository.js';
-import { StoredPrompts, type PromptSource } from '../../src/modules/answers/stored-prompts.js';
+import type { AnswerKey, AnswerRecord, AnswerWithSha, NewAnswer, PromptSource } from '../../src/modules/answers/answer.repository.js';
+import { StoredPrompts } from '../../src/modules/answers/stored-prompts.js';
 
 // The stored prompts in front of a store held in memory: which lookups still reach the store.
 

@@ -6,7 +6,6 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../platform/databas
 import { NEWEST_FIRST, newestFirstSql, readPage, type Page, type PageArgs } from '../../platform/database/pagination.js';
 import { containsText, queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { AnswerKind } from './answer-kind.js';
-import type { PromptSource } from './stored-prompts.js';
 
 export type AnswerRecord = Answer;
 export type { AnswerKind };
@@ -75,6 +74,11 @@ export interface AnswerStore {
   findByKeys(keys: readonly AnswerKey[], tenant: string | null): Promise<AnswerWithSha[]>;
   save(answer: NewAnswer): Promise<AnswerRecord>;
   adopt(answer: NewAnswer): Promise<AnswerRecord>;
+}
+
+/** The store as StoredPrompts reads it: also the (prompt, model) pairs an image has answers for. */
+export interface PromptSource extends AnswerStore {
+  promptsOf(imageId: string): Promise<Array<{ prompt: string; model: string }>>;
 }
 
 export class AnswerRepository implements PromptSource, SimilarAnswerStore {

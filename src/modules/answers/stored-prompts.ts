@@ -1,10 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { AnswerKey, AnswerRecord, AnswerStore, AnswerWithSha, NewAnswer } from './answer.repository.js';
-
-/** What the index reads from the store: the (prompt, model) pairs an image has answers for. */
-export interface PromptSource extends AnswerStore {
-  promptsOf(imageId: string): Promise<Array<{ prompt: string; model: string }>>;
-}
+import type { AnswerKey, AnswerRecord, AnswerStore, AnswerWithSha, NewAnswer, PromptSource } from './answer.repository.js';
 
 /** An image's stored (prompt, model) pairs; `pairs` null when they are too many to hold (then the store is asked). */
 interface ImagePrompts {
