@@ -296,7 +296,9 @@ describe.skipIf(chromiumMissing)('the web console in Chromium', { timeout: 120_0
     await page.getByLabel('API key').fill(slow);
     await page.getByRole('button', { name: 'Use key' }).click();
     await page.getByRole('link', { name: 'Answers' }).click();
-    const limited = page.getByRole('alert').filter({ hasText: 'RATE_LIMITED' });
+    // The jobs page's own refused requests may have raised alerts of their own before it was left: the Answers page's.
+    await page.getByRole('heading', { name: 'Answers', level: 1 }).waitFor();
+    const limited = page.getByRole('main').getByRole('alert').filter({ hasText: 'RATE_LIMITED' }).first();
     await limited.waitFor();
     expect(await limited.textContent()).toMatch(/Try again in \d+ s\./);
   });
