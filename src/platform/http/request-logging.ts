@@ -26,6 +26,21 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 const pathOf = (url: string) => url.split('?')[0] ?? '';
 
+/**
+ * The completion line's logger: the app's, without its redaction fence, which this line never
+ * needs (every field is typed below: no header, body, key or image bytes) and which was 3% of a
+ * cached answer's CPU on Node 24. Lines logged inside the request keep the fence.
+ */
+const completionLoggers = new WeakMap<Logger, Logger>();
+function completionLogger(logger: Logger): Logger {
+  let plain = completionLoggers.get(logger);
+  if (!plain) {
+    plain = logger.child({}, { redact: [] });
+    completionLoggers.set(logger, plain);
+  }
+  return plain;
+}
+
 /** The completion line: its level, and what it says about the request (its path as received: Express rewrites `url` in mounted routers). */
 function logCompletion(logger: Logger, reqId: string, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, responseTime: number): void {
   const url = pathOf(req.originalUrl ?? req.url ?? '');
@@ -61,7 +76,8 @@ export function startRequestLog(logger: Logger, req: IncomingMessage, res: Serve
   const reqId = requestIdFrom(req.headers['x-request-id']);
   res.setHeader('X-Request-Id', reqId);
   // 'close' comes once, after the response is sent or when the client went away first.
-  res.once('close', () => logCompletion(logger, reqId, req, res, Math.round(performance.now() - started)));
+  const completion = completionLogger(logger);
+  res.once('close', () => logCompletion(completion, reqId, req, res, Math.round(performance.now() - started)));
   return requestScope(logger, reqId);
 }
 
