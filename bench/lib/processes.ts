@@ -32,6 +32,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A readiness probe: `path` on the server answers 2xx. */
+export const answersOk = (path: string) => async (origin: string) => (await fetch(`${origin}${path}`)).ok;
+
 /**
  * Starts `node --import tsx <script>` with `env` (PORT added) and waits until
  * `ready(origin)` answers true; fails with the log's path if it exits first.

@@ -121,6 +121,9 @@ export function targets(r: BenchResults): Check[] {
       ratio <= 2,
       `${ratio}× (${sequential.throughputMBps} vs ${r.uploads.bareHttp.throughputMBps} MB/s)`,
     );
+    const { gateway, bareHttp } = r.uploads.separateProcesses;
+    const separateRatio = round2(bareHttp.throughputMBps / gateway.throughputMBps);
+    target('B5 again, the gateway and the bare server each in a process of its own', separateRatio <= 2, `${separateRatio}× (${gateway.throughputMBps} vs ${bareHttp.throughputMBps} MB/s)`);
   }
   const pg = r.usage?.databases.find((d) => d.database === 'postgresql');
   if (pg) {
@@ -149,6 +152,8 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
     }
     lines.push(`| bare node:http server (B5's yardstick): the same multipart bodies streamed to disk | ${ms(u.bareHttp.wallMs)} | ${u.bareHttp.throughputMBps} | | | | | | | | |`);
     lines.push(`| raw write: the same files streamed to disk, no HTTP | ${ms(u.rawWrite.wallMs)} | ${u.rawWrite.throughputMBps} | | | | | | | | |`);
+    lines.push(`| sequential, the gateway in a process of its own (\`npm start\`) | ${ms(u.separateProcesses.gateway.wallMs)} | ${u.separateProcesses.gateway.throughputMBps} | | | | | | | | |`);
+    lines.push(`| the bare node:http server in a process of its own | ${ms(u.separateProcesses.bareHttp.wallMs)} | ${u.separateProcesses.bareHttp.throughputMBps} | | | | | | | | |`);
     lines.push(
       '',
       `Keeping every file in memory would add ~${u.phases[0]?.totalMB ?? '?'} MB. A streaming gateway still shows up to ~30 MB of Buffer garbage that V8 has not collected yet. ` +

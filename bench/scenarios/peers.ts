@@ -24,7 +24,7 @@ import { GraphQLClient } from '../../test/support/client.js';
 import { imageTokens } from '../../src/model/token-estimate.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { load, median, postOnce, sequentialLatency, type GraphQLPost, type LoadResult } from '../lib/load.js';
-import { startServerProcess, type ServerProcess } from '../lib/processes.js';
+import { answersOk, startServerProcess, type ServerProcess } from '../lib/processes.js';
 import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
 
 /** The fake endpoint's process, driven through its control port. */
@@ -109,8 +109,6 @@ export interface PeersResult {
     ratio: number;
   };
 }
-
-const ready = (url: string) => async (origin: string) => (await fetch(`${origin}${url}`)).ok;
 
 export async function upload(client: GraphQLClient, fixture: Fixture): Promise<{ id: string; width: number; height: number }> {
   const response = await client.upload<{ uploadImage: { id: string; width: number; height: number } }>(UPLOAD, { file: null }, [
@@ -247,7 +245,7 @@ export async function startEndpointAndGateway(dataDir: string, started: ServerPr
       TOKEN_BUDGET_PER_DAY: '1000000000',
     },
     logFile: path.join(dataDir, 'gateway.log'),
-    ready: ready('/readyz'),
+    ready: answersOk('/readyz'),
     nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
   });
   started.push(gateway);

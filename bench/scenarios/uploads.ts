@@ -18,8 +18,10 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { startBenchGateway } from '../lib/gateway.js';
 import type { Fixture } from '../lib/fixtures.js';
+import { answersOk, startServerProcess, type ServerProcess } from '../lib/processes.js';
+import { uploadSink } from '../peers/upload-sink.js';
 import { forceGc, now, pool, round, sleep, startEluMeter, startMemorySampler, summarize, toMB, type LatencySummary, type MemoryPeaks } from '../lib/stats.js';
-import { streamUpload } from '../lib/stream-upload.js';
+import { streamUpload, type StreamUploadResult } from '../lib/stream-upload.js';
 
 const UPLOAD_ONE = 'mutation($file: Upload!) { uploadImage(file: $file) { id sha256 byteSize width height } }';
 
@@ -52,6 +54,8 @@ export interface UploadsResult {
   rawWrite: WriteResult;
   /** B5's yardstick (issue #25): the same multipart bodies, sent the same way, streamed to disk whole by a bare node:http server. */
   bareHttp: WriteResult;
+  /** B5 again with the gateway and the yardstick each in a process of its own, as users run them (sequential, the client alone in this process). */
+  separateProcesses: { gateway: WriteResult; bareHttp: WriteResult };
 }
 
 async function settledRss(): Promise<number> {
@@ -61,16 +65,26 @@ async function settledRss(): Promise<number> {
   return process.memoryUsage().rss;
 }
 
+/** Sends a fixture's multipart body to `url`, as every upload of this scenario is sent; `accepted` throws on a reply that is not a success. */
+function uploader(url: string, agent: http.Agent, accepted: (fixture: Fixture, result: StreamUploadResult) => void): (fixture: Fixture) => Promise<void> {
+  return async (fixture) => accepted(fixture, await streamUpload(url, UPLOAD_ONE, { path: fixture.path, bytes: fixture.bytes, type: 'image/jpeg' }, { agent, timeoutMs: 60_000 }));
+}
+
+function storedByGateway(fixture: Fixture, result: StreamUploadResult): void {
+  const image = result.body.data?.uploadImage as { byteSize: number } | undefined;
+  if (result.status !== 200 || result.body.errors || image?.byteSize !== fixture.bytes) {
+    throw new Error(`upload of ${fixture.name} failed: HTTP ${result.status} ${JSON.stringify(result.body.errors ?? result.body.data)}`);
+  }
+}
+
+function writtenBySink(_fixture: Fixture, result: StreamUploadResult): void {
+  if (result.status !== 200) throw new Error(`the bare server answered HTTP ${result.status}`);
+}
+
 async function uploadPhase(fixtures: readonly Fixture[], warmup: readonly Fixture[], concurrency: number): Promise<UploadPhaseResult> {
   const gateway = await startBenchGateway();
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const upload = async (fixture: Fixture) => {
-    const result = await streamUpload(gateway.url, UPLOAD_ONE, { path: fixture.path, bytes: fixture.bytes, type: 'image/jpeg' }, { agent, timeoutMs: 60_000 });
-    const image = result.body.data?.uploadImage as { byteSize: number } | undefined;
-    if (result.status !== 200 || result.body.errors || image?.byteSize !== fixture.bytes) {
-      throw new Error(`upload of ${fixture.name} failed: HTTP ${result.status} ${JSON.stringify(result.body.errors ?? result.body.data)}`);
-    }
-  };
+  const upload = uploader(gateway.url, agent, storedByGateway);
   try {
     const beforeWarmup = await settledRss();
     await pool(warmup, concurrency, upload);
@@ -137,24 +151,61 @@ const rawWrite = (fixtures: readonly Fixture[]) => timedWrites(fixtures, (fixtur
  */
 async function bareHttpWrite(fixtures: readonly Fixture[], warmup: readonly Fixture[]): Promise<WriteResult> {
   let target = '';
-  const server = http.createServer((req, res) => {
-    void pipeline(req, createWriteStream(target)).then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}'));
-  });
+  const server = uploadSink(() => target);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    return await sequentialSends(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, fixtures, warmup, writtenBySink, (i, dir) => {
+      target = path.join(dir, String(i));
+    });
+  } finally {
+    server.close();
+  }
+}
+
+/** The warm-up files, then the timed ones, sent one after another over one kept-alive connection. */
+async function sequentialSends(
+  url: string,
+  fixtures: readonly Fixture[],
+  warmup: readonly Fixture[],
+  accepted: (fixture: Fixture, result: StreamUploadResult) => void,
+  before: (index: number, dir: string) => void = () => {},
+): Promise<WriteResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const send = async (fixture: Fixture, i: number, dir: string) => {
-    target = path.join(dir, String(i));
-    const result = await streamUpload(url, UPLOAD_ONE, { path: fixture.path, bytes: fixture.bytes, type: 'image/jpeg' }, { agent, timeoutMs: 60_000 });
-    if (result.status !== 200) throw new Error(`the bare server answered HTTP ${result.status}`);
+  const upload = uploader(url, agent, accepted);
+  const send = (fixture: Fixture, i: number, dir: string) => {
+    before(i, dir);
+    return upload(fixture);
   };
   try {
     await timedWrites(warmup, send);
     return await timedWrites(fixtures, send);
   } finally {
     agent.destroy();
-    server.close();
+  }
+}
+
+/**
+ * B5 with each server in a process of its own (`npm start`'s gateway, production mode; the yardstick
+ * as bench/peers/upload-sink.ts), so neither shares an event loop or a heap with the client: the
+ * buffers of the client's reads then count against the client's process, not the server's.
+ */
+async function separateProcesses(fixtures: readonly Fixture[], warmup: readonly Fixture[]): Promise<UploadsResult['separateProcesses']> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-b5-'));
+  const started: ServerProcess[] = [];
+  const start = async (script: string, name: string, env: Record<string, string>, ready: string) => {
+    const server = await startServerProcess(script, { env, logFile: path.join(dir, `${name}.log`), ready: answersOk(ready) });
+    started.push(server);
+    return server;
+  };
+  try {
+    const gateway = await start('src/main.ts', 'gateway', { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: path.join(dir, 'gateway'), QWEN_API_KEY: 'unused' }, '/readyz');
+    const gatewayResult = await sequentialSends(`${gateway.origin}/graphql`, fixtures, warmup, storedByGateway);
+    const sink = await start('bench/peers/upload-sink.ts', 'upload-sink', { SINK_DIR: await mkdtemp(path.join(dir, 'sink-')) }, '/');
+    return { gateway: gatewayResult, bareHttp: await sequentialSends(`${sink.origin}/`, fixtures, warmup, writtenBySink) };
+  } finally {
+    await Promise.all(started.map((server) => server.stop()));
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -167,6 +218,8 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
   log(`  the same ${photos.length} files written straight to disk, then sent to a bare node:http server that streams them to disk (B5's yardstick)…`);
   const raw = await rawWrite(photos);
   const bareHttp = await bareHttpWrite(photos, warmup);
+  log('  B5 again with the gateway and the bare server each in a process of its own…');
+  const separate = await separateProcesses(photos, warmup);
   const sizes = photos.map((p) => p.bytes);
   return {
     fileCount: photos.length,
@@ -179,5 +232,6 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
     phases,
     rawWrite: raw,
     bareHttp,
+    separateProcesses: separate,
   };
 }
