@@ -26,10 +26,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function normalizeQuestion(question: string, maxLength: number): string {
   const normalized = normalizePrompt(question);
   if (normalized === '') throw badInput('The question is empty. Ask something about the image.');
-  // Characters are code points: an emoji is one character, not two UTF-16 units.
-  const length = [...normalized].length;
-  if (length > maxLength) {
-    throw badInput(`The question is ${length} characters long; the limit is ${maxLength} (MAX_QUESTION_LENGTH).`);
+  // Characters are code points: an emoji is one character, not two UTF-16 units. A text of no more
+  // units than the limit has no more code points either, so only a longer one is counted.
+  if (normalized.length > maxLength) {
+    const length = [...normalized].length;
+    if (length > maxLength) throw badInput(`The question is ${length} characters long; the limit is ${maxLength} (MAX_QUESTION_LENGTH).`);
   }
   // A lone surrogate is not text: it would be stored mangled and never match the cache again.
   if (LONE_SURROGATE.test(normalized)) throw badInput('The question contains an invalid Unicode sequence (a lone surrogate). Send it as valid UTF-8/UTF-16 text.');

@@ -17,14 +17,21 @@ export function currentRequest(): RequestScope | undefined {
 }
 
 /** A request's scope whose logger is made on first use: most requests log nothing but their completion line. */
+class LazyRequestScope implements RequestScope {
+  private bound: Logger | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    readonly reqId: string,
+  ) {}
+
+  get log(): Logger {
+    return (this.bound ??= this.logger.child({ reqId: this.reqId }));
+  }
+}
+
 export function requestScope(logger: Logger, reqId: string): RequestScope {
-  let log: Logger | undefined;
-  return {
-    reqId,
-    get log() {
-      return (log ??= logger.child({ reqId }));
-    },
-  };
+  return new LazyRequestScope(logger, reqId);
 }
 
 export function runInRequest<T>(scope: RequestScope, fn: () => T): T {
