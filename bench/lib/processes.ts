@@ -1,6 +1,6 @@
 /**
  * Servers the peers scenario runs as processes of their own, as users run
- * them: the gateway (`tsx src/main.ts`, what `npm start` runs after building
+ * them: the gateway (`src/main.ts`, run as `npm start` runs it after building
  * the web console) and the hello-world Apollo peer. Each logs to a file in
  * its own folder, so writing logs costs the server, never this process.
  */
@@ -36,7 +36,7 @@ export async function freePort(): Promise<number> {
 export const answersOk = (path: string) => async (origin: string) => (await fetch(`${origin}${path}`)).ok;
 
 /**
- * Starts `node --import tsx <script>` with `env` (PORT added) and waits until
+ * Starts `node --import tsx/esm <script>` (as `npm start` does) with `env` (PORT added) and waits until
  * `ready(origin)` answers true; fails with the log's path if it exits first.
  */
 export async function startServerProcess(
@@ -46,7 +46,7 @@ export async function startServerProcess(
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const log = openSync(options.logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx/esm', script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', log, log],

@@ -23,7 +23,7 @@ export const PROCESS_START_MS = 240_000;
 
 /** Starts `src/main.ts` as its own process, the way `npm start` does, and waits until it listens. */
 export async function spawnGateway(env: Record<string, string>): Promise<ChildGateway> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -88,7 +88,7 @@ export function envExample(): string {
     '# Every setting of the Qwen VL gateway, with its default. Generated from src/platform/config.ts by',
     '# `npm run docs`: edit the descriptions there, not here. All are commented out, so a copy changes',
     '# nothing until you uncomment a line. Use it with `cp .env.example .env`, then',
-    '# `node --env-file=.env --import tsx src/main.ts` or `docker run --env-file .env …`',
+    '# `node --env-file=.env --import tsx/esm src/main.ts` or `docker run --env-file .env …`',
     '# (docker compose takes only the variables docker-compose.yml names from it).',
     '# Reference: docs/configuration.md',
   ];
