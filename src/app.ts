@@ -64,7 +64,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     redis: platform.redis,
     statements: platform.statements,
     callers: access.callers,
-    contextFor: (caller, baseUrl, signal) => createContext(services, caller, baseUrl, signal),
+    contextFor: (caller, baseUrl, clientGone) => createContext(services, caller, baseUrl, clientGone),
     http: {
       routes: modules.flatMap((module) => (module.routes ? [module.routes(services, logger)] : [])),
       admit: access.admit,

@@ -7,6 +7,7 @@ import type { AnswerRecord } from './modules/answers/result.service.js';
 import type { ImageRecord } from './modules/images/image.service.js';
 import type { JobItemWithAnswer, JobRecord } from './modules/jobs/job.service.js';
 import type { WebhookRecord } from './modules/webhooks/webhook.service.js';
+import type { LazySignal } from './platform/http/client-gone.js';
 
 export interface Loaders {
   image: DataLoader<string, ImageRecord | null>;
@@ -24,7 +25,7 @@ export interface Loaders {
  * client going away) reaches the upstream calls of this operation's model work;
  * a call other requests also wait on goes on for them.
  */
-export function createLoaders(services: Services, caller: Caller, signal?: AbortSignal): Loaders {
+export function createLoaders(services: Services, caller: Caller, signal?: LazySignal): Loaders {
   const budget = services.payer.ofCaller(caller);
   return {
     image: new DataLoader((ids) => services.images.findMany(caller.tenant, ids)),

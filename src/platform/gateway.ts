@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
 import type { ResolverClass } from './graphql/schema.js';
+import type { LazySignal } from './http/client-gone.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { RedisConnections } from './redis/connection.js';
@@ -49,7 +50,7 @@ export interface Gateway<TCaller extends CallerIdentity = CallerIdentity> {
   jobCounts(): Promise<Record<string, number>>;
   callers: CallerGate<TCaller>;
   /** A fresh context (fresh loaders) for one operation, or one subscription event. */
-  contextFor(caller: TCaller, baseUrl: string, signal?: AbortSignal): OperationContext<TCaller>;
+  contextFor(caller: TCaller, baseUrl: string, clientGone?: LazySignal): OperationContext<TCaller>;
   http: {
     /** Express side routes beside /graphql (the modules' routes: signed image URLs, exports), each doing its own authentication. */
     routes: RequestHandler[];

@@ -23,6 +23,7 @@ import type { PromptEmbedding, SimilarAnswers, SimilarHit } from './similar-answ
 import { usageKindOf, type AnswerRequest, type AnswerResult } from './answer-requests.js';
 import { answerFlightsOf, answerRow, requestColumns, type AnswerFlight, type AnswerWorkParts } from './answer-work.js';
 import { AnswerStreams, type AnswerStreamChunk } from './answer-streams.js';
+import { signalOf, type LazySignal } from '../../platform/http/client-gone.js';
 
 export type { AnswerResult } from './answer-requests.js';
 
@@ -148,9 +149,10 @@ export class AnswerService {
    * others still succeed. A call whose reservation does not fit in `budget`
    * is not made: its prompts fail with RATE_LIMITED. `signal` says the caller
    * has gone: an upstream call stops waiting once all its callers have (a call
-   * started for one caller may serve others through single flight).
+   * started for one caller may serve others through single flight). Given as
+   * a function, it is made only if a key is missed (a batch of hits needs none).
    */
-  async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget, signal?: AbortSignal): Promise<Array<AnswerResult | Error>> {
+  async answerAll(requests: readonly AnswerRequest[], budget: TokenBudget, signal?: LazySignal): Promise<Array<AnswerResult | Error>> {
     const keys = requests.map((r) => this.cache.keyFor(r.image.tenant, r.image.sha256, r.prompt, this.modelOf(r)));
     const slots = requests.map((r, i) => `${keys[i]!}${r.refresh ? ':refresh' : ''}`);
     const needsLookup = (r: AnswerRequest, i: number) => !r.refresh && !this.cache.get(keys[i]!) && !this.inFlight.get(keys[i]!);
@@ -167,14 +169,14 @@ export class AnswerService {
       else if (refused) outcomes.set(slot, settledLater(toApiError(refused)));
       else misses.set(slot, { request, key: keys[i]!, slot, ...this.roomAfterCut(request, keys[i]!, stored) });
     });
-    if (this.similar?.enabled && misses.size > 0) await this.serveSimilar(misses, outcomes, budget.apiKeyId, signal);
+    if (this.similar?.enabled && misses.size > 0) await this.serveSimilar(misses, outcomes, budget.apiKeyId, signalOf(signal));
 
     const mine = await this.claimAcrossReplicas([...misses.values()], stored, outcomes, budget, signal);
     const calls: Call[] = [];
     for (const planned of await this.reserve(mine.misses, budget)) {
       const items: Deferred[] = [];
       const abort = new SharedAbort();
-      abort.join(signal);
+      abort.join(signalOf(signal));
       for (const miss of planned.misses) {
         outcomes.set(miss.slot, this.serve(miss.request, miss.key, stored, budget.apiKeyId, signal) ?? (planned.refusal ? Promise.reject(planned.refusal) : this.schedule(miss, items, abort)));
       }
@@ -207,7 +209,7 @@ export class AnswerService {
   }
 
   /** Memory, the store, or an upstream call already under way for the key, within the cache's scope. */
-  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, apiKeyId: string | null, signal: AbortSignal | undefined): Promise<AnswerResult> | undefined {
+  private serve(request: AnswerRequest, key: string, stored: Map<string, AnswerRecord[]>, apiKeyId: string | null, signal: LazySignal | undefined): Promise<AnswerResult> | undefined {
     if (request.refresh) return undefined;
     // A reply cut by max_tokens is kept (and listed) but never served as complete: the key is asked again.
     const rows = (stored.get(key) ?? []).filter((row) => !wasCut(row));
@@ -225,7 +227,7 @@ export class AnswerService {
         return { record, cached: true, match };
       });
     }
-    const pending = this.inFlight.join(key, signal);
+    const pending = this.inFlight.join(key, signalOf(signal));
     if (!pending) return undefined;
     this.countHit('EXACT');
     traceCacheResult('shared');
@@ -296,14 +298,14 @@ export class AnswerService {
     stored: Map<string, AnswerRecord[]>,
     outcomes: Map<string, Promise<AnswerResult>>,
     budget: TokenBudget,
-    signal: AbortSignal | undefined,
+    signal: LazySignal | undefined,
   ): Promise<{ misses: Miss[]; claimed: Miss[] }> {
     const claimable = misses.filter((miss) => !miss.request.refresh);
     if (!this.claims || claimable.length === 0) return { misses, claimed: [] };
     const granted = await this.claims.claim(claimable.map((miss) => miss.key));
     const elsewhere = new Set(claimable.filter((_, i) => !granted[i]));
     const claimed = claimable.filter((_, i) => granted[i]);
-    for (const miss of elsewhere) outcomes.set(miss.slot, this.afterClaimElsewhere(miss, budget, signal));
+    for (const miss of elsewhere) outcomes.set(miss.slot, this.afterClaimElsewhere(miss, budget, signalOf(signal)));
     for (const [key, rows] of await this.findStored(claimed.map((miss) => miss.request))) stored.set(key, rows);
     return { misses: misses.filter((miss) => !elsewhere.has(miss)), claimed };
   }

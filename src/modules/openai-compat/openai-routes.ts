@@ -60,7 +60,7 @@ export function openAiRoutes(services: Services, logger: Logger): Router {
     const ask = readChatRequest(req.body);
     models.check(ask.model);
     const reply: Reply = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000) };
-    const signal = responseGone(res);
+    const signal = responseGone(res)();
     if (!ask.stream) {
       const completion = await chat.complete(callerOf(res), ask, signal);
       res.setHeader(CACHE_HEADER, completion.cached ? 'hit' : 'miss');
