@@ -23,23 +23,62 @@ export interface Loaders {
 /**
  * New per operation, so nothing cached here outlives a request. `signal` (the
  * client going away) reaches the upstream calls of this operation's model work;
- * a call other requests also wait on goes on for them.
+ * a call other requests also wait on goes on for them. Each loader is made when
+ * first used: an operation uses one or two of them (a cached answer: the image
+ * and the model work).
  */
-export function createLoaders(services: Services, caller: Caller, signal?: LazySignal): Loaders {
-  const budget = services.payer.ofCaller(caller);
-  return {
-    image: new DataLoader((ids) => services.images.findMany(caller.tenant, ids)),
-    captionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'CAPTION')),
-    questionsOfImage: new DataLoader((ids) => services.results.listForImages(ids, 'QUESTION')),
-    job: new DataLoader((ids) => services.jobs.findMany(caller.tenant, ids)),
-    jobItems: new DataLoader((ids) => services.jobs.itemsOf(ids)),
-    jobWebhook: new DataLoader((ids) => services.webhooks.ofJobs(ids)),
-    modelWork: new DataLoader((requests) => services.answers.answerAll(requests, budget, signal), {
+class OperationLoaders implements Loaders {
+  #image?: Loaders['image'];
+  #captionsOfImage?: Loaders['captionsOfImage'];
+  #questionsOfImage?: Loaders['questionsOfImage'];
+  #job?: Loaders['job'];
+  #jobItems?: Loaders['jobItems'];
+  #jobWebhook?: Loaders['jobWebhook'];
+  #modelWork?: Loaders['modelWork'];
+
+  constructor(
+    private readonly services: Services,
+    private readonly caller: Caller,
+    private readonly signal: LazySignal | undefined,
+  ) {}
+
+  get image(): Loaders['image'] {
+    return (this.#image ??= new DataLoader((ids) => this.services.images.findMany(this.caller.tenant, ids)));
+  }
+
+  get captionsOfImage(): Loaders['captionsOfImage'] {
+    return (this.#captionsOfImage ??= new DataLoader((ids) => this.services.results.listForImages(ids, 'CAPTION')));
+  }
+
+  get questionsOfImage(): Loaders['questionsOfImage'] {
+    return (this.#questionsOfImage ??= new DataLoader((ids) => this.services.results.listForImages(ids, 'QUESTION')));
+  }
+
+  get job(): Loaders['job'] {
+    return (this.#job ??= new DataLoader((ids) => this.services.jobs.findMany(this.caller.tenant, ids)));
+  }
+
+  get jobItems(): Loaders['jobItems'] {
+    return (this.#jobItems ??= new DataLoader((ids) => this.services.jobs.itemsOf(ids)));
+  }
+
+  get jobWebhook(): Loaders['jobWebhook'] {
+    return (this.#jobWebhook ??= new DataLoader((ids) => this.services.webhooks.ofJobs(ids)));
+  }
+
+  get modelWork(): Loaders['modelWork'] {
+    if (this.#modelWork) return this.#modelWork;
+    const budget = this.services.payer.ofCaller(this.caller);
+    return (this.#modelWork = new DataLoader((requests) => this.services.answers.answerAll(requests, budget, this.signal), {
       cacheKeyFn: (r) => JSON.stringify([r.image.id, r.prompt, r.refresh, r.exactOnly ?? false]),
       // Wait for the whole operation's resolvers to ask before sending anything upstream: they all
       // do so in the microtasks that follow their parent's value, which setImmediate lets finish
       // (without the millisecond a timer would add to every answer).
       batchScheduleFn: (callback) => setImmediate(callback),
-    }),
-  };
+    }));
+  }
+}
+
+export function createLoaders(services: Services, caller: Caller, signal?: LazySignal): Loaders {
+  return new OperationLoaders(services, caller, signal);
 }
