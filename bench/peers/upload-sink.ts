@@ -12,21 +12,20 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 
-/** A server writing each POST body to `fileFor()`; anything else answers 200 at once (the readiness probe). */
-export function uploadSink(fileFor: () => string): Server {
+/** A server writing each POST body to a new file in `dir` (0, 1, 2, …); anything else answers 200 at once (the readiness probe). */
+export function uploadSink(dir: string): Server {
+  let count = 0;
   return createServer((req, res) => {
     if (req.method !== 'POST') {
       res.end();
       return;
     }
-    void pipeline(req, createWriteStream(fileFor())).then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}'));
+    void pipeline(req, createWriteStream(path.join(dir, String(count++)))).then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}'));
   });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const dir = process.env.SINK_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'upload-sink-'));
-  let count = 0;
-  const server = uploadSink(() => path.join(dir, String(count++))).listen(Number(process.env.PORT), '127.0.0.1');
+  const server = uploadSink(process.env.SINK_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'upload-sink-'))).listen(Number(process.env.PORT), '127.0.0.1');
   const stop = () => server.close(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

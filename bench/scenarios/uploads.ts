@@ -150,16 +150,15 @@ const rawWrite = (fixtures: readonly Fixture[]) => timedWrites(fixtures, (fixtur
  * node:http server with nothing else to do; after the same warm-up files as the gateway's phases.
  */
 async function bareHttpWrite(fixtures: readonly Fixture[], warmup: readonly Fixture[]): Promise<WriteResult> {
-  let target = '';
-  const server = uploadSink(() => target);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-sink-'));
+  const server = uploadSink(dir);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
-    return await sequentialSends(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, fixtures, warmup, writtenBySink, (i, dir) => {
-      target = path.join(dir, String(i));
-    });
+    return await sequentialSends(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, fixtures, warmup, writtenBySink);
   } finally {
     server.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -169,17 +168,12 @@ async function sequentialSends(
   fixtures: readonly Fixture[],
   warmup: readonly Fixture[],
   accepted: (fixture: Fixture, result: StreamUploadResult) => void,
-  before: (index: number, dir: string) => void = () => {},
 ): Promise<WriteResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const upload = uploader(url, agent, accepted);
-  const send = (fixture: Fixture, i: number, dir: string) => {
-    before(i, dir);
-    return upload(fixture);
-  };
   try {
-    await timedWrites(warmup, send);
-    return await timedWrites(fixtures, send);
+    await timedWrites(warmup, upload);
+    return await timedWrites(fixtures, upload);
   } finally {
     agent.destroy();
   }
