@@ -236,6 +236,10 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     // Record and take the fault synchronously, so both follow arrival order.
     requests.push(record);
     const fault = queue.shift() ?? modelFaults.get(chat.model) ?? defaultFault;
+    // The delay runs from arrival, while the image is decoded, as a real model's latency includes
+    // reading the image: the reply time is the delay, not the delay plus this process's own decode
+    // (20 ms or more of sharp on 2 cores, and the noise in B2's figure when it was added on top).
+    const delayed = delayMs > 0 && fault?.kind !== 'hang' ? sleep(delayMs) : undefined;
 
     let undecodable = false;
     try {
@@ -246,7 +250,7 @@ export async function startFakeQwen(opts: FakeQwenOptions = {}): Promise<FakeQwe
     } catch {
       undecodable = true;
     }
-    if (delayMs > 0 && fault?.kind !== 'hang') await sleep(delayMs);
+    await delayed;
     if (holding && fault?.kind !== 'hang') await awaitRelease(res);
     if (closed) return;
 

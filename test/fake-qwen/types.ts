@@ -114,7 +114,7 @@ export interface FakeQwen {
   reset(): void;
   /** Queue faults; each applies to the next request (FIFO), then normal service resumes. */
   inject(...faults: Fault[]): void;
-  /** Delay before answering every request. */
+  /** Every request is answered no sooner than this long after it arrived (the image's decode runs meanwhile). */
   setDelay(ms: number): void;
   /** Fault applied to every request while set (queued faults take precedence). */
   setDefaultFault(f: Fault | null): void;
