@@ -7,8 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { HopTimeline } from '../peers/hop-timeline.js';
 import { sleep } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,16 +39,17 @@ export const answersOk = (path: string) => async (origin: string) => (await fetc
 
 /**
  * Starts `node --import tsx/esm <script>` (as `npm start` does) with `env` (PORT added) and waits until
- * `ready(origin)` answers true; fails with the log's path if it exits first.
+ * `ready(origin)` answers true; fails with the log's path if it exits first. `preload`: modules
+ * imported after tsx's loader and before the script (TypeScript allowed), e.g. bench/peers/hop-timeline.ts.
  */
 export async function startServerProcess(
   script: string,
-  options: { env: Record<string, string>; logFile: string; ready: (origin: string) => Promise<boolean>; nodeArgs?: string[] },
+  options: { env: Record<string, string>; logFile: string; ready: (origin: string) => Promise<boolean>; nodeArgs?: string[]; preload?: string[] },
 ): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const log = openSync(options.logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx/esm', script], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx/esm', ...(options.preload ?? []).flatMap((module) => ['--import', `./${module}`]), script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -78,4 +81,20 @@ export async function startServerProcess(
       clearTimeout(killer);
     },
   };
+}
+
+/**
+ * The medians a server started with `preload: ['bench/peers/hop-timeline.ts']` has kept so far:
+ * asks with SIGUSR2 and waits for it to write `file` (its HOP_TIMELINE_FILE).
+ */
+export async function readHopTimeline(server: ServerProcess, file: string): Promise<HopTimeline> {
+  await rm(file, { force: true });
+  process.kill(server.pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000; // a backstop: the server answers as soon as its event loop is free
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text !== null) return JSON.parse(text) as HopTimeline;
+    if (Date.now() > deadline) throw new Error(`no timeline from ${server.origin} within 30 s (is hop-timeline.ts preloaded?)`);
+    await sleep(20);
+  }
 }

@@ -216,6 +216,11 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
     lines.push(`| the same request through a bare node:http proxy (bench/peers/bare-proxy.ts) | ${ms2(b2.bareProxy.p50Ms)} | ${ms2(b2.bareProxy.p95Ms)} |`);
     lines.push(`| **added by the gateway** | **${signed(b2.addedP50Ms)} ms** | **${signed(b2.addedP95Ms)} ms** |`);
     lines.push(`| added by the bare proxy (the second hop alone: the floor for any gateway on this machine) | ${signed(b2.floorP50Ms)} ms | ${signed(b2.floorP95Ms)} ms |`, '');
+    const { gateway: inGateway, bareProxy: inProxy } = b2.inProcess;
+    lines.push(
+      `Inside each process, p50 (bench/peers/hop-timeline.ts): the gateway ${ms2(inGateway.beforeCallP50Ms)} from the request's arrival to its upstream call and ${ms2(inGateway.afterReplyP50Ms)} from the reply's end to the response's finish (${ms2(inGateway.inProcessP50Ms)} in all, ${inGateway.requests} requests); the bare proxy ${ms2(inProxy.beforeCallP50Ms)} and ${ms2(inProxy.afterReplyP50Ms)} (${ms2(inProxy.inProcessP50Ms)}, ${inProxy.requests} requests). The rest of each added figure is outside the processes: the extra connection's writes, reads and wake-ups.`,
+      '',
+    );
     const b4 = p.imageTokens;
     lines.push(
       `B4: ${b4.questionsPerImage} questions about one image took ${b4.upstreamCalls} upstream call(s): ${b4.perAnsweredQuestion} image input tokens per answered question against ${b4.perQuestionOneCallEach} with one call per question (ratio **${b4.ratio}**).`,

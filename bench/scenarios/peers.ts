@@ -24,7 +24,8 @@ import { GraphQLClient } from '../../test/support/client.js';
 import { imageTokens } from '../../src/model/token-estimate.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { load, median, postOnce, sequentialLatency, type GraphQLPost, type LoadResult } from '../lib/load.js';
-import { answersOk, startServerProcess, type ServerProcess } from '../lib/processes.js';
+import { answersOk, readHopTimeline, startServerProcess, type ServerProcess } from '../lib/processes.js';
+import type { HopTimeline } from '../peers/hop-timeline.js';
 import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
 
 /** The fake endpoint's process, driven through its control port. */
@@ -94,6 +95,8 @@ export interface PeersResult {
     /** bare proxy − direct, at p50 and p95: what any gateway in Node adds on this machine before doing anything. */
     floorP50Ms: number;
     floorP95Ms: number;
+    /** Inside each process that calls the endpoint (bench/peers/hop-timeline.ts): before the call, after the reply. */
+    inProcess: { gateway: HopTimeline; bareProxy: HopTimeline };
     /** Answers through the gateway that were not fresh, or upstream calls other than one per question (should be 0). */
     anomalies: number;
   };
@@ -147,7 +150,7 @@ async function addedLatency(
   imageId: string,
   fake: FakeEndpoint,
   options: PeersOptions,
-): Promise<PeersResult['addedLatency']> {
+): Promise<Omit<PeersResult['addedLatency'], 'inProcess'>> {
   const viaGateway: number[] = [];
   const straight: number[] = [];
   const proxied: number[] = [];
@@ -218,12 +221,22 @@ async function countLogLines(file: string): Promise<number> {
   return text.split('\n').filter((line) => line.includes('"msg":"request completed"')).length;
 }
 
+/** B2's in-process marks (bench/peers/hop-timeline.ts), preloaded into a server that writes them to `file` on SIGUSR2. */
+const timelineOf = (file: string) => ({ preload: ['bench/peers/hop-timeline.ts'], env: { HOP_TIMELINE_FILE: file } });
+
 /**
  * The fake endpoint and the gateway, each a process of its own (the gateway as
  * `npm start` runs it: production, SQLite, logging at info to a file), added
- * to `started` as they come up so the caller stops whatever did.
+ * to `started` as they come up so the caller stops whatever did. `timelineFile`:
+ * the gateway keeps B2's in-process marks and writes them there when asked.
  */
-export async function startEndpointAndGateway(dataDir: string, started: ServerProcess[], cpuProfileDir?: string): Promise<{ fake: FakeEndpoint; gateway: ServerProcess }> {
+export async function startEndpointAndGateway(
+  dataDir: string,
+  started: ServerProcess[],
+  options: { cpuProfileDir?: string; timelineFile?: string } = {},
+): Promise<{ fake: FakeEndpoint; gateway: ServerProcess }> {
+  const { cpuProfileDir, timelineFile } = options;
+  const timeline = timelineFile ? timelineOf(timelineFile) : { preload: [], env: {} };
   const fakeProcess = await startServerProcess('bench/peers/fake-endpoint.ts', {
     env: { FAKE_API_KEY: API_KEY },
     logFile: path.join(dataDir, 'fake-endpoint.log'),
@@ -243,7 +256,9 @@ export async function startEndpointAndGateway(dataDir: string, started: ServerPr
       // Out of the way: the benchmark is one client sending thousands of requests a minute.
       RATE_LIMIT_PER_MINUTE: '1000000000',
       TOKEN_BUDGET_PER_DAY: '1000000000',
+      ...timeline.env,
     },
+    preload: timeline.preload,
     logFile: path.join(dataDir, 'gateway.log'),
     ready: answersOk('/readyz'),
     nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
@@ -257,7 +272,8 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
   const started: ServerProcess[] = [];
   try {
     log('  starting the gateway (its own process, NODE_ENV=production) and the hello-world Apollo peer…');
-    const { fake, gateway } = await startEndpointAndGateway(dataDir, started, options.cpuProfileDir);
+    const timelineFiles = { gateway: path.join(dataDir, 'gateway-timeline.json'), bareProxy: path.join(dataDir, 'bare-proxy-timeline.json') };
+    const { fake, gateway } = await startEndpointAndGateway(dataDir, started, { cpuProfileDir: options.cpuProfileDir, timelineFile: timelineFiles.gateway });
     const hello = await startServerProcess('bench/peers/hello-apollo.ts', {
       env: { NODE_ENV: 'production' },
       logFile: path.join(dataDir, 'hello-apollo.log'),
@@ -285,13 +301,16 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
     log(`  B2 added latency: ${options.freshPairs} fresh questions, through the gateway and straight to the endpoint (delay ${options.delayMs} ms)…`);
     await fake.setDelay(options.delayMs);
     const dataUrl = `data:image/jpeg;base64,${(await readFile(images[0]!.path)).toString('base64')}`;
+    const proxyTimeline = timelineOf(timelineFiles.bareProxy);
     const proxy = await startServerProcess('bench/peers/bare-proxy.ts', {
-      env: { UPSTREAM_URL: fake.url },
+      env: { UPSTREAM_URL: fake.url, ...proxyTimeline.env },
+      preload: proxyTimeline.preload,
       logFile: path.join(dataDir, 'bare-proxy.log'),
       ready: async (origin) => (await fetch(`${origin}/models`)).status > 0,
     });
     started.push(proxy);
-    const added = await addedLatency(client, { url: `${fake.url}/chat/completions`, proxyUrl: `${proxy.origin}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
+    const measured = await addedLatency(client, { url: `${fake.url}/chat/completions`, proxyUrl: `${proxy.origin}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
+    const added = { ...measured, inProcess: { gateway: await readHopTimeline(gateway, timelineFiles.gateway), bareProxy: await readHopTimeline(proxy, timelineFiles.bareProxy) } };
     await fake.setDelay(0);
 
     log(`  B4: ${options.questionsPerImage} questions about one image in one operation…`);
