@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp, { type Metadata } from 'sharp';
 import { GatewayError } from '../../platform/errors.js';
 import { structureFault } from './image-structure.js';
+import { withFileBytes } from './read-back.js';
 
 /** What the endpoint and this gateway accept, detected from the bytes, never from names or headers. */
 export const SUPPORTED_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
@@ -57,7 +57,7 @@ export async function inspectImage(file: string, mimeType: string, maxPixels: nu
   if (Math.max(width, height) / Math.min(width, height) > MAX_ASPECT) {
     throw new GatewayError('BAD_USER_INPUT', `The image is ${width}×${height}; its aspect ratio must be at most ${MAX_ASPECT}:1.`);
   }
-  const fault = structureFault(await readFile(file), mimeType);
+  const fault = await withFileBytes(file, (bytes) => structureFault(bytes, mimeType));
   if (fault) throw new GatewayError('BAD_USER_INPUT', `The image data is corrupt or truncated (${fault}). Upload the file again.`);
   return { mimeType, width, height };
 }
