@@ -6,7 +6,7 @@
  *   npm run bench -- --only uploads,cache
  *   npm run bench -- --only usage          Query.usage over 1 million generated rows (SQLite, PostgreSQL)
  *   npm run bench -- --only neardup        near-duplicate misses and false matches, answer reuse, fingerprint cost per upload
- *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway process)
+ *   npm run bench -- --only peers --cpu-prof   (also profiles the gateway processes; the report summarises them)
  *   npm run bench -- --only openai-door    latency the OpenAI-compatible door adds, beside B2
  *
  * Boots the real gateway in this process against the fake Qwen endpoint
@@ -183,9 +183,11 @@ async function main(): Promise<number> {
   log(`  ${fixtures.length} fixtures ready (${generated} generated in ${(generateMs / 1000).toFixed(1)} s)`);
 
   const results: BenchResults = {};
+  // With --cpu-prof, the gateway processes the scenarios start (peers; uploads' separate one) write their profiles here.
+  const cpuProfileDir = values['cpu-prof'] ? path.join(RESULTS_DIR, 'profiles') : undefined;
   if (selected.has('uploads')) {
     log('1. uploads:');
-    results.uploads = await runUploads(pick(sets.photos), pick(sets.warmup), profile.uploadConcurrency, log);
+    results.uploads = await runUploads(pick(sets.photos), pick(sets.warmup), { concurrencies: profile.uploadConcurrency, cpuProfileDir }, log);
   }
   if (selected.has('batching')) {
     log('2. batched model work:');
@@ -206,7 +208,6 @@ async function main(): Promise<number> {
 
   if (selected.has('peers')) {
     log('5. against peers:');
-    const cpuProfileDir = values['cpu-prof'] ? path.join(RESULTS_DIR, 'profiles') : undefined;
     results.peers = await runPeers(
       pick(sets.peers),
       {
@@ -221,7 +222,7 @@ async function main(): Promise<number> {
       },
       log,
     );
-    if (cpuProfileDir) log(`  the gateway's CPU profile is in ${path.relative(process.cwd(), cpuProfileDir)} (open it in Chrome DevTools)`);
+    if (cpuProfileDir) log(`  the gateway's CPU profiles are in ${path.relative(process.cwd(), cpuProfileDir)} (open them in Chrome DevTools)`);
   }
 
   if (selected.has('usage')) {

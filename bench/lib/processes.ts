@@ -20,6 +20,8 @@ export interface ServerProcess {
   origin: string;
   pid: number;
   logFile: string;
+  /** When it first answered ready, on the monotonic clock in microseconds (a CPU profile's clock): what a profile holds before is its start. */
+  readyAtMicros: number;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startServerProcess(
     origin,
     pid: child.pid!,
     logFile: options.logFile,
+    readyAtMicros: Number(process.hrtime.bigint() / 1000n),
     stop: async () => {
       if (exited !== null) return;
       child.kill('SIGTERM');

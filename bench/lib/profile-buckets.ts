@@ -6,7 +6,8 @@
  *
  *   npx tsx bench/lib/profile-buckets.ts bench/results/profiles/<file>.cpuprofile [top=15]
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -15,6 +16,8 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** Monotonic clock, microseconds (the clock of process.hrtime). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -60,10 +63,14 @@ export function bucketOf(frame: ProfileNode['callFrame']): string {
   return url;
 }
 
-export function profileBuckets(profile: CpuProfile): { bucket: string; ms: number; share: number }[] {
+/** Self time by bucket; `fromMicros` (monotonic, as process.hrtime): only the samples taken from then on. */
+export function profileBuckets(profile: CpuProfile, fromMicros = 0): { bucket: string; ms: number; share: number }[] {
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const totals = new Map<string, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
+    at += profile.timeDeltas[index] ?? 0;
+    if (at < fromMicros) return;
     const bucket = bucketOf(frames.get(id) ?? { functionName: '', url: '' });
     totals.set(bucket, (totals.get(bucket) ?? 0) + (profile.timeDeltas[index] ?? 0));
   });
@@ -74,12 +81,34 @@ export function profileBuckets(profile: CpuProfile): { bucket: string; ms: numbe
     .sort((a, b) => b.ms - a.ms);
 }
 
+/** A profile's busy time, the gateway's own share of it and its largest buckets: what the report says of a profiled run. */
+export interface ProfileSummary {
+  file: string;
+  busyMs: number;
+  /** Share of busy time in the gateway's own code (src/). */
+  gatewayShare: number;
+  top: { bucket: string; ms: number; share: number }[];
+}
+
+/** `fromMicros`: leave out what came before (a server's start, with ServerProcess.readyAtMicros). */
+export function summarizeProfile(file: string, options: { top?: number; fromMicros?: number } = {}): ProfileSummary {
+  const { top = 8, fromMicros = 0 } = options;
+  const buckets = profileBuckets(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, fromMicros);
+  const busyMs = buckets.reduce((sum, bucket) => sum + bucket.ms, 0);
+  const gatewayMs = buckets.filter((bucket) => bucket.bucket.startsWith('gateway:')).reduce((sum, bucket) => sum + bucket.ms, 0);
+  return { file, busyMs, gatewayShare: gatewayMs / busyMs, top: buckets.slice(0, top) };
+}
+
+/** The main thread's profile that process `pid` wrote into `dir` on exit (`CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`), if any. */
+export function mainThreadProfile(dir: string, pid: number): string | null {
+  const name = readdirSync(dir).find((file) => file.includes(`.${pid}.0.`) && file.endsWith('.cpuprofile'));
+  return name ? path.join(dir, name) : null;
+}
+
 if (process.argv[1]?.endsWith('profile-buckets.ts')) {
   const [file, top = '15'] = process.argv.slice(2);
   if (!file) throw new Error('usage: npx tsx bench/lib/profile-buckets.ts <file.cpuprofile> [top]');
-  const buckets = profileBuckets(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-  const busyMs = buckets.reduce((sum, bucket) => sum + bucket.ms, 0);
-  const gatewayMs = buckets.filter((bucket) => bucket.bucket.startsWith('gateway:')).reduce((sum, bucket) => sum + bucket.ms, 0);
-  console.log(`busy ${(busyMs / 1000).toFixed(1)} s, of which the gateway's own code (src/) ${((gatewayMs / busyMs) * 100).toFixed(1)} %`);
-  for (const { bucket, ms, share } of buckets.slice(0, Number(top))) console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${String(ms).padStart(7)} ms  ${bucket}`);
+  const summary = summarizeProfile(file, { top: Number(top) });
+  console.log(`busy ${(summary.busyMs / 1000).toFixed(1)} s, of which the gateway's own code (src/) ${(summary.gatewayShare * 100).toFixed(1)} %`);
+  for (const { bucket, ms, share } of summary.top) console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${String(ms).padStart(7)} ms  ${bucket}`);
 }

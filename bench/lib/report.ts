@@ -1,4 +1,6 @@
 /** The human summary (stdout and bench/results/latest.md) and the pass/fail checks. */
+import path from 'node:path';
+import type { ProfileSummary } from './profile-buckets.js';
 import type { BatchingResult, BatchRun } from '../scenarios/batching.js';
 import type { CacheResult } from '../scenarios/cache.js';
 import type { JobResult } from '../scenarios/job.js';
@@ -37,6 +39,12 @@ const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x)}`;
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const ms = (x: number) => `${Math.round(x)} ms`;
 const ms2 = (x: number) => `${x.toFixed(2)} ms`;
+
+/** One sentence on where a profiled gateway process spent its busy time. */
+function profileSentence(what: string, profile: ProfileSummary): string {
+  const parts = profile.top.slice(0, 6).map((bucket) => `${pct(bucket.share)} ${bucket.bucket}`);
+  return `Where the gateway's CPU went (${what}; ${(profile.busyMs / 1000).toFixed(1)} s busy, \`${path.relative(process.cwd(), profile.file)}\`): ${parts.join(', ')}; its own code (src/) ${pct(profile.gatewayShare)}.`;
+}
 const firstError = (run: BatchRun) => (run.errorSamples[0] ? `; ${run.errorSamples[0].code}: ${run.errorSamples[0].message}` : '');
 
 export function checks(r: BenchResults): Check[] {
@@ -160,6 +168,7 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
         `The warm-up RSS Δ is the one-off growth over the ${u.warmupFiles} unmeasured uploads before each phase (sharp/libvips and the allocator warming up; it does not recur).`,
       '',
     );
+    if (u.gatewayProfile) lines.push('', profileSentence('the gateway in a process of its own, over its uploads once it was ready', u.gatewayProfile));
   }
 
   if (r.batching) {
@@ -226,6 +235,7 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
       `B4: ${b4.questionsPerImage} questions about one image took ${b4.upstreamCalls} upstream call(s): ${b4.perAnsweredQuestion} image input tokens per answered question against ${b4.perQuestionOneCallEach} with one call per question (ratio **${b4.ratio}**).`,
       '',
     );
+    if (p.gatewayProfile) lines.push(profileSentence('its process over the whole scenario once it was ready, mostly B1', p.gatewayProfile), '');
   }
 
   if (r.usage) {

@@ -25,6 +25,7 @@ import { imageTokens } from '../../src/model/token-estimate.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { load, median, postOnce, sequentialLatency, type GraphQLPost, type LoadResult } from '../lib/load.js';
 import { answersOk, readHopTimeline, startServerProcess, type ServerProcess } from '../lib/processes.js';
+import { mainThreadProfile, summarizeProfile, type ProfileSummary } from '../lib/profile-buckets.js';
 import type { HopTimeline } from '../peers/hop-timeline.js';
 import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
 
@@ -111,6 +112,8 @@ export interface PeersResult {
     /** perAnsweredQuestion ÷ perQuestionOneCallEach (target ≤ 0.25 at 5 questions). */
     ratio: number;
   };
+  /** With --cpu-prof: the gateway process's profile over the whole scenario (mostly B1; its start left out), summarised. */
+  gatewayProfile?: ProfileSummary;
 }
 
 export async function upload(client: GraphQLClient, fixture: Fixture): Promise<{ id: string; width: number; height: number }> {
@@ -268,6 +271,13 @@ export async function startEndpointAndGateway(
 }
 
 export async function runPeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<PeersResult> {
+  const { result, gateway } = await measurePeers(images, options, log);
+  // Written by the gateway as it exited, at the end of measurePeers; its start is left out.
+  const profile = options.cpuProfileDir ? mainThreadProfile(options.cpuProfileDir, gateway.pid) : null;
+  return profile ? { ...result, gatewayProfile: summarizeProfile(profile, { fromMicros: gateway.readyAtMicros }) } : result;
+}
+
+async function measurePeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<{ result: PeersResult; gateway: ServerProcess }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-peers-'));
   const started: ServerProcess[] = [];
   try {
@@ -315,7 +325,7 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
 
     log(`  B4: ${options.questionsPerImage} questions about one image in one operation…`);
     const tokens = await imageTokensPerQuestion(client, packedImage, fake, options.questionsPerImage);
-    return {
+    const result: PeersResult = {
       connections: options.connections,
       rounds: options.rounds,
       roundSeconds: options.roundSeconds,
@@ -331,6 +341,7 @@ export async function runPeers(images: Fixture[], options: PeersOptions, log: (l
       addedLatency: added,
       imageTokens: tokens,
     };
+    return { result, gateway };
   } finally {
     await Promise.all(started.map((server) => server.stop()));
     await rm(dataDir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { startBenchGateway } from '../lib/gateway.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { answersOk, startServerProcess, type ServerProcess } from '../lib/processes.js';
+import { mainThreadProfile, summarizeProfile, type ProfileSummary } from '../lib/profile-buckets.js';
 import { uploadSink } from '../peers/upload-sink.js';
 import { forceGc, now, pool, round, sleep, startEluMeter, startMemorySampler, summarize, toMB, type LatencySummary, type MemoryPeaks } from '../lib/stats.js';
 import { streamUpload, type StreamUploadResult } from '../lib/stream-upload.js';
@@ -56,6 +57,8 @@ export interface UploadsResult {
   bareHttp: WriteResult;
   /** B5 again with the gateway and the yardstick each in a process of its own, as users run them (sequential, the client alone in this process). */
   separateProcesses: { gateway: WriteResult; bareHttp: WriteResult };
+  /** With --cpu-prof: the separate gateway process's profile over its uploads (its start left out), summarised. */
+  gatewayProfile?: ProfileSummary;
 }
 
 async function settledRss(): Promise<number> {
@@ -184,26 +187,38 @@ async function sequentialSends(
  * as bench/peers/upload-sink.ts), so neither shares an event loop or a heap with the client: the
  * buffers of the client's reads then count against the client's process, not the server's.
  */
-async function separateProcesses(fixtures: readonly Fixture[], warmup: readonly Fixture[]): Promise<UploadsResult['separateProcesses']> {
+async function separateProcesses(
+  fixtures: readonly Fixture[],
+  warmup: readonly Fixture[],
+  cpuProfileDir: string | undefined,
+): Promise<UploadsResult['separateProcesses'] & { gatewayProcess: ServerProcess }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-b5-'));
   const started: ServerProcess[] = [];
-  const start = async (script: string, name: string, env: Record<string, string>, ready: string) => {
-    const server = await startServerProcess(script, { env, logFile: path.join(dir, `${name}.log`), ready: answersOk(ready) });
+  const start = async (script: string, name: string, env: Record<string, string>, ready: string, nodeArgs: string[] = []) => {
+    const server = await startServerProcess(script, { env, logFile: path.join(dir, `${name}.log`), ready: answersOk(ready), nodeArgs });
     started.push(server);
     return server;
   };
   try {
-    const gateway = await start('src/main.ts', 'gateway', { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: path.join(dir, 'gateway'), QWEN_API_KEY: 'unused' }, '/readyz');
+    const profiling = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+    const gateway = await start('src/main.ts', 'gateway', { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: path.join(dir, 'gateway'), QWEN_API_KEY: 'unused' }, '/readyz', profiling);
     const gatewayResult = await sequentialSends(`${gateway.origin}/graphql`, fixtures, warmup, storedByGateway);
     const sink = await start('bench/peers/upload-sink.ts', 'upload-sink', { SINK_DIR: await mkdtemp(path.join(dir, 'sink-')) }, '/');
-    return { gateway: gatewayResult, bareHttp: await sequentialSends(`${sink.origin}/`, fixtures, warmup, writtenBySink) };
+    return { gateway: gatewayResult, bareHttp: await sequentialSends(`${sink.origin}/`, fixtures, warmup, writtenBySink), gatewayProcess: gateway };
   } finally {
     await Promise.all(started.map((server) => server.stop()));
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-export async function runUploads(photos: readonly Fixture[], warmup: readonly Fixture[], concurrencies: readonly number[], log: (line: string) => void): Promise<UploadsResult> {
+/** `cpuProfileDir`: also profile the separate gateway process (B5 as deployed) and summarise its profile. */
+export async function runUploads(
+  photos: readonly Fixture[],
+  warmup: readonly Fixture[],
+  options: { concurrencies: readonly number[]; cpuProfileDir?: string },
+  log: (line: string) => void,
+): Promise<UploadsResult> {
+  const { concurrencies, cpuProfileDir } = options;
   const phases: UploadPhaseResult[] = [];
   for (const concurrency of concurrencies) {
     log(`  ${photos.length} uploads, ${concurrency === 1 ? 'sequential' : `${concurrency} at a time`} (after ${warmup.length} warm-up uploads)…`);
@@ -213,7 +228,9 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
   const raw = await rawWrite(photos);
   const bareHttp = await bareHttpWrite(photos, warmup);
   log('  B5 again with the gateway and the bare server each in a process of its own…');
-  const separate = await separateProcesses(photos, warmup);
+  const { gatewayProcess, ...separate } = await separateProcesses(photos, warmup, cpuProfileDir);
+  // Written by the gateway as it exited, at the end of separateProcesses; its start is left out.
+  const profile = cpuProfileDir ? mainThreadProfile(cpuProfileDir, gatewayProcess.pid) : null;
   const sizes = photos.map((p) => p.bytes);
   return {
     fileCount: photos.length,
@@ -227,5 +244,6 @@ export async function runUploads(photos: readonly Fixture[], warmup: readonly Fi
     rawWrite: raw,
     bareHttp,
     separateProcesses: separate,
+    ...(profile ? { gatewayProfile: summarizeProfile(profile, { fromMicros: gatewayProcess.readyAtMicros }) } : {}),
   };
 }
