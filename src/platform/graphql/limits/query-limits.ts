@@ -242,10 +242,23 @@ const shapeOf = (value: unknown): unknown => (typeof value === 'string' ? '' : A
  */
 export function costKeyOf(operation: OperationDefinitionNode, variables: Record<string, unknown> | null | undefined): string {
   if (!variables) return '';
-  const costFree = new Set((operation.variableDefinitions ?? []).filter((definition) => COST_FREE_TYPES.has(namedTypeOf(definition.type))).map((definition) => definition.variable.name.value));
-  return JSON.stringify(variables, function (this: unknown, key, value: unknown) {
-    return this === variables && costFree.has(key) ? shapeOf(value) : value;
-  });
+  const costFree = costFreeVariables(operation);
+  // Built a variable at a time: JSON.stringify with a replacer called for every value was 1.2% of a cached answer's CPU on Node 24.
+  let key = '';
+  for (const [name, value] of Object.entries(variables)) key += `${JSON.stringify(name)}:${JSON.stringify(costFree.has(name) ? shapeOf(value) : value)},`;
+  return key;
+}
+
+/** The operation's String and ID variables, per operation node (Apollo keeps one document per query text). */
+const costFreeByOperation = new WeakMap<OperationDefinitionNode, ReadonlySet<string>>();
+
+function costFreeVariables(operation: OperationDefinitionNode): ReadonlySet<string> {
+  let names = costFreeByOperation.get(operation);
+  if (!names) {
+    names = new Set((operation.variableDefinitions ?? []).filter((definition) => COST_FREE_TYPES.has(namedTypeOf(definition.type))).map((definition) => definition.variable.name.value));
+    costFreeByOperation.set(operation, names);
+  }
+  return names;
 }
 
 /** The variables as JSON; undefined when nested too deeply to serialize (a stack-overflow attempt), which counts as over any limit. */
