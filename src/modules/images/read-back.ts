@@ -11,8 +11,9 @@ import { open } from 'node:fs/promises';
  * larger file, or a walk while every kept buffer is in use, gets a buffer of
  * its own as before. `use` sees exactly the file's bytes (a subarray), never
  * what an earlier file left in the buffer, and must be done with them when it
- * returns (or its promise settles): the buffer is reused after. Written here because it is a free list
- * of two buffers: a pooling package would add more than it saves.
+ * returns (or its promise settles): the buffer is reused after. Written here
+ * because it is a free list of two buffers: a pooling package would add more
+ * than it saves.
  */
 const KEPT = 2;
 const MAX_KEPT_BYTES = 16 * 1024 * 1024;
