@@ -11,6 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { HopTimeline } from '../peers/hop-timeline.js';
+import { mainThreadProfile, summarizeProfile, type ProfileSummary } from './profile-buckets.js';
 import { sleep } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,9 +21,12 @@ export interface ServerProcess {
   origin: string;
   pid: number;
   logFile: string;
-  /** When it first answered ready, on the monotonic clock in microseconds (a CPU profile's clock): what a profile holds before is its start. */
-  readyAtMicros: number;
   stop(): Promise<void>;
+  /**
+   * Started with `cpuProfileDir`, once stopped: where its busy time went from the moment it
+   * first answered ready (its start left out), from the profile it wrote as it exited.
+   */
+  profile(): ProfileSummary | undefined;
 }
 
 /** A free loopback port (the OS picks it; released before the server binds it). */
@@ -43,15 +47,19 @@ export const answersOk = (path: string) => async (origin: string) => (await fetc
  * Starts `node --import tsx/esm <script>` (as `npm start` does) with `env` (PORT added) and waits until
  * `ready(origin)` answers true; fails with the log's path if it exits first. `preload`: modules
  * imported after tsx's loader and before the script (TypeScript allowed), e.g. bench/peers/hop-timeline.ts.
+ * `cpuProfileDir`: the process writes its CPU profile there as it exits (see `profile()`).
  */
 export async function startServerProcess(
   script: string,
-  options: { env: Record<string, string>; logFile: string; ready: (origin: string) => Promise<boolean>; nodeArgs?: string[]; preload?: string[] },
+  options: { env: Record<string, string>; logFile: string; ready: (origin: string) => Promise<boolean>; preload?: string[]; cpuProfileDir?: string },
 ): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const log = openSync(options.logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx/esm', ...(options.preload ?? []).flatMap((module) => ['--import', `./${module}`]), script], {
+  const { cpuProfileDir } = options;
+  const profiling = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const preloads = (options.preload ?? []).flatMap((module) => ['--import', `./${module}`]);
+  const child: ChildProcess = spawn(process.execPath, [...profiling, '--import', 'tsx/esm', ...preloads, script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -71,11 +79,16 @@ export async function startServerProcess(
     if (await options.ready(origin).catch(() => false)) break;
     await sleep(100);
   }
+  // On the monotonic clock in microseconds, a CPU profile's clock: what the profile holds before is the start.
+  const readyAtMicros = Number(process.hrtime.bigint() / 1000n);
   return {
     origin,
     pid: child.pid!,
     logFile: options.logFile,
-    readyAtMicros: Number(process.hrtime.bigint() / 1000n),
+    profile: () => {
+      const file = cpuProfileDir ? mainThreadProfile(cpuProfileDir, child.pid!) : null;
+      return file ? summarizeProfile(file, { fromMicros: readyAtMicros }) : undefined;
+    },
     stop: async () => {
       if (exited !== null) return;
       child.kill('SIGTERM');

@@ -25,7 +25,7 @@ import { imageTokens } from '../../src/model/token-estimate.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { load, median, postOnce, sequentialLatency, type GraphQLPost, type LoadResult } from '../lib/load.js';
 import { answersOk, readHopTimeline, startServerProcess, type ServerProcess } from '../lib/processes.js';
-import { mainThreadProfile, summarizeProfile, type ProfileSummary } from '../lib/profile-buckets.js';
+import type { ProfileSummary } from '../lib/profile-buckets.js';
 import type { HopTimeline } from '../peers/hop-timeline.js';
 import { now, round, summarize, withTimeout, type LatencySummary } from '../lib/stats.js';
 
@@ -264,7 +264,7 @@ export async function startEndpointAndGateway(
     preload: timeline.preload,
     logFile: path.join(dataDir, 'gateway.log'),
     ready: answersOk('/readyz'),
-    nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    cpuProfileDir,
   });
   started.push(gateway);
   return { fake, gateway };
@@ -272,9 +272,9 @@ export async function startEndpointAndGateway(
 
 export async function runPeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<PeersResult> {
   const { result, gateway } = await measurePeers(images, options, log);
-  // Written by the gateway as it exited, at the end of measurePeers; its start is left out.
-  const profile = options.cpuProfileDir ? mainThreadProfile(options.cpuProfileDir, gateway.pid) : null;
-  return profile ? { ...result, gatewayProfile: summarizeProfile(profile, { fromMicros: gateway.readyAtMicros }) } : result;
+  // The gateway has stopped by now, so its profile is written.
+  const profile = gateway.profile();
+  return profile ? { ...result, gatewayProfile: profile } : result;
 }
 
 async function measurePeers(images: Fixture[], options: PeersOptions, log: (line: string) => void): Promise<{ result: PeersResult; gateway: ServerProcess }> {

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { startBenchGateway } from '../lib/gateway.js';
 import type { Fixture } from '../lib/fixtures.js';
 import { answersOk, startServerProcess, type ServerProcess } from '../lib/processes.js';
-import { mainThreadProfile, summarizeProfile, type ProfileSummary } from '../lib/profile-buckets.js';
+import type { ProfileSummary } from '../lib/profile-buckets.js';
 import { uploadSink } from '../peers/upload-sink.js';
 import { forceGc, now, pool, round, sleep, startEluMeter, startMemorySampler, summarize, toMB, type LatencySummary, type MemoryPeaks } from '../lib/stats.js';
 import { streamUpload, type StreamUploadResult } from '../lib/stream-upload.js';
@@ -194,14 +194,13 @@ async function separateProcesses(
 ): Promise<UploadsResult['separateProcesses'] & { gatewayProcess: ServerProcess }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-bench-b5-'));
   const started: ServerProcess[] = [];
-  const start = async (script: string, name: string, env: Record<string, string>, ready: string, nodeArgs: string[] = []) => {
-    const server = await startServerProcess(script, { env, logFile: path.join(dir, `${name}.log`), ready: answersOk(ready), nodeArgs });
+  const start = async (script: string, name: string, env: Record<string, string>, ready: string, profileDir?: string) => {
+    const server = await startServerProcess(script, { env, logFile: path.join(dir, `${name}.log`), ready: answersOk(ready), cpuProfileDir: profileDir });
     started.push(server);
     return server;
   };
   try {
-    const profiling = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-    const gateway = await start('src/main.ts', 'gateway', { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: path.join(dir, 'gateway'), QWEN_API_KEY: 'unused' }, '/readyz', profiling);
+    const gateway = await start('src/main.ts', 'gateway', { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: path.join(dir, 'gateway'), QWEN_API_KEY: 'unused' }, '/readyz', cpuProfileDir);
     const gatewayResult = await sequentialSends(`${gateway.origin}/graphql`, fixtures, warmup, storedByGateway);
     const sink = await start('bench/peers/upload-sink.ts', 'upload-sink', { SINK_DIR: await mkdtemp(path.join(dir, 'sink-')) }, '/');
     return { gateway: gatewayResult, bareHttp: await sequentialSends(`${sink.origin}/`, fixtures, warmup, writtenBySink), gatewayProcess: gateway };
@@ -229,8 +228,8 @@ export async function runUploads(
   const bareHttp = await bareHttpWrite(photos, warmup);
   log('  B5 again with the gateway and the bare server each in a process of its own…');
   const { gatewayProcess, ...separate } = await separateProcesses(photos, warmup, cpuProfileDir);
-  // Written by the gateway as it exited, at the end of separateProcesses; its start is left out.
-  const profile = cpuProfileDir ? mainThreadProfile(cpuProfileDir, gatewayProcess.pid) : null;
+  // The gateway has stopped by now, so its profile is written.
+  const profile = gatewayProcess.profile();
   const sizes = photos.map((p) => p.bytes);
   return {
     fileCount: photos.length,
@@ -244,6 +243,6 @@ export async function runUploads(
     rawWrite: raw,
     bareHttp,
     separateProcesses: separate,
-    ...(profile ? { gatewayProfile: summarizeProfile(profile, { fromMicros: gatewayProcess.readyAtMicros }) } : {}),
+    ...(profile ? { gatewayProfile: profile } : {}),
   };
 }

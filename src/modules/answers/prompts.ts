@@ -19,8 +19,10 @@ const PLAIN_TEXT = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
 
 /** The cache key's normalization: Unicode NFC, trimmed, inner whitespace collapsed, case kept. */
 export function normalizePrompt(prompt: string): string {
-  return PLAIN_TEXT.test(prompt) ? prompt : prompt.normalize('NFC').trim().replace(/\s+/gu, ' ');
+  return PLAIN_TEXT.test(prompt) ? prompt : normalizeText(prompt);
 }
+
+const normalizeText = (text: string) => text.normalize('NFC').trim().replace(/\s+/gu, ' ');
 
 /** The normalized prompt a caption style sends upstream. */
 export function captionPrompt(style: CaptionStyle): string {
@@ -32,7 +34,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Validates before anything is sent upstream; returns the normalized question. */
 export function normalizeQuestion(question: string, maxLength: number): string {
   const plain = PLAIN_TEXT.test(question);
-  const normalized = plain ? question : normalizePrompt(question);
+  const normalized = plain ? question : normalizeText(question);
   if (normalized === '') throw badInput('The question is empty. Ask something about the image.');
   // Characters are code points: an emoji is one character, not two UTF-16 units. A text of no more
   // units than the limit has no more code points either, so only a longer one is counted.
