@@ -43,8 +43,13 @@ describe('withFileBytes (an upload read back into a kept buffer)', () => {
   it('gives reads at the same time buffers of their own', async () => {
     const contents = [randomBytes(2 * MB), randomBytes(3 * MB), randomBytes(4 * MB)];
     const targets = await Promise.all(contents.map((bytes, i) => file(`together-${i}`, bytes)));
+    // Each read holds its bytes until all three are holding theirs.
+    let holding = 0;
+    let allHolding!: () => void;
+    const together = new Promise<void>((resolve) => (allHolding = resolve));
     const seen = await Promise.all(targets.map((target) => withFileBytes(target, async (bytes) => {
-      await new Promise((resolve) => setImmediate(resolve)); // all three hold their buffers at once
+      if (++holding === targets.length) allHolding();
+      await together;
       return { copy: Buffer.from(bytes), memory: bytes.buffer };
     })));
     seen.forEach((result, i) => expect(result.copy.equals(contents[i]!)).toBe(true));
