@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'test/generated/', 'web/src/gql/', 'web/dist/', 'data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'bench/results/', 'src/generated/', 'test/generated/', 'web/src/gql/', 'web/dist/', 'data/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

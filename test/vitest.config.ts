@@ -12,9 +12,10 @@ export default defineConfig({
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
-    // Builds web/dist (the console, GraphiQL) once when stale, before the workers start; finds
-    // PostgreSQL (else PGlite), Redis, Chromium and tmpfs once, and says which tests are left out.
-    globalSetup: ['test/support/web-build.ts', 'test/support/test-services.ts'],
+    // Builds web/dist (the console, GraphiQL) once when stale and dist/ (the server child gateways
+    // run), before the workers start; finds PostgreSQL (else PGlite), Redis, Chromium and tmpfs
+    // once, and says which tests are left out.
+    globalSetup: ['test/support/web-build.ts', 'test/support/server-build.ts', 'test/support/test-services.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,15 +1,18 @@
 /**
- * Servers the peers scenario runs as processes of their own, as users run
- * them: the gateway (`src/main.ts`, run as `npm start` runs it after building
- * the web console) and the hello-world Apollo peer. Each logs to a file in
- * its own folder, so writing logs costs the server, never this process.
+ * Servers the scenarios run as processes of their own, as users run them:
+ * the gateway (`src/main.ts`, run as `npm start` runs it: dist/main.js, built
+ * from the sources once per run) and the peers it is measured against, each
+ * compiled the same way, so no side pays a TypeScript loader. Each logs to a
+ * file in its own folder, so writing logs costs the server, never this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer, compile, SERVER_ENTRY } from '../../src/cli/build-server.js';
 import type { HopTimeline } from '../peers/hop-timeline.js';
 import { mainThreadProfile, summarizeProfile, type ProfileSummary } from './profile-buckets.js';
 import { sleep } from './stats.js';
@@ -40,13 +43,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+let serverBuilt: Promise<void> | undefined;
+const COMPILED_PEERS = path.join(ROOT, 'bench/results/.build');
+
+/**
+ * The JavaScript that runs `script` (a path from the project's root): the gateway's build for
+ * src/main.ts, else the script compiled with the project's modules it imports (the peers, the
+ * fake endpoint, the hop-timeline preload), with the options `npm run build` uses.
+ */
+async function compiled(script: string): Promise<string> {
+  if (script === 'src/main.ts') {
+    serverBuilt ??= buildServer();
+    await serverBuilt;
+    return SERVER_ENTRY;
+  }
+  await compile([script], { outbase: ROOT, outdir: COMPILED_PEERS, bundle: true });
+  return path.relative(ROOT, path.join(COMPILED_PEERS, script.replace(/\.ts$/, '.js')));
+}
+
 /** A readiness probe: `path` on the server answers 2xx. */
 export const answersOk = (path: string) => async (origin: string) => (await fetch(`${origin}${path}`)).ok;
 
 /**
- * Starts `node --import tsx/esm <script>` (as `npm start` does) with `env` (PORT added) and waits until
- * `ready(origin)` answers true; fails with the log's path if it exits first. `preload`: modules
- * imported after tsx's loader and before the script (TypeScript allowed), e.g. bench/peers/hop-timeline.ts.
+ * Starts `script` compiled (see `compiled`) with `env` (PORT added) and waits until `ready(origin)`
+ * answers true; fails with the log's path if it exits first. `preload`: modules imported before the
+ * script, compiled the same way, e.g. bench/peers/hop-timeline.ts.
  * `cpuProfileDir`: the process writes its CPU profile there as it exits (see `profile()`).
  */
 export async function startServerProcess(
@@ -58,8 +79,8 @@ export async function startServerProcess(
   const log = openSync(options.logFile, 'a');
   const { cpuProfileDir } = options;
   const profiling = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const preloads = (options.preload ?? []).flatMap((module) => ['--import', `./${module}`]);
-  const child: ChildProcess = spawn(process.execPath, [...profiling, '--import', 'tsx/esm', ...preloads, script], {
+  const preloads = (await Promise.all((options.preload ?? []).map(compiled))).flatMap((module) => ['--import', `./${module}`]);
+  const child: ChildProcess = spawn(process.execPath, [...profiling, '--enable-source-maps', ...preloads, await compiled(script)], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -69,7 +90,7 @@ export async function startServerProcess(
   const exit = once(child, 'exit').then(([code, signal]) => {
     exited = (code ?? signal) as number | string;
   });
-  const deadline = Date.now() + 120_000; // a backstop: transpiling and migrating on a busy machine
+  const deadline = Date.now() + 120_000; // a backstop: loading and migrating on a busy machine
   for (;;) {
     if (exited !== null) throw new Error(`${script} exited (${exited}) before it was ready; see ${options.logFile}`);
     if (Date.now() > deadline) {

@@ -161,6 +161,19 @@ describe('logs of a gateway process (npm start)', () => {
     expect(Math.max(...quiet.logs.map((line) => line.length))).toBeLessThan(2000);
   });
 
+  it('runs from its build: the console page and its assets come from web/dist, the schema migrated from prisma/', async () => {
+    // dist/ must resolve import.meta.url-relative paths as src/ does; a wrong depth serves 404s here.
+    const origin = new URL(quiet.url).origin;
+    const page = await fetch(`${origin}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<title>Qwen VL gateway console</title>');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${origin}${script}`)).status).toBe(200);
+    expect(await (await fetch(`${origin}/readyz`)).json()).toEqual({ status: 'ready', checks: { storage: 'ok', database: 'ok' } });
+  });
+
   it('gives every line logged for a request its id, graphql-ws operations included', async () => {
     const client = wsClient(quiet.url);
     try {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { SERVER_ENTRY } from '../../src/cli/build-server.js';
 import { GraphQLClient } from './client.js';
 
 export interface ChildGateway {
@@ -16,14 +17,17 @@ export interface ChildGateway {
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
- * How long a child may take to listen: a backstop on what no test is about. It transpiles and loads
- * the whole gateway, which takes minutes when busy loops and other suites share two cores.
+ * How long a child may take to listen: a backstop on what no test is about. It loads the whole
+ * gateway, which takes minutes when busy loops and other suites share two cores.
  */
 export const PROCESS_START_MS = 240_000;
 
-/** Starts `src/main.ts` as its own process, the way `npm start` does, and waits until it listens. */
+/**
+ * Starts the gateway as its own process, the way `npm start` does (dist/main.js, built by the
+ * suite's global setup from the current sources), and waits until it listens.
+ */
 export async function spawnGateway(env: Record<string, string>): Promise<ChildGateway> {
-  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', SERVER_ENTRY], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
