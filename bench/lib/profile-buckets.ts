@@ -1,7 +1,7 @@
 /**
  * Where a CPU profile's busy time goes: self time grouped by package (a
- * node_modules package, a Node built-in area, the gateway's own src/ folder,
- * GC), as a share of the non-idle samples. For the profiles `--cpu-prof`
+ * node_modules package, a Node built-in area, the gateway's own src/ folder or
+ * its build in dist/, GC), as a share of the non-idle samples. For the profiles `--cpu-prof`
  * writes (bench/results/profiles):
  *
  *   npx tsx bench/lib/profile-buckets.ts bench/results/profiles/<file>.cpuprofile [top=15]
@@ -58,8 +58,9 @@ export function bucketOf(frame: ProfileNode['callFrame']): string {
     const [scope, name] = url.slice(modules + '/node_modules/'.length).split('/');
     return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? url);
   }
-  const src = url.indexOf('/src/');
-  if (src !== -1) return `gateway: ${url.slice(src + 1).split('/').slice(0, 3).join('/')}`;
+  // The server runs from dist/, which mirrors src/ (npm run build): named by the source it came from.
+  const own = /\/(?:src|dist)\//.exec(url);
+  if (own) return `gateway: src/${url.slice(own.index + own[0].length).replace(/\.js$/, '.ts').split('/').slice(0, 2).join('/')}`;
   return url;
 }
 
