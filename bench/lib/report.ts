@@ -245,6 +245,10 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
       for (const q of d.queries) lines.push(`| ${d.database} | ${q.name} | ${q.rowsScanned.toLocaleString('en')} | ${q.buckets} | ${q.medianMs} ms | ${q.maxMs} ms |`);
     }
     lines.push('');
+    for (const d of r.usage.databases) {
+      lines.push(`The usage ledger's flush on ${d.database} (${d.flush.calls} calls, ${d.flush.flushes} flushes; its wall time, all of which holds the event loop on SQLite): ${d.flush.medianMs} ms median, ${d.flush.maxMs} ms max.`);
+    }
+    lines.push('');
   }
 
   if (r.neardup) lines.push(...nearDupSummary(r.neardup));

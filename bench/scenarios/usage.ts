@@ -49,6 +49,8 @@ export interface UsageDatabaseResult {
   queries: UsageQueryTiming[];
   /** Every query's sum of calls equalled the rows it selected. */
   sumsCorrect: boolean;
+  /** The usage ledger's flush (UsageRepository.insert) of 150–250 calls, a new count each time as under load. */
+  flush: { flushes: number; calls: string; medianMs: number; maxMs: number };
 }
 
 export interface UsageResult {
@@ -146,7 +148,27 @@ async function measure(db: Db, dialect: 'sqlite' | 'postgresql', rows: number, l
     queries.push(timing);
     log(`    ${name}: ${timing.medianMs} ms median, ${timing.maxMs} ms max (${rowsScanned.toLocaleString('en')} rows, ${buckets} buckets)`);
   }
-  return { database: dialect, rows, tallyRows, generateMs, queries, sumsCorrect };
+  const flush = await timeFlushes(repository);
+  log(`    ledger flush of ${flush.calls} calls: ${flush.medianMs} ms median, ${flush.maxMs} ms max (${flush.flushes} flushes)`);
+  return { database: dialect, rows, tallyRows, generateMs, queries, sumsCorrect, flush };
+}
+
+/**
+ * What one flush of the usage ledger holds the event loop for under fresh-question load (a few
+ * hundred calls every USAGE_FLUSH_MS): each flush a different number of calls, after one warm-up.
+ * Their dates are in 1999, out of every query's range above.
+ */
+async function timeFlushes(repository: UsageRepository): Promise<UsageDatabaseResult['flush']> {
+  const call = { tenant: 'flush', apiKeyId: null, model: MODELS[0]!, kind: 'QUESTION', outcome: 'ok', promptTokens: 700, completionTokens: 30, totalTokens: 730, cachedTokens: 0, latencyMs: 800, estimated: false, createdAt: new Date('1999-01-01T00:00:00Z') };
+  const counts = Array.from({ length: 11 }, (_, i) => 150 + i * 10);
+  const samples: number[] = [];
+  for (const [i, count] of counts.entries()) {
+    const started = now();
+    await repository.insert(Array.from({ length: count }, () => call), []);
+    if (i > 0) samples.push(now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { flushes: samples.length, calls: `${counts[1]}–${counts.at(-1)}`, medianMs: round(samples[Math.floor(samples.length / 2)]!), maxMs: round(samples.at(-1)!) };
 }
 
 /** SQLite in a temporary folder; PostgreSQL in a scratch schema of `postgresUrl` (unless it is 'off'). */

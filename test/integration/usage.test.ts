@@ -235,6 +235,29 @@ describe.each(DATABASES)('usage on $name', ({ url }) => {
       const [month] = await usage(admin, { groupBy: [], from: '2020-01-01T00:00:00Z', to: '2020-02-01T00:00:00Z', filter: { tenant: 'carol' } });
       expect(month).toMatchObject({ calls: 2, promptTokens: 2_800_000_000, completionTokens: 200_000_000, totalTokens: 3_000_000_000, cacheHits: 2, tokensSaved: 3_000_000_000 });
     });
+
+    it('stores a flush of more calls than one INSERT takes, each call timed to the millisecond as Prisma stores its own rows', async () => {
+      const db = await openDatabase(url ?? `file:${path.join(h.gateway.dataDir, 'gateway.db')}`);
+      const [before, after] = [new Date('2020-03-10T12:59:59.999Z'), new Date('2020-03-10T13:00:00.000Z')];
+      const call = { tenant: 'dave', apiKeyId: null, model: MODEL, kind: 'CAPTION', outcome: 'ok', estimated: true, promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedTokens: 1, latencyMs: 7 };
+      try {
+        const ledger = new UsageRepository(db, { dialect: url ? 'postgresql' : 'sqlite', queryTimeoutMs: 10_000 });
+        // 2,500 calls: three INSERTs of the ledger's, one transaction.
+        await ledger.insert([...Array.from({ length: 1_250 }, () => ({ ...call, createdAt: before })), ...Array.from({ length: 1_250 }, () => ({ ...call, createdAt: after }))], []);
+        // One row written by Prisma itself at the same instant: the two ways must store time alike.
+        await db.modelCall.create({ data: { id: 'usage-test-orm-row', ...call, createdAt: after } });
+        expect(await db.modelCall.count({ where: { tenant: 'dave', estimated: true, cachedTokens: 1, createdAt: { gte: after } } })).toBe(1_251);
+      } finally {
+        await db.$disconnect();
+      }
+      const hours = await usage(admin, { groupBy: ['HOUR'], from: '2020-03-10T00:00:00Z', to: '2020-03-11T00:00:00Z', filter: { tenant: 'dave' } });
+      expect(hours.map((b) => [b.hour, b.calls, b.totalTokens])).toEqual([
+        ['2020-03-10T12:00:00.000Z', 1_250, 1_250 * 5],
+        ['2020-03-10T13:00:00.000Z', 1_251, 1_251 * 5],
+      ]);
+      const [fromTheHour] = await usage(admin, { groupBy: [], from: after.toISOString(), to: '2020-03-11T00:00:00Z', filter: { tenant: 'dave' } });
+      expect(fromTheHour).toMatchObject({ calls: 1_251, cachedTokens: 1_251 });
+    });
   });
 
   describe('usage metrics', () => {

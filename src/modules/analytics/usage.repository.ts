@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type ModelCall, type ResultTally } from '../../generated/prisma/client.js';
 import type { Db } from '../../platform/database/database.js';
 import { queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
+import { chunk } from '../../model/packing.js';
 import type { CacheMatchKind } from '../answers/cache-match.type.js';
 
 /**
@@ -99,6 +100,13 @@ function dimension(dialect: SqlDialect, name: UsageDimension): Prisma.Sql {
   }
 }
 
+/** Every column of ModelCall, from the generated client: a column added to the model is written too. */
+const MODEL_CALL_FIELDS = Object.values(Prisma.ModelCallScalarFieldEnum);
+const MODEL_CALL_COLUMNS = Prisma.raw(`(${MODEL_CALL_FIELDS.map((field) => `"${field}"`).join(', ')})`);
+const modelCallValues = (call: ModelCall) => Prisma.sql`(${Prisma.join(MODEL_CALL_FIELDS.map((field) => call[field]))})`;
+/** Rows per INSERT: at 13 parameters a row, far below SQLite's 32,766 and PostgreSQL's 65,535 per statement. */
+const CALLS_PER_INSERT = 1_000;
+
 /** The column each dimension comes back in. */
 const COLUMN: Record<UsageDimension, string> = { DAY: 'd_day', HOUR: 'd_hour', MODEL: 'd_model', KIND: 'd_kind', API_KEY: 'd_api_key', TENANT: 'd_tenant', MATCH: 'd_match' };
 
@@ -117,10 +125,18 @@ export class UsageRepository {
     private readonly options: { dialect: SqlDialect; queryTimeoutMs: number },
   ) {}
 
+  /**
+   * One flush of the ledger, in one transaction. The calls go in as plain multi-row INSERTs rather
+   * than createMany: Prisma compiles a createMany anew for each new row count, and a flush of
+   * 160–250 calls took 50 ms (SQLite) and 71 ms (PostgreSQL) at the median, up to 127 ms, most of
+   * it holding the event loop; as INSERTs, 17 and 18 ms (bench: the usage scenario). Their values
+   * pass through the same driver adapter as Prisma's own writes, so they are stored alike. The
+   * tallies are a handful of rows a flush: createMany.
+   */
   async insert(calls: readonly NewModelCall[], tallies: readonly NewResultTally[]): Promise<void> {
     const withIds = <T>(rows: readonly T[]) => rows.map((row) => ({ id: randomUUID(), ...row }));
     await this.db.$transaction([
-      this.db.modelCall.createMany({ data: withIds(calls) }),
+      ...chunk(withIds(calls), CALLS_PER_INSERT).map((rows) => this.db.$executeRaw`INSERT INTO "ModelCall" ${MODEL_CALL_COLUMNS} VALUES ${Prisma.join(rows.map(modelCallValues))}`),
       this.db.resultTally.createMany({ data: withIds(tallies) }),
     ]);
   }
