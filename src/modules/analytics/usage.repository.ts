@@ -129,7 +129,7 @@ export class UsageRepository {
    * One flush of the ledger, in one transaction. The calls go in as plain multi-row INSERTs rather
    * than createMany: Prisma compiles a createMany anew for each new row count, and a flush of
    * 160–250 calls took 50 ms (SQLite) and 71 ms (PostgreSQL) at the median, up to 127 ms, most of
-   * it holding the event loop; as INSERTs, 17 and 18 ms (bench: the usage scenario). Their values
+   * it holding the event loop; as INSERTs, 11–18 ms (bench: the usage scenario). Their values
    * pass through the same driver adapter as Prisma's own writes, so they are stored alike. The
    * tallies are a handful of rows a flush: createMany.
    */
