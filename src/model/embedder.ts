@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { toModelError } from './qwen-errors.js';
 import { upstreamFetch } from './upstream-fetch.js';
 import type { ModelUsage } from './usage.js';
-import { chunk } from './packing.js';
+import { chunk } from '../platform/collections.js';
 import { badResponse } from './model-call-error.js';
 
 /**

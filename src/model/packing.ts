@@ -40,13 +40,6 @@ export function plainAnswer(element: unknown): string | null {
   return typeof element === 'string' && element.trim() !== '' ? element : null;
 }
 
-/** Splits prompts into groups of at most `size`, keeping their order. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
-  return groups;
-}
-
 /** How many prompts a request carries, read back from its messages: n for a packed call, else 1 (for tracing). */
 export function promptsCarried(systemText: string | undefined, userText: string): number {
   if (!systemText?.startsWith(PACKED_SYSTEM_PROMPT)) return 1;

@@ -1,4 +1,5 @@
-import { chunk, packedSystemPrompt, packPrompts } from './packing.js';
+import { chunk } from '../platform/collections.js';
+import { packedSystemPrompt, packPrompts } from './packing.js';
 import { promptText, type ModelPrompt } from './reply-format.js';
 import { modelFrame, type ImageSending } from './image-frame.js';
 import { modelFamily } from './model-family.js';

@@ -22,3 +22,10 @@ export function groupsByKeys<T>(keys: readonly string[], rows: Iterable<T>, keyO
   const groups = groupBy(rows, keyOf);
   return keys.map((key) => groups.get(key) ?? []);
 }
+
+/** Splits items into groups of at most `size`, keeping their order. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}

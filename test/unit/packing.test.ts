@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chunk, packPrompts, plainAnswer, unpackReplies } from '../../src/model/packing.js';
+import { packPrompts, plainAnswer, unpackReplies } from '../../src/model/packing.js';
+import { chunk } from '../../src/platform/collections.js';
 
 /** The answers of a packed reply to plain prompts: n non-empty strings, or null. */
 function unpackAnswers(content: string | null, count: number): string[] | null {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type ModelCall, type ResultTally } from '../../generated/prisma/client.js';
+import { chunk } from '../../platform/collections.js';
 import type { Db } from '../../platform/database/database.js';
 import { queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
-import { chunk } from '../../model/packing.js';
 import type { CacheMatchKind } from '../answers/cache-match.type.js';
 
 /**
