@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type ModelCall, type ResultTally } from '../../generated/prisma/client.js';
 import { chunk } from '../../platform/collections.js';
 import type { Db } from '../../platform/database/database.js';
+import { rawTable } from '../../platform/database/raw-insert.js';
 import { queryWithTimeout, type SqlDialect } from '../../platform/database/sql-dialect.js';
 import type { CacheMatchKind } from '../answers/cache-match.type.js';
 
@@ -100,10 +101,8 @@ function dimension(dialect: SqlDialect, name: UsageDimension): Prisma.Sql {
   }
 }
 
-/** Every column of ModelCall, from the generated client: a column added to the model is written too. */
-const MODEL_CALL_FIELDS = Object.values(Prisma.ModelCallScalarFieldEnum);
-const MODEL_CALL_COLUMNS = Prisma.raw(`(${MODEL_CALL_FIELDS.map((field) => `"${field}"`).join(', ')})`);
-const modelCallValues = (call: ModelCall) => Prisma.sql`(${Prisma.join(MODEL_CALL_FIELDS.map((field) => call[field]))})`;
+/** ModelCall's columns, for the flush's multi-row INSERTs. */
+const MODEL_CALLS = rawTable<ModelCall>('ModelCall', Object.values(Prisma.ModelCallScalarFieldEnum));
 /** Rows per INSERT: at 13 parameters a row, far below SQLite's 32,766 and PostgreSQL's 65,535 per statement. */
 const CALLS_PER_INSERT = 1_000;
 
@@ -136,7 +135,7 @@ export class UsageRepository {
   async insert(calls: readonly NewModelCall[], tallies: readonly NewResultTally[]): Promise<void> {
     const withIds = <T>(rows: readonly T[]) => rows.map((row) => ({ id: randomUUID(), ...row }));
     await this.db.$transaction([
-      ...chunk(withIds(calls), CALLS_PER_INSERT).map((rows) => this.db.$executeRaw`INSERT INTO "ModelCall" ${MODEL_CALL_COLUMNS} VALUES ${Prisma.join(rows.map(modelCallValues))}`),
+      ...chunk(withIds(calls), CALLS_PER_INSERT).map((rows) => this.db.$executeRaw`${MODEL_CALLS.insertInto} VALUES ${Prisma.join(rows.map(MODEL_CALLS.values))}`),
       this.db.resultTally.createMany({ data: withIds(tallies) }),
     ]);
   }

@@ -1,13 +1,23 @@
 import { GatewayError } from '../errors.js';
 
-/** Prisma's "unique constraint failed" code, the same for every driver adapter. */
+/**
+ * Prisma's "unique constraint failed" (P2002, the same for every driver adapter), or the same
+ * refusal of a raw statement (P2010, the adapter's kind in `meta.driverAdapterError`).
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+  return prismaCode(error) === 'P2002' || driverErrorKind(error) === 'UniqueConstraintViolation';
 }
 
-/** Prisma's "foreign key constraint failed" code: a row's parent is gone (deleted meanwhile). */
+/** Prisma's "foreign key constraint failed" (P2003, or a raw statement's): a row's parent is gone (deleted meanwhile). */
 export function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2003';
+  return prismaCode(error) === 'P2003' || driverErrorKind(error) === 'ForeignKeyConstraintViolation';
+}
+
+const prismaCode = (error: unknown) => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+
+/** The driver adapter's name for why the database refused a statement (UniqueConstraintViolation, …). */
+function driverErrorKind(error: unknown): unknown {
+  return (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } } | null)?.meta?.driverAdapterError?.cause?.kind;
 }
 
 /** The database's own error code behind a Prisma error (SQLITE_FULL, a PostgreSQL SQLSTATE): driver adapters put it in `meta.driverAdapterError`. */
