@@ -156,12 +156,13 @@ export class AnswerRepository implements PromptSource, SimilarAnswerStore {
   /**
    * Inserts the row; if the key has one already, what `onConflict` makes of it. NOT_FOUND once the
    * image is deleted. A plain INSERT rather than `answer.create`: every fresh answer waits for this
-   * write, and Prisma's query compiler and result mapping were about half of its time (B2,
+   * write, and Prisma's query compiler and result mapping were most of its time (B2,
    * docs/performance.md). The row is whole before it is written (id, time, the optional columns
    * empty), so it is returned as stored, with no read-back.
    */
   private async insertOr(answer: NewAnswer, onConflict: (conflict: unknown) => Promise<AnswerRecord>): Promise<AnswerRecord> {
-    const row: AnswerRecord = { id: randomUUID(), createdAt: new Date(), flagged: null, categories: null, embedding: null, embeddingModel: null, ...answer };
+    const { flagged = null, categories = null, embedding = null, embeddingModel = null } = answer;
+    const row: AnswerRecord = { id: randomUUID(), createdAt: new Date(), ...answer, flagged, categories, embedding, embeddingModel };
     try {
       return await this.db.$executeRaw`${ANSWERS.insertInto} VALUES ${ANSWERS.values(row)}`.then(
         () => row,
