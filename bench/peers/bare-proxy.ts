@@ -1,20 +1,18 @@
 /**
  * B2's floor: the least any gateway in Node adds. A node:http server that
  * reads a request's body and sends it, as it is, to UPSTREAM_URL with the
- * same path, through the HTTP client beneath the gateway's OpenAI SDK
- * (src/model/http-fetch.ts), then answers with the upstream's status and
- * body. No parsing, no checks, no storage: what it adds over a direct call
- * is the second HTTP hop itself.
+ * same path (global fetch, as the gateway's OpenAI SDK does), then answers
+ * with the upstream's status and body. No parsing, no checks, no storage:
+ * what it adds over a direct call is the second HTTP hop itself.
  */
 import { createServer } from 'node:http';
-import { httpFetch } from '../../src/model/http-fetch.js';
 
 const upstream = process.env.UPSTREAM_URL ?? '';
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    void httpFetch(`${upstream}${req.url ?? ''}`, {
+    void fetch(`${upstream}${req.url ?? ''}`, {
       method: req.method,
       headers: { 'content-type': req.headers['content-type'] ?? 'application/json', authorization: req.headers.authorization ?? '' },
       body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,

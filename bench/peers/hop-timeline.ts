@@ -1,6 +1,6 @@
 /**
  * Where B2's time goes inside a server process that calls the endpoint (the
- * gateway, the bare proxy): loaded with `--import` before the server, it
+ * gateway, the bare proxy): loaded with `--import` after tsx's loader, it
  * listens on Node's own diagnostics channels for a request's arrival, the
  * upstream request's creation, the end of the upstream reply and the
  * response's finish, and keeps, per request that made one upstream call, the
@@ -45,19 +45,14 @@ subscribe('http.server.request.start', (message) => {
   // B2 POSTs; a readiness probe's GET (the bare proxy forwards it upstream too) is not one of them.
   current = request.method === 'POST' ? { request, arrived: performance.now() } : null;
 });
-const upstreamRequest = () => {
+subscribe('undici:request:create', () => {
   if (!current) return;
   if (current.sent === undefined) current.sent = performance.now();
   else current.several = true;
-};
-const upstreamReplied = () => {
+});
+subscribe('undici:request:trailers', () => {
   if (current?.sent !== undefined) current.replied = performance.now();
-};
-// The gateway calls the endpoint on node:http (src/model/http-fetch.ts), the bare proxy too; fetch (undici) is marked as well.
-subscribe('http.client.request.start', upstreamRequest);
-subscribe('http.client.response.finish', (message) => (message as { response: IncomingMessage }).response.once('end', upstreamReplied));
-subscribe('undici:request:create', upstreamRequest);
-subscribe('undici:request:trailers', upstreamReplied);
+});
 subscribe('http.server.response.finish', (message) => {
   if (!current || (message as { request: IncomingMessage }).request !== current.request) return;
   const { arrived, sent, replied, several } = current;

@@ -46,7 +46,7 @@ export interface QwenVlOptions {
   slots?: UpstreamSlots;
   /** Where the endpoints that took json_object after refusing json_schema are kept; absent: this provider's memory only. */
   jsonObjectFallbacks?: JsonObjectFallbacks;
-  /** The HTTP client beneath the SDK's requests: a traced one when tracing is on (traced-fetch.ts); http-fetch.ts otherwise. */
+  /** The HTTP client beneath the SDK's requests: a traced one when tracing is on (traced-fetch.ts); global fetch otherwise. */
   fetch?: typeof fetch;
 }
 

@@ -8,7 +8,6 @@
  * are recorded only with LOG_PROMPTS, and images never.
  */
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { httpFetch } from './http-fetch.js';
 import { promptsCarried } from './packing.js';
 import { GATEWAY_ATTRIBUTES, TRACER_NAME } from '../platform/tracing/attributes.js';
 
@@ -140,7 +139,7 @@ function observedStream(body: ReadableStream<Uint8Array>, recorder: ReplyRecorde
   });
 }
 
-export function tracedFetch(options: TracedFetchOptions, inner: typeof fetch = httpFetch): typeof fetch {
+export function tracedFetch(options: TracedFetchOptions, inner: typeof fetch = fetch): typeof fetch {
   const tracer = trace.getTracer(TRACER_NAME);
   const provider = providerName(options.baseUrl);
   const server = URL.canParse(options.baseUrl) ? new URL(options.baseUrl) : undefined;

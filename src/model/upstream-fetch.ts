@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import { httpFetch } from './http-fetch.js';
 import { toModelError } from './qwen-errors.js';
 import type { UpstreamRecorder } from './upstream-metrics.js';
 
@@ -24,7 +23,7 @@ async function errorOf(response: Response): Promise<InstanceType<typeof OpenAI.A
  * unusable), and a billing refusal is marked `x-should-retry: false`, so the
  * SDK does not retry a 429 `insufficient_quota` as if it were a rate limit.
  */
-export function upstreamFetch(baseUrl: string, recorder: UpstreamRecorder | undefined, inner: typeof fetch = httpFetch): typeof fetch {
+export function upstreamFetch(baseUrl: string, recorder: UpstreamRecorder | undefined, inner: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     let response: Response;
     try {
