@@ -15,15 +15,17 @@ export function isForeignKeyViolation(error: unknown): boolean {
 
 const prismaCode = (error: unknown) => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
 
-/** The driver adapter's name for why the database refused a statement (UniqueConstraintViolation, …). */
-function driverErrorKind(error: unknown): unknown {
-  return (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } } | null)?.meta?.driverAdapterError?.cause?.kind;
+/** What the driver adapter said of a statement the database refused: Prisma keeps it in `meta.driverAdapterError`. */
+function driverAdapterCause(error: unknown): { kind?: unknown; originalCode?: unknown } | undefined {
+  return (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } } | null)?.meta?.driverAdapterError?.cause;
 }
 
-/** The database's own error code behind a Prisma error (SQLITE_FULL, a PostgreSQL SQLSTATE): driver adapters put it in `meta.driverAdapterError`. */
+/** The adapter's name for why the database refused a statement (UniqueConstraintViolation, …). */
+const driverErrorKind = (error: unknown) => driverAdapterCause(error)?.kind;
+
+/** The database's own error code behind a Prisma error (SQLITE_FULL, a PostgreSQL SQLSTATE). */
 export function databaseErrorCode(error: unknown): string | undefined {
-  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta;
-  const code = meta?.driverAdapterError?.cause?.originalCode;
+  const code = driverAdapterCause(error)?.originalCode;
   return typeof code === 'string' ? code : undefined;
 }
 

@@ -6,7 +6,7 @@ import { Prisma } from '../../generated/prisma/client.js';
  * fresh answer). The columns come from a model's generated ScalarFieldEnum,
  * so a column added to the model is written too; the values pass through the
  * same driver adapter as Prisma's own writes, so they are stored alike
- * (test/integration/usage.test.ts and answers-raw-insert.test.ts compare them).
+ * (test/integration/usage.test.ts and answer-store.test.ts compare them).
  */
 export interface RawTable<Row> {
   /** `INSERT INTO "Table" ("a", "b", …)`: the statement's head. */
