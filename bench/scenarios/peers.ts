@@ -9,8 +9,10 @@
  *   interleaved rounds, so machine noise hits both alike. Ratio of medians.
  * - Added latency (B2): a fresh question through the gateway (askQuestion,
  *   the endpoint delayed) against the same image and question sent straight
- *   to the same endpoint, and through a bare node:http proxy (the floor: the
- *   second hop alone), one request at a time, in rotating order.
+ *   to the same endpoint, and through bare relays (bench/peers/bare-proxy.ts:
+ *   a node:http proxy calling with fetch as the gateway does, the same with
+ *   node:http's client, a node:net relay: the second hop alone, in steps),
+ *   one request at a time, in rotating order.
  * - Image tokens per answered question (B4): n questions about one image in
  *   one operation, against one upstream call per question.
  *
@@ -88,8 +90,10 @@ export interface PeersResult {
     pairs: number;
     gateway: LatencySummary;
     direct: LatencySummary;
-    /** The same request through a bare node:http proxy (bench/peers/bare-proxy.ts): the second hop alone. */
+    /** The same request through a bare node:http proxy calling with fetch (bench/peers/bare-proxy.ts): the second hop alone. */
     bareProxy: LatencySummary;
+    /** The same request through cheaper relays: node:http's client instead of fetch, and a node:net relay (no HTTP); each with its added p50 and p95. */
+    lowerFloors: Array<{ relay: 'http' | 'tcp'; latency: LatencySummary; addedP50Ms: number; addedP95Ms: number }>;
     /** gateway − direct, at p50 and p95 (targets ≤ 3 ms and ≤ 5 ms). */
     addedP50Ms: number;
     addedP95Ms: number;
@@ -146,10 +150,10 @@ async function cachedAnswerRounds(gateway: GraphQLPost, hello: GraphQLPost, opti
   return results;
 }
 
-/** askQuestion with a new question each time, against the same question sent straight to the endpoint and through a bare proxy. */
+/** askQuestion with a new question each time, against the same question sent straight to the endpoint and through each bare relay. */
 async function addedLatency(
   client: GraphQLClient,
-  direct: { url: string; proxyUrl: string; dataUrl: string },
+  direct: { url: string; proxyUrl: string; lowerFloorUrls: Record<'http' | 'tcp', string>; dataUrl: string },
   imageId: string,
   fake: FakeEndpoint,
   options: PeersOptions,
@@ -179,7 +183,14 @@ async function addedLatency(
     into.push(now() - started);
     if (response.status !== 200) anomalies++;
   };
-  const sides = [ask, post(direct.url, straight, 'a direct call'), post(direct.proxyUrl, proxied, 'a call through the bare proxy')];
+  const lower = { http: [] as number[], tcp: [] as number[] };
+  const sides = [
+    ask,
+    post(direct.url, straight, 'a direct call'),
+    post(direct.proxyUrl, proxied, 'a call through the bare proxy'),
+    post(direct.lowerFloorUrls.http, lower.http, 'a call through the node:http client proxy'),
+    post(direct.lowerFloorUrls.tcp, lower.tcp, 'a call through the TCP relay'),
+  ];
   for (let i = 0; i < options.freshPairs; i++) {
     const question = `Fresh question ${i + 1}: what is in the picture?`;
     // Rotated, so neither side always follows the same one.
@@ -194,6 +205,10 @@ async function addedLatency(
     gateway,
     direct: directSummary,
     bareProxy,
+    lowerFloors: (['http', 'tcp'] as const).map((relay) => {
+      const latency = summarize(lower[relay]);
+      return { relay, latency, addedP50Ms: round(latency.p50Ms - directSummary.p50Ms, 2), addedP95Ms: round(latency.p95Ms - directSummary.p95Ms, 2) };
+    }),
     addedP50Ms: round(gateway.p50Ms - directSummary.p50Ms, 2),
     addedP95Ms: round(gateway.p95Ms - directSummary.p95Ms, 2),
     floorP50Ms: round(bareProxy.p50Ms - directSummary.p50Ms, 2),
@@ -319,7 +334,18 @@ async function measurePeers(images: Fixture[], options: PeersOptions, log: (line
       ready: async (origin) => (await fetch(`${origin}/models`)).status > 0,
     });
     started.push(proxy);
-    const measured = await addedLatency(client, { url: `${fake.url}/chat/completions`, proxyUrl: `${proxy.origin}/chat/completions`, dataUrl }, cachedImage.id, fake, options);
+    const lowerFloor = async (relay: 'http' | 'tcp') => {
+      const server = await startServerProcess('bench/peers/bare-proxy.ts', {
+        env: { UPSTREAM_URL: fake.url, BARE_PROXY_CLIENT: relay },
+        logFile: path.join(dataDir, `bare-proxy-${relay}.log`),
+        ready: async (origin) => (await fetch(`${origin}/models`)).status > 0,
+      });
+      started.push(server);
+      return server.origin;
+    };
+    const endpointPath = `${new URL(fake.url).pathname.replace(/\/$/, '')}/chat/completions`;
+    const lowerFloorUrls = { http: `${await lowerFloor('http')}/chat/completions`, tcp: `${await lowerFloor('tcp')}${endpointPath}` };
+    const measured = await addedLatency(client, { url: `${fake.url}/chat/completions`, proxyUrl: `${proxy.origin}/chat/completions`, lowerFloorUrls, dataUrl }, cachedImage.id, fake, options);
     const added = { ...measured, inProcess: { gateway: await readHopTimeline(gateway, timelineFiles.gateway), bareProxy: await readHopTimeline(proxy, timelineFiles.bareProxy) } };
     await fake.setDelay(0);
 
