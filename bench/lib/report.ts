@@ -223,7 +223,7 @@ export function summary(meta: { mode: string; startedAt: string; durationMs: num
     lines.push(`| B2 fresh question, endpoint delayed ${b2.delayMs} ms (${b2.pairs} pairs, one at a time) | p50 | p95 |`, '| --- | --- | --- |');
     lines.push(`| askQuestion through the gateway | ${ms2(b2.gateway.p50Ms)} | ${ms2(b2.gateway.p95Ms)} |`);
     lines.push(`| the same image and question straight to the endpoint | ${ms2(b2.direct.p50Ms)} | ${ms2(b2.direct.p95Ms)} |`);
-    lines.push(`| the same request through a bare node:http proxy (bench/peers/bare-proxy.ts) | ${ms2(b2.bareProxy.p50Ms)} | ${ms2(b2.bareProxy.p95Ms)} |`);
+    lines.push(`| the same request through a bare proxy calling with fetch (bench/peers/bare-proxy.ts) | ${ms2(b2.bareProxy.p50Ms)} | ${ms2(b2.bareProxy.p95Ms)} |`);
     lines.push(`| **added by the gateway** | **${signed(b2.addedP50Ms)} ms** | **${signed(b2.addedP95Ms)} ms** |`);
     lines.push(`| added by the bare proxy (the second hop alone, calling as the gateway does) | ${signed(b2.floorP50Ms)} ms | ${signed(b2.floorP95Ms)} ms |`);
     const relayNames = { http: 'the same proxy with node:http\'s client instead of fetch', tcp: 'a node:net relay, no HTTP (the hop itself)' };
