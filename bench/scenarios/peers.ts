@@ -70,6 +70,10 @@ export interface PeersOptions {
   cpuProfileDir?: string;
 }
 
+/** bare-proxy.ts's relays cheaper than its fetch proxy: node:http's client, and a node:net relay with no HTTP. */
+const LOWER_RELAYS = ['http', 'tcp'] as const;
+type LowerRelay = (typeof LOWER_RELAYS)[number];
+
 export interface PeersResult {
   connections: number;
   rounds: number;
@@ -93,7 +97,7 @@ export interface PeersResult {
     /** The same request through a bare node:http proxy calling with fetch (bench/peers/bare-proxy.ts): the second hop alone. */
     bareProxy: LatencySummary;
     /** The same request through cheaper relays: node:http's client instead of fetch, and a node:net relay (no HTTP); each with its added p50 and p95. */
-    lowerFloors: Array<{ relay: 'http' | 'tcp'; latency: LatencySummary; addedP50Ms: number; addedP95Ms: number }>;
+    lowerFloors: Array<{ relay: LowerRelay; latency: LatencySummary; addedP50Ms: number; addedP95Ms: number }>;
     /** gateway − direct, at p50 and p95 (targets ≤ 3 ms and ≤ 5 ms). */
     addedP50Ms: number;
     addedP95Ms: number;
@@ -153,7 +157,7 @@ async function cachedAnswerRounds(gateway: GraphQLPost, hello: GraphQLPost, opti
 /** askQuestion with a new question each time, against the same question sent straight to the endpoint and through each bare relay. */
 async function addedLatency(
   client: GraphQLClient,
-  direct: { url: string; proxyUrl: string; lowerFloorUrls: Record<'http' | 'tcp', string>; dataUrl: string },
+  direct: { url: string; proxyUrl: string; lowerFloorUrls: Record<LowerRelay, string>; dataUrl: string },
   imageId: string,
   fake: FakeEndpoint,
   options: PeersOptions,
@@ -183,7 +187,7 @@ async function addedLatency(
     into.push(now() - started);
     if (response.status !== 200) anomalies++;
   };
-  const lower = { http: [] as number[], tcp: [] as number[] };
+  const lower: Record<LowerRelay, number[]> = { http: [], tcp: [] };
   const sides = [
     ask,
     post(direct.url, straight, 'a direct call'),
@@ -205,7 +209,7 @@ async function addedLatency(
     gateway,
     direct: directSummary,
     bareProxy,
-    lowerFloors: (['http', 'tcp'] as const).map((relay) => {
+    lowerFloors: LOWER_RELAYS.map((relay) => {
       const latency = summarize(lower[relay]);
       return { relay, latency, addedP50Ms: round(latency.p50Ms - directSummary.p50Ms, 2), addedP95Ms: round(latency.p95Ms - directSummary.p95Ms, 2) };
     }),
@@ -323,28 +327,25 @@ async function measurePeers(images: Fixture[], options: PeersOptions, log: (line
     const medianGatewayRps = median(rounds.gateway.map((r) => r.requestsPerSecond));
     const medianHelloApolloRps = median(rounds.hello.map((r) => r.requestsPerSecond));
 
-    log(`  B2 added latency: ${options.freshPairs} fresh questions, through the gateway and straight to the endpoint (delay ${options.delayMs} ms)…`);
+    log(`  B2 added latency: ${options.freshPairs} fresh questions, through the gateway, straight to the endpoint and through three bare relays (delay ${options.delayMs} ms)…`);
     await fake.setDelay(options.delayMs);
     const dataUrl = `data:image/jpeg;base64,${(await readFile(images[0]!.path)).toString('base64')}`;
-    const proxyTimeline = timelineOf(timelineFiles.bareProxy);
-    const proxy = await startServerProcess('bench/peers/bare-proxy.ts', {
-      env: { UPSTREAM_URL: fake.url, ...proxyTimeline.env },
-      preload: proxyTimeline.preload,
-      logFile: path.join(dataDir, 'bare-proxy.log'),
-      ready: async (origin) => (await fetch(`${origin}/models`)).status > 0,
-    });
-    started.push(proxy);
-    const lowerFloor = async (relay: 'http' | 'tcp') => {
+    /** One of bare-proxy.ts's relays in a process of its own (`client`: BARE_PROXY_CLIENT); only the fetch proxy keeps a hop timeline. */
+    const startRelay = async (client: 'fetch' | LowerRelay) => {
+      const timeline = client === 'fetch' ? timelineOf(timelineFiles.bareProxy) : { preload: [], env: {} };
       const server = await startServerProcess('bench/peers/bare-proxy.ts', {
-        env: { UPSTREAM_URL: fake.url, BARE_PROXY_CLIENT: relay },
-        logFile: path.join(dataDir, `bare-proxy-${relay}.log`),
+        env: { UPSTREAM_URL: fake.url, BARE_PROXY_CLIENT: client, ...timeline.env },
+        preload: timeline.preload,
+        logFile: path.join(dataDir, `bare-proxy-${client}.log`),
         ready: async (origin) => (await fetch(`${origin}/models`)).status > 0,
       });
       started.push(server);
-      return server.origin;
+      return server;
     };
+    const proxy = await startRelay('fetch');
+    // The HTTP proxies prefix the endpoint's base path themselves; the TCP relay passes the path through.
     const endpointPath = `${new URL(fake.url).pathname.replace(/\/$/, '')}/chat/completions`;
-    const lowerFloorUrls = { http: `${await lowerFloor('http')}/chat/completions`, tcp: `${await lowerFloor('tcp')}${endpointPath}` };
+    const lowerFloorUrls = { http: `${(await startRelay('http')).origin}/chat/completions`, tcp: `${(await startRelay('tcp')).origin}${endpointPath}` };
     const measured = await addedLatency(client, { url: `${fake.url}/chat/completions`, proxyUrl: `${proxy.origin}/chat/completions`, lowerFloorUrls, dataUrl }, cachedImage.id, fake, options);
     const added = { ...measured, inProcess: { gateway: await readHopTimeline(gateway, timelineFiles.gateway), bareProxy: await readHopTimeline(proxy, timelineFiles.bareProxy) } };
     await fake.setDelay(0);
